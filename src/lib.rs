@@ -1,0 +1,3 @@
+//! cutover: drive a PostgreSQL maintenance window from a YAML runbook.
+pub mod plan;
+pub mod runbook;

@@ -1,0 +1,2 @@
+//! Validation, the DAG, ordering, conflict and safety analysis. Pure: no I/O.
+pub mod sql;

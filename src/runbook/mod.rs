@@ -1,0 +1,2 @@
+//! The runbook model and its YAML loader.
+pub mod yaml;
