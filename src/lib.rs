@@ -1,3 +1,4 @@
 //! cutover: drive a PostgreSQL maintenance window from a YAML runbook.
+pub mod diag;
 pub mod plan;
 pub mod runbook;

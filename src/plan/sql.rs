@@ -411,7 +411,9 @@ fn no_transaction(node: &SyntaxNode) -> (Option<&'static str>, Option<u32>) {
         {
             "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY cannot run inside a transaction block"
         }
-        K::CLUSTER if !has_child(node, K::TABLE_NAME_REF) => {
+        K::CLUSTER
+            if !has_child(node, K::TABLE_NAME_REF) && !has_child(node, K::CLUSTER_LEGACY) =>
+        {
             "CLUSTER without a table name cannot run inside a transaction block"
         }
         K::ALTER_TYPE if has_child(node, K::ADD_VALUE) => {
@@ -1139,7 +1141,8 @@ mod tests {
                    truncate only t1, t2;\n\
                    drop view if exists v, w cascade;\n\
                    drop index concurrently app.i;\n\
-                   drop type mood; drop schema s cascade;";
+                   drop type mood; drop schema s cascade;\n\
+                   drop trigger if exists trg on t3 cascade; drop owned by r;";
         let a = ok(sql);
         let found: Vec<Destructive> = a.destructive.iter().map(|(_, d)| d.clone()).collect();
         assert_eq!(
@@ -1173,6 +1176,8 @@ mod tests {
                 Destructive::DropOther("DROP INDEX CONCURRENTLY app.i".into()),
                 Destructive::DropOther("DROP TYPE mood".into()),
                 Destructive::DropOther("DROP SCHEMA s".into()),
+                Destructive::DropOther("DROP TRIGGER trg on t3".into()),
+                Destructive::DropOther("DROP OWNED BY r".into()),
             ]
         );
         let (offset, _) = a.destructive[2];
@@ -1201,14 +1206,14 @@ mod tests {
                    drop tablespace ts; alter table p detach partition c concurrently; \
                    alter table p detach partition c; cluster; cluster t using i; \
                    alter type mood add value 'x'; alter type mood rename value 'a' to 'b'; \
-                   reindex database d; commit prepared 'x'";
+                   reindex database d; commit prepared 'x'; cluster i on t; cluster (verbose)";
         let flags: Vec<(String, bool)> = split_statements(sql)
             .into_iter()
             .map(|s| (s.text, s.no_transaction.is_some()))
             .collect();
         let expected = [
             true, false, true, true, false, true, true, false, true, true, true, true, true, true,
-            false, true, false, true, false, true, true,
+            false, true, false, true, false, true, true, false, true,
         ];
         assert_eq!(flags.len(), expected.len(), "{flags:?}");
         for ((text, got), want) in flags.iter().zip(expected) {
@@ -1419,28 +1424,5 @@ mod tests {
         assert_eq!(line_col(text, 8), (3, 1));
         assert_eq!(line_col(text, 100), (3, 2));
         assert_eq!(line_col("", 5), (1, 1));
-    }
-}
-#[cfg(test)]
-mod explore {
-    #[test]
-    fn explore() {
-        let sql = std::fs::read_to_string("/tmp/scratch/in.sql").unwrap();
-        let a = super::analyze(&sql, false);
-        for s in &a.statements {
-            eprintln!(
-                "STMT {:?} {:?} {:?}",
-                s.kind,
-                s.no_transaction,
-                s.text.chars().take(60).collect::<String>()
-            );
-        }
-        eprintln!("ERRORS {:#?}", a.errors);
-        eprintln!("READS {:?}", a.reads);
-        eprintln!("WRITES {:?}", a.writes);
-        eprintln!("DESTR {:?}", a.destructive);
-        for f in &a.findings {
-            eprintln!("FINDING {} @{}", f.rule, f.offset);
-        }
     }
 }

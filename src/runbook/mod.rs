@@ -1,2 +1,10 @@
 //! The runbook model and its YAML loader.
+pub mod duration;
+pub mod env;
+pub mod expect;
+pub mod loader;
+pub mod model;
 pub mod yaml;
+
+pub use loader::{Loaded, load, load_text, load_with_env};
+pub use model::*;

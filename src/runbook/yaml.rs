@@ -168,7 +168,10 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
     };
     serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {
-        let loc = e.location().map(|l| Loc::from_saphyr(&l)).unwrap_or_default();
+        let loc = e
+            .location()
+            .map(|l| Loc::from_saphyr(&l))
+            .unwrap_or_default();
         SyntaxError {
             message: e.without_snippet().to_string(),
             loc,
@@ -183,11 +186,17 @@ mod tests {
     #[test]
     fn every_node_knows_its_line_and_column() {
         let doc = parse("name: demo\nphases:\n  - id: prep\n    budget: 30m\n").unwrap();
-        let Value::Map(entries) = &doc.value else { panic!("map") };
+        let Value::Map(entries) = &doc.value else {
+            panic!("map")
+        };
         assert_eq!(entries[0].0.loc.line, 1);
         assert_eq!(entries[0].1.loc.column, 7);
-        let Value::Seq(phases) = &entries[1].1.value else { panic!("seq") };
-        let Value::Map(phase) = &phases[0].value else { panic!("map") };
+        let Value::Seq(phases) = &entries[1].1.value else {
+            panic!("seq")
+        };
+        let Value::Map(phase) = &phases[0].value else {
+            panic!("map")
+        };
         assert_eq!((phase[1].0.loc.line, phase[1].0.loc.column), (4, 5));
         assert_eq!(phase[1].1.value, Value::Str("30m".into()));
         assert_eq!((phase[1].1.loc.line, phase[1].1.loc.column), (4, 13));
@@ -196,7 +205,9 @@ mod tests {
     #[test]
     fn scalars_keep_their_types() {
         let doc = parse("a: 43\nb: true\nc: 1.5\nd: ~\ne: '43'").unwrap();
-        let Value::Map(entries) = doc.value else { panic!("map") };
+        let Value::Map(entries) = doc.value else {
+            panic!("map")
+        };
         let values: Vec<Value> = entries.into_iter().map(|(_, v)| v.value).collect();
         assert_eq!(
             values,

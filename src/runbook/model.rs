@@ -1,0 +1,329 @@
+//! The runbook as the planner and the engine see it: validated, typed, every item located.
+
+use super::yaml::Loc;
+use chrono::{DateTime, FixedOffset};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Runbook {
+    /// Identifier used in the tracking schema and journal names.
+    pub name: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub window: Window,
+    pub database: Option<DatabaseConfig>,
+    pub defaults: Defaults,
+    pub phases: Vec<Phase>,
+    /// The runbook file as given on the command line.
+    pub path: PathBuf,
+    /// SHA-256 of the runbook file and every SQL file it reads, in hex.
+    pub checksum: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Window {
+    /// Planned start; `None` means the window starts when the run starts.
+    pub start: Option<DateTime<FixedOffset>>,
+    pub budget: Duration,
+    pub loc: Loc,
+}
+
+/// Where to connect. The URL is kept as written (with `${VAR}` unresolved) so that a
+/// secret taken from the environment never sits in the runbook model.
+#[derive(Clone, Debug)]
+pub struct DatabaseConfig {
+    pub url_template: String,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Defaults {
+    pub lock_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub lock_retries: u32,
+    pub retry_backoff: Duration,
+    pub transaction: TxMode,
+    pub check_timeout: Duration,
+    pub command_timeout: Duration,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            lock_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(15 * 60),
+            lock_retries: 5,
+            retry_backoff: Duration::from_millis(500),
+            transaction: TxMode::Auto,
+            check_timeout: Duration::from_secs(60),
+            command_timeout: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TxMode {
+    /// In a transaction unless the SQL contains a statement that cannot run in one.
+    Auto,
+    Always,
+    Never,
+}
+
+impl TxMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxMode::Auto => "auto",
+            TxMode::Always => "always",
+            TxMode::Never => "never",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseKind {
+    Preparation,
+    Migration,
+    Verification,
+    Monitoring,
+}
+
+impl PhaseKind {
+    pub const ALL: [&'static str; 4] = ["preparation", "migration", "verification", "monitoring"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseKind::Preparation => "preparation",
+            PhaseKind::Migration => "migration",
+            PhaseKind::Verification => "verification",
+            PhaseKind::Monitoring => "monitoring",
+        }
+    }
+}
+
+/// A planned start inside the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhaseStart {
+    /// Wall-clock time of day in the window's time zone ("08:30").
+    TimeOfDay { hour: u32, minute: u32 },
+    /// Offset from the window start ("+1h30m").
+    Offset(Duration),
+}
+
+#[derive(Clone, Debug)]
+pub struct Phase {
+    pub id: String,
+    pub title: String,
+    pub kind: PhaseKind,
+    pub budget: Duration,
+    pub start: Option<(PhaseStart, Loc)>,
+    /// How many independent steps may run at once.
+    pub parallel: usize,
+    pub steps: Vec<Step>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub id: String,
+    pub title: Option<String>,
+    pub kind: StepKind,
+    pub depends_on: Vec<Dependency>,
+    pub expected_duration: Option<Duration>,
+    /// Where the step's id is written (`- migrate: <id>`).
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dependency {
+    pub id: String,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub enum StepKind {
+    Migrate(Migrate),
+    Check(Check),
+    Probe(Probe),
+    Manual { prompt: String },
+    Command(Command),
+    Checkpoint(Checkpoint),
+}
+
+impl StepKind {
+    pub const KEYS: [&'static str; 6] = [
+        "migrate",
+        "check",
+        "probe",
+        "manual",
+        "command",
+        "checkpoint",
+    ];
+
+    pub fn key(&self) -> &'static str {
+        match self {
+            StepKind::Migrate(_) => "migrate",
+            StepKind::Check(_) => "check",
+            StepKind::Probe(_) => "probe",
+            StepKind::Manual { .. } => "manual",
+            StepKind::Command(_) => "command",
+            StepKind::Checkpoint(_) => "checkpoint",
+        }
+    }
+
+    /// The SQL this step runs, if any.
+    pub fn sql(&self) -> Option<&SqlSource> {
+        match self {
+            StepKind::Migrate(m) => Some(&m.sql),
+            StepKind::Check(c) => Some(&c.sql),
+            StepKind::Probe(p) => Some(&p.sql),
+            StepKind::Manual { .. } | StepKind::Command(_) | StepKind::Checkpoint(_) => None,
+        }
+    }
+}
+
+/// SQL text and where it came from, so errors inside it point at the right file and line.
+#[derive(Clone, Debug)]
+pub struct SqlSource {
+    pub text: String,
+    pub origin: SqlOrigin,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SqlOrigin {
+    /// Written in the runbook. `first_line`/`column` locate the first character of the SQL
+    /// in the runbook file (a block scalar starts on the line after its key).
+    Inline {
+        loc: Loc,
+        first_line: usize,
+        column: usize,
+    },
+    /// Read from a file; `path` is the resolved path, `loc` where the runbook names it.
+    File { path: PathBuf, loc: Loc },
+}
+
+impl SqlOrigin {
+    pub fn loc(&self) -> Loc {
+        match self {
+            SqlOrigin::Inline { loc, .. } | SqlOrigin::File { loc, .. } => *loc,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Migrate {
+    pub sql: SqlSource,
+    pub rollback: Option<SqlSource>,
+    pub transaction: TxMode,
+    pub transaction_loc: Option<Loc>,
+    pub lock_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub lock_retries: u32,
+    pub breaking: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A failure blocks the next checkpoint's go unless explicitly overridden.
+    Critical,
+    Warning,
+}
+
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub sql: SqlSource,
+    pub expect: Expectation,
+    pub severity: Severity,
+    pub timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Probe {
+    pub sql: SqlSource,
+    pub every: Duration,
+    pub alert: Option<Comparison>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Command {
+    pub program: Vec<String>,
+    pub timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    pub prompt: String,
+    pub questions: Vec<String>,
+}
+
+/// A scalar from a query result or a runbook, compared the way a DBA would expect:
+/// numbers numerically, everything else as text.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Null => f.write_str("NULL"),
+            Scalar::Bool(b) => write!(f, "{b}"),
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    pub const KEYS: [&'static str; 6] = ["eq", "ne", "lt", "le", "gt", "ge"];
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Eq => "=",
+            Op::Ne => "<>",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    Compare { op: Op, value: Scalar },
+    Between { low: f64, high: f64 },
+}
+
+/// What a check expects of its query's result.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expectation {
+    /// The first column of the single row satisfies the comparison.
+    Value(Comparison),
+    /// The query returns exactly this many rows.
+    Rows(u64),
+    /// The query returns no rows (`true`) or at least one (`false`).
+    Empty(bool),
+}
