@@ -201,7 +201,6 @@ pub fn render(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> String
         }
     }
     let mut report = miette::MietteDiagnostic::new(diagnostic.message.clone())
-        .with_code(diagnostic.code)
         .with_labels(labels)
         .with_severity(match diagnostic.level {
             Level::Error => miette::Severity::Error,
@@ -225,7 +224,16 @@ pub fn render(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> String
     {
         Ok(()) => {
             // Keep the one-line `file:line:col` header: editors and CI logs link to it.
-            let mut lines = format!("{}\n{out}", diagnostic.position());
+            let level = match diagnostic.level {
+                Level::Error => "error",
+                Level::Warning => "warning",
+                Level::Note => "note",
+            };
+            let mut lines = format!(
+                "{}: {level}[{}]\n{out}",
+                diagnostic.position(),
+                diagnostic.code
+            );
             for related in diagnostic
                 .related
                 .iter()

@@ -1,4 +1,5 @@
 //! cutover: drive a PostgreSQL maintenance window from a YAML runbook.
+pub mod cli;
 pub mod diag;
 pub mod plan;
 pub mod runbook;

@@ -863,17 +863,12 @@ impl Ctx<'_> {
             } else if let Some(other) = StepKind::KEYS
                 .iter()
                 .find(|other| **other != kind && step_keys(other).contains(&name.as_str()))
-                .filter(|_| did_you_mean(&name, &allowed) != Some(name.as_str()))
             {
-                let help = match did_you_mean(&name, &allowed) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("a {kind} step takes: {}", allowed[1..].join(", ")),
-                };
                 self.error(
                     "unknown-key",
                     k.loc,
                     format!("`{name}` belongs to {other} steps, not {kind} steps"),
-                    help,
+                    format!("a {kind} step takes: {}", allowed[1..].join(", ")),
                 );
             } else {
                 self.unknown_key(&name, k.loc, &format!("a {kind} step"), &allowed);

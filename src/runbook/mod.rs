@@ -8,3 +8,4 @@ pub mod yaml;
 
 pub use loader::{Loaded, load, load_text, load_with_env};
 pub use model::*;
+pub use yaml::Loc;

@@ -1,0 +1,258 @@
+//! `check`, `plan` and `graph`: everything that reads a runbook without touching a database.
+
+use super::{GraphFormat, OutputFormat, exit};
+use crate::diag::{self, Diagnostic, Level, Sources};
+use crate::plan::{self, Plan};
+use crate::runbook::{self, Runbook, duration};
+use std::io::IsTerminal;
+use std::path::Path;
+
+fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Loads and plans; returns all diagnostics, sorted by file and position.
+pub(crate) fn analyze(path: &Path) -> (Option<(Runbook, Plan)>, Vec<Diagnostic>, Sources) {
+    let loaded = runbook::load(path);
+    let mut diagnostics = loaded.diagnostics;
+    let result = loaded.runbook.map(|rb| {
+        let plan = plan::plan(&rb);
+        diagnostics.extend(plan.diagnostics.iter().cloned());
+        (rb, plan)
+    });
+    diagnostics.sort_by_key(|d| (d.file.clone(), d.loc.map(|l| (l.line, l.column)), d.level));
+    (result, diagnostics, loaded.sources)
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources) {
+    let color = color();
+    for d in diagnostics {
+        println!("{}", diag::render(d, sources, color));
+    }
+}
+
+fn counts(diagnostics: &[Diagnostic]) -> (usize, usize) {
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .count();
+    let warnings = diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Warning)
+        .count();
+    (errors, warnings)
+}
+
+pub fn check(path: &Path, deny_warnings: bool, format: OutputFormat) -> u8 {
+    let (_, diagnostics, sources) = analyze(path);
+    let (errors, warnings) = counts(&diagnostics);
+    match format {
+        OutputFormat::Json => {
+            let doc = serde_json::json!({
+                "runbook": path,
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": diagnostics,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        OutputFormat::Text => {
+            print_diagnostics(&diagnostics, &sources);
+            println!(
+                "{}: {errors} error(s), {warnings} warning(s)",
+                path.display()
+            );
+        }
+    }
+    if errors > 0 || (deny_warnings && warnings > 0) {
+        exit::FAILED
+    } else {
+        exit::OK
+    }
+}
+
+/// Loads and plans, printing the errors and returning the exit code when it cannot go on.
+fn load_clean(path: &Path) -> Result<(Runbook, Plan), u8> {
+    let (result, diagnostics, sources) = analyze(path);
+    let errors: Vec<Diagnostic> = diagnostics
+        .into_iter()
+        .filter(|d| d.level == Level::Error)
+        .collect();
+    match result {
+        Some(ok) if errors.is_empty() => Ok(ok),
+        _ => {
+            for d in &errors {
+                eprintln!(
+                    "{}",
+                    diag::render(d, &sources, std::io::stderr().is_terminal())
+                );
+            }
+            eprintln!(
+                "{}: {} error(s); run `cutover check {}` for details",
+                path.display(),
+                errors.len(),
+                path.display()
+            );
+            Err(exit::FAILED)
+        }
+    }
+}
+
+pub fn plan(path: &Path, format: OutputFormat) -> u8 {
+    let (runbook, plan) = match load_clean(path) {
+        Ok(ok) => ok,
+        Err(code) => return code,
+    };
+    match format {
+        OutputFormat::Json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&plan).unwrap_or_default()
+            );
+        }
+        OutputFormat::Text => print!("{}", render_plan(&runbook, &plan)),
+    }
+    exit::OK
+}
+
+fn clock(runbook: &Runbook, offset: std::time::Duration) -> String {
+    match runbook.window.start {
+        Some(start) => {
+            let at = start + chrono::Duration::from_std(offset).unwrap_or_default();
+            at.format("%H:%M").to_string()
+        }
+        None => format!("+{}", duration::format(offset)),
+    }
+}
+
+/// The plan as a DBA reads it before the window.
+pub fn render_plan(runbook: &Runbook, plan: &Plan) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({})", runbook.title, runbook.name);
+    let start = runbook
+        .window
+        .start
+        .map_or("when the run starts".to_owned(), |s| s.to_rfc3339());
+    let _ = writeln!(
+        out,
+        "window: starts {start}, budget {}, phases end at {} — slack {}{}",
+        duration::format(plan.window_budget),
+        clock(runbook, plan.planned_end),
+        if plan.slack_ms < 0 { "-" } else { "" },
+        duration::format(std::time::Duration::from_millis(
+            plan.slack_ms.unsigned_abs()
+        ))
+    );
+    for (p, phase) in plan.phases.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n{} {}  [{}]  {}–{} (budget {}){}",
+            p + 1,
+            phase.id,
+            phase.kind,
+            clock(runbook, phase.planned_start),
+            clock(runbook, phase.planned_end),
+            duration::format(phase.budget),
+            if phase.parallel > 1 {
+                format!(", parallel {}", phase.parallel)
+            } else {
+                String::new()
+            }
+        );
+        for &i in &phase.order {
+            let s = &plan.steps[i];
+            let mut flags = Vec::new();
+            if let Some(in_tx) = s.in_transaction {
+                if s.kind == "migrate" {
+                    flags.push(if in_tx {
+                        "tx".to_owned()
+                    } else {
+                        "no-tx".to_owned()
+                    });
+                }
+            }
+            if s.breaking {
+                flags.push("BREAKING".into());
+            }
+            if s.on_critical_path {
+                flags.push("critical".into());
+            }
+            let _ = write!(
+                out,
+                "  {} {:<10} {:<36} {:>7}",
+                clock(runbook, s.planned_start),
+                s.kind,
+                s.id,
+                if s.expected.is_zero() {
+                    "-".to_owned()
+                } else {
+                    duration::format(s.expected)
+                },
+            );
+            if !flags.is_empty() {
+                let _ = write!(out, "  [{}]", flags.join(", "));
+            }
+            out.push('\n');
+            if !s.depends_on.is_empty() {
+                let _ = writeln!(out, "        after: {}", s.depends_on.join(", "));
+            }
+            if let Some(reason) = &s.no_transaction_reason {
+                let _ = writeln!(out, "        outside a transaction: {reason}");
+            }
+            let touched: Vec<String> = s
+                .writes
+                .iter()
+                .map(|t| format!("{t} (w)"))
+                .chain(
+                    s.reads
+                        .iter()
+                        .filter(|t| !s.writes.contains(*t))
+                        .map(|t| format!("{t} (r)")),
+                )
+                .collect();
+            if !touched.is_empty() {
+                let _ = writeln!(out, "        tables: {}", touched.join(", "));
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\ncritical path ({}): {}",
+        duration::format(plan.critical_path_duration),
+        if plan.critical_path.is_empty() {
+            "-".to_owned()
+        } else {
+            plan.critical_path.join(" → ")
+        }
+    );
+    for note in &plan.ordering_notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    let warnings = plan
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Warning)
+        .count();
+    if warnings > 0 {
+        let _ = writeln!(
+            out,
+            "{warnings} warning(s): run `cutover check` to see them"
+        );
+    }
+    out
+}
+
+pub fn graph(path: &Path, format: GraphFormat) -> u8 {
+    let (runbook, plan) = match load_clean(path) {
+        Ok(ok) => ok,
+        Err(code) => return code,
+    };
+    let text = match format {
+        GraphFormat::Text => plan::graph::text(&runbook, &plan),
+        GraphFormat::Dot => plan::graph::dot(&runbook, &plan),
+        GraphFormat::Mermaid => plan::graph::mermaid(&runbook, &plan),
+    };
+    print!("{text}");
+    exit::OK
+}

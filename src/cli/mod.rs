@@ -1,0 +1,76 @@
+//! The command line: parsing arguments and dispatching to the commands.
+
+mod inspect;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Drive a PostgreSQL maintenance window from a YAML runbook.
+#[derive(Parser, Debug)]
+#[command(name = "cutover", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Text,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate a runbook: every error and warning, with file, line and column.
+    Check {
+        runbook: PathBuf,
+        /// Fail (exit 1) on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Show the ordered plan: planned times, transaction modes, tables, critical path, slack.
+    Plan {
+        runbook: PathBuf,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Print the dependency graph.
+    Graph {
+        runbook: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
+    },
+}
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// `check`: errors found (or warnings with --deny-warnings); `run`: a step failed.
+    pub const FAILED: u8 = 1;
+    /// Usage or configuration error (clap uses 2 for bad arguments as well).
+    pub const USAGE: u8 = 2;
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check {
+            runbook,
+            deny_warnings,
+            format,
+        } => inspect::check(&runbook, deny_warnings, format),
+        Command::Plan { runbook, format } => inspect::plan(&runbook, format),
+        Command::Graph { runbook, format } => inspect::graph(&runbook, format),
+    };
+    ExitCode::from(code)
+}

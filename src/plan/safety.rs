@@ -1,0 +1,354 @@
+//! SQL safety and conflict analysis, with the transaction mode the engine will really use.
+
+use super::sql::{self, Analysis, Destructive};
+use super::{EdgeKind, StepPlan};
+use crate::diag::Diagnostic;
+use crate::runbook::{Loc, Runbook, SqlOrigin, SqlSource, StepKind, TxMode};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::PathBuf;
+
+/// Squawk rules that do not apply under cutover: it sets lock/statement timeouts itself,
+/// manages transactions itself, and style preferences are not a window-night concern.
+const IGNORED_RULES: [&str; 17] = [
+    "ban-drop-column",
+    "ban-drop-table",
+    "changing-column-type",
+    "renaming-column",
+    "renaming-table",
+    "require-timeout-settings",
+    "require-lock-timeout",
+    "require-statement-timeout",
+    "transaction-nesting",
+    "ban-concurrent-index-creation-in-transaction",
+    "prefer-bigint-over-int",
+    "prefer-bigint-over-smallint",
+    "prefer-identity",
+    "prefer-text-field",
+    "prefer-timestamptz",
+    "prefer-robust-stmts",
+    "ban-char-field",
+];
+
+/// Where an offset inside a step's SQL is, as a file and a location in it.
+pub(crate) fn locate(
+    source: &SqlSource,
+    runbook_file: &std::path::Path,
+    offset: usize,
+    len: usize,
+) -> (PathBuf, Loc) {
+    let (line, column) = sql::line_col(&source.text, offset);
+    match &source.origin {
+        SqlOrigin::File { path, .. } => (
+            path.clone(),
+            Loc {
+                line,
+                column,
+                offset,
+                len,
+            },
+        ),
+        SqlOrigin::Inline {
+            first_line,
+            column: first_column,
+            ..
+        } => (
+            runbook_file.to_path_buf(),
+            Loc {
+                line: first_line + line - 1,
+                column: *first_column + column - 1,
+                offset: 0,
+                len,
+            },
+        ),
+    }
+}
+
+/// Fills in each SQL step's transaction mode, tables and statement count, and reports
+/// what is unsafe about its SQL.
+pub(crate) fn analyze(runbook: &Runbook, steps: &mut [StepPlan], diags: &mut Vec<Diagnostic>) {
+    let file = runbook.path.as_path();
+    let all = runbook.phases.iter().flat_map(|p| &p.steps);
+    for (plan, step) in steps.iter_mut().zip(all) {
+        let Some(source) = step.kind.sql() else {
+            continue;
+        };
+        let statements = sql::split_statements(&source.text);
+        let blocker = statements
+            .iter()
+            .find(|s| s.no_transaction.is_some() && s.no_transaction_below.is_none());
+        let in_transaction = match &step.kind {
+            StepKind::Migrate(m) => match (m.transaction, blocker) {
+                (TxMode::Always, Some(stmt)) => {
+                    let (f, loc) = locate(source, file, stmt.range.start, stmt.range.len());
+                    diags.push(
+                        Diagnostic::error(
+                            "needs-no-transaction",
+                            &f,
+                            Some(loc),
+                            format!(
+                                "step `{}` has `transaction: always`, but {} cannot run inside a transaction block",
+                                step.id, stmt.kind
+                            ),
+                        )
+                        .with_help("write `transaction: auto` (cutover then runs this step outside a transaction) or `transaction: never`")
+                        .with_related(file, m.transaction_loc.unwrap_or(step.loc), "transaction mode set here"),
+                    );
+                    true
+                }
+                (TxMode::Auto, Some(stmt)) => {
+                    plan.no_transaction_reason =
+                        Some(format!("{} cannot run in a transaction block", stmt.kind));
+                    false
+                }
+                (TxMode::Never, _) => {
+                    plan.no_transaction_reason = Some("transaction: never".into());
+                    false
+                }
+                (TxMode::Always | TxMode::Auto, None) => true,
+            },
+            // Checks and probes run in a read-only transaction.
+            _ => true,
+        };
+        let analysis = sql::analyze(&source.text, in_transaction);
+        plan.in_transaction = Some(in_transaction);
+        plan.statements = analysis.statements.len();
+        plan.reads = analysis.reads.iter().map(|t| normalize(t)).collect();
+        plan.writes = analysis.writes.iter().map(|t| normalize(t)).collect();
+        report_sql(runbook, step, source, &analysis, in_transaction, diags);
+        if let StepKind::Migrate(m) = &step.kind {
+            if let Some(rollback) = &m.rollback {
+                let analysis = sql::analyze(&rollback.text, true);
+                for error in &analysis.errors {
+                    let (f, loc) = locate(rollback, file, error.offset, 1);
+                    diags.push(
+                        Diagnostic::warning(
+                            "sql-unparsed",
+                            &f,
+                            Some(loc),
+                            format!("rollback of `{}`: cannot parse: {}", step.id, error.message),
+                        )
+                        .with_help(
+                            "check the SQL; cutover sends it as written, but cannot analyse it",
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `public.users` and `users` are the same table for conflict purposes.
+fn normalize(table: &str) -> String {
+    table.strip_prefix("public.").unwrap_or(table).to_owned()
+}
+
+fn report_sql(
+    runbook: &Runbook,
+    step: &crate::runbook::Step,
+    source: &SqlSource,
+    analysis: &Analysis,
+    in_transaction: bool,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let file = runbook.path.as_path();
+    for error in &analysis.errors {
+        let (f, loc) = locate(source, file, error.offset, 1);
+        diags.push(
+            Diagnostic::warning(
+                "sql-unparsed",
+                &f,
+                Some(loc),
+                format!("step `{}`: cannot parse this SQL statically: {}", step.id, error.message),
+            )
+            .with_help("fix the syntax; if it is valid PostgreSQL, cutover will send it as written but cannot check its safety or tables"),
+        );
+    }
+    match &step.kind {
+        StepKind::Migrate(m) => {
+            if in_transaction {
+                for &offset in &analysis.transaction_control {
+                    let (f, loc) = locate(source, file, offset, 5);
+                    diags.push(
+                        Diagnostic::error(
+                            "transaction-control",
+                            &f,
+                            Some(loc),
+                            format!("step `{}` controls its own transaction, but cutover already runs it in one", step.id),
+                        )
+                        .with_help("remove BEGIN/COMMIT (cutover commits the step together with its tracking row), or set `transaction: never`"),
+                    );
+                }
+            }
+            if !m.breaking {
+                for (offset, what) in &analysis.destructive {
+                    let (f, loc) = locate(source, file, *offset, 4);
+                    diags.push(
+                        Diagnostic::warning(
+                            "undeclared-breaking",
+                            &f,
+                            Some(loc),
+                            format!(
+                                "step `{}` {}, which breaks clients still using the old schema",
+                                step.id,
+                                describe(what)
+                            ),
+                        )
+                        .with_help("if that is intended, declare `breaking: true` on the step"),
+                    );
+                }
+            }
+            if m.rollback.is_none() {
+                diags.push(
+                    Diagnostic::warning(
+                        "no-rollback",
+                        file,
+                        Some(step.loc),
+                        format!("migration `{}` has no rollback", step.id),
+                    )
+                    .with_help("add `rollback: migrations/<name>.down.sql` (or inline SQL) so a no-go can undo it"),
+                );
+            }
+            for finding in analysis
+                .findings
+                .iter()
+                .filter(|f| !IGNORED_RULES.contains(&f.rule.as_str()))
+            {
+                let (f, loc) = locate(source, file, finding.offset, 1);
+                let mut d = Diagnostic::warning(
+                    "sql-lint",
+                    &f,
+                    Some(loc),
+                    format!("step `{}` [{}]: {}", step.id, finding.rule, finding.message),
+                );
+                if let Some(help) = &finding.help {
+                    d = d.with_help(help.clone());
+                }
+                diags.push(d);
+            }
+        }
+        StepKind::Check(_) | StepKind::Probe(_) => {
+            if !analysis.writes.is_empty() {
+                let offset = analysis
+                    .statements
+                    .iter()
+                    .find(|s| s.kind != "SELECT")
+                    .map_or(0, |s| s.range.start);
+                let (f, loc) = locate(source, file, offset, 1);
+                let tables: Vec<&str> = analysis.writes.iter().map(String::as_str).collect();
+                diags.push(
+                    Diagnostic::error(
+                        "check-writes",
+                        &f,
+                        Some(loc),
+                        format!(
+                            "{} `{}` would write to {}, but checks and probes run read-only",
+                            step.kind.key(),
+                            step.id,
+                            tables.join(", ")
+                        ),
+                    )
+                    .with_help("make it a SELECT, or turn it into a migrate step"),
+                );
+            }
+        }
+        StepKind::Manual { .. } | StepKind::Command(_) | StepKind::Checkpoint(_) => {}
+    }
+}
+
+fn describe(what: &Destructive) -> String {
+    match what {
+        Destructive::DropTable(t) => format!("drops table {t}"),
+        Destructive::DropColumn { table, column } => format!("drops column {table}.{column}"),
+        Destructive::ChangeColumnType { table, column } => {
+            format!("changes the type of {table}.{column}")
+        }
+        Destructive::RenameTable { from, to } => format!("renames table {from} to {to}"),
+        Destructive::RenameColumn { table, from, to } => {
+            format!("renames column {table}.{from} to {to}")
+        }
+        Destructive::Truncate(t) => format!("truncates {t}"),
+        Destructive::DropOther(what) => format!("runs {what}"),
+    }
+}
+
+/// Migrations that touch the same table: an error where they may run at once, an ordering
+/// note where the phase is sequential. Returns the notes.
+pub(crate) fn conflicts(
+    runbook: &Runbook,
+    steps: &[StepPlan],
+    edges: &[(usize, usize, EdgeKind)],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let all: Vec<&crate::runbook::Step> = runbook.phases.iter().flat_map(|p| &p.steps).collect();
+    let mut successors: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &(from, to, _) in edges {
+        successors.entry(from).or_default().push(to);
+    }
+    let reaches = |from: usize, to: usize| -> bool {
+        let mut stack = vec![from];
+        let mut seen = HashSet::new();
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n) {
+                stack.extend(successors.get(&n).into_iter().flatten().copied());
+            }
+        }
+        false
+    };
+    // Per phase, which migrations touch which table.
+    for (p, phase) in runbook.phases.iter().enumerate() {
+        let migrations: Vec<usize> = (0..steps.len())
+            .filter(|&i| steps[i].phase == p && steps[i].kind == "migrate")
+            .collect();
+        let mut by_table: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for &i in &migrations {
+            let touched: BTreeSet<&str> = steps[i]
+                .reads
+                .iter()
+                .chain(&steps[i].writes)
+                .map(String::as_str)
+                .collect();
+            for table in touched {
+                by_table.entry(table).or_default().push(i);
+            }
+        }
+        let mut reported = HashSet::new();
+        for (table, users) in by_table {
+            for (k, &a) in users.iter().enumerate() {
+                for &b in &users[k + 1..] {
+                    let a_writes = steps[a].writes.contains(table);
+                    let b_writes = steps[b].writes.contains(table);
+                    if !(a_writes || b_writes) || reaches(a, b) || reaches(b, a) {
+                        continue;
+                    }
+                    if phase.parallel > 1 {
+                        if reported.insert((a, b)) {
+                            diags.push(
+                                Diagnostic::error(
+                                    "parallel-conflict",
+                                    &runbook.path,
+                                    Some(all[b].loc),
+                                    format!(
+                                        "`{}` and `{}` both touch table `{table}` and may run at the same time (phase `{}` has parallel: {})",
+                                        steps[a].id, steps[b].id, phase.id, phase.parallel
+                                    ),
+                                )
+                                .with_help(format!("add `depends_on: [{}]` to `{}` to order them", steps[a].id, steps[b].id))
+                                .with_related(&runbook.path, all[a].loc, format!("`{}` is defined here", steps[a].id)),
+                            );
+                        }
+                    } else {
+                        notes.push(format!(
+                            "`{}` runs before `{}`: both touch `{table}` and only listing order decides",
+                            steps[a].id, steps[b].id
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    notes
+}
