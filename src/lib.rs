@@ -1,5 +1,6 @@
 //! cutover: drive a PostgreSQL maintenance window from a YAML runbook.
 pub mod cli;
+pub mod connect;
 pub mod diag;
 pub mod plan;
 pub mod runbook;

@@ -1,0 +1,373 @@
+//! Where to connect, resolved the way libpq users expect, and shown without secrets.
+//!
+//! Precedence, highest first: `--database-url`, the runbook's `database.url`, the `PG*`
+//! environment variables, then libpq's defaults (local socket, OS user). Parameters the
+//! URL leaves out are filled from `PG*`; a missing password is looked up in `PGPASSFILE`
+//! or `~/.pgpass`.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use tokio_postgres::Config;
+use tokio_postgres::config::Host;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("invalid connection string: {0}")]
+    Invalid(String),
+    #[error(
+        "sslmode={0} needs TLS, which this build of cutover does not support yet; use sslmode=disable on a trusted network or a local socket"
+    )]
+    TlsUnsupported(String),
+}
+
+/// A resolved connection target. `Debug` never shows the password.
+#[derive(Clone)]
+pub struct Target {
+    pub config: Config,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+fn env_lookup(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    env(name).filter(|v| !v.is_empty())
+}
+
+/// Removes `sslmode=` from a URL or conninfo so tokio-postgres (which only knows
+/// disable/prefer/require) can parse the rest; returns the mode written.
+fn take_sslmode(conn: &str) -> (String, Option<String>) {
+    let mut mode = None;
+    if conn.contains("://") {
+        let Some((base, query)) = conn.split_once('?') else {
+            return (conn.to_owned(), None);
+        };
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|p| match p.strip_prefix("sslmode=") {
+                Some(m) => {
+                    mode = Some(m.to_owned());
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        let rebuilt = if kept.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        (rebuilt, mode)
+    } else {
+        let kept: Vec<&str> = conn
+            .split_whitespace()
+            .filter(|p| match p.strip_prefix("sslmode=") {
+                Some(m) => {
+                    mode = Some(m.to_owned());
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        (kept.join(" "), mode)
+    }
+}
+
+/// Resolves the target from an optional URL/conninfo and the environment.
+pub fn resolve(
+    conn: Option<&str>,
+    application_name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Target, ConnectError> {
+    let (mut conn, url_sslmode) = take_sslmode(conn.unwrap_or(""));
+    // libpq fills a port the string leaves out from PGPORT; tokio-postgres would pick 5432.
+    if let Some(port) =
+        env_lookup("PGPORT", env).filter(|_| !conn.trim().is_empty() && !explicit_port(&conn))
+    {
+        if let Some((scheme, rest)) = conn.split_once("://") {
+            let end = rest.find(['/', '?']).unwrap_or(rest.len());
+            let (authority, tail) = rest.split_at(end);
+            let (userinfo, hosts) = match authority.rsplit_once('@') {
+                Some((u, h)) => (format!("{u}@"), h),
+                None => (String::new(), authority),
+            };
+            let hosts: Vec<String> = hosts
+                .split(',')
+                .map(|h| {
+                    if h.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{h}:{port}")
+                    }
+                })
+                .collect();
+            conn = format!("{scheme}://{userinfo}{}{tail}", hosts.join(","));
+        } else {
+            conn = format!("{conn} port={port}");
+        }
+    }
+    let mut config = if conn.trim().is_empty() {
+        Config::new()
+    } else {
+        // tokio-postgres' messages may quote the input; never echo it back.
+        Config::from_str(&conn).map_err(|_| {
+            ConnectError::Invalid("expected postgres://user@host:port/db or key=value pairs".into())
+        })?
+    };
+    if config.get_hosts().is_empty() {
+        match env_lookup("PGHOST", env) {
+            Some(hosts) => {
+                for h in hosts.split(',') {
+                    if h.starts_with('/') {
+                        config.host_path(h);
+                    } else {
+                        config.host(h);
+                    }
+                }
+            }
+            None => {
+                let socket_dir = Path::new("/var/run/postgresql");
+                if socket_dir.exists() {
+                    config.host_path(socket_dir);
+                } else {
+                    config.host("localhost");
+                }
+            }
+        }
+    }
+    if config.get_ports().is_empty() {
+        let port = env_lookup("PGPORT", env)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(5432);
+        config.port(port);
+    }
+    if config.get_user().is_none() {
+        let user = env_lookup("PGUSER", env)
+            .or_else(|| env_lookup("USER", env))
+            .unwrap_or_else(|| "postgres".into());
+        config.user(user);
+    }
+    if config.get_dbname().is_none() {
+        if let Some(db) = env_lookup("PGDATABASE", env) {
+            config.dbname(db);
+        }
+    }
+    if config.get_application_name().is_none() {
+        let name = env_lookup("PGAPPNAME", env).unwrap_or_else(|| application_name.to_owned());
+        config.application_name(name);
+    }
+    let sslmode = url_sslmode
+        .or_else(|| env_lookup("PGSSLMODE", env))
+        .unwrap_or_else(|| "prefer".into());
+    match sslmode.as_str() {
+        "disable" | "allow" | "prefer" => {
+            config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        }
+        other => return Err(ConnectError::TlsUnsupported(other.to_owned())),
+    }
+    if config.get_password().is_none() {
+        if let Some(pw) = env_lookup("PGPASSWORD", env) {
+            config.password(pw);
+        } else if let Some(pw) = pgpass_password(&config, env) {
+            config.password(pw);
+        }
+    }
+    Ok(Target { config })
+}
+
+/// Whether a URL or conninfo names a port itself (tokio-postgres fills in 5432 otherwise).
+fn explicit_port(conn: &str) -> bool {
+    match conn.split_once("://") {
+        Some((_, rest)) => {
+            let authority = rest.split(['/', '?']).next().unwrap_or("");
+            let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            hosts
+                .rsplit_once(':')
+                .is_some_and(|(_, p)| !p.is_empty() && !p.contains(']'))
+                || rest.contains("port=")
+        }
+        None => conn.split_whitespace().any(|p| p.starts_with("port=")),
+    }
+}
+
+fn pgpass_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    env_lookup("PGPASSFILE", env)
+        .map(PathBuf::from)
+        .or_else(|| env_lookup("HOME", env).map(|h| Path::new(&h).join(".pgpass")))
+}
+
+/// Looks up `host:port:database:user:password` lines; `*` matches anything.
+fn pgpass_password(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let text = std::fs::read_to_string(pgpass_path(env)?).ok()?;
+    let host = match config.get_hosts().first()? {
+        Host::Tcp(h) => h.clone(),
+        Host::Unix(p) => {
+            let _ = p;
+            "localhost".to_owned()
+        }
+    };
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
+    let user = config.get_user().unwrap_or_default().to_owned();
+    let db = config.get_dbname().unwrap_or(&user).to_owned();
+    pgpass_match(&text, &host, &port, &db, &user)
+}
+
+pub(crate) fn pgpass_match(
+    text: &str,
+    host: &str,
+    port: &str,
+    db: &str,
+    user: &str,
+) -> Option<String> {
+    for line in text.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        // Fields are separated by unescaped ':'; `\:` and `\\` are escapes.
+        let mut fields = Vec::new();
+        let mut current = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => current.extend(chars.next()),
+                ':' if fields.len() < 4 => fields.push(std::mem::take(&mut current)),
+                _ => current.push(c),
+            }
+        }
+        fields.push(current);
+        if fields.len() != 5 {
+            continue;
+        }
+        let matches = |pattern: &str, value: &str| pattern == "*" || pattern == value;
+        if matches(&fields[0], host)
+            && matches(&fields[1], port)
+            && matches(&fields[2], db)
+            && matches(&fields[3], user)
+        {
+            return fields.pop();
+        }
+    }
+    None
+}
+
+impl Target {
+    /// `user@host:port/db` — what may be shown on screen, in the journal and in reports.
+    pub fn redacted(&self) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            Some(Host::Unix(p)) => p.display().to_string(),
+            None => "?".into(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        let user = self.config.get_user().unwrap_or("?");
+        let db = self.config.get_dbname().unwrap_or(user);
+        format!("{user}@{host}:{port}/{db}")
+    }
+
+    /// The password, for scrubbing any text that might echo it.
+    pub fn secret(&self) -> Option<String> {
+        self.config
+            .get_password()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .filter(|p| !p.is_empty())
+    }
+
+    pub fn dbname(&self) -> String {
+        self.config
+            .get_dbname()
+            .or(self.config.get_user())
+            .unwrap_or("postgres")
+            .to_owned()
+    }
+}
+
+/// Replaces every occurrence of `secret` in `text`.
+pub fn scrub(text: &str, secret: Option<&str>) -> String {
+    match secret {
+        Some(s) if !s.is_empty() && text.contains(s) => text.replace(s, "********"),
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn url_is_shown_without_its_password() {
+        let t = resolve(
+            Some("postgres://app:s3cret@db.example:6543/shop"),
+            "cutover:x",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(t.redacted(), "app@db.example:6543/shop");
+        assert!(!format!("{t:?}").contains("s3cret"));
+        assert_eq!(t.secret().as_deref(), Some("s3cret"));
+        assert_eq!(t.config.get_application_name(), Some("cutover:x"));
+    }
+
+    #[test]
+    fn environment_fills_what_the_url_leaves_out() {
+        let env = |n: &str| match n {
+            "PGHOST" => Some("db2".to_owned()),
+            "PGPORT" => Some("7000".to_owned()),
+            "PGUSER" => Some("ops".to_owned()),
+            "PGPASSWORD" => Some("pw".to_owned()),
+            "PGDATABASE" => Some("app".to_owned()),
+            "PGAPPNAME" => Some("mine".to_owned()),
+            _ => None,
+        };
+        let t = resolve(None, "cutover:x", &env).unwrap();
+        assert_eq!(t.redacted(), "ops@db2:7000/app");
+        assert_eq!(t.config.get_application_name(), Some("mine"));
+        let t = resolve(Some("postgres://other@h/db"), "cutover:x", &env).unwrap();
+        assert_eq!(t.redacted(), "other@h:7000/db");
+    }
+
+    #[test]
+    fn keyword_conninfo_and_unix_sockets() {
+        let t = resolve(
+            Some("host=/tmp/sock port=5433 user=u dbname=d sslmode=disable"),
+            "a",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(t.redacted(), "u@/tmp/sock:5433/d");
+        assert!(matches!(
+            resolve(Some("host=h sslmode=verify-full"), "a", &no_env),
+            Err(ConnectError::TlsUnsupported(_))
+        ));
+        let err = resolve(Some("postgres://u:pw@h:notaport/d"), "a", &no_env).unwrap_err();
+        assert!(!err.to_string().contains("pw"));
+    }
+
+    #[test]
+    fn pgpass_lines_match_with_wildcards_and_escapes() {
+        let text = "# comment\nother:5432:*:u:nope\ndb:*:*:u:pa\\:ss\n";
+        assert_eq!(
+            pgpass_match(text, "db", "5432", "app", "u").as_deref(),
+            Some("pa:ss")
+        );
+        assert_eq!(pgpass_match(text, "zz", "5432", "app", "u"), None);
+    }
+
+    #[test]
+    fn scrub_removes_the_secret() {
+        assert_eq!(
+            scrub("auth failed for s3cret", Some("s3cret")),
+            "auth failed for ********"
+        );
+    }
+}
