@@ -2,5 +2,7 @@
 pub mod cli;
 pub mod connect;
 pub mod diag;
+pub mod engine;
+pub mod journal;
 pub mod plan;
 pub mod runbook;

@@ -72,7 +72,7 @@ pub fn check(path: &Path, deny_warnings: bool, format: OutputFormat) -> u8 {
 }
 
 /// Loads and plans, printing the errors and returning the exit code when it cannot go on.
-fn load_clean(path: &Path) -> Result<(Runbook, Plan), u8> {
+pub(crate) fn load_clean(path: &Path) -> Result<(Runbook, Plan), u8> {
     let (result, diagnostics, sources) = analyze(path);
     let errors: Vec<Diagnostic> = diagnostics
         .into_iter()

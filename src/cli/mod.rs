@@ -1,6 +1,8 @@
 //! The command line: parsing arguments and dispatching to the commands.
 
+mod headless;
 mod inspect;
+mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -44,6 +46,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+    /// Run the window against PostgreSQL (with --headless: no TUI, for rehearsals and CI).
+    Run(run::RunArgs),
     /// Print the dependency graph.
     Graph {
         runbook: PathBuf,
@@ -71,6 +75,7 @@ pub fn main() -> ExitCode {
         } => inspect::check(&runbook, deny_warnings, format),
         Command::Plan { runbook, format } => inspect::plan(&runbook, format),
         Command::Graph { runbook, format } => inspect::graph(&runbook, format),
+        Command::Run(args) => run::run(args),
     };
     ExitCode::from(code)
 }

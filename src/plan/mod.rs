@@ -6,6 +6,7 @@
 
 pub mod graph;
 mod safety;
+pub(crate) use safety::locate;
 pub mod sql;
 mod timing;
 

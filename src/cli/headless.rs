@@ -1,0 +1,327 @@
+//! `cutover run --headless`: the engine with a line printer instead of a screen. Gates pass
+//! only by `--approve ID` / `--approve-all`; otherwise the run halts there, resumable.
+
+use crate::engine::events::{Command, Decision, Event, Outcome};
+use crate::journal::Entry;
+use crate::runbook::duration;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnFailure {
+    /// Stop; the run can be resumed (and the step retried) later.
+    Stop,
+    Rollback,
+    Abort,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Uncertain {
+    /// Treat a step interrupted mid-way as applied.
+    Applied,
+    /// Run it again (its SQL must be safe to rerun, e.g. IF NOT EXISTS).
+    Retry,
+}
+
+pub struct Policy {
+    pub approve: Vec<String>,
+    pub approve_all: bool,
+    pub operator: String,
+    pub on_failure: OnFailure,
+    pub uncertain: Option<Uncertain>,
+    pub json: bool,
+}
+
+/// One readable line for an event.
+pub fn line(entry: &Entry) -> String {
+    let ts = entry.ts.format("%H:%M:%S");
+    let text = match &entry.event {
+        Event::RunStarted {
+            run_id,
+            title,
+            target,
+            operator,
+            server_version,
+            resumed,
+            ..
+        } => format!(
+            "{} run {run_id} of \"{title}\" on {target} (PostgreSQL {server_version}) by {operator}",
+            if *resumed { "resuming" } else { "starting" }
+        ),
+        Event::PhaseStarted { phase } => format!("phase {phase}"),
+        Event::PhaseBudgetExceeded { phase, budget_ms } => {
+            format!(
+                "phase {phase} is over its {} budget",
+                duration::format(std::time::Duration::from_millis(*budget_ms))
+            )
+        }
+        Event::PhaseFinished { phase, duration_ms } => {
+            format!(
+                "phase {phase} finished in {}",
+                duration::format(std::time::Duration::from_millis(*duration_ms))
+            )
+        }
+        Event::StepSkipped { step, reason } => format!("  skip {step}: {reason}"),
+        Event::StepStarted {
+            step,
+            attempt,
+            in_transaction,
+        } => format!(
+            "  start {step}{}{}",
+            if *attempt > 1 {
+                format!(" (attempt {attempt})")
+            } else {
+                String::new()
+            },
+            match in_transaction {
+                Some(false) => " [no transaction]",
+                _ => "",
+            }
+        ),
+        Event::StatementStarted { step, index, sql } => {
+            format!(
+                "    {step} #{index}: {}",
+                sql.lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(100)
+                    .collect::<String>()
+            )
+        }
+        Event::StatementFinished { .. } => return String::new(),
+        Event::Notice {
+            step,
+            severity,
+            message,
+        } => format!("    {step} {severity}: {message}"),
+        Event::LockWait { step, blockers } => {
+            let who: Vec<String> = blockers
+                .iter()
+                .map(|b| {
+                    format!(
+                        "pid {} ({}, {}, xact {:.0}s): {}",
+                        b.pid, b.application_name, b.state, b.xact_age_s, b.query
+                    )
+                })
+                .collect();
+            format!("    {step} waits for a lock held by {}", who.join("; "))
+        }
+        Event::Retry {
+            step,
+            attempt,
+            delay_ms,
+            reason,
+        } => {
+            format!("    {step}: {reason}; retry {attempt} in {delay_ms}ms")
+        }
+        Event::StepFinished {
+            step,
+            duration_ms,
+            rows,
+        } => format!("  done {step} in {duration_ms}ms ({rows} rows)"),
+        Event::StepFailed { step, error } => format!("  FAILED {step}: {error}"),
+        Event::CommandOutput {
+            step,
+            exit_code,
+            stdout_tail,
+            stderr_tail,
+        } => {
+            let tail = if stderr_tail.is_empty() {
+                stdout_tail
+            } else {
+                stderr_tail
+            };
+            format!(
+                "    {step} exit {}: {}",
+                exit_code.map_or("-".into(), |c| c.to_string()),
+                tail.lines().last().unwrap_or("")
+            )
+        }
+        Event::CheckResult {
+            step,
+            passed,
+            actual,
+            expected,
+            severity,
+            ..
+        } => format!(
+            "  check {step}: {} (got {actual}, expected {expected}){}",
+            if *passed { "PASS" } else { "FAIL" },
+            if !passed && *severity == crate::runbook::Severity::Warning {
+                " [warning]"
+            } else {
+                ""
+            }
+        ),
+        Event::ProbeSample { step, value, alert } => format!(
+            "  probe {step} = {}{}",
+            value.as_ref().map_or("NULL".into(), |v| v.to_string()),
+            if *alert { " ALERT" } else { "" }
+        ),
+        Event::Alert {
+            step,
+            value,
+            threshold,
+        } => format!("  ALERT {step}: {value} (threshold {threshold})"),
+        Event::ManualWaiting { step, prompt } => format!("  manual {step}: {prompt}"),
+        Event::ManualAcknowledged { step, operator } => {
+            format!("  acknowledged {step} by {operator}")
+        }
+        Event::CheckpointReached {
+            step,
+            prompt,
+            failed_critical,
+            projected_end,
+            hard_end,
+            ..
+        } => format!(
+            "GATE {step}: {prompt} (projected end {projected_end}, hard end {hard_end}{})",
+            if failed_critical.is_empty() {
+                String::new()
+            } else {
+                format!(", FAILED critical checks: {}", failed_critical.join(", "))
+            }
+        ),
+        Event::DecisionRejected { step, reason } => {
+            format!("  decision at {step} rejected: {reason}")
+        }
+        Event::DecisionRecorded {
+            step,
+            decision,
+            operator,
+            restored,
+            overrode_failed_checks,
+            ..
+        } => format!(
+            "DECISION {step}: {decision:?} by {operator}{}{}",
+            if *restored {
+                " (given earlier in this run)"
+            } else {
+                ""
+            },
+            if overrode_failed_checks.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " OVERRIDING failed checks {}",
+                    overrode_failed_checks.join(", ")
+                )
+            }
+        ),
+        Event::UncertainStep { step } => {
+            format!("  UNCERTAIN {step}: it was interrupted between its statements")
+        }
+        Event::AwaitingFailureDecision { step } => format!("  {step} failed: deciding"),
+        Event::RollbackStarted { steps } => format!(
+            "ROLLBACK of {}",
+            if steps.is_empty() {
+                "nothing".into()
+            } else {
+                steps.join(", ")
+            }
+        ),
+        Event::RollbackStep { step, ok, error } => format!(
+            "  rollback {step}: {}",
+            if *ok {
+                "ok".to_owned()
+            } else {
+                error.as_ref().map_or("failed".into(), |e| e.to_string())
+            }
+        ),
+        Event::Cancelled { reason } => format!("CANCELLED: {reason}"),
+        Event::RunFinished { outcome, message } => format!(
+            "run finished: {}{}",
+            outcome.as_str(),
+            message
+                .as_ref()
+                .map(|m| format!(" — {m}"))
+                .unwrap_or_default()
+        ),
+    };
+    format!("{ts} {text}")
+}
+
+/// Prints events and answers the engine's questions by the policy.
+pub async fn drive(
+    mut events: UnboundedReceiver<Entry>,
+    commands: UnboundedSender<Command>,
+    policy: Policy,
+) {
+    while let Some(entry) = events.recv().await {
+        if policy.json {
+            println!("{}", serde_json::to_string(&entry).unwrap_or_default());
+        } else {
+            let text = line(&entry);
+            if !text.is_empty() {
+                println!("{text}");
+            }
+        }
+        let reply = match &entry.event {
+            Event::CheckpointReached {
+                step,
+                questions,
+                failed_critical,
+                ..
+            } => {
+                if policy.approve_all || policy.approve.contains(step) {
+                    Some(Command::Decide {
+                        step: step.clone(),
+                        decision: Decision::Go,
+                        operator: policy.operator.clone(),
+                        comment: Some("approved on the command line (headless)".into()),
+                        answers: questions.iter().map(|q| (q.clone(), true)).collect(),
+                        // Approving a gate by name on the command line is explicit enough.
+                        override_failed_checks: policy.approve.contains(step)
+                            && !failed_critical.is_empty(),
+                    })
+                } else {
+                    Some(Command::Pause)
+                }
+            }
+            Event::DecisionRejected { .. } => Some(Command::Pause),
+            Event::ManualWaiting { step, .. } => {
+                if policy.approve_all || policy.approve.contains(step) {
+                    Some(Command::Acknowledge {
+                        step: step.clone(),
+                        operator: policy.operator.clone(),
+                    })
+                } else {
+                    Some(Command::Pause)
+                }
+            }
+            Event::AwaitingFailureDecision { .. } => Some(match policy.on_failure {
+                OnFailure::Stop => Command::Pause,
+                OnFailure::Rollback => Command::Rollback,
+                OnFailure::Abort => Command::Abort,
+            }),
+            Event::UncertainStep { step } => Some(match policy.uncertain {
+                Some(u) => Command::ResolveUncertain {
+                    step: step.clone(),
+                    applied: u == Uncertain::Applied,
+                },
+                None => {
+                    eprintln!(
+                        "step `{step}` was interrupted between its statements; rerun with --uncertain applied|retry after checking the database"
+                    );
+                    Command::Pause
+                }
+            }),
+            _ => None,
+        };
+        if let Some(command) = reply {
+            let _ = commands.send(command);
+        }
+    }
+}
+
+/// The exit code for an outcome (documented in the README).
+pub fn exit_code(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Succeeded => 0,
+        Outcome::Failed => 1,
+        Outcome::Halted => 3,
+        Outcome::RolledBack => 4,
+        Outcome::Aborted => 5,
+        Outcome::Interrupted => 6,
+    }
+}

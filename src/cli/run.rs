@@ -1,0 +1,196 @@
+//! `cutover run`: load, plan, connect, and drive the engine (headless for now).
+
+use super::exit;
+use super::headless::{self, OnFailure, Policy, Uncertain};
+use crate::engine::{self, RunOptions, events::Command};
+use crate::runbook::env;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    pub runbook: PathBuf,
+    /// Run without the TUI, printing one line per event.
+    #[arg(long)]
+    pub headless: bool,
+    /// With --headless: print events as JSON Lines.
+    #[arg(long)]
+    pub json: bool,
+    /// postgres:// URL or key=value conninfo (overrides the runbook and PG* variables).
+    #[arg(long, env = "CUTOVER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Who is running the window (default: the OS user).
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// Pass this checkpoint or acknowledge this manual step (repeatable).
+    #[arg(long, value_name = "STEP_ID")]
+    pub approve: Vec<String>,
+    /// Pass every checkpoint and manual step (rehearsals, CI).
+    #[arg(long)]
+    pub approve_all: bool,
+    /// Continue the interrupted run of this runbook.
+    #[arg(long)]
+    pub resume: bool,
+    /// Start a new run although the last one did not finish.
+    #[arg(long, conflicts_with = "resume")]
+    pub new_run: bool,
+    /// Accept applied migrations whose SQL has changed since.
+    #[arg(long)]
+    pub allow_changed: bool,
+    /// Journal file (default: runs/<name>-<UTC timestamp>.jsonl; with --resume the newest one).
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
+    /// With --headless: what to do when a step fails.
+    #[arg(long, value_enum, default_value_t = OnFailure::Stop)]
+    pub on_failure: OnFailure,
+    /// With --headless: how to treat a step a crash left half-done.
+    #[arg(long, value_enum)]
+    pub uncertain: Option<Uncertain>,
+    /// Cap each monitoring phase at this duration (rehearsals), e.g. 30s.
+    #[arg(long, value_parser = parse_duration)]
+    pub monitor_for: Option<Duration>,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    crate::runbook::duration::parse(s)
+        .map_err(|e| format!("{e}; {}", crate::runbook::duration::suggest(s)))
+}
+
+fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+pub fn run(args: RunArgs) -> u8 {
+    if !args.headless {
+        eprintln!(
+            "cutover: the interactive TUI is not available in this build yet; use `cutover run --headless` (see README)"
+        );
+        return exit::USAGE;
+    }
+    let (runbook, plan) = match super::inspect::load_clean(&args.runbook) {
+        Ok(ok) => ok,
+        Err(_) => return exit::USAGE,
+    };
+    let lookup = |name: &str| std::env::var(name).ok();
+    let conn = match (&args.database_url, &runbook.database) {
+        (Some(url), _) => Some(url.clone()),
+        (None, Some(db)) => match env::interpolate(&db.url_template, &lookup) {
+            Ok(url) => Some(url),
+            Err(var) => {
+                eprintln!(
+                    "cutover: environment variable `{var}` (used by database.url) is not set"
+                );
+                return exit::USAGE;
+            }
+        },
+        (None, None) => None,
+    };
+    let target = match crate::connect::resolve(
+        conn.as_deref(),
+        &format!("cutover:{}", runbook.name),
+        &lookup,
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("cutover: {e}");
+            return exit::USAGE;
+        }
+    };
+    let runs_dir = PathBuf::from("runs");
+    let journal = match (&args.journal, args.resume) {
+        (Some(path), _) => path.clone(),
+        (None, true) => crate::journal::latest(&runs_dir, &runbook.name).unwrap_or_else(|| {
+            crate::journal::default_path(&runs_dir, &runbook.name, chrono::Utc::now())
+        }),
+        (None, false) => crate::journal::default_path(&runs_dir, &runbook.name, chrono::Utc::now()),
+    };
+    let operator = args.operator.clone().unwrap_or_else(os_user);
+    let options = RunOptions {
+        target,
+        operator: operator.clone(),
+        journal: journal.clone(),
+        resume: args.resume,
+        new_run: args.new_run,
+        allow_changed: args.allow_changed,
+        monitor_cap: args.monitor_for,
+    };
+    let policy = Policy {
+        approve: args.approve.clone(),
+        approve_all: args.approve_all,
+        operator,
+        on_failure: args.on_failure,
+        uncertain: args.uncertain,
+        json: args.json,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cutover: cannot start the async runtime: {e}");
+            return exit::USAGE;
+        }
+    };
+    runtime.block_on(async move {
+        let (event_tx, event_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (command_tx, command_rx) = tokio::sync::mpsc::unbounded_channel();
+        spawn_signal_handler(command_tx.clone());
+        let printer = tokio::spawn(headless::drive(event_rx, command_tx, policy));
+        let result = engine::run(&runbook, &plan, options, event_tx, command_rx).await;
+        let _ = printer.await;
+        match result {
+            Ok(outcome) => {
+                eprintln!("journal: {}", journal.display());
+                headless::exit_code(outcome)
+            }
+            Err(e) => {
+                eprintln!("cutover: {e}");
+                if journal.exists() {
+                    eprintln!("journal: {}", journal.display());
+                }
+                match e {
+                    engine::EngineError::Refused(_) | engine::EngineError::Connect { .. } => {
+                        exit::USAGE
+                    }
+                    _ => headless::exit_code(crate::engine::events::Outcome::Interrupted),
+                }
+            }
+        }
+    })
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP cancel the running statement and stop cleanly, resumable.
+fn spawn_signal_handler(commands: tokio::sync::mpsc::UnboundedSender<Command>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut hup)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
+                return;
+            };
+            let reason = tokio::select! {
+                _ = tokio::signal::ctrl_c() => "interrupted (Ctrl-C)",
+                _ = term.recv() => "terminated (SIGTERM)",
+                _ = hup.recv() => "hung up (SIGHUP)",
+            };
+            let _ = commands.send(Command::Cancel {
+                reason: reason.into(),
+            });
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = commands.send(Command::Cancel {
+                    reason: "interrupted (Ctrl-C)".into(),
+                });
+            }
+        }
+    });
+}

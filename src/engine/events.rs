@@ -1,0 +1,273 @@
+//! What the engine reports and what it accepts. Both sides are plain data: the journal
+//! stores events as they are, and any front end (headless, TUI, tests) drives the engine
+//! only through commands.
+
+use crate::runbook::{Expectation, Scalar, Severity};
+use serde::{Deserialize, Serialize};
+
+/// A session that blocks one of ours.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Blocker {
+    pub pid: i32,
+    pub application_name: String,
+    pub state: String,
+    pub query: String,
+    /// How long its transaction has been open, in seconds.
+    pub xact_age_s: f64,
+}
+
+/// A server error as a DBA needs it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SqlFailure {
+    pub sqlstate: Option<String>,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    /// 1-based statement index within the step.
+    pub statement: Option<usize>,
+    /// Where the error points: file (or the runbook for inline SQL) and 1-based line/column.
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl std::fmt::Display for SqlFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(code) = &self.sqlstate {
+            write!(f, "[{code}] ")?;
+        }
+        f.write_str(&self.message)?;
+        if let (Some(file), Some(line)) = (&self.file, self.line) {
+            write!(f, " at {file}:{line}:{}", self.column.unwrap_or(1))?;
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, "; detail: {detail}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "; hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    /// Stopped at a checkpoint or manual step nobody decided (headless); resumable.
+    Halted,
+    RolledBack,
+    Aborted,
+    /// Ctrl-C / SIGTERM / lost connection; resumable.
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Halted => "halted",
+            Outcome::RolledBack => "rolled_back",
+            Outcome::Aborted => "aborted",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Go,
+    /// No-go: stop and leave the database as it is.
+    Abort,
+    /// No-go: undo this run's migrations in reverse order.
+    Rollback,
+}
+
+/// What happened, in order. Each is journaled (and fsynced) before any front end sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        run_id: String,
+        runbook: String,
+        title: String,
+        checksum: String,
+        operator: String,
+        target: String,
+        server_version: String,
+        cutover_version: String,
+        resumed: bool,
+        /// Planned window end, RFC 3339.
+        hard_end: String,
+    },
+    PhaseStarted {
+        phase: String,
+    },
+    PhaseBudgetExceeded {
+        phase: String,
+        budget_ms: u64,
+    },
+    PhaseFinished {
+        phase: String,
+        duration_ms: u64,
+    },
+    StepSkipped {
+        step: String,
+        reason: String,
+    },
+    StepStarted {
+        step: String,
+        attempt: u32,
+        in_transaction: Option<bool>,
+    },
+    StatementStarted {
+        step: String,
+        index: usize,
+        sql: String,
+    },
+    Notice {
+        step: String,
+        severity: String,
+        message: String,
+    },
+    StatementFinished {
+        step: String,
+        index: usize,
+        rows: u64,
+        duration_ms: u64,
+    },
+    LockWait {
+        step: String,
+        blockers: Vec<Blocker>,
+    },
+    Retry {
+        step: String,
+        attempt: u32,
+        delay_ms: u64,
+        reason: String,
+    },
+    StepFinished {
+        step: String,
+        duration_ms: u64,
+        rows: u64,
+    },
+    StepFailed {
+        step: String,
+        error: SqlFailure,
+    },
+    CommandOutput {
+        step: String,
+        exit_code: Option<i32>,
+        stdout_tail: String,
+        stderr_tail: String,
+    },
+    CheckResult {
+        step: String,
+        passed: bool,
+        actual: String,
+        expected: Expectation,
+        severity: Severity,
+        duration_ms: u64,
+    },
+    ProbeSample {
+        step: String,
+        value: Option<Scalar>,
+        alert: bool,
+    },
+    Alert {
+        step: String,
+        value: String,
+        threshold: String,
+    },
+    ManualWaiting {
+        step: String,
+        prompt: String,
+    },
+    ManualAcknowledged {
+        step: String,
+        operator: String,
+    },
+    CheckpointReached {
+        step: String,
+        prompt: String,
+        questions: Vec<String>,
+        /// Critical checks that failed since the previous checkpoint: a go needs an override.
+        failed_critical: Vec<String>,
+        /// Projected window end from the remaining planned work, RFC 3339.
+        projected_end: String,
+        hard_end: String,
+    },
+    DecisionRejected {
+        step: String,
+        reason: String,
+    },
+    DecisionRecorded {
+        step: String,
+        decision: Decision,
+        operator: String,
+        comment: Option<String>,
+        answers: Vec<(String, bool)>,
+        overrode_failed_checks: Vec<String>,
+        /// Given in an earlier, interrupted attempt of this run and standing.
+        restored: bool,
+    },
+    UncertainStep {
+        step: String,
+    },
+    AwaitingFailureDecision {
+        step: String,
+    },
+    RollbackStarted {
+        steps: Vec<String>,
+    },
+    RollbackStep {
+        step: String,
+        ok: bool,
+        error: Option<SqlFailure>,
+    },
+    Cancelled {
+        reason: String,
+    },
+    RunFinished {
+        outcome: Outcome,
+        message: Option<String>,
+    },
+}
+
+/// What a front end may ask of the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Decide {
+        step: String,
+        decision: Decision,
+        operator: String,
+        comment: Option<String>,
+        answers: Vec<(String, bool)>,
+        /// Required to go past failed critical checks; journaled as an override.
+        override_failed_checks: bool,
+    },
+    Acknowledge {
+        step: String,
+        operator: String,
+    },
+    /// For a step left half-done by a crash: was it applied (`true`) or should it be retried?
+    ResolveUncertain {
+        step: String,
+        applied: bool,
+    },
+    /// After a failed step.
+    Retry,
+    Rollback,
+    Abort,
+    /// Finish after the current step; the run stays resumable.
+    Pause,
+    /// End the current monitoring phase early.
+    EndPhase,
+    /// Cancel the running statement (server cancel request) and stop, resumable.
+    Cancel {
+        reason: String,
+    },
+}

@@ -1,0 +1,9 @@
+//! The executor: runs a planned runbook against PostgreSQL. It knows nothing of terminals:
+//! it emits typed events and takes commands on channels.
+mod command;
+pub mod events;
+mod run;
+pub mod sqlexec;
+pub mod tracking;
+
+pub use run::{EngineError, RunOptions, run};

@@ -1,0 +1,1610 @@
+//! The executor loop: phases in order, steps in plan order, gates that wait for a person.
+
+use super::events::{Command, Decision, Event, Outcome, SqlFailure};
+use super::sqlexec::{self, pg_ms};
+use super::tracking::{self, StepRecord};
+use crate::connect::Target;
+use crate::journal::{Entry, Journal};
+use crate::plan::{Plan, sql};
+use crate::runbook::{Check, Migrate, Runbook, Severity, SqlSource, Step, StepKind};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio_postgres::{AsyncMessage, Client, NoTls};
+
+/// How a run is started.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub target: Target,
+    pub operator: String,
+    pub journal: PathBuf,
+    /// Continue the interrupted run instead of refusing.
+    pub resume: bool,
+    /// Start a new run even if the last one was interrupted (applied steps are still skipped).
+    pub new_run: bool,
+    /// Accept applied migrations whose SQL changed since (checksum mismatch).
+    pub allow_changed: bool,
+    /// Cap monitoring phases (rehearsals, CI).
+    pub monitor_cap: Option<Duration>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot connect to {target}: {message}")]
+    Connect { target: String, message: String },
+    #[error("{0}")]
+    Refused(String),
+    #[error("journal: {0}")]
+    Journal(#[from] std::io::Error),
+    #[error("database: {0}")]
+    Database(String),
+}
+
+/// Events go to the journal first, then to the front end.
+struct Emitter {
+    journal: Journal,
+    tx: UnboundedSender<Entry>,
+}
+
+impl Emitter {
+    fn emit(&mut self, event: Event) -> Result<(), EngineError> {
+        let entry = self.journal.append(&event)?;
+        // A front end that went away must not stop the run: the journal has it.
+        let _ = self.tx.send(entry);
+        Ok(())
+    }
+}
+
+/// Connects and forwards the server's notices to a channel.
+async fn connect(
+    target: &Target,
+) -> Result<(Client, UnboundedReceiver<(String, String)>), EngineError> {
+    let (client, mut connection) =
+        target
+            .config
+            .connect(NoTls)
+            .await
+            .map_err(|e| EngineError::Connect {
+                target: target.redacted(),
+                message: crate::connect::scrub(&e.to_string(), target.secret().as_deref()),
+            })?;
+    let (tx, rx) = unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            match message {
+                Ok(AsyncMessage::Notice(n)) => {
+                    let _ = tx.send((n.severity().to_owned(), n.message().to_owned()));
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    Ok((client, rx))
+}
+
+fn checksum(text: &str) -> String {
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Why the step loop stopped early.
+enum Stop {
+    Finished(Outcome, Option<String>),
+}
+
+enum StepResult {
+    Done,
+    Failed(SqlFailure),
+}
+
+struct Engine<'a> {
+    runbook: &'a Runbook,
+    plan: &'a Plan,
+    steps: Vec<&'a Step>,
+    opts: RunOptions,
+    out: Emitter,
+    commands: UnboundedReceiver<Command>,
+    client: Client,
+    notices: UnboundedReceiver<(String, String)>,
+    monitor: Client,
+    backend_pid: i32,
+    run_id: String,
+    records: HashMap<String, StepRecord>,
+    /// Migrations applied in this run, in the order they were applied (for rollback).
+    applied: Vec<usize>,
+    failed_critical: Vec<String>,
+    decisions: HashMap<String, Decision>,
+    pause_requested: bool,
+    end_phase: bool,
+    window_start: chrono::DateTime<chrono::Utc>,
+    secret: Option<String>,
+}
+
+/// Runs the runbook to the end, a gate nobody passes, a failure, or a cancellation.
+/// Events are journaled and sent on `events`; decisions arrive on `commands`.
+pub async fn run(
+    runbook: &Runbook,
+    plan: &Plan,
+    opts: RunOptions,
+    events: UnboundedSender<Entry>,
+    commands: UnboundedReceiver<Command>,
+) -> Result<Outcome, EngineError> {
+    let secret = opts.target.secret();
+    let (client, notices) = connect(&opts.target).await?;
+    let (monitor, _monitor_notices) = connect(&opts.target).await?;
+    let (lock_conn, _lock_notices) = connect(&opts.target).await?;
+    let db = |e: tokio_postgres::Error| {
+        EngineError::Database(crate::connect::scrub(&e.to_string(), secret.as_deref()))
+    };
+
+    tracking::ensure_schema(&client).await.map_err(db)?;
+    // One runner per runbook per database: a session lock on an idle connection, never waited for.
+    let locked: bool = lock_conn
+        .query_one(
+            "SELECT pg_try_advisory_lock($1, hashtext($2))",
+            &[&tracking::LOCK_CLASS, &runbook.name],
+        )
+        .await
+        .map_err(db)?
+        .get(0);
+    if !locked {
+        let holder = tracking::lock_holder(&monitor, &runbook.name)
+            .await
+            .ok()
+            .flatten();
+        return Err(EngineError::Refused(format!(
+            "another cutover is already running `{}` on this database ({})",
+            runbook.name,
+            holder.unwrap_or_else(|| "holder not visible to this user".into())
+        )));
+    }
+
+    let latest = tracking::latest_run(&client, &runbook.name)
+        .await
+        .map_err(db)?;
+    let resumable = latest.as_ref().filter(|(_, outcome)| {
+        !matches!(
+            outcome.as_deref(),
+            Some("succeeded" | "rolled_back" | "aborted")
+        )
+    });
+    let (run_id, resumed) = match (resumable, opts.resume, opts.new_run) {
+        (Some((id, _)), true, _) => (id.clone(), true),
+        (None, true, _) => {
+            return Err(EngineError::Refused(format!(
+                "there is no interrupted run of `{}` to resume on this database",
+                runbook.name
+            )));
+        }
+        (Some((id, outcome)), false, false) => {
+            return Err(EngineError::Refused(format!(
+                "run {id} of `{}` did not finish ({}); continue it with `--resume`, or start over with `--new-run` (applied steps are skipped either way)",
+                runbook.name,
+                outcome.as_deref().unwrap_or("interrupted")
+            )));
+        }
+        _ => (
+            format!(
+                "{}-{}",
+                runbook.name,
+                chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
+            ),
+            false,
+        ),
+    };
+
+    let records: HashMap<String, StepRecord> = tracking::step_records(&client, &runbook.name)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(|r| (r.step_id.clone(), r))
+        .collect();
+    let steps: Vec<&Step> = runbook.phases.iter().flat_map(|p| &p.steps).collect();
+
+    // Applied migrations whose SQL changed stop the run before anything happens.
+    if !opts.allow_changed {
+        let changed: Vec<&str> = steps
+            .iter()
+            .filter_map(|s| {
+                let StepKind::Migrate(m) = &s.kind else {
+                    return None;
+                };
+                let r = records.get(&s.id)?;
+                (r.status == "applied"
+                    && r.sql_checksum.as_deref() != Some(checksum(&m.sql.text).as_str()))
+                .then_some(s.id.as_str())
+            })
+            .collect();
+        if !changed.is_empty() {
+            return Err(EngineError::Refused(format!(
+                "the SQL of already-applied step(s) {} changed since they were applied (checksum mismatch); restore the applied SQL, write a new migration, or pass --allow-changed",
+                changed.join(", ")
+            )));
+        }
+    }
+
+    let backend_pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .map_err(db)?
+        .get(0);
+    let server_version: String = client
+        .query_one("SHOW server_version", &[])
+        .await
+        .map_err(db)?
+        .get(0);
+
+    let journal = Journal::open(&opts.journal, secret.clone())?;
+    let prior = if resumed && opts.journal.exists() {
+        crate::journal::replay(&opts.journal)
+            .map(|r| r.state())
+            .unwrap_or_default()
+    } else {
+        Default::default()
+    };
+    if resumed {
+        client
+            .execute(
+                "UPDATE cutover.runs SET outcome = NULL, finished_at = NULL WHERE id = $1",
+                &[&run_id],
+            )
+            .await
+            .map_err(db)?;
+    } else {
+        client
+            .execute(
+                "INSERT INTO cutover.runs (id, runbook, checksum, operator) VALUES ($1, $2, $3, $4)",
+                &[&run_id, &runbook.name, &runbook.checksum, &opts.operator],
+            )
+            .await
+            .map_err(db)?;
+    }
+    // Decisions already given in this run stand.
+    let mut decisions = HashMap::new();
+    let decided = client
+        .query(
+            "SELECT step_id, decision FROM cutover.decisions WHERE run_id = $1 ORDER BY decided_at",
+            &[&run_id],
+        )
+        .await
+        .map_err(db)?;
+    for row in decided {
+        let step: String = row.get(0);
+        let decision: String = row.get(1);
+        if decision == "go" {
+            decisions.insert(step, Decision::Go);
+        }
+    }
+    let _ = prior;
+    let applied: Vec<usize> = steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            records
+                .get(&s.id)
+                .is_some_and(|r| r.run_id == run_id && r.status == "applied")
+        })
+        .map(|(i, _)| i)
+        .collect();
+
+    let window_start = runbook
+        .window
+        .start
+        .map(|s| s.with_timezone(&chrono::Utc))
+        .filter(|_| !resumed)
+        .unwrap_or_else(chrono::Utc::now);
+    let mut engine = Engine {
+        runbook,
+        plan,
+        steps,
+        out: Emitter {
+            journal,
+            tx: events,
+        },
+        commands,
+        client,
+        notices,
+        monitor,
+        backend_pid,
+        run_id: run_id.clone(),
+        records,
+        applied,
+        failed_critical: Vec::new(),
+        decisions,
+        pause_requested: false,
+        end_phase: false,
+        window_start,
+        secret,
+        opts,
+    };
+    let hard_end = (window_start
+        + chrono::Duration::from_std(runbook.window.budget).unwrap_or_default())
+    .to_rfc3339();
+    engine.out.emit(Event::RunStarted {
+        run_id: run_id.clone(),
+        runbook: runbook.name.clone(),
+        title: runbook.title.clone(),
+        checksum: runbook.checksum.clone(),
+        operator: engine.opts.operator.clone(),
+        target: engine.opts.target.redacted(),
+        server_version,
+        cutover_version: env!("CARGO_PKG_VERSION").to_owned(),
+        resumed,
+        hard_end,
+    })?;
+    let outcome = match engine.phases().await {
+        Ok(Stop::Finished(outcome, message)) => {
+            engine.finish(outcome, message).await?;
+            outcome
+        }
+        Err(e) => {
+            let message = e.to_string();
+            let _ = engine.finish(Outcome::Interrupted, Some(message)).await;
+            return Err(e);
+        }
+    };
+    drop(lock_conn);
+    Ok(outcome)
+}
+
+impl Engine<'_> {
+    async fn finish(
+        &mut self,
+        outcome: Outcome,
+        message: Option<String>,
+    ) -> Result<(), EngineError> {
+        let _ = self
+            .monitor
+            .execute(
+                "UPDATE cutover.runs SET outcome = $2, finished_at = now() WHERE id = $1",
+                &[&self.run_id, &outcome.as_str()],
+            )
+            .await;
+        self.out.emit(Event::RunFinished { outcome, message })
+    }
+
+    fn db_err(&self, e: &tokio_postgres::Error) -> EngineError {
+        EngineError::Database(crate::connect::scrub(
+            &e.to_string(),
+            self.secret.as_deref(),
+        ))
+    }
+
+    /// Handles commands that arrived while working; returns a stop when one says so.
+    fn poll_commands(&mut self) -> Option<Stop> {
+        while let Ok(command) = self.commands.try_recv() {
+            match command {
+                Command::Pause => self.pause_requested = true,
+                Command::EndPhase => self.end_phase = true,
+                Command::Abort => {
+                    return Some(Stop::Finished(
+                        Outcome::Aborted,
+                        Some("aborted by the operator".into()),
+                    ));
+                }
+                Command::Cancel { reason } => {
+                    return Some(Stop::Finished(Outcome::Interrupted, Some(reason)));
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    async fn phases(&mut self) -> Result<Stop, EngineError> {
+        for (p, phase) in self.runbook.phases.iter().enumerate() {
+            let phase_started = Instant::now();
+            self.end_phase = false;
+            self.out.emit(Event::PhaseStarted {
+                phase: phase.id.clone(),
+            })?;
+            let mut over_budget_reported = false;
+            let order = self.plan.phases[p].order.clone();
+            let probes: Vec<usize> = order
+                .iter()
+                .copied()
+                .filter(|&i| matches!(self.steps[i].kind, StepKind::Probe(_)))
+                .collect();
+            let mut probe_state = ProbeRunner::new(&probes, phase_started);
+            let mut k = 0;
+            while k < order.len() {
+                if let Some(stop) = self.poll_commands() {
+                    if let Stop::Finished(Outcome::Interrupted, reason) = &stop {
+                        self.out.emit(Event::Cancelled {
+                            reason: reason.clone().unwrap_or_default(),
+                        })?;
+                    }
+                    return Ok(stop);
+                }
+                if self.pause_requested {
+                    return Ok(Stop::Finished(
+                        Outcome::Halted,
+                        Some("paused by the operator".into()),
+                    ));
+                }
+                let i = order[k];
+                // Independent checks may run together, up to the phase's `parallel`.
+                let batch: Vec<usize> = if phase.parallel > 1 {
+                    order[k..]
+                        .iter()
+                        .copied()
+                        .take_while(|&j| matches!(self.steps[j].kind, StepKind::Check(_)))
+                        .take(phase.parallel)
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                if batch.len() > 1 && self.independent(&batch) {
+                    self.run_checks(&batch, phase.parallel).await?;
+                    k += batch.len();
+                } else {
+                    if let Some(stop) = self.step(i).await? {
+                        return Ok(stop);
+                    }
+                    k += 1;
+                }
+                if !over_budget_reported && phase_started.elapsed() > phase.budget {
+                    over_budget_reported = true;
+                    self.out.emit(Event::PhaseBudgetExceeded {
+                        phase: phase.id.clone(),
+                        budget_ms: ms(phase.budget),
+                    })?;
+                }
+            }
+            // Probes sample for the phase's budget, or until the operator ends the phase.
+            if !probes.is_empty() {
+                let until = self
+                    .opts
+                    .monitor_cap
+                    .map_or(phase.budget, |cap| cap.min(phase.budget));
+                if let Some(stop) = self
+                    .sample_probes(&mut probe_state, phase_started, until)
+                    .await?
+                {
+                    return Ok(stop);
+                }
+            }
+            if !over_budget_reported && phase_started.elapsed() > phase.budget {
+                self.out.emit(Event::PhaseBudgetExceeded {
+                    phase: phase.id.clone(),
+                    budget_ms: ms(phase.budget),
+                })?;
+            }
+            self.out.emit(Event::PhaseFinished {
+                phase: phase.id.clone(),
+                duration_ms: ms(phase_started.elapsed()),
+            })?;
+        }
+        Ok(Stop::Finished(Outcome::Succeeded, None))
+    }
+
+    fn independent(&self, batch: &[usize]) -> bool {
+        let ids: HashSet<&str> = batch.iter().map(|&i| self.steps[i].id.as_str()).collect();
+        batch.iter().all(|&i| {
+            self.steps[i]
+                .depends_on
+                .iter()
+                .all(|d| !ids.contains(d.id.as_str()))
+        })
+    }
+
+    fn record(&self, id: &str) -> Option<&StepRecord> {
+        self.records.get(id)
+    }
+
+    /// Runs one step (with its failure handling). `Some` stops the run.
+    async fn step(&mut self, i: usize) -> Result<Option<Stop>, EngineError> {
+        let step = self.steps[i];
+        let id = step.id.clone();
+        let in_this_run = self.record(&id).is_some_and(|r| r.run_id == self.run_id);
+        match &step.kind {
+            StepKind::Migrate(m) => {
+                match self.record(&id).map(|r| r.status.as_str()) {
+                    Some("applied") => {
+                        self.out.emit(Event::StepSkipped {
+                            step: id,
+                            reason: "already applied".into(),
+                        })?;
+                        return Ok(None);
+                    }
+                    Some("started") => {
+                        self.out.emit(Event::UncertainStep { step: id.clone() })?;
+                        match self.wait_uncertain(&id).await? {
+                            Ok(true) => {
+                                self.mark(&id, "migrate", Some(&m.sql.text), "applied", 1, 0)
+                                    .await?;
+                                self.applied.push(i);
+                                self.out.emit(Event::StepSkipped {
+                                    step: id,
+                                    reason: "marked applied by the operator after an uncertain interruption".into(),
+                                })?;
+                                return Ok(None);
+                            }
+                            Ok(false) => {}
+                            Err(stop) => return Ok(Some(stop)),
+                        }
+                    }
+                    _ => {}
+                }
+                loop {
+                    match self.migrate(i, m).await? {
+                        StepResult::Done => {
+                            self.applied.push(i);
+                            return Ok(None);
+                        }
+                        StepResult::Failed(error) => {
+                            self.out.emit(Event::StepFailed {
+                                step: id.clone(),
+                                error,
+                            })?;
+                            match self.after_failure(&id).await? {
+                                FailureChoice::Retry => continue,
+                                FailureChoice::Stop(stop) => return Ok(Some(stop)),
+                            }
+                        }
+                    }
+                }
+            }
+            StepKind::Check(_) => {
+                self.run_checks(&[i], 1).await?;
+                Ok(None)
+            }
+            StepKind::Probe(_) => Ok(None),
+            StepKind::Manual { prompt } => {
+                if in_this_run && self.record(&id).is_some_and(|r| r.status == "done") {
+                    self.out.emit(Event::StepSkipped {
+                        step: id,
+                        reason: "acknowledged earlier in this run".into(),
+                    })?;
+                    return Ok(None);
+                }
+                self.out.emit(Event::ManualWaiting {
+                    step: id.clone(),
+                    prompt: prompt.clone(),
+                })?;
+                loop {
+                    match self.commands.recv().await {
+                        Some(Command::Acknowledge { step: s, operator }) if s == id => {
+                            self.out.emit(Event::ManualAcknowledged {
+                                step: id.clone(),
+                                operator,
+                            })?;
+                            self.mark(&id, "manual", None, "done", 1, 0).await?;
+                            return Ok(None);
+                        }
+                        Some(other) => {
+                            if let Some(stop) = self.waiting_command(other, &id)? {
+                                return Ok(Some(stop));
+                            }
+                        }
+                        None => {
+                            return Ok(Some(Stop::Finished(
+                                Outcome::Interrupted,
+                                Some("front end closed".into()),
+                            )));
+                        }
+                    }
+                }
+            }
+            StepKind::Command(c) => {
+                if in_this_run && self.record(&id).is_some_and(|r| r.status == "done") {
+                    self.out.emit(Event::StepSkipped {
+                        step: id,
+                        reason: "ran earlier in this run".into(),
+                    })?;
+                    return Ok(None);
+                }
+                loop {
+                    self.out.emit(Event::StepStarted {
+                        step: id.clone(),
+                        attempt: 1,
+                        in_transaction: None,
+                    })?;
+                    let started = Instant::now();
+                    match super::command::run(&c.program, c.timeout).await {
+                        Ok(result) => {
+                            self.out.emit(Event::CommandOutput {
+                                step: id.clone(),
+                                exit_code: result.exit_code,
+                                stdout_tail: crate::connect::scrub(
+                                    &result.stdout_tail,
+                                    self.secret.as_deref(),
+                                ),
+                                stderr_tail: crate::connect::scrub(
+                                    &result.stderr_tail,
+                                    self.secret.as_deref(),
+                                ),
+                            })?;
+                            if result.exit_code == Some(0) {
+                                self.mark(&id, "command", None, "done", 1, 0).await?;
+                                self.out.emit(Event::StepFinished {
+                                    step: id,
+                                    duration_ms: ms(started.elapsed()),
+                                    rows: 0,
+                                })?;
+                                return Ok(None);
+                            }
+                            let message = match result.exit_code {
+                                Some(code) => {
+                                    format!("`{}` exited with status {code}", c.program.join(" "))
+                                }
+                                None if result.timed_out => format!(
+                                    "`{}` timed out after {}",
+                                    c.program.join(" "),
+                                    crate::runbook::duration::format(c.timeout)
+                                ),
+                                None => format!("`{}` was killed by a signal", c.program.join(" ")),
+                            };
+                            self.out.emit(Event::StepFailed {
+                                step: id.clone(),
+                                error: SqlFailure {
+                                    message,
+                                    ..SqlFailure::default()
+                                },
+                            })?;
+                        }
+                        Err(e) => {
+                            self.out.emit(Event::StepFailed {
+                                step: id.clone(),
+                                error: SqlFailure {
+                                    message: format!("cannot start `{}`: {e}", c.program.join(" ")),
+                                    ..SqlFailure::default()
+                                },
+                            })?;
+                        }
+                    }
+                    match self.after_failure(&id).await? {
+                        FailureChoice::Retry => continue,
+                        FailureChoice::Stop(stop) => return Ok(Some(stop)),
+                    }
+                }
+            }
+            StepKind::Checkpoint(cp) => self.checkpoint(i, &cp.prompt, &cp.questions).await,
+        }
+    }
+
+    /// A command that arrived while waiting at a gate or manual step.
+    fn waiting_command(
+        &mut self,
+        command: Command,
+        waiting_on: &str,
+    ) -> Result<Option<Stop>, EngineError> {
+        match command {
+            Command::Pause => Ok(Some(Stop::Finished(
+                Outcome::Halted,
+                Some(format!("halted at `{waiting_on}`, waiting for a decision")),
+            ))),
+            Command::Abort => Ok(Some(Stop::Finished(
+                Outcome::Aborted,
+                Some(format!("aborted at `{waiting_on}`")),
+            ))),
+            Command::Cancel { reason } => {
+                self.out.emit(Event::Cancelled {
+                    reason: reason.clone(),
+                })?;
+                Ok(Some(Stop::Finished(Outcome::Interrupted, Some(reason))))
+            }
+            Command::EndPhase => {
+                self.end_phase = true;
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn wait_uncertain(&mut self, id: &str) -> Result<Result<bool, Stop>, EngineError> {
+        loop {
+            match self.commands.recv().await {
+                Some(Command::ResolveUncertain { step, applied }) if step == id => {
+                    return Ok(Ok(applied));
+                }
+                Some(other) => {
+                    if let Some(stop) = self.waiting_command(other, id)? {
+                        return Ok(Err(stop));
+                    }
+                }
+                None => {
+                    return Ok(Err(Stop::Finished(
+                        Outcome::Interrupted,
+                        Some("front end closed".into()),
+                    )));
+                }
+            }
+        }
+    }
+
+    async fn checkpoint(
+        &mut self,
+        i: usize,
+        prompt: &str,
+        questions: &[String],
+    ) -> Result<Option<Stop>, EngineError> {
+        let id = self.steps[i].id.clone();
+        if self.decisions.get(&id) == Some(&Decision::Go) {
+            self.out.emit(Event::DecisionRecorded {
+                step: id.clone(),
+                decision: Decision::Go,
+                operator: String::new(),
+                comment: Some("decision given earlier in this run stands".into()),
+                answers: Vec::new(),
+                overrode_failed_checks: Vec::new(),
+                restored: true,
+            })?;
+            return Ok(None);
+        }
+        let remaining: Duration = self
+            .plan
+            .execution_order()
+            .skip_while(|&j| j != i)
+            .map(|j| self.plan.steps[j].expected)
+            .sum();
+        let projected_end =
+            chrono::Utc::now() + chrono::Duration::from_std(remaining).unwrap_or_default();
+        let hard_end = self.window_start
+            + chrono::Duration::from_std(self.runbook.window.budget).unwrap_or_default();
+        self.out.emit(Event::CheckpointReached {
+            step: id.clone(),
+            prompt: prompt.to_owned(),
+            questions: questions.to_vec(),
+            failed_critical: self.failed_critical.clone(),
+            projected_end: projected_end.to_rfc3339(),
+            hard_end: hard_end.to_rfc3339(),
+        })?;
+        loop {
+            let command = match self.commands.recv().await {
+                Some(c) => c,
+                None => {
+                    return Ok(Some(Stop::Finished(
+                        Outcome::Interrupted,
+                        Some("front end closed".into()),
+                    )));
+                }
+            };
+            let Command::Decide {
+                step,
+                decision,
+                operator,
+                comment,
+                answers,
+                override_failed_checks,
+            } = command
+            else {
+                if let Some(stop) = self.waiting_command(command, &id)? {
+                    return Ok(Some(stop));
+                }
+                continue;
+            };
+            if step != id {
+                continue;
+            }
+            if decision == Decision::Go {
+                let unticked: Vec<&String> = questions
+                    .iter()
+                    .filter(|q| !answers.iter().any(|(a, yes)| a == *q && *yes))
+                    .collect();
+                if !unticked.is_empty() {
+                    self.out.emit(Event::DecisionRejected {
+                        step: id.clone(),
+                        reason: format!(
+                            "every question must be confirmed before a go; unconfirmed: {}",
+                            unticked
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ),
+                    })?;
+                    continue;
+                }
+                if !self.failed_critical.is_empty() && !override_failed_checks {
+                    self.out.emit(Event::DecisionRejected {
+                        step: id.clone(),
+                        reason: format!(
+                            "critical checks failed ({}); a go needs an explicit override",
+                            self.failed_critical.join(", ")
+                        ),
+                    })?;
+                    continue;
+                }
+            }
+            let overrode = if decision == Decision::Go {
+                std::mem::take(&mut self.failed_critical)
+            } else {
+                Vec::new()
+            };
+            // The decision is durable before anything acts on it.
+            self.out.emit(Event::DecisionRecorded {
+                step: id.clone(),
+                decision,
+                operator: operator.clone(),
+                comment: comment.clone(),
+                answers: answers.clone(),
+                overrode_failed_checks: overrode.clone(),
+                restored: false,
+            })?;
+            let decision_text = match decision {
+                Decision::Go => "go",
+                Decision::Abort => "abort",
+                Decision::Rollback => "rollback",
+            };
+            let answers_json = serde_json::to_value(&answers).unwrap_or_default();
+            let overrides_json = serde_json::to_value(&overrode).unwrap_or_default();
+            self.client
+                .execute(
+                    "INSERT INTO cutover.decisions (run_id, step_id, decision, operator, comment, answers, overrides) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[&self.run_id, &id, &decision_text, &operator, &comment, &answers_json, &overrides_json],
+                )
+                .await
+                .map_err(|e| self.db_err(&e))?;
+            self.client
+                .execute(
+                    "INSERT INTO cutover.steps (runbook, step_id, run_id, kind, status, started_at, finished_at, decision, approver)
+                     VALUES ($1, $2, $3, 'checkpoint', 'decided', now(), now(), $4, $5)
+                     ON CONFLICT (runbook, step_id) DO UPDATE SET run_id = EXCLUDED.run_id, status = 'decided',
+                       finished_at = now(), decision = EXCLUDED.decision, approver = EXCLUDED.approver",
+                    &[&self.runbook.name, &id, &self.run_id, &decision_text, &operator],
+                )
+                .await
+                .map_err(|e| self.db_err(&e))?;
+            self.decisions.insert(id.clone(), decision);
+            return match decision {
+                Decision::Go => Ok(None),
+                Decision::Abort => Ok(Some(Stop::Finished(
+                    Outcome::Aborted,
+                    Some(format!("no-go at `{id}`: aborted")),
+                ))),
+                Decision::Rollback => Ok(Some(self.rollback().await?)),
+            };
+        }
+    }
+
+    async fn after_failure(&mut self, id: &str) -> Result<FailureChoice, EngineError> {
+        self.out.emit(Event::AwaitingFailureDecision {
+            step: id.to_owned(),
+        })?;
+        loop {
+            match self.commands.recv().await {
+                Some(Command::Retry) => return Ok(FailureChoice::Retry),
+                Some(Command::Rollback) => return Ok(FailureChoice::Stop(self.rollback().await?)),
+                Some(Command::Abort) => {
+                    return Ok(FailureChoice::Stop(Stop::Finished(
+                        Outcome::Aborted,
+                        Some(format!("aborted after `{id}` failed")),
+                    )));
+                }
+                Some(Command::Pause) => {
+                    return Ok(FailureChoice::Stop(Stop::Finished(
+                        Outcome::Failed,
+                        Some(format!("step `{id}` failed")),
+                    )));
+                }
+                Some(Command::Cancel { reason }) => {
+                    self.out.emit(Event::Cancelled {
+                        reason: reason.clone(),
+                    })?;
+                    return Ok(FailureChoice::Stop(Stop::Finished(
+                        Outcome::Interrupted,
+                        Some(reason),
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    return Ok(FailureChoice::Stop(Stop::Finished(
+                        Outcome::Failed,
+                        Some(format!("step `{id}` failed")),
+                    )));
+                }
+            }
+        }
+    }
+
+    async fn mark(
+        &self,
+        id: &str,
+        kind: &str,
+        sql: Option<&str>,
+        status: &str,
+        attempts: i32,
+        rows: i64,
+    ) -> Result<(), EngineError> {
+        let sum = sql.map(checksum);
+        self.monitor
+            .execute(
+                tracking::UPSERT_STEP,
+                &[
+                    &self.runbook.name,
+                    &id,
+                    &self.run_id,
+                    &kind,
+                    &sum,
+                    &status,
+                    &attempts,
+                    &rows,
+                ],
+            )
+            .await
+            .map_err(|e| self.db_err(&e))?;
+        Ok(())
+    }
+
+    fn drain_notices(&mut self, step: &str) -> Result<(), EngineError> {
+        while let Ok((severity, message)) = self.notices.try_recv() {
+            let message = crate::connect::scrub(&message, self.secret.as_deref());
+            self.out.emit(Event::Notice {
+                step: step.to_owned(),
+                severity,
+                message,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs one statement, reporting lock waits while it waits and honouring Cancel.
+    async fn statement(
+        &mut self,
+        step: &str,
+        index: usize,
+        text: &str,
+    ) -> Result<Result<u64, tokio_postgres::Error>, EngineError> {
+        let started = Instant::now();
+        self.out.emit(Event::StatementStarted {
+            step: step.to_owned(),
+            index,
+            sql: text.chars().take(2000).collect(),
+        })?;
+        let cancel = self.client.cancel_token();
+        let result = {
+            let query = sqlexec::simple(&self.client, text);
+            tokio::pin!(query);
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            tick.tick().await;
+            let mut last_blockers = Vec::new();
+            let mut cancelled = false;
+            loop {
+                tokio::select! {
+                    result = &mut query => break result,
+                    _ = tick.tick() => {
+                        let blockers = sqlexec::blockers(&self.monitor, self.backend_pid).await;
+                        if !blockers.is_empty() && blockers.iter().map(|b| b.pid).ne(last_blockers.iter().map(|b: &super::events::Blocker| b.pid)) {
+                            self.out.emit(Event::LockWait { step: step.to_owned(), blockers: blockers.clone() })?;
+                        }
+                        last_blockers = blockers;
+                    }
+                    command = self.commands.recv(), if !cancelled => {
+                        match command {
+                            Some(Command::Cancel { reason }) => {
+                                cancelled = true;
+                                let _ = cancel.cancel_query(NoTls).await;
+                                self.out.emit(Event::Cancelled { reason })?;
+                                self.pause_requested = true;
+                            }
+                            Some(Command::Pause) => self.pause_requested = true,
+                            Some(Command::Abort) => self.pause_requested = true,
+                            Some(Command::EndPhase) => self.end_phase = true,
+                            Some(_) => {}
+                            None => {}
+                        }
+                    }
+                }
+            }
+        };
+        self.drain_notices(step)?;
+        Ok(result.map(|r| {
+            let rows = r.affected;
+            let _ = self.out.emit(Event::StatementFinished {
+                step: step.to_owned(),
+                index,
+                rows,
+                duration_ms: ms(started.elapsed()),
+            });
+            rows
+        }))
+    }
+
+    async fn migrate(&mut self, i: usize, m: &Migrate) -> Result<StepResult, EngineError> {
+        let id = self.steps[i].id.clone();
+        let in_tx = self.plan.steps[i].in_transaction.unwrap_or(true);
+        let statements = sql::split_statements(&m.sql.text);
+        let sum = checksum(&m.sql.text);
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            self.out.emit(Event::StepStarted {
+                step: id.clone(),
+                attempt,
+                in_transaction: Some(in_tx),
+            })?;
+            let started = Instant::now();
+            let outcome = if in_tx {
+                self.migrate_in_transaction(&id, m, &statements, &sum, attempt)
+                    .await?
+            } else {
+                self.migrate_outside_transaction(&id, m, &statements, &sum, attempt)
+                    .await?
+            };
+            match outcome {
+                Ok(rows) => {
+                    self.out.emit(Event::StepFinished {
+                        step: id,
+                        duration_ms: ms(started.elapsed()),
+                        rows,
+                    })?;
+                    return Ok(StepResult::Done);
+                }
+                Err((error, failure)) => {
+                    let lock_timeout = error.as_ref().and_then(sqlexec::sqlstate) == Some("55P03");
+                    if lock_timeout && attempt <= m.lock_retries && !self.pause_requested {
+                        let base = ms(self.runbook.defaults.retry_backoff).max(1);
+                        let exp = base.saturating_mul(1 << (attempt - 1).min(10));
+                        let jitter = jitter(exp / 2 + 1);
+                        let delay = exp / 2 + jitter;
+                        self.out.emit(Event::Retry {
+                            step: id.clone(),
+                            attempt: attempt + 1,
+                            delay_ms: delay,
+                            reason: failure.message.clone(),
+                        })?;
+                        tokio::time::sleep(Duration::from_millis(delay)).await;
+                        continue;
+                    }
+                    if self.pause_requested
+                        && error.as_ref().and_then(sqlexec::sqlstate) == Some("57014")
+                    {
+                        // Cancelled by the operator: stop cleanly; the run is resumable.
+                        return Err(EngineError::Refused(format!(
+                            "cancelled during `{id}`; nothing of it was committed{}",
+                            if in_tx {
+                                ""
+                            } else {
+                                " beyond the statements that finished"
+                            }
+                        )));
+                    }
+                    return Ok(StepResult::Failed(failure));
+                }
+            }
+        }
+    }
+
+    fn failure_of(
+        &self,
+        error: &tokio_postgres::Error,
+        source: &SqlSource,
+        statement: Option<(usize, &sql::Statement)>,
+    ) -> SqlFailure {
+        sqlexec::failure(
+            error,
+            self.runbook,
+            Some(source),
+            statement,
+            self.secret.as_deref(),
+        )
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn migrate_in_transaction(
+        &mut self,
+        id: &str,
+        m: &Migrate,
+        statements: &[sql::Statement],
+        sum: &str,
+        attempt: u32,
+    ) -> Result<Result<u64, (Option<tokio_postgres::Error>, SqlFailure)>, EngineError> {
+        let setup = format!(
+            "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+            pg_ms(m.lock_timeout),
+            pg_ms(m.statement_timeout)
+        );
+        if let Err(e) = self.client.batch_execute(&setup).await {
+            let f = self.failure_of(&e, &m.sql, None);
+            return Ok(Err((Some(e), f)));
+        }
+        let mut rows = 0;
+        for (n, stmt) in statements.iter().enumerate() {
+            match self.statement(id, n + 1, &stmt.text).await? {
+                Ok(r) => rows += r,
+                Err(e) => {
+                    let f = self.failure_of(&e, &m.sql, Some((n, stmt)));
+                    let _ = self.client.batch_execute("ROLLBACK").await;
+                    return Ok(Err((Some(e), f)));
+                }
+            }
+        }
+        // The completion row commits with the migration, so the database says what was applied.
+        let record = self
+            .client
+            .execute(
+                tracking::UPSERT_STEP,
+                &[
+                    &self.runbook.name,
+                    &id,
+                    &self.run_id,
+                    &"migrate",
+                    &sum,
+                    &"applied",
+                    &(attempt as i32),
+                    &(rows as i64),
+                ],
+            )
+            .await;
+        let commit = match record {
+            Ok(_) => self.client.batch_execute("COMMIT").await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = commit {
+            let f = self.failure_of(&e, &m.sql, None);
+            let _ = self.client.batch_execute("ROLLBACK").await;
+            return Ok(Err((Some(e), f)));
+        }
+        self.records.insert(
+            id.to_owned(),
+            StepRecord {
+                step_id: id.to_owned(),
+                run_id: self.run_id.clone(),
+                status: "applied".into(),
+                sql_checksum: Some(sum.to_owned()),
+            },
+        );
+        Ok(Ok(rows))
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn migrate_outside_transaction(
+        &mut self,
+        id: &str,
+        m: &Migrate,
+        statements: &[sql::Statement],
+        sum: &str,
+        attempt: u32,
+    ) -> Result<Result<u64, (Option<tokio_postgres::Error>, SqlFailure)>, EngineError> {
+        // Started/finished around the statements: a crash in between leaves it `uncertain`.
+        self.mark(
+            id,
+            "migrate",
+            Some(&m.sql.text),
+            "started",
+            attempt as i32,
+            0,
+        )
+        .await?;
+        let setup = format!(
+            "SET lock_timeout = '{}'; SET statement_timeout = '{}'",
+            pg_ms(m.lock_timeout),
+            pg_ms(m.statement_timeout)
+        );
+        let reset = "RESET lock_timeout; RESET statement_timeout";
+        if let Err(e) = self.client.batch_execute(&setup).await {
+            let f = self.failure_of(&e, &m.sql, None);
+            return Ok(Err((Some(e), f)));
+        }
+        let mut rows = 0;
+        for (n, stmt) in statements.iter().enumerate() {
+            let result = self.statement(id, n + 1, &stmt.text).await?;
+            match result {
+                Ok(r) => rows += r,
+                Err(e) => {
+                    let _ = self.client.batch_execute(reset).await;
+                    let f = self.failure_of(&e, &m.sql, Some((n, stmt)));
+                    self.mark(
+                        id,
+                        "migrate",
+                        Some(&m.sql.text),
+                        "failed",
+                        attempt as i32,
+                        rows as i64,
+                    )
+                    .await?;
+                    return Ok(Err((Some(e), f)));
+                }
+            }
+            if let Some(index) = sqlexec::concurrent_index_name(&stmt.text)
+                .filter(|_| stmt.kind.contains("CONCURRENTLY"))
+            {
+                let invalid = self
+                    .client
+                    .query_opt(
+                        "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid",
+                        &[&index],
+                    )
+                    .await
+                    .map_err(|e| self.db_err(&e))?;
+                if invalid.is_some() {
+                    let _ = self.client.batch_execute(reset).await;
+                    self.mark(
+                        id,
+                        "migrate",
+                        Some(&m.sql.text),
+                        "failed",
+                        attempt as i32,
+                        rows as i64,
+                    )
+                    .await?;
+                    let (file, loc) =
+                        crate::plan::locate(&m.sql, &self.runbook.path, stmt.range.start, 1);
+                    return Ok(Err((
+                        None,
+                        SqlFailure {
+                            message: format!(
+                                "index {index} is INVALID: the concurrent build did not complete (an `IF NOT EXISTS` retry would silently skip it)"
+                            ),
+                            hint: Some(format!(
+                                "drop it with `DROP INDEX CONCURRENTLY {index};` and retry the step"
+                            )),
+                            statement: Some(n + 1),
+                            file: Some(file.display().to_string()),
+                            line: Some(loc.line),
+                            column: Some(loc.column),
+                            ..SqlFailure::default()
+                        },
+                    )));
+                }
+            }
+        }
+        let _ = self.client.batch_execute(reset).await;
+        self.mark(
+            id,
+            "migrate",
+            Some(&m.sql.text),
+            "applied",
+            attempt as i32,
+            rows as i64,
+        )
+        .await?;
+        self.records.insert(
+            id.to_owned(),
+            StepRecord {
+                step_id: id.to_owned(),
+                run_id: self.run_id.clone(),
+                status: "applied".into(),
+                sql_checksum: Some(sum.to_owned()),
+            },
+        );
+        Ok(Ok(rows))
+    }
+
+    /// Runs checks (concurrently when more than one), read-only, each with its timeout.
+    async fn run_checks(&mut self, batch: &[usize], parallel: usize) -> Result<(), EngineError> {
+        let mut pool = Vec::new();
+        for _ in 0..parallel.min(batch.len()).max(1) {
+            let (c, _) = connect(&self.opts.target).await?;
+            c.batch_execute("SET default_transaction_read_only = on")
+                .await
+                .map_err(|e| self.db_err(&e))?;
+            pool.push(Arc::new(c));
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (n, &i) in batch.iter().enumerate() {
+            let StepKind::Check(check) = &self.steps[i].kind else {
+                continue;
+            };
+            let id = self.steps[i].id.clone();
+            self.out.emit(Event::StepStarted {
+                step: id.clone(),
+                attempt: 1,
+                in_transaction: Some(true),
+            })?;
+            let client = Arc::clone(&pool[n % pool.len()]);
+            let check: Check = check.clone();
+            tasks.spawn(async move {
+                let started = Instant::now();
+                let cancel = client.cancel_token();
+                let result =
+                    tokio::time::timeout(check.timeout, sqlexec::simple(&client, &check.sql.text))
+                        .await;
+                let result = match result {
+                    Ok(r) => r.map_err(|e| {
+                        (
+                            e.code().map(|c| c.code().to_owned()),
+                            e.as_db_error()
+                                .map_or_else(|| e.to_string(), |d| d.message().to_owned()),
+                        )
+                    }),
+                    Err(_) => {
+                        let _ = cancel.cancel_query(NoTls).await;
+                        Err((
+                            Some("57014".to_owned()),
+                            format!(
+                                "timed out after {}",
+                                crate::runbook::duration::format(check.timeout)
+                            ),
+                        ))
+                    }
+                };
+                (n, id, check, result, started.elapsed())
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok(r) = joined {
+                results.push(r);
+            }
+        }
+        results.sort_by_key(|r| r.0);
+        for (_, id, check, result, elapsed) in results {
+            let (passed, actual) = match result {
+                Ok(r) => {
+                    let verdict = check.expect.evaluate(&r.rows);
+                    (verdict.passed, verdict.actual)
+                }
+                Err((code, message)) => (
+                    false,
+                    format!(
+                        "error{}: {}",
+                        code.map(|c| format!(" [{c}]")).unwrap_or_default(),
+                        crate::connect::scrub(&message, self.secret.as_deref())
+                    ),
+                ),
+            };
+            if !passed && check.severity == Severity::Critical {
+                self.failed_critical.push(id.clone());
+            }
+            self.mark(
+                &id,
+                "check",
+                Some(&check.sql.text),
+                if passed { "passed" } else { "failed" },
+                1,
+                0,
+            )
+            .await?;
+            self.out.emit(Event::CheckResult {
+                step: id.clone(),
+                passed,
+                actual,
+                expected: check.expect.clone(),
+                severity: check.severity,
+                duration_ms: ms(elapsed),
+            })?;
+            self.out.emit(Event::StepFinished {
+                step: id,
+                duration_ms: ms(elapsed),
+                rows: 0,
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn sample_probes(
+        &mut self,
+        probes: &mut ProbeRunner,
+        phase_started: Instant,
+        until: Duration,
+    ) -> Result<Option<Stop>, EngineError> {
+        loop {
+            let now = Instant::now();
+            if self.end_phase || now.duration_since(phase_started) >= until {
+                return Ok(None);
+            }
+            for slot in probes.slots.iter_mut() {
+                if slot.next_at <= now {
+                    let step = self.steps[slot.index];
+                    let StepKind::Probe(probe) = &step.kind else {
+                        continue;
+                    };
+                    slot.next_at = now + probe.every;
+                    let result = sqlexec::simple(&self.monitor, &probe.sql.text).await;
+                    let value = result
+                        .ok()
+                        .and_then(|r| crate::runbook::Comparison::sample(&r.rows));
+                    let alert = match (&probe.alert, &value) {
+                        (Some(threshold), Some(v)) => threshold.holds(v),
+                        _ => false,
+                    };
+                    self.out.emit(Event::ProbeSample {
+                        step: step.id.clone(),
+                        value: value.clone(),
+                        alert,
+                    })?;
+                    if alert {
+                        self.out.emit(Event::Alert {
+                            step: step.id.clone(),
+                            value: value.map(|v| v.to_string()).unwrap_or_default(),
+                            threshold: probe
+                                .alert
+                                .as_ref()
+                                .map(|a| a.to_string())
+                                .unwrap_or_default(),
+                        })?;
+                    }
+                }
+            }
+            let next = probes
+                .slots
+                .iter()
+                .map(|s| s.next_at)
+                .min()
+                .unwrap_or(now + Duration::from_secs(1));
+            let deadline = phase_started + until;
+            let wake = next.min(deadline);
+            tokio::select! {
+                _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {}
+                command = self.commands.recv() => {
+                    match command {
+                        Some(Command::EndPhase) => self.end_phase = true,
+                        Some(other) => {
+                            if let Some(stop) = self.waiting_command(other, "monitoring")? {
+                                return Ok(Some(stop));
+                            }
+                        }
+                        None => return Ok(Some(Stop::Finished(Outcome::Interrupted, Some("front end closed".into())))),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Undoes this run's migrations in reverse order of application, each journaled.
+    async fn rollback(&mut self) -> Result<Stop, EngineError> {
+        let order: Vec<usize> = self.applied.iter().rev().copied().collect();
+        self.out.emit(Event::RollbackStarted {
+            steps: order.iter().map(|&i| self.steps[i].id.clone()).collect(),
+        })?;
+        for i in order {
+            let step = self.steps[i];
+            let StepKind::Migrate(m) = &step.kind else {
+                continue;
+            };
+            let Some(rollback) = &m.rollback else {
+                self.out.emit(Event::RollbackStep {
+                    step: step.id.clone(),
+                    ok: false,
+                    error: Some(SqlFailure {
+                        message: "no rollback SQL declared; left applied".into(),
+                        ..SqlFailure::default()
+                    }),
+                })?;
+                continue;
+            };
+            let statements = sql::split_statements(&rollback.text);
+            let needs_no_tx = statements
+                .iter()
+                .any(|s| s.no_transaction.is_some() && s.no_transaction_below.is_none());
+            let result = if needs_no_tx {
+                let mut r = Ok(());
+                for (n, s) in statements.iter().enumerate() {
+                    if let Err(e) = self.statement(&step.id, n + 1, &s.text).await? {
+                        r = Err(self.failure_of_rollback(&e, rollback, Some((n, s))));
+                        break;
+                    }
+                }
+                if r.is_ok() {
+                    self.mark(&step.id, "migrate", Some(&m.sql.text), "rolled_back", 1, 0)
+                        .await?;
+                }
+                r
+            } else {
+                let mut r = match self.client.batch_execute("BEGIN").await {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(self.failure_of_rollback(&e, rollback, None)),
+                };
+                if r.is_ok() {
+                    for (n, s) in statements.iter().enumerate() {
+                        if let Err(e) = self.statement(&step.id, n + 1, &s.text).await? {
+                            r = Err(self.failure_of_rollback(&e, rollback, Some((n, s))));
+                            break;
+                        }
+                    }
+                }
+                if r.is_ok() {
+                    let sum = checksum(&m.sql.text);
+                    let done = self
+                        .client
+                        .execute(
+                            tracking::UPSERT_STEP,
+                            &[
+                                &self.runbook.name,
+                                &step.id,
+                                &self.run_id,
+                                &"migrate",
+                                &sum,
+                                &"rolled_back",
+                                &1i32,
+                                &0i64,
+                            ],
+                        )
+                        .await;
+                    r = match done {
+                        Ok(_) => self
+                            .client
+                            .batch_execute("COMMIT")
+                            .await
+                            .map_err(|e| self.failure_of_rollback(&e, rollback, None)),
+                        Err(e) => Err(self.failure_of_rollback(&e, rollback, None)),
+                    };
+                }
+                if r.is_err() {
+                    let _ = self.client.batch_execute("ROLLBACK").await;
+                }
+                r
+            };
+            match result {
+                Ok(()) => {
+                    self.records.remove(&step.id);
+                    self.out.emit(Event::RollbackStep {
+                        step: step.id.clone(),
+                        ok: true,
+                        error: None,
+                    })?;
+                }
+                Err(error) => {
+                    self.out.emit(Event::RollbackStep {
+                        step: step.id.clone(),
+                        ok: false,
+                        error: Some(error),
+                    })?;
+                    return Ok(Stop::Finished(
+                        Outcome::Failed,
+                        Some(format!(
+                            "rollback of `{}` failed; later rollbacks were not attempted",
+                            step.id
+                        )),
+                    ));
+                }
+            }
+        }
+        self.applied.clear();
+        Ok(Stop::Finished(Outcome::RolledBack, None))
+    }
+
+    fn failure_of_rollback(
+        &self,
+        error: &tokio_postgres::Error,
+        source: &SqlSource,
+        statement: Option<(usize, &sql::Statement)>,
+    ) -> SqlFailure {
+        sqlexec::failure(
+            error,
+            self.runbook,
+            Some(source),
+            statement,
+            self.secret.as_deref(),
+        )
+    }
+}
+
+enum FailureChoice {
+    Retry,
+    Stop(Stop),
+}
+
+struct ProbeSlot {
+    index: usize,
+    next_at: Instant,
+}
+
+struct ProbeRunner {
+    slots: Vec<ProbeSlot>,
+}
+
+impl ProbeRunner {
+    fn new(probes: &[usize], start: Instant) -> Self {
+        ProbeRunner {
+            slots: probes
+                .iter()
+                .map(|&index| ProbeSlot {
+                    index,
+                    next_at: start,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A cheap random number below `bound` for backoff jitter.
+fn jitter(bound: u64) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64);
+    let mut x = nanos ^ 0x9E37_79B9_7F4A_7C15;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x % bound.max(1)
+}

@@ -1,0 +1,156 @@
+//! Running SQL and turning what the server says into events: per-statement rows and
+//! notices, lock waits with their blockers, errors with SQLSTATE and a source position.
+
+use super::events::{Blocker, SqlFailure};
+use crate::plan::sql::Statement;
+use crate::runbook::{Runbook, SqlSource};
+use std::time::Duration;
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+/// Rows of the last result set, as text, plus the affected-row count.
+pub struct QueryResult {
+    pub rows: Vec<Vec<Option<String>>>,
+    pub affected: u64,
+}
+
+pub async fn simple(client: &Client, sql: &str) -> Result<QueryResult, tokio_postgres::Error> {
+    let messages = client.simple_query(sql).await?;
+    let mut rows = Vec::new();
+    let mut affected = 0;
+    for message in messages {
+        match message {
+            SimpleQueryMessage::RowDescription(_) => rows.clear(),
+            SimpleQueryMessage::Row(row) => {
+                rows.push(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_owned))
+                        .collect(),
+                );
+            }
+            SimpleQueryMessage::CommandComplete(n) => affected = n,
+            _ => {}
+        }
+    }
+    Ok(QueryResult { rows, affected })
+}
+
+/// Sessions blocking `pid`, with what they run and how long their transaction is open.
+pub async fn blockers(monitor: &Client, pid: i32) -> Vec<Blocker> {
+    let rows = monitor
+        .query(
+            "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), left(coalesce(a.query, ''), 200),
+                    coalesce(extract(epoch FROM now() - a.xact_start), 0)::float8
+               FROM pg_stat_activity a WHERE a.pid = ANY(pg_blocking_pids($1)) ORDER BY a.pid",
+            &[&pid],
+        )
+        .await;
+    match rows {
+        Ok(rows) => rows
+            .iter()
+            .map(|r| Blocker {
+                pid: r.get(0),
+                application_name: r.get(1),
+                state: r.get(2),
+                query: r.get(3),
+                xact_age_s: r.get(4),
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The SQLSTATE of an error, if the server sent one.
+pub fn sqlstate(error: &tokio_postgres::Error) -> Option<&str> {
+    error.code().map(|c| c.code())
+}
+
+/// Describes a failure, mapping the server's character position to the SQL's file and line.
+pub fn failure(
+    error: &tokio_postgres::Error,
+    runbook: &Runbook,
+    source: Option<&SqlSource>,
+    statement: Option<(usize, &Statement)>,
+    secret: Option<&str>,
+) -> SqlFailure {
+    let scrub = |s: &str| crate::connect::scrub(s, secret);
+    let Some(db) = error.as_db_error() else {
+        let message = if error.is_closed() {
+            "the connection to the server was lost".to_owned()
+        } else {
+            scrub(&error.to_string())
+        };
+        return SqlFailure {
+            message,
+            statement: statement.map(|(i, _)| i + 1),
+            ..SqlFailure::default()
+        };
+    };
+    let mut out = SqlFailure {
+        sqlstate: Some(db.code().code().to_owned()),
+        message: scrub(db.message()),
+        detail: db.detail().map(scrub),
+        hint: db.hint().map(scrub),
+        statement: statement.map(|(i, _)| i + 1),
+        ..SqlFailure::default()
+    };
+    if let (Some(source), Some((_, stmt))) = (source, statement) {
+        let char_pos = match db.position() {
+            Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+            _ => None,
+        };
+        let in_statement = char_pos.map_or(0, |p| {
+            stmt.text
+                .char_indices()
+                .nth(p.saturating_sub(1))
+                .map_or(stmt.text.len(), |(b, _)| b)
+        });
+        let (file, loc) =
+            crate::plan::locate(source, &runbook.path, stmt.range.start + in_statement, 1);
+        out.file = Some(file.display().to_string());
+        out.line = Some(loc.line);
+        out.column = Some(loc.column);
+    }
+    out
+}
+
+/// `SET LOCAL`-style value for a duration.
+pub fn pg_ms(d: Duration) -> String {
+    format!("{}ms", d.as_millis())
+}
+
+/// The index a `CREATE INDEX CONCURRENTLY` statement builds, as written.
+pub fn concurrent_index_name(statement: &str) -> Option<String> {
+    let words: Vec<&str> = statement.split_whitespace().collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let at = upper.iter().position(|w| w == "CONCURRENTLY")?;
+    let mut i = at + 1;
+    if upper.get(i).map(String::as_str) == Some("IF") {
+        i += 3;
+    }
+    let name = words.get(i)?;
+    (upper.get(i).map(String::as_str) != Some("ON")).then(|| name.trim_end_matches('(').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_index_name_of_a_concurrent_build() {
+        assert_eq!(
+            concurrent_index_name("CREATE INDEX CONCURRENTLY idx_a ON t (a)").as_deref(),
+            Some("idx_a")
+        );
+        assert_eq!(
+            concurrent_index_name(
+                "create unique index concurrently if not exists app.idx_b on t(a)"
+            )
+            .as_deref(),
+            Some("app.idx_b")
+        );
+        assert_eq!(
+            concurrent_index_name("CREATE INDEX CONCURRENTLY ON t (a)"),
+            None
+        );
+    }
+}
