@@ -59,7 +59,10 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 fn os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| whoami::username().ok())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 pub fn run(args: RunArgs) -> u8 {
