@@ -14,16 +14,31 @@ use tokio_postgres::config::Host;
 pub enum ConnectError {
     #[error("invalid connection string: {0}")]
     Invalid(String),
-    #[error(
-        "sslmode={0} needs TLS, which this build of cutover does not support yet; use sslmode=disable on a trusted network or a local socket"
-    )]
-    TlsUnsupported(String),
+    #[error("unknown sslmode `{0}`: use disable, prefer, require, verify-ca or verify-full")]
+    BadSslMode(String),
 }
 
 /// A resolved connection target. `Debug` never shows the password.
 #[derive(Clone)]
 pub struct Target {
     pub config: Config,
+    pub ssl: SslMode,
+    /// `sslrootcert`: CA certificates to trust instead of the system's.
+    pub root_cert: Option<PathBuf>,
+}
+
+/// libpq's sslmode values (allow is treated as disable).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SslMode {
+    Disable,
+    /// TLS if the server offers it, certificate not verified.
+    Prefer,
+    /// TLS required, certificate not verified (libpq semantics).
+    Require,
+    /// TLS with the certificate chain verified, host name not checked.
+    VerifyCa,
+    /// TLS with chain and host name verified.
+    VerifyFull,
 }
 
 impl std::fmt::Debug for Target {
@@ -36,42 +51,32 @@ fn env_lookup(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String
     env(name).filter(|v| !v.is_empty())
 }
 
-/// Removes `sslmode=` from a URL or conninfo so tokio-postgres (which only knows
-/// disable/prefer/require) can parse the rest; returns the mode written.
-fn take_sslmode(conn: &str) -> (String, Option<String>) {
-    let mut mode = None;
+/// Removes `name=` from a URL's query or a conninfo (tokio-postgres knows only some TLS
+/// settings) and returns the rest with the value written.
+fn take_param(conn: &str, name: &str) -> (String, Option<String>) {
+    let prefix = format!("{name}=");
+    let mut value = None;
+    let mut keep = |p: &&str| match p.strip_prefix(prefix.as_str()) {
+        Some(v) => {
+            value = Some(v.to_owned());
+            false
+        }
+        None => true,
+    };
     if conn.contains("://") {
         let Some((base, query)) = conn.split_once('?') else {
             return (conn.to_owned(), None);
         };
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|p| match p.strip_prefix("sslmode=") {
-                Some(m) => {
-                    mode = Some(m.to_owned());
-                    false
-                }
-                None => true,
-            })
-            .collect();
+        let kept: Vec<&str> = query.split('&').filter(&mut keep).collect();
         let rebuilt = if kept.is_empty() {
             base.to_owned()
         } else {
             format!("{base}?{}", kept.join("&"))
         };
-        (rebuilt, mode)
+        (rebuilt, value)
     } else {
-        let kept: Vec<&str> = conn
-            .split_whitespace()
-            .filter(|p| match p.strip_prefix("sslmode=") {
-                Some(m) => {
-                    mode = Some(m.to_owned());
-                    false
-                }
-                None => true,
-            })
-            .collect();
-        (kept.join(" "), mode)
+        let kept: Vec<&str> = conn.split_whitespace().filter(&mut keep).collect();
+        (kept.join(" "), value)
     }
 }
 
@@ -81,7 +86,8 @@ pub fn resolve(
     application_name: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Target, ConnectError> {
-    let (mut conn, url_sslmode) = take_sslmode(conn.unwrap_or(""));
+    let (conn, url_sslmode) = take_param(conn.unwrap_or(""), "sslmode");
+    let (mut conn, url_rootcert) = take_param(&conn, "sslrootcert");
     // libpq fills a port the string leaves out from PGPORT; tokio-postgres would pick 5432.
     if let Some(port) =
         env_lookup("PGPORT", env).filter(|_| !conn.trim().is_empty() && !explicit_port(&conn))
@@ -161,12 +167,24 @@ pub fn resolve(
     let sslmode = url_sslmode
         .or_else(|| env_lookup("PGSSLMODE", env))
         .unwrap_or_else(|| "prefer".into());
-    match sslmode.as_str() {
-        "disable" | "allow" | "prefer" => {
-            config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+    let ssl = match sslmode.as_str() {
+        "disable" | "allow" => SslMode::Disable,
+        "prefer" => SslMode::Prefer,
+        "require" => SslMode::Require,
+        "verify-ca" => SslMode::VerifyCa,
+        "verify-full" => SslMode::VerifyFull,
+        other => return Err(ConnectError::BadSslMode(other.to_owned())),
+    };
+    config.ssl_mode(match ssl {
+        SslMode::Disable => tokio_postgres::config::SslMode::Disable,
+        SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
+            tokio_postgres::config::SslMode::Require
         }
-        other => return Err(ConnectError::TlsUnsupported(other.to_owned())),
-    }
+    });
+    let root_cert = url_rootcert
+        .or_else(|| env_lookup("PGSSLROOTCERT", env))
+        .map(PathBuf::from);
     if config.get_password().is_none() {
         if let Some(pw) = env_lookup("PGPASSWORD", env) {
             config.password(pw);
@@ -174,7 +192,11 @@ pub fn resolve(
             config.password(pw);
         }
     }
-    Ok(Target { config })
+    Ok(Target {
+        config,
+        ssl,
+        root_cert,
+    })
 }
 
 /// Whether a URL or conninfo names a port itself (tokio-postgres fills in 5432 otherwise).
@@ -345,9 +367,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.redacted(), "u@/tmp/sock:5433/d");
+        let t = resolve(
+            Some("host=h sslmode=verify-full sslrootcert=/ca.pem"),
+            "a",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(t.ssl, SslMode::VerifyFull);
+        assert_eq!(t.root_cert.as_deref(), Some(Path::new("/ca.pem")));
+        let t = resolve(Some("postgres://u@h/d?sslmode=require"), "a", &no_env).unwrap();
+        assert_eq!(t.ssl, SslMode::Require);
         assert!(matches!(
-            resolve(Some("host=h sslmode=verify-full"), "a", &no_env),
-            Err(ConnectError::TlsUnsupported(_))
+            resolve(Some("host=h sslmode=sometimes"), "a", &no_env),
+            Err(ConnectError::BadSslMode(_))
         ));
         let err = resolve(Some("postgres://u:pw@h:notaport/d"), "a", &no_env).unwrap_err();
         assert!(!err.to_string().contains("pw"));
@@ -369,5 +401,206 @@ mod tests {
             scrub("auth failed for s3cret", Some("s3cret")),
             "auth failed for ********"
         );
+    }
+}
+
+pub use tls::open;
+
+mod tls {
+    //! Opening connections, with rustls when the sslmode asks for TLS.
+
+    use super::{SslMode, Target};
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
+    use std::sync::Arc;
+    use tokio::io::{AsyncRead, AsyncWrite};
+    use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+    use tokio_postgres::{AsyncMessage, Client, Connection, NoTls};
+
+    /// Server notices as (severity, message).
+    pub type Notices = UnboundedReceiver<(String, String)>;
+
+    fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+        Arc::new(rustls::crypto::ring::default_provider())
+    }
+
+    /// Accepts any certificate: libpq's `prefer` and `require` encrypt without verifying.
+    #[derive(Debug)]
+    struct Unverified(Arc<rustls::crypto::CryptoProvider>);
+
+    impl ServerCertVerifier for Unverified {
+        fn verify_server_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    /// Verifies the chain but not the host name (`verify-ca`).
+    #[derive(Debug)]
+    struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
+
+    impl ServerCertVerifier for ChainOnly {
+        fn verify_server_cert(
+            &self,
+            end_entity: &CertificateDer<'_>,
+            intermediates: &[CertificateDer<'_>],
+            server_name: &ServerName<'_>,
+            ocsp: &[u8],
+            now: UnixTime,
+        ) -> Result<ServerCertVerified, Error> {
+            match self
+                .0
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+            {
+                Err(Error::InvalidCertificate(
+                    CertificateError::NotValidForName
+                    | CertificateError::NotValidForNameContext { .. },
+                )) => Ok(ServerCertVerified::assertion()),
+                other => other,
+            }
+        }
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            self.0.verify_tls12_signature(message, cert, dss)
+        }
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            self.0.verify_tls13_signature(message, cert, dss)
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.supported_verify_schemes()
+        }
+    }
+
+    fn roots(target: &Target) -> Result<RootCertStore, String> {
+        let mut store = RootCertStore::empty();
+        match &target.root_cert {
+            Some(path) => {
+                let certs = CertificateDer::pem_file_iter(path)
+                    .map_err(|e| format!("cannot read sslrootcert {}: {e}", path.display()))?;
+                for cert in certs {
+                    let cert =
+                        cert.map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
+                    store
+                        .add(cert)
+                        .map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
+                }
+            }
+            None => {
+                for cert in rustls_native_certs::load_native_certs().certs {
+                    let _ = store.add(cert);
+                }
+            }
+        }
+        if store.is_empty() {
+            return Err("no CA certificates to verify the server with: set sslrootcert".into());
+        }
+        Ok(store)
+    }
+
+    fn client_config(target: &Target) -> Result<rustls::ClientConfig, String> {
+        let builder = rustls::ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?;
+        let config = match target.ssl {
+            SslMode::VerifyFull => builder
+                .with_root_certificates(roots(target)?)
+                .with_no_client_auth(),
+            SslMode::VerifyCa => {
+                let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots(target)?),
+                    provider(),
+                )
+                .build()
+                .map_err(|e| e.to_string())?;
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(ChainOnly(verifier)))
+                    .with_no_client_auth()
+            }
+            SslMode::Disable | SslMode::Prefer | SslMode::Require => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Unverified(provider())))
+                .with_no_client_auth(),
+        };
+        Ok(config)
+    }
+
+    fn forward_notices<S, T>(mut connection: Connection<S, T>) -> Notices
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (tx, rx) = unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                match message {
+                    Ok(AsyncMessage::Notice(n)) => {
+                        let _ = tx.send((n.severity().to_owned(), n.message().to_owned()));
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+        rx
+    }
+
+    /// Connects as the target says; the error text never contains the password.
+    pub async fn open(target: &Target) -> Result<(Client, Notices), String> {
+        let secret = target.secret();
+        let scrub = |e: tokio_postgres::Error| super::scrub(&e.to_string(), secret.as_deref());
+        if target.ssl == SslMode::Disable {
+            let (client, connection) = target.config.connect(NoTls).await.map_err(scrub)?;
+            return Ok((client, forward_notices(connection)));
+        }
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(client_config(target)?);
+        let (client, connection) = target.config.connect(tls).await.map_err(scrub)?;
+        Ok((client, forward_notices(connection)))
     }
 }

@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
-use tokio_postgres::{AsyncMessage, Client, NoTls};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio_postgres::{Client, NoTls};
 
 /// How a run is started.
 #[derive(Clone, Debug)]
@@ -62,28 +62,12 @@ impl Emitter {
 async fn connect(
     target: &Target,
 ) -> Result<(Client, UnboundedReceiver<(String, String)>), EngineError> {
-    let (client, mut connection) =
-        target
-            .config
-            .connect(NoTls)
-            .await
-            .map_err(|e| EngineError::Connect {
-                target: target.redacted(),
-                message: crate::connect::scrub(&e.to_string(), target.secret().as_deref()),
-            })?;
-    let (tx, rx) = unbounded_channel();
-    tokio::spawn(async move {
-        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-            match message {
-                Ok(AsyncMessage::Notice(n)) => {
-                    let _ = tx.send((n.severity().to_owned(), n.message().to_owned()));
-                }
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-    });
-    Ok((client, rx))
+    crate::connect::open(target)
+        .await
+        .map_err(|message| EngineError::Connect {
+            target: target.redacted(),
+            message,
+        })
 }
 
 fn checksum(text: &str) -> String {
@@ -472,7 +456,9 @@ impl Engine<'_> {
                 }
             }
             // Sampling ends at the budget by design; only real overruns count.
-            if !over_budget_reported && phase_started.elapsed() > phase.budget + Duration::from_secs(1) {
+            if !over_budget_reported
+                && phase_started.elapsed() > phase.budget + Duration::from_secs(1)
+            {
                 self.out.emit(Event::PhaseBudgetExceeded {
                     phase: phase.id.clone(),
                     budget_ms: ms(phase.budget),
