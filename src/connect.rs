@@ -155,10 +155,10 @@ pub fn resolve(
             .unwrap_or_else(|| "postgres".into());
         config.user(user);
     }
-    if config.get_dbname().is_none() {
-        if let Some(db) = env_lookup("PGDATABASE", env) {
-            config.dbname(db);
-        }
+    if config.get_dbname().is_none()
+        && let Some(db) = env_lookup("PGDATABASE", env)
+    {
+        config.dbname(db);
     }
     if config.get_application_name().is_none() {
         let name = env_lookup("PGAPPNAME", env).unwrap_or_else(|| application_name.to_owned());

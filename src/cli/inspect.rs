@@ -163,14 +163,14 @@ pub fn render_plan(runbook: &Runbook, plan: &Plan) -> String {
         for &i in &phase.order {
             let s = &plan.steps[i];
             let mut flags = Vec::new();
-            if let Some(in_tx) = s.in_transaction {
-                if s.kind == "migrate" {
-                    flags.push(if in_tx {
-                        "tx".to_owned()
-                    } else {
-                        "no-tx".to_owned()
-                    });
-                }
+            if let Some(in_tx) = s.in_transaction
+                && s.kind == "migrate"
+            {
+                flags.push(if in_tx {
+                    "tx".to_owned()
+                } else {
+                    "no-tx".to_owned()
+                });
             }
             if s.breaking {
                 flags.push("BREAKING".into());

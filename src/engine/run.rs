@@ -86,6 +86,8 @@ enum Stop {
 enum StepResult {
     Done,
     Failed(SqlFailure),
+    /// Cancelled by the operator or a signal; the run stops, resumable.
+    Interrupted(String),
 }
 
 struct Engine<'a> {
@@ -106,6 +108,8 @@ struct Engine<'a> {
     failed_critical: Vec<String>,
     decisions: HashMap<String, Decision>,
     pause_requested: bool,
+    /// Set when a Cancel arrived while a statement ran.
+    cancelled: Option<String>,
     end_phase: bool,
     window_start: chrono::DateTime<chrono::Utc>,
     secret: Option<String>,
@@ -303,6 +307,7 @@ pub async fn run(
         failed_critical: Vec::new(),
         decisions,
         pause_requested: false,
+        cancelled: None,
         end_phase: false,
         window_start,
         secret,
@@ -525,6 +530,9 @@ impl Engine<'_> {
                         StepResult::Done => {
                             self.applied.push(i);
                             return Ok(None);
+                        }
+                        StepResult::Interrupted(reason) => {
+                            return Ok(Some(Stop::Finished(Outcome::Interrupted, Some(reason))));
                         }
                         StepResult::Failed(error) => {
                             self.out.emit(Event::StepFailed {
@@ -969,8 +977,8 @@ impl Engine<'_> {
                             Some(Command::Cancel { reason }) => {
                                 cancelled = true;
                                 let _ = cancel.cancel_query(NoTls).await;
-                                self.out.emit(Event::Cancelled { reason })?;
-                                self.pause_requested = true;
+                                self.out.emit(Event::Cancelled { reason: reason.clone() })?;
+                                self.cancelled = Some(reason);
                             }
                             Some(Command::Pause) => self.pause_requested = true,
                             Some(Command::Abort) => self.pause_requested = true,
@@ -1027,7 +1035,7 @@ impl Engine<'_> {
                 }
                 Err((error, failure)) => {
                     let lock_timeout = error.as_ref().and_then(sqlexec::sqlstate) == Some("55P03");
-                    if lock_timeout && attempt <= m.lock_retries && !self.pause_requested {
+                    if lock_timeout && attempt <= m.lock_retries && self.cancelled.is_none() {
                         let base = ms(self.runbook.defaults.retry_backoff).max(1);
                         let exp = base.saturating_mul(1 << (attempt - 1).min(10));
                         let jitter = jitter(exp / 2 + 1);
@@ -1041,16 +1049,14 @@ impl Engine<'_> {
                         tokio::time::sleep(Duration::from_millis(delay)).await;
                         continue;
                     }
-                    if self.pause_requested
-                        && error.as_ref().and_then(sqlexec::sqlstate) == Some("57014")
-                    {
-                        // Cancelled by the operator: stop cleanly; the run is resumable.
-                        return Err(EngineError::Refused(format!(
-                            "cancelled during `{id}`; nothing of it was committed{}",
+                    if let Some(reason) = self.cancelled.take() {
+                        // Cancelled: stop cleanly; the run is resumable.
+                        return Ok(StepResult::Interrupted(format!(
+                            "{reason} during `{id}`; {}",
                             if in_tx {
-                                ""
+                                "nothing of it was committed"
                             } else {
-                                " beyond the statements that finished"
+                                "statements that finished before stay applied"
                             }
                         )));
                     }
@@ -1179,15 +1185,19 @@ impl Engine<'_> {
                 Err(e) => {
                     let _ = self.client.batch_execute(reset).await;
                     let f = self.failure_of(&e, &m.sql, Some((n, stmt)));
-                    self.mark(
-                        id,
-                        "migrate",
-                        Some(&m.sql.text),
-                        "failed",
-                        attempt as i32,
-                        rows as i64,
-                    )
-                    .await?;
+                    // Statements before this one stay applied: then the step stays `started`
+                    // (uncertain on resume) rather than claiming it failed cleanly.
+                    if n == 0 {
+                        self.mark(
+                            id,
+                            "migrate",
+                            Some(&m.sql.text),
+                            "failed",
+                            attempt as i32,
+                            rows as i64,
+                        )
+                        .await?;
+                    }
                     return Ok(Err((Some(e), f)));
                 }
             }

@@ -9,10 +9,10 @@ fn all_edges(runbook: &Runbook, plan: &Plan) -> Vec<(usize, usize, EdgeKind)> {
     let mut edges = plan.edges.clone();
     for (to, step) in plan.steps.iter().enumerate() {
         for dep in &step.depends_on {
-            if let Some(from) = plan.steps.iter().position(|s| &s.id == dep) {
-                if plan.steps[from].phase != step.phase {
-                    edges.push((from, to, EdgeKind::Explicit));
-                }
+            if let Some(from) = plan.steps.iter().position(|s| &s.id == dep)
+                && plan.steps[from].phase != step.phase
+            {
+                edges.push((from, to, EdgeKind::Explicit));
             }
         }
     }

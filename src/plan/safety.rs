@@ -115,23 +115,21 @@ pub(crate) fn analyze(runbook: &Runbook, steps: &mut [StepPlan], diags: &mut Vec
         plan.reads = analysis.reads.iter().map(|t| normalize(t)).collect();
         plan.writes = analysis.writes.iter().map(|t| normalize(t)).collect();
         report_sql(runbook, step, source, &analysis, in_transaction, diags);
-        if let StepKind::Migrate(m) = &step.kind {
-            if let Some(rollback) = &m.rollback {
-                let analysis = sql::analyze(&rollback.text, true);
-                for error in &analysis.errors {
-                    let (f, loc) = locate(rollback, file, error.offset, 1);
-                    diags.push(
-                        Diagnostic::warning(
-                            "sql-unparsed",
-                            &f,
-                            Some(loc),
-                            format!("rollback of `{}`: cannot parse: {}", step.id, error.message),
-                        )
-                        .with_help(
-                            "check the SQL; cutover sends it as written, but cannot analyse it",
-                        ),
-                    );
-                }
+        if let StepKind::Migrate(m) = &step.kind
+            && let Some(rollback) = &m.rollback
+        {
+            let analysis = sql::analyze(&rollback.text, true);
+            for error in &analysis.errors {
+                let (f, loc) = locate(rollback, file, error.offset, 1);
+                diags.push(
+                    Diagnostic::warning(
+                        "sql-unparsed",
+                        &f,
+                        Some(loc),
+                        format!("rollback of `{}`: cannot parse: {}", step.id, error.message),
+                    )
+                    .with_help("check the SQL; cutover sends it as written, but cannot analyse it"),
+                );
             }
         }
     }

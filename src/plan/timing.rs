@@ -45,10 +45,11 @@ pub(crate) fn schedule(
     let mut previous_phase_last: Option<usize> = None;
     for (p, phase) in runbook.phases.iter().enumerate() {
         let mut start = cursor;
-        if let Some((declared, loc)) = phase.start {
-            if let Some(offset) = declared_offset(runbook, declared) {
-                if offset < cursor && p > 0 {
-                    diags.push(
+        if let Some((declared, loc)) = phase.start
+            && let Some(offset) = declared_offset(runbook, declared)
+        {
+            if offset < cursor && p > 0 {
+                diags.push(
                         Diagnostic::warning(
                             "phase-overlap",
                             file,
@@ -63,9 +64,8 @@ pub(crate) fn schedule(
                         )
                         .with_help("move the start later, or shorten the earlier phases' budgets"),
                     );
-                }
-                start = start.max(offset);
             }
+            start = start.max(offset);
         }
         phases[p].planned_start = start;
         phases[p].planned_end = start + phase.budget;

@@ -1390,10 +1390,10 @@ impl Ctx<'_> {
 fn has_literal_password(url: &str) -> bool {
     if let Some(rest) = url.split_once("://").map(|(_, r)| r) {
         let authority = rest.split(['/', '?']).next().unwrap_or("");
-        if let Some((userinfo, _)) = authority.rsplit_once('@') {
-            if let Some((_, password)) = userinfo.split_once(':') {
-                return !password.is_empty() && !password.starts_with("${");
-            }
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && let Some((_, password)) = userinfo.split_once(':')
+        {
+            return !password.is_empty() && !password.starts_with("${");
         }
         return url.split(['?', '&']).any(|p| {
             p.strip_prefix("password=")
