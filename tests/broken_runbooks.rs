@@ -8,6 +8,7 @@
 //! # expect-in: migrations/x.sql LINE:COL CODE | text   (diagnostic located in a SQL file)
 //! # related: LINE:COL | label text      (the previous expect also has this related place)
 //! # env: NAME=value                     (variables the loader sees; nothing else is set)
+//! # absent: text                        (no diagnostic's message or help contains this)
 //! # level: warning                      (the file is about a warning: no error expected)
 //! # bug: description                    (a known bug in src/: checked by an ignored test)
 //! ```
@@ -39,6 +40,7 @@ struct Expect {
 struct Header {
     expects: Vec<Expect>,
     env: HashMap<String, String>,
+    absent: Vec<(usize, String)>,
     warning_only: bool,
     bug: Option<String>,
 }
@@ -134,6 +136,12 @@ fn parse_header(source: &str) -> Result<Header, String> {
                 .split_once('=')
                 .ok_or_else(|| at("env needs NAME=value".into()))?;
             header.env.insert(name.to_owned(), value.to_owned());
+        } else if let Some(rest) = comment.strip_prefix("absent:") {
+            let text = rest.trim();
+            if text.is_empty() {
+                return Err(at("absent needs a text".into()));
+            }
+            header.absent.push((n, text.to_owned()));
         } else if let Some(rest) = comment.strip_prefix("level:") {
             match rest.trim() {
                 "warning" => header.warning_only = true,
@@ -223,8 +231,9 @@ fn check_file(path: &Path) -> Option<String> {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let source = match std::fs::read_to_string(path) {
-        Ok(s) => s,
+    // Lossy: a corpus file may hold invalid UTF-8 on purpose (after its header).
+    let source = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => return Some(format!("{name}: cannot read: {e}")),
     };
     let header = match parse_header(&source) {
@@ -250,6 +259,18 @@ fn check_file(path: &Path) -> Option<String> {
                 let _ = write!(line, " [related {l}:{c} {label}]");
             }
             problems.push(line);
+        }
+    }
+    for (n, text) in &header.absent {
+        for d in &diagnostics {
+            if d.message.contains(text.as_str())
+                || d.help.as_deref().is_some_and(|h| h.contains(text.as_str()))
+            {
+                problems.push(format!(
+                    "unwanted (header line {n}): `{text}` appears in {}",
+                    describe(d, path)
+                ));
+            }
         }
     }
     let errors = diagnostics
@@ -283,9 +304,9 @@ fn check_file(path: &Path) -> Option<String> {
 }
 
 fn is_known_bug(path: &Path) -> bool {
-    std::fs::read_to_string(path)
+    std::fs::read(path)
         .ok()
-        .and_then(|s| parse_header(&s).ok())
+        .and_then(|b| parse_header(&String::from_utf8_lossy(&b)).ok())
         .is_some_and(|h| h.bug.is_some())
 }
 
@@ -336,23 +357,25 @@ fn header_parser_reads_every_form() {
          # related: 7:9 | first used here\n\
          # expect-in: migrations/a.sql 2:1 needs-no-transaction | CONCURRENTLY\n\
          # env: DB_HOST=db1\n\
+         # absent: DuplicateKeyPolicy\n\
          # level: warning\n\
          name: x\n\
          # expect: 1:1 ignored | after the header\n",
     )
     .expect("valid header");
     assert_eq!(header.expects.len(), 2);
+    assert_eq!((header.expects[0].line, header.expects[0].column), (3, 5));
     assert_eq!(
-        (header.expects[0].line, header.expects[0].column),
-        (3, 5)
+        header.expects[0].related,
+        vec![(7, 9, "first used here".to_owned())]
     );
-    assert_eq!(header.expects[0].related, vec![(7, 9, "first used here".to_owned())]);
     assert_eq!(
         header.expects[1].file.as_deref(),
         Some(Path::new("migrations/a.sql"))
     );
     assert_eq!(header.expects[1].code, "needs-no-transaction");
     assert_eq!(header.env.get("DB_HOST").map(String::as_str), Some("db1"));
+    assert_eq!(header.absent, vec![(6, "DuplicateKeyPolicy".to_owned())]);
     assert!(header.warning_only);
     assert!(parse_header("# expect: 3 code | x\n").is_err());
     assert!(parse_header("# expect: 3:1 code\n").is_err());

@@ -3,7 +3,7 @@
 use super::{EdgeKind, PhasePlan, StepPlan};
 use crate::diag::Diagnostic;
 use crate::runbook::{PhaseStart, Runbook, duration};
-use chrono::{Duration as ChronoDuration, TimeZone, Timelike};
+use chrono::{Duration as ChronoDuration, TimeZone};
 use std::time::Duration;
 
 pub(crate) struct Timing {
@@ -22,7 +22,7 @@ fn declared_offset(runbook: &Runbook, start: PhaseStart) -> Option<Duration> {
             let day = window.date_naive().and_hms_opt(hour, minute, 0)?;
             let mut at = window.timezone().from_local_datetime(&day).single()?;
             // "02:00" in a window that starts at 23:00 means the next day.
-            if at < window && (window.hour(), window.minute()) > (hour, minute) {
+            if at < window {
                 at += ChronoDuration::days(1);
             }
             (at - window).to_std().ok()

@@ -41,6 +41,45 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 
 /// The suggestion shown when a duration does not parse: the same amount, written right.
 pub fn suggest(text: &str) -> String {
+    // `1.5h` → `1h30m`; `1h30` → `1h30m` (a trailing bare number continues the next unit down).
+    let t = text.trim();
+    if let Some((number, unit)) = t
+        .split_once(|c: char| c.is_ascii_alphabetic())
+        .map(|(n, _)| (n, &t[n.len()..]))
+    {
+        if let (Ok(x), Some(size)) = (number.trim().parse::<f64>(), unit_seconds(unit.trim())) {
+            if number.contains('.') && x.is_finite() && x >= 0.0 {
+                let d = Duration::from_millis((x * size * 1000.0).round() as u64);
+                return format!(
+                    "write `{}` (units: ms, s, m, h, d; combine them as `1h30m`)",
+                    format(d)
+                );
+            }
+        }
+    }
+    if let Some(last_digit_run) = t.strip_suffix(|c: char| c.is_ascii_digit()).map(|_| t) {
+        let trailing: String = last_digit_run
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let head = &t[..t.len() - trailing.len()];
+        let next_unit = match head.chars().last() {
+            Some('d') => Some("h"),
+            Some('h') => Some("m"),
+            Some('m') if !head.ends_with("ms") => Some("s"),
+            _ => None,
+        };
+        if let Some(unit) = next_unit {
+            let candidate = format!("{head}{trailing}{unit}");
+            if parse(&candidate).is_ok() {
+                return format!("write `{candidate}` (units: ms, s, m, h, d)");
+            }
+        }
+    }
     let digits: String = text
         .trim()
         .chars()
@@ -68,6 +107,17 @@ pub fn suggest(text: &str) -> String {
         digits
     };
     format!("write `{n}{unit}` (units: ms, s, m, h, d; combine them as `1h30m`)")
+}
+
+fn unit_seconds(unit: &str) -> Option<f64> {
+    match unit.to_ascii_lowercase().as_str() {
+        "ms" | "msec" | "millis" | "milliseconds" => Some(0.001),
+        "s" | "sec" | "secs" | "second" | "seconds" => Some(1.0),
+        "m" | "min" | "mins" | "minute" | "minutes" => Some(60.0),
+        "h" | "hr" | "hrs" | "hour" | "hours" => Some(3600.0),
+        "d" | "day" | "days" => Some(86_400.0),
+        _ => None,
+    }
 }
 
 /// A compact rendering that round-trips through `parse` (`1h30m`, `250ms`).
@@ -114,6 +164,8 @@ mod tests {
         assert!(suggest("30 mins").contains("`30m`"));
         assert!(suggest("2 hours").contains("`2h`"));
         assert!(suggest("500 millis").contains("`500ms`"));
+        assert!(suggest("1.5h").contains("`1h30m`"), "{}", suggest("1.5h"));
+        assert!(suggest("1h30").contains("`1h30m`"), "{}", suggest("1h30"));
     }
 
     #[test]

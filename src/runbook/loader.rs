@@ -32,10 +32,20 @@ pub fn load_with_env(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Lo
     let text = match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,
-            Err(_) => {
+            Err(e) => {
+                let offset = e.utf8_error().valid_up_to();
+                let before = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let loc = Loc {
+                    line,
+                    column,
+                    offset,
+                    len: 1,
+                };
                 loaded.diagnostics.push(
-                    Diagnostic::error("not-utf8", path, None, "the runbook is not valid UTF-8")
-                        .with_help("save the file as UTF-8"),
+                    Diagnostic::error("not-utf8", path, Some(loc), "the runbook is not valid UTF-8 here")
+                        .with_help("save the file as UTF-8 (this byte looks like Latin-1 or Windows-1252 text)"),
                 );
                 return loaded;
             }
@@ -63,16 +73,16 @@ pub fn load_text(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String
         sources: Sources::default(),
         env: lookup,
         hasher: Sha256::new(),
+        window_start_written: false,
     };
     ctx.sources.insert(path, text.to_owned());
     ctx.hasher.update(text.as_bytes());
     let runbook = match yaml::parse(text) {
         Ok(doc) => ctx.runbook(&doc),
         Err(e) => {
-            ctx.diags.push(
-                Diagnostic::error("yaml-syntax", path, Some(e.loc), e.message)
-                    .with_help("fix the YAML syntax; indent nested keys with spaces, not tabs"),
-            );
+            let (message, help) = yaml_message(&e.message);
+            ctx.diags
+                .push(Diagnostic::error("yaml-syntax", path, Some(e.loc), message).with_help(help));
             None
         }
     };
@@ -87,6 +97,29 @@ pub fn load_text(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String
     }
 }
 
+/// The parser's message in a user's words, with advice that fits it.
+fn yaml_message(raw: &str) -> (String, String) {
+    let first = raw.lines().next().unwrap_or(raw);
+    let message = first
+        .split(", set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(first)
+        .split("; set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(first)
+        .trim_end_matches(['.', ' '])
+        .to_owned();
+    let lower = message.to_ascii_lowercase();
+    let help = if lower.contains("duplicate") {
+        "each key may appear once per mapping: remove or merge the repeated key"
+    } else if lower.contains("tab") {
+        "indent with spaces, not tabs"
+    } else {
+        "fix the YAML syntax at this place (check indentation, `:` after keys, and closing brackets/quotes)"
+    };
+    (message, help.to_owned())
+}
+
 struct Ctx<'a> {
     file: PathBuf,
     text: &'a str,
@@ -94,6 +127,8 @@ struct Ctx<'a> {
     sources: Sources,
     env: &'a dyn Fn(&str) -> Option<String>,
     hasher: Sha256,
+    /// `window.start` is written (even if it failed to parse): no cascade of errors.
+    window_start_written: bool,
 }
 
 /// The keys of one mapping, checked against the keys allowed there.
@@ -256,17 +291,32 @@ impl Ctx<'_> {
                 );
                 None
             }
-            Value::Int(_) | Value::Float(_) | Value::Bool(_) => node.scalar_text(),
+            // Numbers are taken as written: `001` stays `001`, not `1`.
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                self.raw_text(node).or_else(|| node.scalar_text())
+            }
             other => {
                 self.error(
                     "wrong-type",
                     node.loc,
-                    format!("`{what}` must be a string, found {}", other.kind()),
-                    format!("write `{what}: some text` on one line"),
+                    if what.contains(' ') {
+                        format!("{what} must be a string, found {}", other.kind())
+                    } else {
+                        format!("`{what}` must be a string, found {}", other.kind())
+                    },
+                    "write plain text on the same line",
                 );
                 None
             }
         }
+    }
+
+    /// The scalar exactly as it appears in the file, when its span is known.
+    fn raw_text(&self, node: &Node) -> Option<String> {
+        let end = node.loc.offset.checked_add(node.loc.len)?;
+        let raw = self.text.get(node.loc.offset..end)?.trim();
+        (!raw.is_empty() && node.loc.len > 0 && !raw.contains(['\n', ':', '#', '[', '{']))
+            .then(|| raw.to_owned())
     }
 
     fn identifier(&mut self, node: &Node, what: &str) -> Option<String> {
@@ -512,6 +562,7 @@ impl Ctx<'_> {
         let budget = self
             .require(&f, "budget", "window", "4h")
             .and_then(|n| self.duration(n, "budget"));
+        self.window_start_written = f.get("start").is_some();
         let start = f.get("start").and_then(|n| {
             let text = n.scalar_text().unwrap_or_default();
             match chrono::DateTime::parse_from_rfc3339(text.trim()) {
@@ -750,7 +801,9 @@ impl Ctx<'_> {
                 .then_some(PhaseStart::TimeOfDay { hour, minute })
         });
         match parsed {
-            Some(start) if window.is_some_and(|w| w.start.is_none()) => {
+            Some(start)
+                if window.is_some_and(|w| w.start.is_none()) && !self.window_start_written =>
+            {
                 self.error(
                     "start-needs-window-start",
                     node.loc,
@@ -1348,7 +1401,16 @@ impl Ctx<'_> {
             },
             "empty" if rows_allowed => self.boolean(value, "empty").map(Expectation::Empty),
             other => {
-                let help = match did_you_mean(other, &keys) {
+                let alias = match other {
+                    "gte" | ">=" => Some("ge"),
+                    "lte" | "<=" => Some("le"),
+                    "neq" | "!=" | "<>" => Some("ne"),
+                    "==" | "=" | "equals" => Some("eq"),
+                    ">" => Some("gt"),
+                    "<" => Some("lt"),
+                    _ => None,
+                };
+                let help = match alias.or_else(|| did_you_mean(other, &keys)) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("write one of: {}", keys.join(", ")),
                 };
