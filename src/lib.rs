@@ -5,4 +5,5 @@ pub mod diag;
 pub mod engine;
 pub mod journal;
 pub mod plan;
+pub mod report;
 pub mod runbook;

@@ -2,7 +2,9 @@
 
 mod headless;
 mod inspect;
+mod report;
 mod run;
+mod status;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -48,12 +50,18 @@ pub enum Command {
     },
     /// Run the window against PostgreSQL (with --headless: no TUI, for rehearsals and CI).
     Run(run::RunArgs),
+    /// Which steps of a runbook this database has applied, pending, uncertain or changed.
+    Status(status::StatusArgs),
+    /// The cutover runs recorded in a database.
+    History(status::HistoryArgs),
     /// Print the dependency graph.
     Graph {
         runbook: PathBuf,
         #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
         format: GraphFormat,
     },
+    /// Turn a journal into the post-migration report (Markdown, JSON or HTML).
+    Report(report::ReportArgs),
 }
 
 /// Exit codes, documented in the README.
@@ -76,6 +84,9 @@ pub fn main() -> ExitCode {
         Command::Plan { runbook, format } => inspect::plan(&runbook, format),
         Command::Graph { runbook, format } => inspect::graph(&runbook, format),
         Command::Run(args) => run::run(args),
+        Command::Status(args) => status::status(args),
+        Command::History(args) => status::history(args),
+        Command::Report(args) => report::run(args),
     };
     ExitCode::from(code)
 }

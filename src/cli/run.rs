@@ -51,6 +51,27 @@ pub struct RunArgs {
     pub monitor_for: Option<Duration>,
 }
 
+/// Where to connect: `--database-url`, else the runbook's `database.url`, else `PG*`.
+pub(crate) fn target_for(
+    database_url: Option<&str>,
+    runbook: Option<&crate::runbook::Runbook>,
+    purpose: &str,
+) -> Result<crate::connect::Target, String> {
+    let lookup = |name: &str| std::env::var(name).ok();
+    let conn = match (database_url, runbook.and_then(|r| r.database.as_ref())) {
+        (Some(url), _) => Some(url.to_owned()),
+        (None, Some(db)) => Some(env::interpolate(&db.url_template, &lookup).map_err(|var| {
+            format!("environment variable `{var}` (used by database.url) is not set")
+        })?),
+        (None, None) => None,
+    };
+    let app = match runbook {
+        Some(rb) => format!("cutover:{}{purpose}", rb.name),
+        None => format!("cutover{purpose}"),
+    };
+    crate::connect::resolve(conn.as_deref(), &app, &lookup).map_err(|e| e.to_string())
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     crate::runbook::duration::parse(s)
         .map_err(|e| format!("{e}; {}", crate::runbook::duration::suggest(s)))
@@ -76,28 +97,10 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(ok) => ok,
         Err(_) => return exit::USAGE,
     };
-    let lookup = |name: &str| std::env::var(name).ok();
-    let conn = match (&args.database_url, &runbook.database) {
-        (Some(url), _) => Some(url.clone()),
-        (None, Some(db)) => match env::interpolate(&db.url_template, &lookup) {
-            Ok(url) => Some(url),
-            Err(var) => {
-                eprintln!(
-                    "cutover: environment variable `{var}` (used by database.url) is not set"
-                );
-                return exit::USAGE;
-            }
-        },
-        (None, None) => None,
-    };
-    let target = match crate::connect::resolve(
-        conn.as_deref(),
-        &format!("cutover:{}", runbook.name),
-        &lookup,
-    ) {
+    let target = match target_for(args.database_url.as_deref(), Some(&runbook), "") {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("cutover: {e}");
+        Err(message) => {
+            eprintln!("cutover: {message}");
             return exit::USAGE;
         }
     };

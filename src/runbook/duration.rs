@@ -46,16 +46,16 @@ pub fn suggest(text: &str) -> String {
     if let Some((number, unit)) = t
         .split_once(|c: char| c.is_ascii_alphabetic())
         .map(|(n, _)| (n, &t[n.len()..]))
+        && let (Ok(x), Some(size)) = (number.trim().parse::<f64>(), unit_seconds(unit.trim()))
+        && number.contains('.')
+        && x.is_finite()
+        && x >= 0.0
     {
-        if let (Ok(x), Some(size)) = (number.trim().parse::<f64>(), unit_seconds(unit.trim())) {
-            if number.contains('.') && x.is_finite() && x >= 0.0 {
-                let d = Duration::from_millis((x * size * 1000.0).round() as u64);
-                return format!(
-                    "write `{}` (units: ms, s, m, h, d; combine them as `1h30m`)",
-                    format(d)
-                );
-            }
-        }
+        let d = Duration::from_millis((x * size * 1000.0).round() as u64);
+        return format!(
+            "write `{}` (units: ms, s, m, h, d; combine them as `1h30m`)",
+            format(d)
+        );
     }
     if let Some(last_digit_run) = t.strip_suffix(|c: char| c.is_ascii_digit()).map(|_| t) {
         let trailing: String = last_digit_run

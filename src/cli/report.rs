@@ -1,0 +1,100 @@
+//! `cutover report JOURNAL`: the post-migration report, from the journal alone (no database).
+
+use super::exit;
+use crate::report;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown with a Mermaid gantt chart.
+    Md,
+    /// JSON, schema documented in docs/report-schema.md.
+    Json,
+    /// One self-contained HTML page (inline SVG, no scripts).
+    Html,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// The journal a run wrote (runs/<runbook>-<timestamp>.jsonl).
+    pub journal: PathBuf,
+    /// Output format (default: from the -o extension, else md).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn format_for(args: &ReportArgs) -> ReportFormat {
+    if let Some(f) = args.format {
+        return f;
+    }
+    let ext = args
+        .output
+        .as_deref()
+        .and_then(Path::extension)
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("json") => ReportFormat::Json,
+        Some("html" | "htm") => ReportFormat::Html,
+        _ => ReportFormat::Md,
+    }
+}
+
+pub fn run(args: ReportArgs) -> u8 {
+    let path = &args.journal;
+    let replay = match crate::journal::replay(path) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!(
+                "cutover report: cannot read the journal {}: {e}",
+                path.display()
+            );
+            return exit::USAGE;
+        }
+    };
+    if replay.entries.is_empty() {
+        eprintln!(
+            "cutover report: {} holds no readable journal entry ({} unreadable line(s)); is it a journal written by `cutover run`?",
+            path.display(),
+            replay.unreadable.len()
+        );
+        return exit::USAGE;
+    }
+    let mut built = report::build(&replay.entries, &replay.unreadable);
+    built.journal.file = Some(path.display().to_string());
+    let text = match format_for(&args) {
+        ReportFormat::Md => report::markdown::render(&built),
+        ReportFormat::Html => report::html::render(&built),
+        ReportFormat::Json => match report::to_json(&built) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("cutover report: cannot encode the report as JSON: {e}");
+                return exit::FAILED;
+            }
+        },
+    };
+    let written = match &args.output {
+        Some(out) => {
+            std::fs::write(out, text.as_bytes()).map_err(|e| (out.display().to_string(), e))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.map_err(|e| ("standard output".to_owned(), e)),
+            }
+        }
+    };
+    if let Err((target, e)) = written {
+        eprintln!("cutover report: cannot write {target}: {e}");
+        return exit::USAGE;
+    }
+    exit::OK
+}

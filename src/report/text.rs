@@ -1,0 +1,324 @@
+//! Formatting shared by the renderers: durations, times, numbers, and the timeline layout
+//! that both the Mermaid gantt and the HTML's SVG draw.
+
+use super::model::{
+    DecisionKind, Report, Rollback, SpanResult, SqlError, Step, StepKind, StepStatus, Timestamp,
+};
+use crate::runbook::duration;
+use chrono::NaiveDate;
+use std::time::Duration;
+
+/// A readable duration: `250ms`, `2.9s`, `1m4s`, `1h2m`. Below a minute it keeps a tenth of a
+/// second; from a minute on it rounds to seconds and uses the runbook spelling.
+pub fn dur(ms: u64) -> String {
+    if ms < 1000 {
+        duration::format(Duration::from_millis(ms))
+    } else if ms < 60_000 {
+        let tenths = (ms + 50) / 100;
+        if tenths.is_multiple_of(10) {
+            format!("{}s", tenths / 10)
+        } else {
+            format!("{}.{}s", tenths / 10, tenths % 10)
+        }
+    } else {
+        let secs = (ms + 500) / 1000;
+        duration::format(Duration::from_secs(secs))
+    }
+}
+
+/// A signed duration with an explicit sign: `+4s`, `-1m2s`.
+pub fn signed_dur(ms: i64) -> String {
+    let sign = if ms < 0 { "-" } else { "+" };
+    format!("{sign}{}", dur(ms.unsigned_abs()))
+}
+
+/// A number as a DBA reads it: integers plainly, otherwise up to three decimals.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return format!("{x:.0}");
+    }
+    let text = format!("{x:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Times relative to the day the run started: `22:01:07`, or with the date on other days.
+#[derive(Clone, Copy)]
+pub struct Clock {
+    day: Option<NaiveDate>,
+}
+
+impl Clock {
+    pub fn new(report: &Report) -> Clock {
+        Clock {
+            day: report.summary.window.started_at.map(|t| t.date_naive()),
+        }
+    }
+
+    pub fn time(self, ts: Timestamp) -> String {
+        if Some(ts.date_naive()) == self.day {
+            ts.format("%H:%M:%S").to_string()
+        } else {
+            ts.format("%Y-%m-%d %H:%M:%S").to_string()
+        }
+    }
+}
+
+pub fn full(ts: Timestamp) -> String {
+    ts.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+pub fn transaction(in_transaction: Option<bool>, kind: StepKind) -> &'static str {
+    match (in_transaction, kind) {
+        (Some(true), _) => "in transaction",
+        (Some(false), _) => "no transaction",
+        (None, StepKind::Command) => "n/a (command)",
+        (None, _) => "—",
+    }
+}
+
+/// `[55P03] message` plus where it points, on one line (detail and hint are shown apart).
+pub fn error_head(e: &SqlError) -> String {
+    let mut out = String::new();
+    if let Some(code) = &e.sqlstate {
+        out.push_str(&format!("[{code}] "));
+    }
+    out.push_str(&e.message);
+    out
+}
+
+/// `file:line:column (statement n)`, when known.
+pub fn error_location(e: &SqlError) -> Option<String> {
+    let place = match (&e.file, e.line) {
+        (Some(file), Some(line)) => Some(format!("{file}:{line}:{}", e.column.unwrap_or(1))),
+        (Some(file), None) => Some(file.clone()),
+        _ => None,
+    };
+    match (place, e.statement) {
+        (Some(p), Some(n)) => Some(format!("{p} (statement {n})")),
+        (Some(p), None) => Some(p),
+        (None, Some(n)) => Some(format!("statement {n}")),
+        (None, None) => None,
+    }
+}
+
+pub fn status_word(status: StepStatus) -> &'static str {
+    match status {
+        StepStatus::Applied => "applied",
+        StepStatus::Done => "done",
+        StepStatus::Passed => "passed",
+        StepStatus::CheckFailed => "CHECK FAILED",
+        StepStatus::Failed => "FAILED",
+        StepStatus::Go => "go",
+        StepStatus::NoGo => "NO-GO",
+        StepStatus::Undecided => "undecided",
+        StepStatus::RolledBack => "rolled back",
+        StepStatus::RollbackFailed => "ROLLBACK FAILED",
+        StepStatus::Skipped => "skipped",
+        StepStatus::Interrupted => "INTERRUPTED",
+    }
+}
+
+/// A step skipped after this journal saw it run was skipped when the run was resumed.
+pub fn skipped_word(step: &Step) -> &'static str {
+    if step.status == StepStatus::Skipped {
+        "Skipped"
+    } else {
+        "Skipped when resumed"
+    }
+}
+
+/// What an incomplete rollback left behind, in one sentence.
+pub fn rollback_gap(rb: &Rollback) -> String {
+    let failed = rb.results.iter().filter(|r| !r.ok).count();
+    let missing = rb
+        .planned
+        .iter()
+        .filter(|p| !rb.results.iter().any(|r| &r.step == *p))
+        .count();
+    format!(
+        "Not every planned step was undone ({failed} failed or left applied, {missing} not attempted): check the database."
+    )
+}
+
+pub fn decision_word(d: DecisionKind) -> &'static str {
+    match d {
+        DecisionKind::Go => "GO",
+        DecisionKind::Abort => "NO-GO (abort)",
+        DecisionKind::Rollback => "NO-GO (rollback)",
+    }
+}
+
+/// How a bar is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Done,
+    /// Failed, no-go, alert, over budget: Mermaid `crit`.
+    Bad,
+    /// Still running when the journal (or its segment) ended: Mermaid `active`.
+    Open,
+}
+
+pub struct Lane {
+    pub label: String,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub tone: Tone,
+    pub is_phase: bool,
+    /// A short description for tooltips.
+    pub detail: String,
+}
+
+pub struct Section {
+    pub title: String,
+    pub lanes: Vec<Lane>,
+}
+
+/// The phases (each with its steps' spans) and rollbacks as drawable sections.
+pub fn timeline(report: &Report) -> Vec<Section> {
+    let several = report.segments.len() > 1;
+    let mut sections = Vec::new();
+    for phase in &report.phases {
+        let title = if several {
+            format!("{} (attempt {})", phase.phase, phase.segment)
+        } else {
+            phase.phase.clone()
+        };
+        let over = phase.overrun_ms.is_some_and(|o| o > 0) || phase.budget_exceeded_at.is_some();
+        let tone = if phase.finished_at.is_none() {
+            Tone::Open
+        } else if over {
+            Tone::Bad
+        } else {
+            Tone::Done
+        };
+        let mut detail = format!("phase {}: {}", phase.phase, dur(phase.duration_ms));
+        if let Some(b) = phase.budget_ms {
+            detail.push_str(&format!(", over its {} budget", dur(b)));
+        }
+        if phase.finished_at.is_none() {
+            detail.push_str(", did not finish");
+        }
+        let mut lanes = vec![Lane {
+            label: if several {
+                format!("{} (phase, attempt {})", phase.phase, phase.segment)
+            } else {
+                format!("{} (phase)", phase.phase)
+            },
+            start: phase.started_at,
+            end: phase.ended_at,
+            tone,
+            is_phase: true,
+            detail,
+        }];
+        for span in &phase.spans {
+            let tone = match span.result {
+                SpanResult::Done => Tone::Done,
+                SpanResult::Failed | SpanResult::NoGo | SpanResult::Alert => Tone::Bad,
+                SpanResult::Interrupted => Tone::Open,
+            };
+            let word = match span.result {
+                SpanResult::Done => "done",
+                SpanResult::Failed => "failed",
+                SpanResult::NoGo => "no-go",
+                SpanResult::Alert => "alert",
+                SpanResult::Interrupted => "interrupted",
+            };
+            lanes.push(Lane {
+                label: span.step.clone(),
+                start: span.started_at,
+                end: span.ended_at,
+                tone,
+                is_phase: false,
+                detail: format!(
+                    "{} {}: {word}, {}",
+                    span.kind.as_str(),
+                    span.step,
+                    dur(
+                        u64::try_from((span.ended_at - span.started_at).num_milliseconds())
+                            .unwrap_or(0)
+                    )
+                ),
+            });
+        }
+        sections.push(Section { title, lanes });
+    }
+    for (n, rollback) in report.rollbacks.iter().enumerate() {
+        let end = rollback
+            .results
+            .last()
+            .map_or(rollback.started_at, |r| r.at);
+        let mut lanes = vec![Lane {
+            label: "rollback".to_owned(),
+            start: rollback.started_at,
+            end,
+            tone: if rollback.complete {
+                Tone::Done
+            } else {
+                Tone::Bad
+            },
+            is_phase: true,
+            detail: format!(
+                "rollback of {} step(s){}",
+                rollback.planned.len(),
+                if rollback.complete {
+                    ""
+                } else {
+                    ", not complete"
+                }
+            ),
+        }];
+        let mut from = rollback.started_at;
+        for r in &rollback.results {
+            lanes.push(Lane {
+                label: format!("undo {}", r.step),
+                start: from,
+                end: r.at,
+                tone: if r.ok { Tone::Done } else { Tone::Bad },
+                is_phase: false,
+                detail: format!(
+                    "rollback of {}: {}",
+                    r.step,
+                    if r.ok { "ok" } else { "failed" }
+                ),
+            });
+            from = r.at;
+        }
+        sections.push(Section {
+            title: if report.rollbacks.len() > 1 {
+                format!("rollback {}", n + 1)
+            } else {
+                "rollback".to_owned()
+            },
+            lanes,
+        });
+    }
+    sections
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(dur(0), "0s");
+        assert_eq!(dur(250), "250ms");
+        assert_eq!(dur(2940), "2.9s");
+        assert_eq!(dur(18_000), "18s");
+        assert_eq!(dur(64_300), "1m4s");
+        assert_eq!(dur(3_600_000), "1h");
+        assert_eq!(signed_dur(-4000), "-4s");
+        assert_eq!(signed_dur(29_000), "+29s");
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(num(3.0), "3");
+        assert_eq!(num(14.125), "14.125");
+        assert_eq!(num(1.0 / 3.0), "0.333");
+        assert_eq!(num(-2.5), "-2.5");
+    }
+}
