@@ -404,7 +404,7 @@ mod tests {
     }
 }
 
-pub use tls::open;
+pub use tls::{cancel, open};
 
 mod tls {
     //! Opening connections, with rustls when the sslmode asks for TLS.
@@ -589,6 +589,18 @@ mod tls {
             }
         });
         rx
+    }
+
+    /// Sends the server's cancel request over the same kind of transport as the connection.
+    pub async fn cancel(
+        target: &Target,
+        token: &tokio_postgres::CancelToken,
+    ) -> Result<(), String> {
+        if target.ssl == SslMode::Disable {
+            return token.cancel_query(NoTls).await.map_err(|e| e.to_string());
+        }
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(client_config(target)?);
+        token.cancel_query(tls).await.map_err(|e| e.to_string())
     }
 
     /// Connects as the target says; the error text never contains the password.

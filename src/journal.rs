@@ -68,10 +68,14 @@ impl Journal {
             event: event.clone(),
         };
         let line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
-        let line = crate::connect::scrub(&line, self.secret.as_deref());
-        self.file.write_all(line.as_bytes())?;
+        let scrubbed = crate::connect::scrub(&line, self.secret.as_deref());
+        self.file.write_all(scrubbed.as_bytes())?;
         self.file.write_all(b"\n")?;
         self.file.sync_data()?;
+        // Front ends get exactly what the journal holds: never a secret.
+        if scrubbed != line {
+            return serde_json::from_str(&scrubbed).map_err(std::io::Error::other);
+        }
         Ok(entry)
     }
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 /// How a run is started.
 #[derive(Clone, Debug)]
@@ -110,6 +110,10 @@ struct Engine<'a> {
     pause_requested: bool,
     /// Set when a Cancel arrived while a statement ran.
     cancelled: Option<String>,
+    /// An Abort arrived while a statement ran: it was cancelled and the run ends aborted.
+    abort_requested: bool,
+    /// How often to look for sessions blocking the running statement.
+    lock_poll: Duration,
     end_phase: bool,
     window_start: chrono::DateTime<chrono::Utc>,
     secret: Option<String>,
@@ -218,6 +222,21 @@ pub async fn run(
         }
     }
 
+    // A role named `cutover` would find the tracking schema first through "$user" in the
+    // search path, and unqualified CREATE TABLE would land there: leave it out.
+    let user_is_cutover: bool = client
+        .query_one("SELECT current_user = 'cutover'", &[])
+        .await
+        .map_err(db)?
+        .get(0);
+    if user_is_cutover {
+        client
+            .batch_execute(
+                "SELECT set_config('search_path', regexp_replace(current_setting('search_path'), '\"\\$user\",?\\s*', '', 'g'), false)",
+            )
+            .await
+            .map_err(db)?;
+    }
     let backend_pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -282,11 +301,24 @@ pub async fn run(
         .map(|(i, _)| i)
         .collect();
 
+    // The hard end never moves on resume: the declared start, else when the run first started.
+    let first_started: Option<chrono::DateTime<chrono::Utc>> = if resumed {
+        client
+            .query_opt(
+                "SELECT started_at FROM cutover.runs WHERE id = $1",
+                &[&run_id],
+            )
+            .await
+            .map_err(db)?
+            .map(|r| r.get(0))
+    } else {
+        None
+    };
     let window_start = runbook
         .window
         .start
         .map(|s| s.with_timezone(&chrono::Utc))
-        .filter(|_| !resumed)
+        .or(first_started)
         .unwrap_or_else(chrono::Utc::now);
     let mut engine = Engine {
         runbook,
@@ -308,6 +340,8 @@ pub async fn run(
         decisions,
         pause_requested: false,
         cancelled: None,
+        abort_requested: false,
+        lock_poll: Duration::from_millis(500),
         end_phase: false,
         window_start,
         secret,
@@ -532,7 +566,12 @@ impl Engine<'_> {
                             return Ok(None);
                         }
                         StepResult::Interrupted(reason) => {
-                            return Ok(Some(Stop::Finished(Outcome::Interrupted, Some(reason))));
+                            let outcome = if self.abort_requested {
+                                Outcome::Aborted
+                            } else {
+                                Outcome::Interrupted
+                            };
+                            return Ok(Some(Stop::Finished(outcome, Some(reason))));
                         }
                         StepResult::Failed(error) => {
                             self.out.emit(Event::StepFailed {
@@ -958,10 +997,11 @@ impl Engine<'_> {
         let result = {
             let query = sqlexec::simple(&self.client, text);
             tokio::pin!(query);
-            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            let mut tick = tokio::time::interval(self.lock_poll);
             tick.tick().await;
             let mut last_blockers = Vec::new();
             let mut cancelled = false;
+            let target = self.opts.target.clone();
             loop {
                 tokio::select! {
                     result = &mut query => break result,
@@ -976,15 +1016,23 @@ impl Engine<'_> {
                         match command {
                             Some(Command::Cancel { reason }) => {
                                 cancelled = true;
-                                let _ = cancel.cancel_query(NoTls).await;
+                                let _ = crate::connect::cancel(&target, &cancel).await;
+                                self.out.emit(Event::Cancelled { reason: reason.clone() })?;
+                                self.cancelled = Some(reason);
+                            }
+                            Some(Command::Abort) => {
+                                cancelled = true;
+                                self.abort_requested = true;
+                                let _ = crate::connect::cancel(&target, &cancel).await;
+                                let reason = "aborted by the operator".to_owned();
                                 self.out.emit(Event::Cancelled { reason: reason.clone() })?;
                                 self.cancelled = Some(reason);
                             }
                             Some(Command::Pause) => self.pause_requested = true,
-                            Some(Command::Abort) => self.pause_requested = true,
                             Some(Command::EndPhase) => self.end_phase = true,
                             Some(_) => {}
-                            None => {}
+                            // The front end went away: stop listening, let the statement finish.
+                            None => cancelled = true,
                         }
                     }
                 }
@@ -1006,6 +1054,9 @@ impl Engine<'_> {
     async fn migrate(&mut self, i: usize, m: &Migrate) -> Result<StepResult, EngineError> {
         let id = self.steps[i].id.clone();
         let in_tx = self.plan.steps[i].in_transaction.unwrap_or(true);
+        // Look for blockers well before lock_timeout fires, so the operator sees who it was.
+        self.lock_poll =
+            (m.lock_timeout / 3).clamp(Duration::from_millis(50), Duration::from_millis(500));
         let statements = sql::split_statements(&m.sql.text);
         let sum = checksum(&m.sql.text);
         let mut attempt: u32 = 0;
@@ -1289,6 +1340,7 @@ impl Engine<'_> {
             })?;
             let client = Arc::clone(&pool[n % pool.len()]);
             let check: Check = check.clone();
+            let target = self.opts.target.clone();
             tasks.spawn(async move {
                 let started = Instant::now();
                 let cancel = client.cancel_token();
@@ -1304,7 +1356,7 @@ impl Engine<'_> {
                         )
                     }),
                     Err(_) => {
-                        let _ = cancel.cancel_query(NoTls).await;
+                        let _ = crate::connect::cancel(&target, &cancel).await;
                         Err((
                             Some("57014".to_owned()),
                             format!(

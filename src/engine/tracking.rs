@@ -116,6 +116,7 @@ pub async fn lock_holder(
                     to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ')
                FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
               WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int::oid
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 AND l.objid = (hashtext($2)::bigint & 4294967295)::oid AND l.objsubid = 2
               LIMIT 1",
             &[&LOCK_CLASS, &runbook],

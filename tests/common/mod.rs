@@ -18,7 +18,10 @@ pub fn password() -> Option<String> {
     let url = admin_url();
     let rest = url.split_once("://")?.1;
     let userinfo = rest.split('@').next()?;
-    userinfo.split_once(':').map(|(_, p)| p.to_owned()).filter(|p| !p.is_empty())
+    userinfo
+        .split_once(':')
+        .map(|(_, p)| p.to_owned())
+        .filter(|p| !p.is_empty())
 }
 
 fn with_db(url: &str, db: &str) -> String {
@@ -39,10 +42,22 @@ pub async fn connect(url: &str) -> tokio_postgres::Client {
 /// Creates a new empty database and returns its URL.
 pub async fn fresh_db(tag: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let name = format!("t_{}_{}_{}", tag.replace(['-', ' '], "_"), std::process::id(), n).to_lowercase();
+    let name = format!(
+        "t_{}_{}_{}",
+        tag.replace(['-', ' '], "_"),
+        std::process::id(),
+        n
+    )
+    .to_lowercase();
     let admin = connect(&admin_url()).await;
+    // Two round trips: DROP/CREATE DATABASE refuse to run inside the implicit transaction
+    // of a multi-statement query.
     admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"))
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .expect("drop stale test database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
         .await
         .expect("create test database");
     with_db(&admin_url(), &name)

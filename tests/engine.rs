@@ -1,0 +1,2067 @@
+//! The engine against a real PostgreSQL: ordering, gates, failures, retries, cancellation,
+//! rollback, resume and redaction, as a DBA running a window would notice them.
+//!
+//! Each test gets its own fresh database and scratch directory. Every wait is bounded so a
+//! hang fails the test instead of blocking CI.
+mod common;
+
+use cutover::engine::events::{Command, Decision, Event, Outcome};
+use cutover::engine::{EngineError, RunOptions};
+use cutover::journal::Entry;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+/// The longest any single wait may take before the test fails.
+const WAIT: Duration = Duration::from_secs(15);
+
+// ----- in-process harness -----
+
+static DB_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A new empty database; its URL.
+///
+/// `common::fresh_db` sends `DROP DATABASE ...; CREATE DATABASE ...` as one simple query,
+/// which the server runs as an implicit transaction block and refuses (25001); this does
+/// the same in two round trips.
+async fn fresh_db(tag: &str) -> String {
+    let n = DB_COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let name = format!(
+        "e_{}_{}_{n}",
+        tag.replace(['-', ' '], "_"),
+        std::process::id()
+    )
+    .to_lowercase();
+    let admin = common::connect(&common::admin_url()).await;
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .expect("drop old test database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    let admin_url = common::admin_url();
+    let (base, _) = admin_url.rsplit_once('/').expect("URL with a database");
+    format!("{base}/{name}")
+}
+
+fn options(url: &str, journal: PathBuf) -> RunOptions {
+    RunOptions {
+        target: cutover::connect::resolve(Some(url), "cutover:test", &|_| None).unwrap(),
+        operator: "tester".into(),
+        journal,
+        resume: false,
+        new_run: false,
+        allow_changed: false,
+        monitor_cap: None,
+    }
+}
+
+fn load(path: &Path) -> (cutover::runbook::Runbook, cutover::plan::Plan) {
+    let loaded = cutover::runbook::load(path);
+    let errors: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == cutover::diag::Level::Error)
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect();
+    let runbook = loaded
+        .runbook
+        .unwrap_or_else(|| panic!("runbook does not load: {errors:?}"));
+    let plan = cutover::plan::plan(&runbook);
+    assert!(
+        !plan.has_errors(),
+        "plan has errors: {:?}",
+        plan.diagnostics
+            .iter()
+            .map(|d| format!("{} {}", d.code, d.message))
+            .collect::<Vec<_>>()
+    );
+    (runbook, plan)
+}
+
+/// An engine running on its own task, driven by the test.
+struct Run {
+    events: UnboundedReceiver<Entry>,
+    commands: UnboundedSender<Command>,
+    handle: JoinHandle<Result<Outcome, EngineError>>,
+    seen: Vec<Event>,
+}
+
+fn start(runbook: &Path, opts: RunOptions) -> Run {
+    let (runbook, plan) = load(runbook);
+    let (event_tx, events) = unbounded_channel();
+    let (commands, command_rx) = unbounded_channel();
+    let handle = tokio::spawn(async move {
+        cutover::engine::run(&runbook, &plan, opts, event_tx, command_rx).await
+    });
+    Run {
+        events,
+        commands,
+        handle,
+        seen: Vec::new(),
+    }
+}
+
+impl Run {
+    /// The next event, or `None` when the engine has finished.
+    async fn next(&mut self) -> Option<Event> {
+        match tokio::time::timeout(WAIT, self.events.recv()).await {
+            Ok(Some(entry)) => {
+                self.seen.push(entry.event.clone());
+                Some(entry.event)
+            }
+            Ok(None) => None,
+            Err(_) => panic!("no event within {WAIT:?}; seen so far: {:#?}", self.seen),
+        }
+    }
+
+    /// Waits for the first event that matches; panics if the run ends first.
+    async fn until(&mut self, what: &str, matches: impl Fn(&Event) -> bool) -> Event {
+        loop {
+            match self.next().await {
+                Some(event) if matches(&event) => return event,
+                Some(_) => {}
+                None => {
+                    let result = self.result_now().await;
+                    panic!(
+                        "the run ended before {what}; events: {:#?}; result: {result:?}",
+                        self.seen
+                    )
+                }
+            }
+        }
+    }
+
+    async fn result_now(&mut self) -> Option<Result<Outcome, EngineError>> {
+        match tokio::time::timeout(Duration::from_secs(2), &mut self.handle).await {
+            Ok(joined) => Some(joined.expect("engine task panicked")),
+            Err(_) => None,
+        }
+    }
+
+    fn send(&self, command: Command) {
+        self.commands.send(command).expect("engine is listening");
+    }
+
+    /// Drains the remaining events and returns the engine's result with every event seen.
+    async fn finish(mut self) -> (Result<Outcome, EngineError>, Vec<Event>) {
+        while self.next().await.is_some() {}
+        let result = tokio::time::timeout(WAIT, &mut self.handle)
+            .await
+            .unwrap_or_else(|_| panic!("engine did not return; events: {:#?}", self.seen))
+            .expect("engine task panicked");
+        (result, self.seen)
+    }
+}
+
+fn go(step: &str, questions: &[&str]) -> Command {
+    Command::Decide {
+        step: step.into(),
+        decision: Decision::Go,
+        operator: "tester".into(),
+        comment: None,
+        answers: questions.iter().map(|q| (q.to_string(), true)).collect(),
+        override_failed_checks: false,
+    }
+}
+
+fn started(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StepStarted { step, .. } => Some(step.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn has_started(events: &[Event], id: &str) -> bool {
+    started(events).iter().any(|s| s == id)
+}
+
+fn outcome_of(events: &[Event]) -> Option<Outcome> {
+    events.iter().rev().find_map(|e| match e {
+        Event::RunFinished { outcome, .. } => Some(*outcome),
+        _ => None,
+    })
+}
+
+/// Whether `relation` resolves on the test's own connection. It connects as the same role
+/// as the engine, so unqualified names resolve through the same search_path.
+async fn exists(db: &tokio_postgres::Client, relation: &str) -> bool {
+    db.query_one("SELECT to_regclass($1) IS NOT NULL", &[&relation])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn step_status(db: &tokio_postgres::Client, step: &str) -> Option<String> {
+    db.query_opt(
+        "SELECT status FROM cutover.steps WHERE step_id = $1",
+        &[&step],
+    )
+    .await
+    .unwrap()
+    .map(|r| r.get(0))
+}
+
+async fn run_outcomes(db: &tokio_postgres::Client) -> Vec<(String, Option<String>)> {
+    db.query(
+        "SELECT id, outcome FROM cutover.runs ORDER BY started_at",
+        &[],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
+}
+
+/// A runbook with one phase of the given steps (YAML, indented by six spaces).
+fn runbook(dir: &Path, name: &str, steps: &str) -> PathBuf {
+    let text = format!(
+        "name: {name}\nwindow:\n  budget: 1h\nphases:\n  - id: main\n    kind: migration\n    budget: 30m\n    steps:\n{steps}"
+    );
+    common::write(dir, "runbook.yaml", &text)
+}
+
+/// `url` with `application_name` set, for sessions the engine must name.
+fn with_app_name(url: &str, app: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}application_name={app}")
+}
+
+fn read_journal(path: &Path) -> Vec<Entry> {
+    let replay = cutover::journal::replay(path).expect("journal readable");
+    assert!(
+        replay.unreadable.is_empty(),
+        "unreadable journal lines {:?}",
+        replay.unreadable
+    );
+    replay.entries
+}
+
+// ----- 1. order and barriers -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_after_a_checkpoint_waits_for_the_decision() {
+    let url = fresh_db("barrier").await;
+    let dir = common::scratch_dir("barrier");
+    // `after` is listed after the gate in its phase, `later` sits in the next phase.
+    let path = common::write(
+        &dir,
+        "runbook.yaml",
+        r#"name: barrier
+window:
+  budget: 1h
+phases:
+  - id: main
+    kind: migration
+    budget: 30m
+    steps:
+      - migrate: before
+        sql: CREATE TABLE before_gate (id int)
+        rollback: DROP TABLE before_gate
+      - checkpoint: gate
+        prompt: Go for the second half?
+        questions: [Backup verified?]
+      - migrate: after
+        sql: CREATE TABLE after_gate (id int)
+        rollback: DROP TABLE after_gate
+  - id: cleanup
+    kind: migration
+    budget: 10m
+    steps:
+      - migrate: later
+        sql: CREATE TABLE later_phase (id int)
+        rollback: DROP TABLE later_phase
+"#,
+    );
+    let db = common::connect(&url).await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until(
+        "the gate",
+        |e| matches!(e, Event::CheckpointReached { step, .. } if step == "gate"),
+    )
+    .await;
+    assert!(exists(&db, "before_gate").await);
+    assert!(
+        !exists(&db, "after_gate").await,
+        "the post-gate migration ran before the decision"
+    );
+    assert!(!exists(&db, "later_phase").await);
+    assert!(!has_started(&run.seen, "after"), "{:?}", run.seen);
+    assert!(!has_started(&run.seen, "later"), "{:?}", run.seen);
+    // Waiting a little must not let anything through either.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!exists(&db, "after_gate").await);
+    assert!(!exists(&db, "later_phase").await);
+
+    run.send(go("gate", &["Backup verified?"]));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded);
+    assert_eq!(started(&events), ["before", "after", "later"]);
+    let recorded = events.iter().find_map(|e| match e {
+        Event::DecisionRecorded {
+            step,
+            decision,
+            overrode_failed_checks,
+            restored,
+            ..
+        } if step == "gate" => Some((*decision, overrode_failed_checks.clone(), *restored)),
+        _ => None,
+    });
+    assert_eq!(recorded, Some((Decision::Go, Vec::new(), false)));
+    assert!(exists(&db, "after_gate").await);
+    assert!(exists(&db, "later_phase").await);
+    assert_eq!(step_status(&db, "gate").await.as_deref(), Some("decided"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steps_follow_depends_on_with_listing_order_as_tie_break() {
+    let url = fresh_db("order").await;
+    let dir = common::scratch_dir("order");
+    // c1 needs c4's table; c3 alters c2's. Expected: c2, c3 (ready right after c2, listed
+    // before c4), c4, c1.
+    let path = runbook(
+        &dir,
+        "order",
+        r#"      - migrate: c1
+        depends_on: [c4]
+        sql: CREATE TABLE child (id int, parent_id int REFERENCES parent (id))
+        rollback: DROP TABLE child
+      - migrate: c2
+        sql: CREATE TABLE other (id int)
+        rollback: DROP TABLE other
+      - migrate: c3
+        depends_on: [c2]
+        sql: ALTER TABLE other ADD COLUMN note text
+        rollback: ALTER TABLE other DROP COLUMN note
+      - migrate: c4
+        sql: CREATE TABLE parent (id int PRIMARY KEY)
+        rollback: DROP TABLE parent
+"#,
+    );
+    let run = start(&path, options(&url, dir.join("j.jsonl")));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    assert_eq!(started(&events), ["c2", "c3", "c4", "c1"]);
+}
+
+// ----- 2. decisions -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_go_needs_every_question_and_an_override_past_failed_critical_checks() {
+    let url = fresh_db("decide").await;
+    let dir = common::scratch_dir("decide");
+    let path = runbook(
+        &dir,
+        "decide",
+        r#"      - check: rows-match
+        sql: SELECT 0
+        expect: 1
+      - check: replica-lag
+        sql: SELECT 500
+        expect:
+          lt: 100
+        severity: warning
+      - checkpoint: gate
+        prompt: Go for production?
+        questions: [Backup verified?, Rollback tested?]
+      - migrate: after
+        sql: CREATE TABLE after_gate (id int)
+        rollback: DROP TABLE after_gate
+"#,
+    );
+    let db = common::connect(&url).await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    let reached = run
+        .until("the gate", |e| matches!(e, Event::CheckpointReached { .. }))
+        .await;
+    let Event::CheckpointReached {
+        failed_critical,
+        questions,
+        ..
+    } = reached
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        failed_critical,
+        ["rows-match"],
+        "warnings do not block a go"
+    );
+    assert_eq!(questions, ["Backup verified?", "Rollback tested?"]);
+
+    // One question unticked (one missing, one answered "no").
+    run.send(Command::Decide {
+        step: "gate".into(),
+        decision: Decision::Go,
+        operator: "tester".into(),
+        comment: None,
+        answers: vec![
+            ("Backup verified?".into(), true),
+            ("Rollback tested?".into(), false),
+        ],
+        override_failed_checks: true,
+    });
+    let rejected = run
+        .until("a rejection", |e| {
+            matches!(e, Event::DecisionRejected { .. })
+        })
+        .await;
+    let Event::DecisionRejected { reason, .. } = rejected else {
+        unreachable!()
+    };
+    assert!(reason.contains("Rollback tested?"), "{reason}");
+    assert!(!reason.contains("Backup verified?"), "{reason}");
+
+    // Every question ticked, but no override of the failed critical check.
+    run.send(go("gate", &["Backup verified?", "Rollback tested?"]));
+    let rejected = run
+        .until("a rejection", |e| {
+            matches!(e, Event::DecisionRejected { .. })
+        })
+        .await;
+    let Event::DecisionRejected { reason, .. } = rejected else {
+        unreachable!()
+    };
+    assert!(reason.contains("rows-match"), "{reason}");
+    assert!(!has_started(&run.seen, "after"));
+    assert!(!exists(&db, "after_gate").await);
+    let decisions: i64 = db
+        .query_one("SELECT count(*) FROM cutover.decisions", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(decisions, 0, "a rejected go is not a decision");
+
+    // With the explicit override.
+    run.send(Command::Decide {
+        step: "gate".into(),
+        decision: Decision::Go,
+        operator: "alice".into(),
+        comment: Some("counts differ by design".into()),
+        answers: vec![
+            ("Backup verified?".into(), true),
+            ("Rollback tested?".into(), true),
+        ],
+        override_failed_checks: true,
+    });
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let overrode = events.iter().find_map(|e| match e {
+        Event::DecisionRecorded {
+            overrode_failed_checks,
+            operator,
+            ..
+        } => Some((overrode_failed_checks.clone(), operator.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        overrode,
+        Some((vec!["rows-match".to_owned()], "alice".into()))
+    );
+    let row = db
+        .query_one(
+            "SELECT decision, operator, comment, overrides, answers FROM cutover.decisions WHERE step_id = 'gate'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "go");
+    assert_eq!(row.get::<_, String>(1), "alice");
+    assert_eq!(
+        row.get::<_, Option<String>>(2).as_deref(),
+        Some("counts differ by design")
+    );
+    assert_eq!(
+        row.get::<_, serde_json::Value>(3),
+        serde_json::json!(["rows-match"])
+    );
+    let answers = row.get::<_, serde_json::Value>(4).to_string();
+    assert!(answers.contains("Rollback tested?"), "{answers}");
+    // The journal says the same.
+    let journal = std::fs::read_to_string(dir.join("j.jsonl")).unwrap();
+    assert!(journal.contains("\"overrode_failed_checks\":[\"rows-match\"]"));
+}
+
+// ----- 3. failure atomicity and error positions -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_transactional_migration_leaves_no_trace() {
+    let url = fresh_db("atomic").await;
+    let dir = common::scratch_dir("atomic");
+    // The third statement (starting on line 7) violates the primary key.
+    common::write(
+        &dir,
+        "migrations/001_seed.sql",
+        "-- 001: create and seed\nCREATE TABLE seeded (\n    id int PRIMARY KEY\n);\nINSERT INTO seeded VALUES (1);\n\nINSERT INTO seeded\nVALUES (1);\n",
+    );
+    let path = runbook(
+        &dir,
+        "atomic",
+        r#"      - migrate: seed
+        file: migrations/001_seed.sql
+        rollback: DROP TABLE seeded
+"#,
+    );
+    let db = common::connect(&url).await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    let failed = run
+        .until("the failure", |e| matches!(e, Event::StepFailed { .. }))
+        .await;
+    let Event::StepFailed { step, error } = failed else {
+        unreachable!()
+    };
+    assert_eq!(step, "seed");
+    assert_eq!(error.sqlstate.as_deref(), Some("23505"), "{error:?}");
+    assert!(error.message.contains("seeded_pkey"), "{error:?}");
+    assert!(
+        error
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("(id)=(1) already exists")),
+        "{error:?}"
+    );
+    assert_eq!(error.statement, Some(3));
+    assert!(
+        error
+            .file
+            .as_deref()
+            .is_some_and(|f| f.ends_with("001_seed.sql")),
+        "{error:?}"
+    );
+    assert_eq!(error.line, Some(7), "{error:?}");
+    run.until("the failure decision", |e| {
+        matches!(e, Event::AwaitingFailureDecision { .. })
+    })
+    .await;
+    assert!(
+        !exists(&db, "seeded").await,
+        "the first statements' table survived a failed transactional step"
+    );
+    let applied: i64 = db
+        .query_one(
+            "SELECT count(*) FROM cutover.steps WHERE step_id = 'seed' AND status = 'applied'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(applied, 0);
+    run.send(Command::Abort);
+    let (result, _) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Aborted);
+    assert!(!exists(&db, "seeded").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_position_points_at_the_offending_line() {
+    let url = fresh_db("position").await;
+    let dir = common::scratch_dir("position");
+    // The unknown column is on line 8 of the file, column 7.
+    common::write(
+        &dir,
+        "migrations/002.sql",
+        "CREATE TABLE seeded (id int);\nINSERT INTO seeded VALUES (1);\n\n-- now the broken one\nINSERT INTO seeded (id)\nSELECT id\nFROM seeded\nWHERE no_such_column = 1;\n",
+    );
+    let path = runbook(
+        &dir,
+        "position",
+        r#"      - migrate: broken
+        file: migrations/002.sql
+        rollback: DROP TABLE seeded
+"#,
+    );
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    let failed = run
+        .until("the failure", |e| matches!(e, Event::StepFailed { .. }))
+        .await;
+    let Event::StepFailed { error, .. } = failed else {
+        unreachable!()
+    };
+    assert_eq!(error.sqlstate.as_deref(), Some("42703"), "{error:?}");
+    assert_eq!(error.statement, Some(3));
+    assert_eq!((error.line, error.column), (Some(8), Some(7)), "{error:?}");
+    run.send(Command::Abort);
+    let (result, _) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Aborted);
+}
+
+// ----- 4. non-transactional steps -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_index_concurrently_runs_outside_a_transaction() {
+    let url = fresh_db("concurrent").await;
+    let dir = common::scratch_dir("concurrent");
+    let path = runbook(
+        &dir,
+        "concurrent",
+        r#"      - migrate: table
+        sql: CREATE TABLE t (v int)
+        rollback: DROP TABLE t
+      - migrate: index
+        transaction: auto
+        sql: CREATE INDEX CONCURRENTLY t_v ON t (v)
+        rollback: DROP INDEX CONCURRENTLY t_v
+"#,
+    );
+    let db = common::connect(&url).await;
+    let run = start(&path, options(&url, dir.join("j.jsonl")));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let modes: Vec<(String, Option<bool>)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StepStarted {
+                step,
+                in_transaction,
+                ..
+            } => Some((step.clone(), *in_transaction)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        [("table".into(), Some(true)), ("index".into(), Some(false))]
+    );
+    assert_eq!(step_status(&db, "index").await.as_deref(), Some("applied"));
+    let valid: bool = db
+        .query_one(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v'::regclass",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(valid);
+}
+
+// ----- 5. lock timeouts -----
+
+/// Opens a session that holds an ACCESS EXCLUSIVE lock on `table`; returns it and its pid.
+async fn hold_lock(url: &str, table: &str) -> (tokio_postgres::Client, i32) {
+    let holder = common::connect(&with_app_name(url, "lock-holder")).await;
+    let pid: i32 = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    holder
+        .batch_execute(&format!(
+            "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+        ))
+        .await
+        .unwrap();
+    (holder, pid)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_timeout_is_retried_until_the_holder_lets_go() {
+    let url = fresh_db("lockretry").await;
+    let dir = common::scratch_dir("lockretry");
+    let db = common::connect(&url).await;
+    db.batch_execute("CREATE TABLE t (id int)").await.unwrap();
+    let path = runbook(
+        &dir,
+        "lockretry",
+        r#"      - migrate: add-column
+        sql: ALTER TABLE t ADD COLUMN c int
+        rollback: ALTER TABLE t DROP COLUMN c
+        lock_timeout: 300ms
+        lock_retries: 5
+"#,
+    );
+    let (holder, _pid) = hold_lock(&url, "t").await;
+    let began = Instant::now();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        holder.batch_execute("COMMIT").await.unwrap();
+    });
+    let run = start(&path, options(&url, dir.join("j.jsonl")));
+    let (result, events) = run.finish().await;
+    release.await.unwrap();
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    assert!(began.elapsed() >= Duration::from_millis(1500));
+    let retries: Vec<&Event> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Retry { step, .. } if step == "add-column"))
+        .collect();
+    assert!(!retries.is_empty(), "{events:#?}");
+    for r in &retries {
+        let Event::Retry { reason, .. } = r else {
+            unreachable!()
+        };
+        assert!(reason.contains("lock timeout"), "{reason}");
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::StepFinished { step, .. } if step == "add-column"))
+    );
+    let has_column: bool = db
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 't' AND column_name = 'c')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(has_column);
+}
+
+/// The brief's scenario: a 300ms lock_timeout behind a held lock must tell the DBA who holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_lock_timeout_still_names_the_blocker() {
+    let url = fresh_db("lockname").await;
+    let dir = common::scratch_dir("lockname");
+    let db = common::connect(&url).await;
+    db.batch_execute("CREATE TABLE t (id int)").await.unwrap();
+    let path = runbook(
+        &dir,
+        "lockname",
+        r#"      - migrate: add-column
+        sql: ALTER TABLE t ADD COLUMN c int
+        rollback: ALTER TABLE t DROP COLUMN c
+        lock_timeout: 300ms
+        lock_retries: 5
+"#,
+    );
+    let (holder, pid) = hold_lock(&url, "t").await;
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        holder.batch_execute("COMMIT").await.unwrap();
+    });
+    let run = start(&path, options(&url, dir.join("j.jsonl")));
+    let (result, events) = run.finish().await;
+    release.await.unwrap();
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let named = events.iter().any(|e| match e {
+        Event::LockWait { step, blockers } => {
+            step == "add-column"
+                && blockers
+                    .iter()
+                    .any(|b| b.pid == pid && b.application_name == "lock-holder")
+        }
+        _ => false,
+    });
+    assert!(
+        named,
+        "no LockWait named the holder (pid {pid}); events: {events:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_lock_wait_names_the_blocker() {
+    let url = fresh_db("lockwait").await;
+    let dir = common::scratch_dir("lockwait");
+    let db = common::connect(&url).await;
+    db.batch_execute("CREATE TABLE t (id int)").await.unwrap();
+    let path = runbook(
+        &dir,
+        "lockwait",
+        r#"      - migrate: add-column
+        sql: ALTER TABLE t ADD COLUMN c int
+        rollback: ALTER TABLE t DROP COLUMN c
+        lock_timeout: 5s
+        lock_retries: 0
+"#,
+    );
+    let (holder, pid) = hold_lock(&url, "t").await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    let wait = run
+        .until("a lock wait", |e| matches!(e, Event::LockWait { .. }))
+        .await;
+    let Event::LockWait { step, blockers } = wait else {
+        unreachable!()
+    };
+    assert_eq!(step, "add-column");
+    assert_eq!(blockers.len(), 1, "{blockers:?}");
+    assert_eq!(blockers[0].pid, pid);
+    assert_eq!(blockers[0].application_name, "lock-holder");
+    assert!(blockers[0].query.contains("LOCK TABLE"), "{blockers:?}");
+    holder.batch_execute("COMMIT").await.unwrap();
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exhausted_lock_retries_fail_the_step_with_55p03() {
+    let url = fresh_db("lockfail").await;
+    let dir = common::scratch_dir("lockfail");
+    let db = common::connect(&url).await;
+    db.batch_execute("CREATE TABLE t (id int)").await.unwrap();
+    let text = r#"name: lockfail
+window:
+  budget: 1h
+defaults:
+  retry_backoff: 50ms
+phases:
+  - id: main
+    kind: migration
+    budget: 30m
+    steps:
+      - migrate: add-column
+        sql: ALTER TABLE t ADD COLUMN c int
+        rollback: ALTER TABLE t DROP COLUMN c
+        lock_timeout: 200ms
+        lock_retries: 2
+"#;
+    let path = common::write(&dir, "runbook.yaml", text);
+    let (holder, _pid) = hold_lock(&url, "t").await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    let failed = run
+        .until("the failure", |e| matches!(e, Event::StepFailed { .. }))
+        .await;
+    let Event::StepFailed { error, .. } = failed else {
+        unreachable!()
+    };
+    assert_eq!(error.sqlstate.as_deref(), Some("55P03"), "{error:?}");
+    let attempts: Vec<u32> = run
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::StepStarted { attempt, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts, [1, 2, 3]);
+    let retries = run
+        .seen
+        .iter()
+        .filter(|e| matches!(e, Event::Retry { .. }))
+        .count();
+    assert_eq!(retries, 2);
+    run.send(Command::Abort);
+    let (result, _) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Aborted);
+    holder.batch_execute("COMMIT").await.unwrap();
+}
+
+// ----- 6. invalid indexes -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_index_left_by_a_failed_concurrent_build_is_reported() {
+    let url = fresh_db("invalid").await;
+    let dir = common::scratch_dir("invalid");
+    let db = common::connect(&url).await;
+    db.batch_execute("CREATE TABLE t (v int); INSERT INTO t VALUES (1), (1)")
+        .await
+        .unwrap();
+    let err = db
+        .batch_execute("CREATE UNIQUE INDEX CONCURRENTLY u ON t (v)")
+        .await
+        .expect_err("duplicates make the build fail");
+    assert_eq!(err.code().map(|c| c.code()), Some("23505"));
+    let valid: bool = db
+        .query_one(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'u'::regclass",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!valid, "setup should leave an INVALID index");
+
+    let path = runbook(
+        &dir,
+        "invalid",
+        r#"      - migrate: unique-v
+        sql: CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS u ON t (v)
+        rollback: DROP INDEX CONCURRENTLY IF EXISTS u
+"#,
+    );
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    let failed = run
+        .until("the failure", |e| matches!(e, Event::StepFailed { .. }))
+        .await;
+    let Event::StepFailed { step, error } = failed else {
+        unreachable!()
+    };
+    assert_eq!(step, "unique-v");
+    assert!(error.message.contains("INVALID"), "{error:?}");
+    assert!(error.message.contains('u'), "{error:?}");
+    assert!(
+        !run.seen
+            .iter()
+            .any(|e| matches!(e, Event::StepFinished { step, .. } if step == "unique-v")),
+        "an IF NOT EXISTS that skipped an invalid index must not count as done"
+    );
+    assert_eq!(
+        step_status(&db, "unique-v").await.as_deref(),
+        Some("failed")
+    );
+    run.send(Command::Abort);
+    let (result, _) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Aborted);
+}
+
+// ----- 7. notices -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_notices_are_reported_for_their_step() {
+    let url = fresh_db("notices").await;
+    let dir = common::scratch_dir("notices");
+    let path = runbook(
+        &dir,
+        "notices",
+        r#"      - migrate: quiet
+        sql: CREATE TABLE quiet (id int)
+        rollback: DROP TABLE quiet
+      - migrate: noisy
+        sql: |
+          DO $$ BEGIN RAISE NOTICE 'n1'; RAISE WARNING 'w1'; END $$
+"#,
+    );
+    let run = start(&path, options(&url, dir.join("j.jsonl")));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let notices: Vec<(String, String, String)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notice {
+                step,
+                severity,
+                message,
+            } => Some((step.clone(), severity.clone(), message.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        notices,
+        [
+            ("noisy".into(), "NOTICE".into(), "n1".into()),
+            ("noisy".into(), "WARNING".into(), "w1".into()),
+        ]
+    );
+}
+
+// ----- 8. cancellation -----
+
+async fn sleeping_queries(db: &tokio_postgres::Client) -> i64 {
+    db.query_one(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+            AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%pg_sleep%'",
+        &[],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+/// Cancels a step sleeping on the server; the engine connects with `engine_url`.
+async fn cancel_a_sleeping_step(url: &str, engine_url: &str, tag: &str) {
+    let dir = common::scratch_dir(tag);
+    let path = runbook(
+        &dir,
+        tag,
+        r#"      - migrate: sleepy
+        sql: SELECT pg_sleep(30)
+"#,
+    );
+    let db = common::connect(url).await;
+    let journal = dir.join("j.jsonl");
+    let mut run = start(&path, options(engine_url, journal.clone()));
+    run.until(
+        "the statement",
+        |e| matches!(e, Event::StatementStarted { step, .. } if step == "sleepy"),
+    )
+    .await;
+    // Make sure the server really is sleeping before cancelling.
+    let deadline = Instant::now() + WAIT;
+    while sleeping_queries(&db).await == 0 {
+        assert!(Instant::now() < deadline, "pg_sleep never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cancelled_at = Instant::now();
+    run.send(Command::Cancel {
+        reason: "operator pressed Ctrl-C".into(),
+    });
+    let ended = tokio::time::timeout(Duration::from_secs(5), run.finish()).await;
+    let (result, events) =
+        ended.unwrap_or_else(|_| panic!("the run did not end within 5s of the cancel"));
+    assert!(cancelled_at.elapsed() < Duration::from_secs(5));
+    match &result {
+        Err(_) | Ok(Outcome::Interrupted) => {}
+        other => panic!("expected an interrupted run, got {other:?}"),
+    }
+    assert!(
+        events.iter().any(
+            |e| matches!(e, Event::Cancelled { reason } if reason == "operator pressed Ctrl-C")
+        ),
+        "{events:#?}"
+    );
+    assert_eq!(outcome_of(&events), Some(Outcome::Interrupted));
+    let journaled = read_journal(&journal);
+    assert!(
+        journaled
+            .iter()
+            .any(|e| matches!(e.event, Event::Cancelled { .. }))
+    );
+    assert_ne!(step_status(&db, "sleepy").await.as_deref(), Some("applied"));
+    let runs = run_outcomes(&db).await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].1.as_deref(), Some("interrupted"));
+    assert_eq!(
+        sleeping_queries(&db).await,
+        0,
+        "the cancelled pg_sleep is still running on the server"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_the_running_statement() {
+    let url = fresh_db("cancel").await;
+    cancel_a_sleeping_step(&url, &url, "cancel").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_the_running_statement_over_required_tls() {
+    let url = fresh_db("canceltls").await;
+    cancel_a_sleeping_step(&url, &format!("{url}?sslmode=require"), "canceltls").await;
+}
+
+// ----- 9. checksums -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_applied_migration_is_refused_unless_allowed() {
+    let url = fresh_db("checksum").await;
+    let dir = common::scratch_dir("checksum");
+    let sql = common::write(&dir, "migrations/001.sql", "CREATE TABLE t (id int);\n");
+    let path = runbook(
+        &dir,
+        "checksum",
+        r#"      - migrate: create-t
+        file: migrations/001.sql
+        rollback: DROP TABLE t
+"#,
+    );
+    let (result, _) = start(&path, options(&url, dir.join("j1.jsonl")))
+        .finish()
+        .await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded);
+
+    std::fs::write(&sql, "CREATE TABLE t (id bigint);\n").unwrap();
+    let (result, events) = start(&path, options(&url, dir.join("j2.jsonl")))
+        .finish()
+        .await;
+    match result {
+        Err(EngineError::Refused(message)) => {
+            assert!(message.contains("create-t"), "{message}");
+            assert!(message.contains("checksum"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(!has_started(&events, "create-t"));
+
+    let mut opts = options(&url, dir.join("j3.jsonl"));
+    opts.allow_changed = true;
+    let (result, events) = start(&path, opts).finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::StepSkipped { step, reason } if step == "create-t" && reason.contains("already applied")
+    )));
+}
+
+// ----- 10. one runner per runbook -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_runner_is_refused_and_told_who_holds_the_lock() {
+    let url = fresh_db("secondrunner").await;
+    let dir = common::scratch_dir("secondrunner");
+    let name = format!("second-runner-{}", std::process::id());
+    let path = runbook(
+        &dir,
+        &name,
+        r#"      - migrate: create-t
+        sql: CREATE TABLE t (id int)
+        rollback: DROP TABLE t
+"#,
+    );
+    let other = common::connect(&with_app_name(&url, "other-operator")).await;
+    other
+        .query_one("SELECT pg_advisory_lock(7370328, hashtext($1))", &[&name])
+        .await
+        .unwrap();
+    let pid: i32 = other
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let (result, events) = start(&path, options(&url, dir.join("j.jsonl")))
+        .finish()
+        .await;
+    match result {
+        Err(EngineError::Refused(message)) => {
+            assert!(message.contains(&format!("pid {pid}")), "{message}");
+            assert!(message.contains("other-operator"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(events.is_empty(), "{events:#?}");
+    let db = common::connect(&url).await;
+    assert!(!exists(&db, "t").await);
+}
+
+// ----- 11. rollback -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_decision_undoes_migrations_in_reverse_order() {
+    let url = fresh_db("rollback").await;
+    let dir = common::scratch_dir("rollback");
+    let path = runbook(
+        &dir,
+        "rollback",
+        r#"      - migrate: parent
+        sql: CREATE TABLE parent (id int PRIMARY KEY)
+        rollback: DROP TABLE parent
+      - migrate: child
+        depends_on: [parent]
+        sql: CREATE TABLE child (id int, parent_id int REFERENCES parent (id))
+        rollback: DROP TABLE child
+      - migrate: view
+        depends_on: [child]
+        sql: CREATE VIEW child_view AS SELECT * FROM child
+        rollback: DROP VIEW child_view
+      - checkpoint: gate
+        prompt: Keep the new schema?
+        questions: [Application healthy?]
+"#,
+    );
+    let db = common::connect(&url).await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until("the gate", |e| matches!(e, Event::CheckpointReached { .. }))
+        .await;
+    assert!(exists(&db, "child_view").await);
+    run.send(Command::Decide {
+        step: "gate".into(),
+        decision: Decision::Rollback,
+        operator: "tester".into(),
+        comment: Some("errors in the app".into()),
+        answers: Vec::new(),
+        override_failed_checks: false,
+    });
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::RolledBack, "{events:#?}");
+    let planned = events.iter().find_map(|e| match e {
+        Event::RollbackStarted { steps } => Some(steps.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        planned,
+        Some(vec!["view".into(), "child".into(), "parent".into()])
+    );
+    let done: Vec<(String, bool)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RollbackStep { step, ok, .. } => Some((step.clone(), *ok)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        done,
+        [
+            ("view".into(), true),
+            ("child".into(), true),
+            ("parent".into(), true)
+        ]
+    );
+    for relation in ["child_view", "child", "parent"] {
+        assert!(!exists(&db, relation).await, "{relation} survived");
+    }
+    for step in ["parent", "child", "view"] {
+        assert_eq!(
+            step_status(&db, step).await.as_deref(),
+            Some("rolled_back"),
+            "{step}"
+        );
+    }
+    let runs = run_outcomes(&db).await;
+    assert_eq!(runs[0].1.as_deref(), Some("rolled_back"));
+    let decision: String = db
+        .query_one(
+            "SELECT decision FROM cutover.decisions WHERE step_id = 'gate'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(decision, "rollback");
+}
+
+// ----- the headless binary -----
+
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn cutover_command(dir: &Path, args: &[&str]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(common::binary());
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("CUTOVER_DATABASE_URL")
+        .env_remove("PGPASSWORD")
+        .env_remove("PGAPPNAME")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs `cutover` in `dir` and waits (bounded) for it.
+async fn cutover(dir: &Path, args: &[&str]) -> Output {
+    let out = tokio::time::timeout(Duration::from_secs(30), cutover_command(dir, args).output())
+        .await
+        .unwrap_or_else(|_| panic!("cutover {args:?} did not finish within 30s"))
+        .expect("cutover runs");
+    Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `cutover run RUNBOOK --headless --database-url URL` plus `extra`.
+async fn headless(dir: &Path, runbook: &Path, url: &str, extra: &[&str]) -> Output {
+    let runbook = runbook.to_str().unwrap();
+    let mut args = vec!["run", runbook, "--headless", "--database-url", url];
+    args.extend_from_slice(extra);
+    cutover(dir, &args).await
+}
+
+/// `user@host:port/db` of a `postgres://user:password@host:port/db` URL.
+fn expected_target(url: &str) -> String {
+    let rest = url.split_once("://").unwrap().1;
+    let (userinfo, hostpath) = rest.rsplit_once('@').unwrap();
+    let user = userinfo.split(':').next().unwrap();
+    let hostpath = hostpath.split('?').next().unwrap();
+    format!("{user}@{hostpath}")
+}
+
+fn dbname(url: &str) -> String {
+    url.rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+// ----- 12. resume -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_halted_run_resumes_where_it_stopped_and_keeps_its_decisions() {
+    let url = fresh_db("resume").await;
+    let dir = common::scratch_dir("resume");
+    let path = runbook(
+        &dir,
+        "resume",
+        r#"      - migrate: m1
+        sql: CREATE TABLE t1 (id int)
+        rollback: DROP TABLE t1
+      - checkpoint: gate1
+        prompt: Go for part two?
+        questions: [Part one verified?]
+      - migrate: m2
+        sql: CREATE TABLE t2 (id int)
+        rollback: DROP TABLE t2
+      - checkpoint: gate2
+        prompt: Go for part three?
+        questions: [Part two verified?]
+      - migrate: m3
+        sql: CREATE TABLE t3 (id int)
+        rollback: DROP TABLE t3
+"#,
+    );
+    let journal = dir.join("journal.jsonl");
+    let j = journal.to_str().unwrap();
+    let db = common::connect(&url).await;
+
+    let first = headless(&dir, &path, &url, &["--journal", j]).await;
+    assert_eq!(first.code, Some(3), "{first:?}");
+    assert!(first.stdout.contains("GATE gate1"), "{first:?}");
+    assert!(exists(&db, "t1").await);
+    assert!(!exists(&db, "t2").await);
+
+    // Starting over by accident is refused, with the way out.
+    let again = headless(&dir, &path, &url, &["--journal", j]).await;
+    assert_eq!(again.code, Some(2), "{again:?}");
+    assert!(again.stderr.contains("--resume"), "{again:?}");
+    assert!(again.stderr.contains("--new-run"), "{again:?}");
+    assert!(!exists(&db, "t2").await);
+
+    let second = headless(
+        &dir,
+        &path,
+        &url,
+        &["--resume", "--approve", "gate1", "--journal", j],
+    )
+    .await;
+    assert_eq!(second.code, Some(3), "{second:?}");
+    assert!(
+        second.stdout.contains("skip m1: already applied"),
+        "{second:?}"
+    );
+    assert!(second.stdout.contains("GATE gate2"), "{second:?}");
+    assert!(
+        second.stderr.contains(&format!("journal: {j}")),
+        "{second:?}"
+    );
+    assert!(exists(&db, "t2").await);
+    assert!(!exists(&db, "t3").await);
+
+    // gate1 is not approved on this command line: its earlier go stands.
+    let third = headless(
+        &dir,
+        &path,
+        &url,
+        &["--resume", "--approve", "gate2", "--journal", j],
+    )
+    .await;
+    assert_eq!(third.code, Some(0), "{third:?}");
+    assert!(exists(&db, "t3").await);
+
+    let entries = read_journal(&journal);
+    let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "journal sequence is not continuous: {seqs:?}"
+    );
+    let starts: Vec<(String, bool)> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::RunStarted {
+                run_id, resumed, ..
+            } => Some((run_id.clone(), *resumed)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(starts.len(), 3, "{starts:?}");
+    assert!(
+        starts.iter().all(|(id, _)| *id == starts[0].0),
+        "{starts:?}"
+    );
+    assert_eq!(
+        starts.iter().map(|(_, r)| *r).collect::<Vec<_>>(),
+        [false, true, true]
+    );
+    // The last attempt: gate1's decision restored, m1 and m2 skipped, m3 run.
+    let last_start = entries
+        .iter()
+        .rposition(|e| matches!(e.event, Event::RunStarted { .. }))
+        .unwrap();
+    let last: Vec<&Event> = entries[last_start..].iter().map(|e| &e.event).collect();
+    assert!(
+        last.iter().any(|e| matches!(
+            e,
+            Event::DecisionRecorded { step, decision: Decision::Go, restored: true, .. } if step == "gate1"
+        )),
+        "{last:#?}"
+    );
+    assert!(
+        !last
+            .iter()
+            .any(|e| matches!(e, Event::CheckpointReached { step, .. } if step == "gate1")),
+        "a decided gate was asked again"
+    );
+    let skipped: Vec<&str> = last
+        .iter()
+        .filter_map(|e| match e {
+            Event::StepSkipped { step, reason } if reason.contains("already applied") => {
+                Some(step.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped, ["m1", "m2"]);
+    let ran: Vec<&str> = last
+        .iter()
+        .filter_map(|e| match e {
+            Event::StepStarted { step, .. } => Some(step.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ran, ["m3"]);
+    let runs = run_outcomes(&db).await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].0, starts[0].0);
+    assert_eq!(runs[0].1.as_deref(), Some("succeeded"));
+}
+
+// ----- 13. redaction -----
+
+async fn table_dump(db: &tokio_postgres::Client) -> String {
+    let mut out = String::new();
+    for table in ["runs", "steps", "decisions"] {
+        let text: String = db
+            .query_one(
+                &format!(
+                    "SELECT coalesce(string_agg(row_to_json(r)::text, E'\\n'), '') FROM cutover.{table} r"
+                ),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        out.push_str(&text);
+        out.push('\n');
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_never_leaks() {
+    let Some(password) = common::password() else {
+        eprintln!("the test server URL has no password; nothing to check");
+        return;
+    };
+    let url = fresh_db("redact").await;
+    let dir = common::scratch_dir("redact");
+    let db = common::connect(&url).await;
+    // The server itself will echo the secret in a notice and in an error message.
+    db.batch_execute(&format!(
+        "ALTER DATABASE {} SET app.secret = '{password}'",
+        dbname(&url)
+    ))
+    .await
+    .unwrap();
+    let path = runbook(
+        &dir,
+        "redact",
+        r#"      - command: show-env
+        run: [sh, -c, "echo connecting with $PGPASSWORD; echo password $PGPASSWORD >&2"]
+      - migrate: create-t
+        sql: CREATE TABLE t (id int)
+        rollback: DROP TABLE t
+      - checkpoint: gate
+        prompt: Go?
+        questions: [Ready?]
+      - migrate: leaky
+        sql: |
+          DO $$ BEGIN RAISE NOTICE 'secret is %', current_setting('app.secret'); END $$;
+          SELECT current_setting('app.secret')::int
+        rollback: SELECT 1
+"#,
+    );
+    let target = expected_target(&url);
+    for (n, json) in [(1, false), (2, true)] {
+        let journal = dir.join(format!("j{n}.jsonl"));
+        let mut args = vec![
+            "--approve-all",
+            "--on-failure",
+            "rollback",
+            "--journal",
+            journal.to_str().unwrap(),
+        ];
+        if json {
+            args.push("--json");
+        }
+        let mut cmd = cutover_command(&dir, &[]);
+        cmd.args([
+            "run",
+            path.to_str().unwrap(),
+            "--headless",
+            "--database-url",
+            &url,
+        ])
+        .args(&args)
+        .env("PGPASSWORD", &password);
+        let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
+            .await
+            .expect("cutover finished")
+            .unwrap();
+        let out = Output {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        assert_eq!(out.code, Some(4), "rolled back after the failure: {out:?}");
+        // The leak vectors really were exercised: the notice, the error and the command
+        // output all carried the secret, scrubbed.
+        assert!(out.stdout.contains("********"), "{out:?}");
+        assert!(out.stdout.contains("invalid input syntax"), "{out:?}");
+        assert!(
+            !out.stdout.contains(&password),
+            "password in stdout: {out:?}"
+        );
+        assert!(
+            !out.stderr.contains(&password),
+            "password in stderr: {out:?}"
+        );
+        let text = std::fs::read_to_string(&journal).unwrap();
+        assert!(!text.contains(&password), "password in the journal");
+        assert!(text.contains("********"));
+        if json {
+            let started: Vec<serde_json::Value> = out
+                .stdout
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON lines"))
+                .filter(|v| v["event"] == "run_started")
+                .collect();
+            assert_eq!(started.len(), 1);
+            assert_eq!(started[0]["target"], target.as_str());
+        } else {
+            assert!(
+                out.stdout.contains(&format!(" on {target} ")),
+                "target {target} not shown: {out:?}"
+            );
+        }
+    }
+    let tables = table_dump(&db).await;
+    assert!(tables.contains("leaky") || tables.contains("create-t"));
+    assert!(
+        !tables.contains(&password),
+        "password in cutover.* tables: {tables}"
+    );
+}
+
+// ----- 14. headless gates and failure policies -----
+
+fn gated_runbook(dir: &Path, name: &str) -> PathBuf {
+    runbook(
+        dir,
+        name,
+        r#"      - migrate: m1
+        sql: CREATE TABLE t1 (id int)
+        rollback: DROP TABLE t1
+      - checkpoint: gate
+        prompt: Go?
+        questions: [Backup verified?]
+      - migrate: m2
+        sql: CREATE TABLE t2 (id int)
+        rollback: DROP TABLE t2
+"#,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_without_approval_halts_at_the_first_gate() {
+    let url = fresh_db("halt").await;
+    let dir = common::scratch_dir("halt");
+    let path = gated_runbook(&dir, "halt");
+    let out = headless(&dir, &path, &url, &["--journal", "j.jsonl"]).await;
+    assert_eq!(out.code, Some(3), "{out:?}");
+    assert!(out.stdout.contains("GATE gate"), "{out:?}");
+    assert!(!out.stdout.contains("start m2"), "{out:?}");
+    assert!(out.stdout.contains("run finished: halted"), "{out:?}");
+    let db = common::connect(&url).await;
+    assert!(exists(&db, "t1").await);
+    assert!(!exists(&db, "t2").await);
+    assert_eq!(run_outcomes(&db).await[0].1.as_deref(), Some("halted"));
+    let decisions: i64 = db
+        .query_one("SELECT count(*) FROM cutover.decisions", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(decisions, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_approve_all_runs_to_the_end() {
+    let url = fresh_db("approveall").await;
+    let dir = common::scratch_dir("approveall");
+    let path = gated_runbook(&dir, "approveall");
+    let out = headless(
+        &dir,
+        &path,
+        &url,
+        &[
+            "--approve-all",
+            "--operator",
+            "night-shift",
+            "--journal",
+            "j.jsonl",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout.contains("DECISION gate: Go by night-shift"),
+        "{out:?}"
+    );
+    let db = common::connect(&url).await;
+    assert!(exists(&db, "t2").await);
+    let approver: Option<String> = db
+        .query_one(
+            "SELECT approver FROM cutover.steps WHERE step_id = 'gate'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(approver.as_deref(), Some("night-shift"));
+}
+
+fn failing_runbook(dir: &Path, name: &str) -> PathBuf {
+    runbook(
+        dir,
+        name,
+        r#"      - migrate: m1
+        sql: CREATE TABLE t1 (id int)
+        rollback: DROP TABLE t1
+      - migrate: m2
+        sql: CREATE TABLE t2 (id int)
+        rollback: DROP TABLE t2
+      - migrate: broken
+        sql: SELECT 1 / 0
+        rollback: SELECT 1
+      - migrate: m4
+        sql: CREATE TABLE t4 (id int)
+        rollback: DROP TABLE t4
+"#,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_on_failure_rollback_undoes_the_run() {
+    let url = fresh_db("onfailrb").await;
+    let dir = common::scratch_dir("onfailrb");
+    let path = failing_runbook(&dir, "onfailrb");
+    let out = headless(
+        &dir,
+        &path,
+        &url,
+        &["--on-failure", "rollback", "--journal", "j.jsonl"],
+    )
+    .await;
+    assert_eq!(out.code, Some(4), "{out:?}");
+    assert!(out.stdout.contains("FAILED broken: [22012]"), "{out:?}");
+    assert!(out.stdout.contains("ROLLBACK of m2, m1"), "{out:?}");
+    assert!(!out.stdout.contains("start m4"), "{out:?}");
+    let db = common::connect(&url).await;
+    for table in ["t1", "t2", "t4"] {
+        assert!(!exists(&db, table).await, "{table}");
+    }
+    for step in ["m1", "m2"] {
+        assert_eq!(
+            step_status(&db, step).await.as_deref(),
+            Some("rolled_back"),
+            "{step}"
+        );
+    }
+    assert_eq!(run_outcomes(&db).await[0].1.as_deref(), Some("rolled_back"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_failure_stops_with_exit_1_and_keeps_what_was_applied() {
+    let url = fresh_db("onfailstop").await;
+    let dir = common::scratch_dir("onfailstop");
+    let path = failing_runbook(&dir, "onfailstop");
+    let out = headless(&dir, &path, &url, &["--journal", "j.jsonl"]).await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stdout.contains("run finished: failed"), "{out:?}");
+    let db = common::connect(&url).await;
+    assert!(exists(&db, "t1").await);
+    assert!(exists(&db, "t2").await);
+    assert!(!exists(&db, "t4").await);
+}
+
+// ----- 15. uncertain non-transactional steps -----
+
+fn uncertain_runbook(dir: &Path, name: &str) -> PathBuf {
+    runbook(
+        dir,
+        name,
+        r#"      - migrate: create-t
+        sql: CREATE TABLE t (v int)
+        rollback: DROP TABLE t
+      - checkpoint: gate
+        prompt: Go for the index?
+        questions: [Ready?]
+      - migrate: index
+        sql: CREATE INDEX CONCURRENTLY IF NOT EXISTS t_v ON t (v)
+        rollback: DROP INDEX CONCURRENTLY IF EXISTS t_v
+"#,
+    )
+}
+
+/// Runs to the gate, then leaves a `started` row for the index step as a crash would.
+async fn crash_inside_the_index_step(dir: &Path, path: &Path, url: &str, name: &str) {
+    let first = headless(dir, path, url, &["--journal", "j.jsonl"]).await;
+    assert_eq!(first.code, Some(3), "{first:?}");
+    let db = common::connect(url).await;
+    let (run_id, _) = run_outcomes(&db).await.remove(0);
+    db.execute(
+        "INSERT INTO cutover.steps (runbook, step_id, run_id, kind, status, started_at, attempts)
+         VALUES ($1, 'index', $2, 'migrate', 'started', now(), 1)",
+        &[&name, &run_id],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uncertain_step_stops_the_run_until_told_to_retry() {
+    let url = fresh_db("uncretry").await;
+    let dir = common::scratch_dir("uncretry");
+    let path = uncertain_runbook(&dir, "uncretry");
+    crash_inside_the_index_step(&dir, &path, &url, "uncretry").await;
+    let db = common::connect(&url).await;
+
+    let stopped = headless(
+        &dir,
+        &path,
+        &url,
+        &["--resume", "--approve", "gate", "--journal", "j.jsonl"],
+    )
+    .await;
+    assert_eq!(stopped.code, Some(3), "{stopped:?}");
+    assert!(stopped.stdout.contains("UNCERTAIN index"), "{stopped:?}");
+    assert!(stopped.stderr.contains("--uncertain"), "{stopped:?}");
+    assert!(!stopped.stdout.contains("start index"), "{stopped:?}");
+    assert!(!exists(&db, "t_v").await);
+    assert_eq!(step_status(&db, "index").await.as_deref(), Some("started"));
+
+    let retried = headless(
+        &dir,
+        &path,
+        &url,
+        &[
+            "--resume",
+            "--approve",
+            "gate",
+            "--uncertain",
+            "retry",
+            "--journal",
+            "j.jsonl",
+        ],
+    )
+    .await;
+    assert_eq!(retried.code, Some(0), "{retried:?}");
+    assert!(retried.stdout.contains("start index"), "{retried:?}");
+    assert!(exists(&db, "t_v").await);
+    assert_eq!(step_status(&db, "index").await.as_deref(), Some("applied"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uncertain_step_marked_applied_is_skipped() {
+    let url = fresh_db("uncapplied").await;
+    let dir = common::scratch_dir("uncapplied");
+    let path = uncertain_runbook(&dir, "uncapplied");
+    crash_inside_the_index_step(&dir, &path, &url, "uncapplied").await;
+    let db = common::connect(&url).await;
+
+    let stopped = headless(
+        &dir,
+        &path,
+        &url,
+        &["--new-run", "--approve", "gate", "--journal", "j2.jsonl"],
+    )
+    .await;
+    assert_eq!(stopped.code, Some(3), "{stopped:?}");
+    assert!(stopped.stdout.contains("UNCERTAIN index"), "{stopped:?}");
+    assert!(stopped.stderr.contains("--uncertain"), "{stopped:?}");
+
+    let skipped = headless(
+        &dir,
+        &path,
+        &url,
+        &[
+            "--resume",
+            "--approve",
+            "gate",
+            "--uncertain",
+            "applied",
+            "--journal",
+            "j2.jsonl",
+        ],
+    )
+    .await;
+    assert_eq!(skipped.code, Some(0), "{skipped:?}");
+    assert!(
+        skipped.stdout.contains("skip index: marked applied"),
+        "{skipped:?}"
+    );
+    assert!(!skipped.stdout.contains("start index"), "{skipped:?}");
+    assert!(
+        !exists(&db, "t_v").await,
+        "the step was said to be applied, so it must not run"
+    );
+    assert_eq!(step_status(&db, "index").await.as_deref(), Some("applied"));
+}
+
+// ----- signals -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_statement_exits_as_interrupted() {
+    let url = fresh_db("sigterm").await;
+    let dir = common::scratch_dir("sigterm");
+    let path = runbook(
+        &dir,
+        "sigterm",
+        r#"      - migrate: sleepy
+        sql: SELECT pg_sleep(30)
+"#,
+    );
+    let db = common::connect(&url).await;
+    let child = cutover_command(
+        &dir,
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--headless",
+            "--database-url",
+            &url,
+            "--journal",
+            "j.jsonl",
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + WAIT;
+    while sleeping_queries(&db).await == 0 {
+        assert!(Instant::now() < deadline, "pg_sleep never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
+        .await
+        .expect("cutover exits within 5s of SIGTERM")
+        .unwrap();
+    let out = Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(out.code, Some(6), "{out:?}");
+    assert!(out.stdout.contains("CANCELLED"), "{out:?}");
+    assert_eq!(sleeping_queries(&db).await, 0);
+    assert_eq!(run_outcomes(&db).await[0].1.as_deref(), Some("interrupted"));
+}
+
+// ----- more things a DBA would notice -----
+
+/// Unqualified objects a migration creates must land where the application looks, not in
+/// the tracking schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_do_not_create_objects_in_the_tracking_schema() {
+    let url = fresh_db("searchpath").await;
+    let dir = common::scratch_dir("searchpath");
+    let path = runbook(
+        &dir,
+        "searchpath",
+        r#"      - migrate: create-t
+        sql: CREATE TABLE app_table (id int)
+        rollback: DROP TABLE app_table
+"#,
+    );
+    let (result, _) = start(&path, options(&url, dir.join("j.jsonl")))
+        .finish()
+        .await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded);
+    let db = common::connect(&url).await;
+    let schema: String = db
+        .query_one(
+            "SELECT relnamespace::regnamespace::text FROM pg_class WHERE relname = 'app_table'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let role: String = db
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(
+        schema, "cutover",
+        "app_table was created in the tracking schema (the role is `{role}`)"
+    );
+}
+
+/// The refusal must name the holder on this database, not a runner of the same runbook on
+/// another database of the cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lock_holder_named_is_on_the_same_database() {
+    let name = format!("shared-name-{}", std::process::id());
+    let mut holders = Vec::new();
+    for n in 0..3 {
+        let other = fresh_db(&format!("otherdb{n}")).await;
+        let c = common::connect(&with_app_name(&other, &format!("elsewhere-{n}"))).await;
+        c.query_one("SELECT pg_advisory_lock(7370328, hashtext($1))", &[&name])
+            .await
+            .unwrap();
+        holders.push(c);
+    }
+    let url = fresh_db("samedb").await;
+    let here = common::connect(&with_app_name(&url, "right-holder")).await;
+    here.query_one("SELECT pg_advisory_lock(7370328, hashtext($1))", &[&name])
+        .await
+        .unwrap();
+    let dir = common::scratch_dir("samedb");
+    let path = runbook(
+        &dir,
+        &name,
+        r#"      - migrate: create-t
+        sql: CREATE TABLE t (id int)
+        rollback: DROP TABLE t
+"#,
+    );
+    let (result, _) = start(&path, options(&url, dir.join("j.jsonl")))
+        .finish()
+        .await;
+    match result {
+        Err(EngineError::Refused(message)) => {
+            assert!(message.contains("right-holder"), "{message}");
+            assert!(!message.contains("elsewhere"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// A check's result is shown to the operator; it must be scrubbed like everything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_result_does_not_leak_the_password() {
+    let Some(password) = common::password() else {
+        return;
+    };
+    let url = fresh_db("checkleak").await;
+    let dir = common::scratch_dir("checkleak");
+    let db = common::connect(&url).await;
+    db.batch_execute(&format!(
+        "ALTER DATABASE {} SET app.secret = '{password}'",
+        dbname(&url)
+    ))
+    .await
+    .unwrap();
+    let path = runbook(
+        &dir,
+        "checkleak",
+        r#"      - check: secret-set
+        sql: SELECT current_setting('app.secret')
+        expect: something-else
+        severity: warning
+"#,
+    );
+    for json in [false, true] {
+        let mut extra = vec!["--journal", "j.jsonl"];
+        if json {
+            extra.push("--json");
+        }
+        let out = headless(&dir, &path, &url, &extra).await;
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert!(
+            !out.stdout.contains(&password),
+            "password in stdout (json: {json}): {out:?}"
+        );
+    }
+    let journal = std::fs::read_to_string(dir.join("j.jsonl")).unwrap();
+    assert!(!journal.contains(&password));
+}
+
+/// An abort is an abort whenever it arrives: not a resumable halt because a statement was
+/// running at the time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_during_a_statement_ends_the_run_as_aborted() {
+    let url = fresh_db("abortmid").await;
+    let dir = common::scratch_dir("abortmid");
+    let path = runbook(
+        &dir,
+        "abortmid",
+        r#"      - migrate: slow
+        sql: SELECT pg_sleep(1)
+      - migrate: next
+        sql: CREATE TABLE next_t (id int)
+        rollback: DROP TABLE next_t
+"#,
+    );
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until(
+        "the statement",
+        |e| matches!(e, Event::StatementStarted { step, .. } if step == "slow"),
+    )
+    .await;
+    run.send(Command::Abort);
+    let (result, events) = run.finish().await;
+    assert!(!has_started(&events, "next"), "{events:#?}");
+    assert_eq!(result.unwrap(), Outcome::Aborted, "{events:#?}");
+    let db = common::connect(&url).await;
+    assert_eq!(run_outcomes(&db).await[0].1.as_deref(), Some("aborted"));
+}
+
+/// The window's hard end is a wall-clock fact; resuming must not move it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_keeps_the_planned_hard_end() {
+    let url = fresh_db("hardend").await;
+    let dir = common::scratch_dir("hardend");
+    let start_at = (chrono::Utc::now() - chrono::Duration::minutes(10)).to_rfc3339();
+    let text = format!(
+        r#"name: hardend
+window:
+  start: {start_at}
+  budget: 1h
+phases:
+  - id: main
+    kind: migration
+    budget: 30m
+    steps:
+      - migrate: m1
+        sql: CREATE TABLE t1 (id int)
+        rollback: DROP TABLE t1
+      - checkpoint: gate
+        prompt: Go?
+        questions: [Ready?]
+"#
+    );
+    let path = common::write(&dir, "runbook.yaml", &text);
+    let hard_end = |events: &[Event]| {
+        events
+            .iter()
+            .find_map(|e| match e {
+                Event::RunStarted { hard_end, .. } => {
+                    Some(chrono::DateTime::parse_from_rfc3339(hard_end).unwrap())
+                }
+                _ => None,
+            })
+            .unwrap()
+    };
+    let journal = dir.join("j.jsonl");
+    let mut run = start(&path, options(&url, journal.clone()));
+    run.until("the gate", |e| matches!(e, Event::CheckpointReached { .. }))
+        .await;
+    run.send(Command::Pause);
+    let (result, first) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Halted);
+    let planned =
+        chrono::DateTime::parse_from_rfc3339(&start_at).unwrap() + chrono::Duration::hours(1);
+    assert_eq!(hard_end(&first), planned);
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut opts = options(&url, journal);
+    opts.resume = true;
+    let mut run = start(&path, opts);
+    run.until("the gate", |e| matches!(e, Event::CheckpointReached { .. }))
+        .await;
+    run.send(go("gate", &["Ready?"]));
+    let (result, second) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded);
+    assert_eq!(
+        hard_end(&second),
+        planned,
+        "the hard end moved when the run was resumed"
+    );
+}
