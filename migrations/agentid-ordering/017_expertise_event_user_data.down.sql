@@ -1,0 +1,1 @@
+ALTER TABLE expertise_events DROP COLUMN IF EXISTS attendee_user_data;

@@ -1,0 +1,1 @@
+UPDATE customers SET loyalty_tier = 'bronze';

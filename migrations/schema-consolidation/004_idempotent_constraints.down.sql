@@ -1,0 +1,4 @@
+ALTER TABLE service_prices DROP CONSTRAINT IF EXISTS service_prices_amount_cents_check;
+ALTER TABLE service_prices DROP CONSTRAINT IF EXISTS service_prices_package_variant_key;
+ALTER TABLE service_packages DROP CONSTRAINT IF EXISTS service_packages_price_cents_check;
+ALTER TABLE service_packages DROP CONSTRAINT IF EXISTS service_packages_business_name_key;

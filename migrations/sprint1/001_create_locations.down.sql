@@ -1,0 +1,3 @@
+DROP INDEX IF EXISTS idx_locations_city_state;
+DROP INDEX IF EXISTS idx_locations_active;
+DROP TABLE locations;

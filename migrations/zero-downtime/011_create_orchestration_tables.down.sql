@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS workflow_executions CASCADE;
+DROP TABLE IF EXISTS orchestration_workflows CASCADE;

@@ -1,0 +1,237 @@
+//! Every runbook shipped in `runbooks/` checks clean and runs end to end, headless, on its
+//! own fresh database: `cutover check` exits 0, then `cutover run --headless --approve-all
+//! --monitor-for 2s` exits 0 and journals `run_finished: succeeded`.
+//!
+//! Commands run from the repository root, as a user would (`file:` paths resolve against
+//! the runbook's folder or its parent). All failures are collected and reported together,
+//! each with the failed steps as the journal tells them.
+mod common;
+
+use cutover::engine::events::{Event, Outcome};
+use cutover::journal::replay;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// At least this many runbooks must be there (a glob that silently matches nothing, or a
+/// folder that lost its files, must not pass).
+const MIN_RUNBOOKS: usize = 5;
+/// A runbook that takes longer than this end to end is reported as hanging.
+const RUN_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn seed_runbooks() -> Vec<PathBuf> {
+    let dir = repo().join("runbooks");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// A new empty database. (`common::fresh_db` sends DROP and CREATE DATABASE in one simple
+/// query, which PostgreSQL runs as one transaction block and refuses.)
+async fn fresh_db(tag: &str) -> String {
+    let admin_url = common::admin_url();
+    let name = format!(
+        "t_seed_{}_{}",
+        tag.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+        std::process::id()
+    )
+    .to_lowercase();
+    let admin = common::connect(&admin_url).await;
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .expect("drop the test database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create the test database");
+    let (base, _) = admin_url.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{name}")
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Checks and runs one runbook; `Err` says precisely what went wrong.
+async fn check_and_run(runbook: PathBuf, url: String, journal: PathBuf) -> Result<String, String> {
+    let shown = runbook
+        .strip_prefix(repo())
+        .unwrap_or(&runbook)
+        .display()
+        .to_string();
+    let check = tokio::process::Command::new(common::binary())
+        .arg("check")
+        .arg(&shown)
+        .current_dir(repo())
+        .output()
+        .await
+        .map_err(|e| format!("{shown}: cannot start cutover check: {e}"))?;
+    if !check.status.success() {
+        return Err(format!(
+            "{shown}: `cutover check` exited {}:\n{}{}",
+            check.status,
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        ));
+    }
+    let started = Instant::now();
+    let child = tokio::process::Command::new(common::binary())
+        .arg("run")
+        .arg(&shown)
+        .args([
+            "--headless",
+            "--json",
+            "--approve-all",
+            "--monitor-for",
+            "2s",
+        ])
+        .arg("--database-url")
+        .arg(&url)
+        .arg("--journal")
+        .arg(&journal)
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{shown}: cannot start cutover run: {e}"))?;
+    let out = match tokio::time::timeout(RUN_TIMEOUT, child.wait_with_output()).await {
+        Ok(out) => out.map_err(|e| format!("{shown}: cutover run: {e}"))?,
+        Err(_) => {
+            return Err(format!(
+                "{shown}: `cutover run` did not finish in {RUN_TIMEOUT:?} (journal {})",
+                journal.display()
+            ));
+        }
+    };
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let entries = if journal.exists() {
+        replay(&journal)
+            .map_err(|e| format!("{shown}: cannot read the journal: {e}"))?
+            .entries
+    } else {
+        Vec::new()
+    };
+    // What went wrong, as the journal tells it.
+    let problems: Vec<String> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::StepFailed { step, error } => Some(format!("step `{step}` failed: {error}")),
+            Event::CheckResult {
+                step,
+                passed: false,
+                actual,
+                expected,
+                ..
+            } => Some(format!(
+                "check `{step}` failed: got {actual}, expected {expected:?}"
+            )),
+            Event::DecisionRejected { step, reason } => {
+                Some(format!("decision at `{step}` rejected: {reason}"))
+            }
+            Event::RollbackStep {
+                step,
+                ok: false,
+                error,
+            } => Some(format!("rollback of `{step}` failed: {error:?}")),
+            Event::RunFinished { outcome, message } if *outcome != Outcome::Succeeded => {
+                Some(format!(
+                    "run finished {}: {}",
+                    outcome.as_str(),
+                    message.as_deref().unwrap_or("")
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    let succeeded = entries.iter().any(|e| {
+        matches!(
+            e.event,
+            Event::RunFinished {
+                outcome: Outcome::Succeeded,
+                ..
+            }
+        )
+    });
+    let last_is_success = matches!(
+        entries.last().map(|e| &e.event),
+        Some(Event::RunFinished {
+            outcome: Outcome::Succeeded,
+            ..
+        })
+    );
+    if !out.status.success() || !succeeded || !last_is_success {
+        return Err(format!(
+            "{shown}: `cutover run` exited {} after {:.1}s; journal {} has run_finished succeeded: {succeeded}\n  {}\n  stderr: {}\n  last output:\n{}",
+            out.status,
+            elapsed.as_secs_f64(),
+            journal.display(),
+            if problems.is_empty() {
+                "(no failed step in the journal)".to_owned()
+            } else {
+                problems.join("\n  ")
+            },
+            tail(&stderr, 10),
+            tail(&String::from_utf8_lossy(&out.stdout), 8)
+        ));
+    }
+    Ok(format!(
+        "{shown}: ok in {:.1}s ({} events)",
+        elapsed.as_secs_f64(),
+        entries.len()
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_seed_runbook_checks_and_runs_end_to_end() {
+    let runbooks = seed_runbooks();
+    let names: Vec<String> = runbooks
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        runbooks.len() >= MIN_RUNBOOKS,
+        "expected at least {MIN_RUNBOOKS} runbooks in runbooks/, found {}: {names:?}",
+        runbooks.len()
+    );
+    let dir = common::scratch_dir("seed");
+    // Each runbook on its own database, all at once (they mostly wait on the server).
+    let mut tasks = tokio::task::JoinSet::new();
+    for runbook in runbooks {
+        let stem = runbook.file_stem().unwrap().to_string_lossy().into_owned();
+        let url = fresh_db(&stem).await;
+        let journal = dir.join(format!("{stem}.jsonl"));
+        tasks.spawn(check_and_run(runbook, url, journal));
+    }
+    let mut ok = Vec::new();
+    let mut failed = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined.expect("runbook task panicked") {
+            Ok(line) => ok.push(line),
+            Err(problem) => failed.push(problem),
+        }
+    }
+    ok.sort();
+    failed.sort();
+    eprintln!("{}", ok.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {} seed runbooks failed:\n\n{}",
+        failed.len(),
+        names.len(),
+        failed.join("\n\n")
+    );
+}

@@ -1,0 +1,2 @@
+-- There are users to migrate.
+SELECT count(*) FROM users;
