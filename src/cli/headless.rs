@@ -249,11 +249,11 @@ pub async fn drive(
 ) {
     while let Some(entry) = events.recv().await {
         if policy.json {
-            println!("{}", serde_json::to_string(&entry).unwrap_or_default());
+            say!("{}", serde_json::to_string(&entry).unwrap_or_default());
         } else {
             let text = line(&entry);
             if !text.is_empty() {
-                println!("{text}");
+                say!("{text}");
             }
         }
         let reply = match &entry.event {

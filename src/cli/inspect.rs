@@ -27,7 +27,7 @@ pub(crate) fn analyze(path: &Path) -> (Option<(Runbook, Plan)>, Vec<Diagnostic>,
 fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources) {
     let color = color();
     for d in diagnostics {
-        println!("{}", diag::render(d, sources, color));
+        say!("{}", diag::render(d, sources, color));
     }
 }
 
@@ -54,11 +54,11 @@ pub fn check(path: &Path, deny_warnings: bool, format: OutputFormat) -> u8 {
                 "warnings": warnings,
                 "diagnostics": diagnostics,
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            say!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         OutputFormat::Text => {
             print_diagnostics(&diagnostics, &sources);
-            println!(
+            say!(
                 "{}: {errors} error(s), {warnings} warning(s)",
                 path.display()
             );
@@ -105,12 +105,12 @@ pub fn plan(path: &Path, format: OutputFormat) -> u8 {
     };
     match format {
         OutputFormat::Json => {
-            println!(
+            say!(
                 "{}",
                 serde_json::to_string_pretty(&plan).unwrap_or_default()
             );
         }
-        OutputFormat::Text => print!("{}", render_plan(&runbook, &plan)),
+        OutputFormat::Text => say_raw!("{}", render_plan(&runbook, &plan)),
     }
     exit::OK
 }
@@ -253,6 +253,6 @@ pub fn graph(path: &Path, format: GraphFormat) -> u8 {
         GraphFormat::Dot => plan::graph::dot(&runbook, &plan),
         GraphFormat::Mermaid => plan::graph::mermaid(&runbook, &plan),
     };
-    print!("{text}");
+    say_raw!("{text}");
     exit::OK
 }

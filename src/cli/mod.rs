@@ -1,5 +1,25 @@
 //! The command line: parsing arguments and dispatching to the commands.
 
+/// Prints a line to stdout; a closed pipe (`cutover plan | head`) is not an error worth a panic.
+macro_rules! say {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Like `say!` without the newline.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod headless;
 mod inspect;
 mod report;

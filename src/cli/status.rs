@@ -69,10 +69,10 @@ pub fn status(args: StatusArgs) -> u8 {
     };
     let by_id: HashMap<&str, &tracking::StepRecord> =
         records.iter().map(|r| (r.step_id.as_str(), r)).collect();
-    println!("{} on {}", runbook.name, target.redacted());
+    say!("{} on {}", runbook.name, target.redacted());
     let mut pending = 0;
     for phase in &runbook.phases {
-        println!("{}", phase.id);
+        say!("{}", phase.id);
         for step in &phase.steps {
             let record = by_id.get(step.id.as_str());
             let state = match (&step.kind, record) {
@@ -93,10 +93,10 @@ pub fn status(args: StatusArgs) -> u8 {
                     "pending".to_owned()
                 }
             };
-            println!("  {:<11} {:<40} {state}", step.kind.key(), step.id);
+            say!("  {:<11} {:<40} {state}", step.kind.key(), step.id);
         }
     }
-    println!("{pending} step(s) pending");
+    say!("{pending} step(s) pending");
     exit::OK
 }
 
@@ -149,12 +149,12 @@ pub fn history(args: HistoryArgs) -> u8 {
     });
     match result {
         Ok(lines) if lines.is_empty() => {
-            println!("no cutover runs recorded on {}", target.redacted());
+            say!("no cutover runs recorded on {}", target.redacted());
             exit::OK
         }
         Ok(lines) => {
             for line in lines {
-                println!("{line}");
+                say!("{line}");
             }
             exit::OK
         }
