@@ -35,29 +35,6 @@ fn seed_runbooks() -> Vec<PathBuf> {
     found
 }
 
-/// A new empty database. (`common::fresh_db` sends DROP and CREATE DATABASE in one simple
-/// query, which PostgreSQL runs as one transaction block and refuses.)
-async fn fresh_db(tag: &str) -> String {
-    let admin_url = common::admin_url();
-    let name = format!(
-        "t_seed_{}_{}",
-        tag.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
-        std::process::id()
-    )
-    .to_lowercase();
-    let admin = common::connect(&admin_url).await;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .expect("drop the test database");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create the test database");
-    let (base, _) = admin_url.rsplit_once('/').expect("a URL with a database");
-    format!("{base}/{name}")
-}
-
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
@@ -212,7 +189,7 @@ async fn every_seed_runbook_checks_and_runs_end_to_end() {
     let mut tasks = tokio::task::JoinSet::new();
     for runbook in runbooks {
         let stem = runbook.file_stem().unwrap().to_string_lossy().into_owned();
-        let url = fresh_db(&stem).await;
+        let url = common::fresh_db(&format!("seed_{stem}")).await;
         let journal = dir.join(format!("{stem}.jsonl"));
         tasks.spawn(check_and_run(runbook, url, journal));
     }
@@ -233,5 +210,50 @@ async fn every_seed_runbook_checks_and_runs_end_to_end() {
         failed.len(),
         names.len(),
         failed.join("\n\n")
+    );
+}
+
+/// The hazard the seed runbooks first ran into: cutover creates a schema called `cutover` in
+/// the target database before the first migration, and PostgreSQL's default search_path is
+/// `"$user", public`. When the connecting role is named `cutover` (as in scripts/
+/// with-scratch-pg, and a likely name for a dedicated migration role), unqualified CREATEs
+/// in a runbook landed in cutover's tracking schema instead of `public`. (With any other
+/// role name this passes trivially.)
+#[tokio::test]
+async fn unqualified_tables_are_not_created_in_the_tracking_schema() {
+    let url = common::fresh_db("schema_collision").await;
+    let dir = common::scratch_dir("schema-collision");
+    let runbook = common::write(
+        &dir,
+        "collision.yaml",
+        "name: collision\nwindow:\n  budget: 1h\nphases:\n  - id: migrations\n    kind: migration\n    budget: 10m\n    steps:\n      - migrate: create-widgets\n        sql: CREATE TABLE widgets (id int PRIMARY KEY)\n        rollback: DROP TABLE widgets\n",
+    );
+    let out = tokio::process::Command::new(common::binary())
+        .arg("run")
+        .arg(&runbook)
+        .args(["--headless", "--approve-all", "--database-url", &url])
+        .arg("--journal")
+        .arg(dir.join("collision.jsonl"))
+        .output()
+        .await
+        .expect("run cutover");
+    assert!(
+        out.status.success(),
+        "cutover run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let client = common::connect(&url).await;
+    let row = client
+        .query_one(
+            "SELECT current_user::text, (SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'widgets')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (user, schema): (String, Option<String>) = (row.get(0), row.get(1));
+    assert_eq!(
+        schema.as_deref(),
+        Some("public"),
+        "connected as role `{user}`, the runbook's `CREATE TABLE widgets` was created in schema {schema:?}"
     );
 }

@@ -1,0 +1,281 @@
+//! cutover against plain psql on the same 200 small migrations.
+//!
+//! Each migration is a small CREATE TABLE plus an INSERT of a few rows (with a rollback for
+//! cutover). cutover runs them as a headless run with tracking and the journal on (the
+//! default: every event fsynced, every migration in its own transaction with its tracking
+//! row); psql runs the same SQL from one file with `-X -q -v ON_ERROR_STOP=1 -f`. Each
+//! repetition uses fresh databases and the order alternates between repetitions.
+//!
+//! Prints the median wall times and cutover's as a ratio of psql's, against a target of
+//! 1.5×. It never fails on time, only when a run itself fails.
+//!
+//!   scripts/bench                       # provisions a scratch PostgreSQL
+//!   BENCH_REPS=9 scripts/bench          # more repetitions (default 5)
+//!
+//! Needs CUTOVER_TEST_DATABASE_URL (a superuser URL; scripts/bench sets it) and `psql`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const STEPS: usize = 200;
+const TARGET_RATIO: f64 = 1.5;
+
+fn migration_sql(n: usize) -> String {
+    // Schema-qualified: with a role named like cutover's tracking schema, `"$user"` first in
+    // the search_path would otherwise put the tables there.
+    format!(
+        "CREATE TABLE public.bench_{n:03} (id int PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());\nINSERT INTO public.bench_{n:03} (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three');\n"
+    )
+}
+
+fn write_inputs(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut yaml = String::from(
+        "name: bench\ntitle: 200 small migrations\nwindow:\n  budget: 8h\nphases:\n  - id: migrations\n    kind: migration\n    budget: 8h\n    steps:\n",
+    );
+    let mut script = String::new();
+    for n in 1..=STEPS {
+        let sql = migration_sql(n);
+        yaml.push_str(&format!("      - migrate: m{n:03}\n        sql: |\n"));
+        for line in sql.lines() {
+            yaml.push_str(&format!("          {line}\n"));
+        }
+        yaml.push_str(&format!(
+            "        rollback: DROP TABLE public.bench_{n:03}\n"
+        ));
+        script.push_str(&sql);
+    }
+    let runbook = dir.join("bench.yaml");
+    let sql = dir.join("bench.sql");
+    std::fs::write(&runbook, yaml).expect("write the runbook");
+    std::fs::write(&sql, script).expect("write the SQL file");
+    (runbook, sql)
+}
+
+fn with_db(url: &str, db: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("a URL with a database name");
+    format!("{base}/{db}")
+}
+
+struct Admin {
+    rt: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+    url: String,
+}
+
+impl Admin {
+    fn connect(url: &str) -> Admin {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let client = rt.block_on(async {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to CUTOVER_TEST_DATABASE_URL");
+            tokio::spawn(connection);
+            client
+        });
+        Admin {
+            rt,
+            client,
+            url: url.to_owned(),
+        }
+    }
+
+    fn exec(&self, sql: &str) {
+        self.rt
+            .block_on(self.client.batch_execute(sql))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// A new empty database; returns its name and URL.
+    fn fresh(&self, name: &str) -> (String, String) {
+        self.exec(&format!("DROP DATABASE IF EXISTS {name}"));
+        self.exec(&format!("CREATE DATABASE {name}"));
+        (name.to_owned(), with_db(&self.url, name))
+    }
+
+    fn drop_db(&self, name: &str) {
+        self.exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    }
+
+    fn count_tables(&self, url: &str) -> i64 {
+        self.rt.block_on(async {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to the bench database");
+            let conn = tokio::spawn(connection);
+            let n: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'bench\\_%'",
+                    &[],
+                )
+                .await
+                .expect("count tables")
+                .get(0);
+            drop(client);
+            let _ = conn.await;
+            n
+        })
+    }
+}
+
+fn timed(mut cmd: Command, what: &str) -> Duration {
+    let started = Instant::now();
+    let out = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let elapsed = started.elapsed();
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    elapsed
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Contender {
+    Psql,
+    Cutover,
+    /// cutover with its journal on a tmpfs (/dev/shm): how much is the journal's fsync.
+    CutoverTmpfs,
+}
+
+impl Contender {
+    fn label(self) -> &'static str {
+        match self {
+            Contender::Psql => "psql -f",
+            Contender::Cutover => "cutover run (journal on disk)",
+            Contender::CutoverTmpfs => "cutover run (journal on tmpfs)",
+        }
+    }
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    let n = times.len();
+    if n % 2 == 1 {
+        times[n / 2]
+    } else {
+        (times[n / 2 - 1] + times[n / 2]) / 2
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; there are no options of our own.
+    let Ok(admin_url) = std::env::var("CUTOVER_TEST_DATABASE_URL") else {
+        eprintln!(
+            "vs_psql: CUTOVER_TEST_DATABASE_URL is not set; run scripts/bench (it provisions a scratch PostgreSQL)"
+        );
+        std::process::exit(2);
+    };
+    let reps: usize = std::env::var("BENCH_REPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(5);
+    let cutover = PathBuf::from(env!("CARGO_BIN_EXE_cutover"));
+    let dir = std::env::temp_dir().join(format!("vs-psql-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let shm = Path::new("/dev/shm");
+    let shm_dir = shm
+        .is_dir()
+        .then(|| shm.join(format!("vs-psql-{}", std::process::id())))
+        .filter(|d| std::fs::create_dir_all(d).is_ok());
+    let (runbook, sql) = write_inputs(&dir);
+    let admin = Admin::connect(&admin_url);
+
+    let mut contenders = vec![Contender::Psql, Contender::Cutover];
+    if shm_dir.is_some() {
+        contenders.push(Contender::CutoverTmpfs);
+    }
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); contenders.len()];
+    println!("vs_psql: {STEPS} migrations (CREATE TABLE + 3-row INSERT each), {reps} repetitions");
+    for rep in 0..reps {
+        // Alternate the order so neither side always runs on a warmer server.
+        let mut order: Vec<usize> = (0..contenders.len()).collect();
+        if rep % 2 == 1 {
+            order.reverse();
+        }
+        let mut line = format!("  rep {}:", rep + 1);
+        for k in order {
+            let contender = contenders[k];
+            let (name, url) = admin.fresh(&format!("bench_{}_{rep}_{k}", std::process::id()));
+            let elapsed = match contender {
+                Contender::Psql => {
+                    let mut cmd = Command::new("psql");
+                    cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+                        .arg(&sql)
+                        .arg(&url);
+                    timed(cmd, "psql")
+                }
+                Contender::Cutover | Contender::CutoverTmpfs => {
+                    let journal_dir = if contender == Contender::Cutover {
+                        dir.clone()
+                    } else {
+                        shm_dir.clone().expect("tmpfs dir")
+                    };
+                    let journal = journal_dir.join(format!("bench-{rep}.jsonl"));
+                    let mut cmd = Command::new(&cutover);
+                    cmd.arg("run")
+                        .arg(&runbook)
+                        .args(["--headless", "--approve-all", "--database-url"])
+                        .arg(&url)
+                        .arg("--journal")
+                        .arg(&journal);
+                    timed(cmd, "cutover run")
+                }
+            };
+            let tables = admin.count_tables(&url);
+            assert_eq!(
+                tables,
+                STEPS as i64,
+                "{} created {tables} tables, not {STEPS}",
+                contender.label()
+            );
+            admin.drop_db(&name);
+            line.push_str(&format!(
+                "  {} {:.3}s",
+                contender.label(),
+                elapsed.as_secs_f64()
+            ));
+            times[k].push(elapsed);
+        }
+        println!("{line}");
+    }
+
+    let medians: Vec<Duration> = times.iter_mut().map(|t| median(t)).collect();
+    let psql = medians[0].as_secs_f64();
+    println!();
+    for (k, contender) in contenders.iter().enumerate() {
+        let m = medians[k].as_secs_f64();
+        println!(
+            "  {:<32} median {:>7.3}s  {:>6.2} ms/step  {:>5.2}× psql",
+            contender.label(),
+            m,
+            m * 1000.0 / STEPS as f64,
+            m / psql
+        );
+    }
+    let ratio = medians[1].as_secs_f64() / psql;
+    println!();
+    println!(
+        "cutover / psql = {ratio:.2}× (target ≤ {TARGET_RATIO}×): {}",
+        if ratio <= TARGET_RATIO {
+            "meets the target"
+        } else {
+            "ABOVE the target"
+        }
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(d) = shm_dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
