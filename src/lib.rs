@@ -7,3 +7,4 @@ pub mod journal;
 pub mod plan;
 pub mod report;
 pub mod runbook;
+pub mod tui;

@@ -87,12 +87,6 @@ fn os_user() -> String {
 }
 
 pub fn run(args: RunArgs) -> u8 {
-    if !args.headless {
-        eprintln!(
-            "cutover: the interactive TUI is not available in this build yet; use `cutover run --headless` (see README)"
-        );
-        return exit::USAGE;
-    }
     let (runbook, plan) = match super::inspect::load_clean(&args.runbook) {
         Ok(ok) => ok,
         Err(_) => return exit::USAGE,
@@ -141,6 +135,33 @@ pub fn run(args: RunArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    if !args.headless {
+        return runtime.block_on(async move {
+            let result = crate::tui::run_tui_full(&runbook, &plan, options).await;
+            match result {
+                Ok(outcome) => {
+                    eprintln!("run {}; journal: {}", outcome.as_str(), journal.display());
+                    headless::exit_code(outcome)
+                }
+                Err(e) => {
+                    eprintln!("cutover: {e}");
+                    if journal.exists() {
+                        eprintln!("journal: {}", journal.display());
+                    }
+                    match e {
+                        crate::tui::TuiError::Engine(
+                            engine::EngineError::Refused(_) | engine::EngineError::Connect { .. },
+                        ) => exit::USAGE,
+                        crate::tui::TuiError::Terminal(_) => {
+                            eprintln!("cutover: no usable terminal; use `cutover run --headless`");
+                            exit::USAGE
+                        }
+                        _ => headless::exit_code(crate::engine::events::Outcome::Interrupted),
+                    }
+                }
+            }
+        });
+    }
     runtime.block_on(async move {
         let (event_tx, event_rx) = tokio::sync::mpsc::unbounded_channel();
         let (command_tx, command_rx) = tokio::sync::mpsc::unbounded_channel();

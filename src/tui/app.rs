@@ -1,0 +1,428 @@
+//! The event loop: the engine on its own task, terminal input on a blocking thread, and a
+//! screen that is redrawn only when something changed (plus a 1 s clock tick).
+//!
+//! The engine is never blocked by the screen: it sends on an unbounded channel and the loop
+//! drains everything pending before drawing once. The terminal is restored on every exit
+//! path: normal return, error, signal, and panic (through a chained panic hook).
+
+use super::draw::draw;
+use super::keys::{ViewState, handle_key};
+use super::state::UiState;
+use crate::engine::events::{Command, Outcome};
+use crate::engine::{self, EngineError, RunOptions};
+use crate::journal::Entry;
+use crate::plan::Plan;
+use crate::runbook::Runbook;
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event as TermEvent};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::Stdout;
+use std::panic::PanicHookInfo;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+/// Why the TUI could not give an outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error("terminal: {0}")]
+    Terminal(#[from] std::io::Error),
+    /// The engine refused or failed (connection, another runner, journal, database).
+    #[error("{0}")]
+    Engine(EngineError),
+    #[error("the engine stopped unexpectedly: {0}")]
+    Task(String),
+    /// The operator left before the engine had started the run; nothing ran.
+    #[error("left before the run started; nothing was run")]
+    LeftBeforeStart,
+    /// The operator forced the TUI closed while the engine was still stopping.
+    #[error(
+        "left while the engine was still stopping; the journal has everything so far — check it, then continue with `--resume`"
+    )]
+    Abandoned,
+}
+
+/// Set by the panic hook: stop drawing, the terminal has been restored.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Raw mode and the alternate screen for as long as it lives.
+struct TerminalGuard {
+    active: bool,
+}
+
+impl TerminalGuard {
+    fn enter() -> std::io::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        let guard = TerminalGuard { active: true };
+        execute!(
+            std::io::stdout(),
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            crossterm::cursor::Hide
+        )?;
+        Ok(guard)
+    }
+
+    fn leave(&mut self) {
+        if self.active {
+            self.active = false;
+            restore_terminal();
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        self.leave();
+    }
+}
+
+type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Send + Sync + 'static>;
+
+/// Restores the terminal before the previous hook prints the panic; undone by `uninstall`.
+struct PanicHook {
+    previous: Arc<Hook>,
+}
+
+impl PanicHook {
+    fn install() -> PanicHook {
+        PANICKED.store(false, Ordering::SeqCst);
+        let previous: Arc<Hook> = Arc::new(std::panic::take_hook());
+        let chained = Arc::clone(&previous);
+        std::panic::set_hook(Box::new(move |info| {
+            PANICKED.store(true, Ordering::SeqCst);
+            restore_terminal();
+            chained(info);
+        }));
+        PanicHook { previous }
+    }
+
+    fn uninstall(self) {
+        let _ = std::panic::take_hook();
+        let previous = self.previous;
+        std::panic::set_hook(Box::new(move |info| previous(info)));
+    }
+}
+
+/// Reads terminal events on a plain thread (crossterm's async `EventStream` needs its
+/// `event-stream` feature) and forwards them. Polls in short slices so it can stop.
+struct InputThread {
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InputThread {
+    fn spawn(tx: UnboundedSender<TermEvent>) -> std::io::Result<InputThread> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let handle = std::thread::Builder::new()
+            .name("cutover-input".into())
+            .spawn(move || {
+                while !flag.load(Ordering::SeqCst) {
+                    match crossterm::event::poll(Duration::from_millis(100)) {
+                        Ok(true) => match crossterm::event::read() {
+                            Ok(event) => {
+                                if tx.send(event).is_err() {
+                                    break;
+                                }
+                            }
+                            Err(_) => break,
+                        },
+                        Ok(false) => {}
+                        Err(_) => break,
+                    }
+                }
+            })?;
+        Ok(InputThread {
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for InputThread {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// SIGTERM, SIGHUP and SIGINT (a Ctrl-C typed in raw mode arrives as a key instead).
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                hup: signal(SignalKind::hangup()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
+    }
+
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        if s.recv().await.is_none() {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            let Signals { term, hup, int } = self;
+            tokio::select! {
+                _ = one(term) => "terminated (SIGTERM)",
+                _ = one(hup) => "hung up (SIGHUP)",
+                _ = one(int) => "interrupted (SIGINT)",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            "interrupted (Ctrl-C)"
+        }
+    }
+}
+
+/// Runs the window with the operator TUI. The terminal is restored before this returns.
+/// Errors are rendered for a terminal; see [`run_tui_full`] for the typed error.
+pub async fn run_tui(
+    runbook: &Runbook,
+    plan: &Plan,
+    options: RunOptions,
+) -> Result<Outcome, String> {
+    run_tui_full(runbook, plan, options)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Like [`run_tui`], with the engine's own error kept (to choose an exit code).
+pub async fn run_tui_full(
+    runbook: &Runbook,
+    plan: &Plan,
+    options: RunOptions,
+) -> Result<Outcome, TuiError> {
+    let operator = options.operator.clone();
+    let mut state = UiState::new(runbook, plan, &operator);
+    let mut view = ViewState::new(chrono::Utc::now());
+
+    // The terminal first: if there is none, nothing is started.
+    let mut guard = TerminalGuard::enter()?;
+    let hook = PanicHook::install();
+    let mut terminal = match Terminal::new(CrosstermBackend::new(std::io::stdout())) {
+        Ok(t) => t,
+        Err(e) => {
+            guard.leave();
+            hook.uninstall();
+            return Err(TuiError::Terminal(e));
+        }
+    };
+    let (input_tx, input_rx) = unbounded_channel();
+    let mut input = match InputThread::spawn(input_tx) {
+        Ok(i) => i,
+        Err(e) => {
+            guard.leave();
+            hook.uninstall();
+            return Err(TuiError::Terminal(e));
+        }
+    };
+
+    let (event_tx, event_rx) = unbounded_channel::<Entry>();
+    let (command_tx, command_rx) = unbounded_channel::<Command>();
+    let owned_runbook = runbook.clone();
+    let owned_plan = plan.clone();
+    let engine_task = tokio::spawn(async move {
+        engine::run(&owned_runbook, &owned_plan, options, event_tx, command_rx).await
+    });
+
+    let result = event_loop(
+        &mut terminal,
+        &mut state,
+        &mut view,
+        &operator,
+        engine_task,
+        event_rx,
+        input_rx,
+        command_tx,
+    )
+    .await;
+
+    input.stop();
+    let _ = terminal.show_cursor();
+    drop(terminal);
+    guard.leave();
+    hook.uninstall();
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    state: &mut UiState,
+    view: &mut ViewState,
+    operator: &str,
+    mut engine_task: tokio::task::JoinHandle<Result<Outcome, EngineError>>,
+    mut events: UnboundedReceiver<Entry>,
+    mut input: UnboundedReceiver<TermEvent>,
+    commands: UnboundedSender<Command>,
+) -> Result<Outcome, TuiError> {
+    let mut signals = Signals::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut screen_ok = true;
+    let mut events_open = true;
+    let mut input_open = true;
+    let mut engine_done: Option<Result<Outcome, TuiError>> = None;
+    // Stop requests (signals, Ctrl-C): a second one leaves without waiting.
+    let mut stop_requests = 0u32;
+
+    loop {
+        if dirty && screen_ok && !PANICKED.load(Ordering::SeqCst) {
+            view.now = chrono::Utc::now();
+            view.sync(state);
+            if let Err(e) = terminal.draw(|frame| draw(frame, state, view)) {
+                // Nobody can see or answer anything any more: stop the run, resumable, and
+                // keep driving the engine until it has stopped cleanly.
+                screen_ok = false;
+                if state.is_active() {
+                    let _ = commands.send(Command::Cancel {
+                        reason: format!("the terminal failed: {e}"),
+                    });
+                    view.leave_when_stopped = true;
+                }
+            }
+            dirty = false;
+        }
+        if PANICKED.load(Ordering::SeqCst) {
+            screen_ok = false;
+        }
+        if engine_done.is_some() {
+            if view.quit || view.leave_when_stopped || !screen_ok || !state.started {
+                return engine_done
+                    .take()
+                    .unwrap_or_else(|| Err(TuiError::Task("no result".into())));
+            }
+        } else {
+            if !state.started && (view.quit || view.leave_when_stopped) {
+                // Still connecting: nothing has run yet.
+                engine_task.abort();
+                return Err(TuiError::LeftBeforeStart);
+            }
+            if view.quit
+                && let Some((outcome, _)) = state.outcome
+            {
+                // The run has finished; the engine task ends right after its last event.
+                return match tokio::time::timeout(Duration::from_secs(10), &mut engine_task).await {
+                    Ok(Ok(Ok(o))) => Ok(o),
+                    Ok(Ok(Err(e))) => Err(TuiError::Engine(e)),
+                    Ok(Err(e)) => Err(TuiError::Task(e.to_string())),
+                    Err(_) => Ok(outcome),
+                };
+            }
+            if stop_requests > 1 {
+                return Err(TuiError::Abandoned);
+            }
+        }
+
+        tokio::select! {
+            entry = events.recv(), if events_open => match entry {
+                Some(entry) => {
+                    state.apply(&entry);
+                    while let Ok(more) = events.try_recv() {
+                        state.apply(&more);
+                    }
+                    dirty = true;
+                }
+                None => events_open = false,
+            },
+            ev = input.recv(), if input_open => match ev {
+                Some(TermEvent::Key(key)) => {
+                    let was_cancel = key.code == crossterm::event::KeyCode::Char('c')
+                        && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)
+                        && key.kind == crossterm::event::KeyEventKind::Press;
+                    if let Some(command) = handle_key(state, view, key, operator) {
+                        let _ = commands.send(command);
+                    }
+                    if was_cancel && state.is_active() {
+                        stop_requests += 1;
+                    }
+                    dirty = true;
+                }
+                Some(TermEvent::Paste(text)) => {
+                    view.paste(&text);
+                    dirty = true;
+                }
+                Some(TermEvent::Resize(_, _)) => dirty = true,
+                Some(_) => {}
+                None => input_open = false,
+            },
+            joined = &mut engine_task, if engine_done.is_none() => {
+                // Whatever the engine said last is on the channel already.
+                while let Ok(more) = events.try_recv() {
+                    state.apply(&more);
+                }
+                engine_done = Some(match joined {
+                    Ok(Ok(outcome)) => Ok(outcome),
+                    Ok(Err(e)) => Err(TuiError::Engine(e)),
+                    Err(e) => Err(TuiError::Task(e.to_string())),
+                });
+                if !state.started || PANICKED.load(Ordering::SeqCst) {
+                    // Refused or failed before the run began (or a panic): say it on the
+                    // normal screen instead.
+                    view.quit = true;
+                }
+                dirty = true;
+            },
+            reason = signals.recv() => {
+                let _ = commands.send(Command::Cancel { reason: reason.to_owned() });
+                view.leave_when_stopped = true;
+                view.notice = Some(format!("{reason}: cancelling; leaving when the engine stops"));
+                stop_requests += 1;
+                dirty = true;
+            },
+            _ = tick.tick() => dirty = true,
+        }
+    }
+}

@@ -1,0 +1,2048 @@
+//! Drawing: a pure function of the state, the view and the injected clock. Only what is
+//! visible is built, so a frame costs the same with 20 steps or 2,000 and 10,000 log lines.
+
+use super::fmt;
+use super::keys::{Action, Panel, Stage, ViewState};
+use super::state::{GraphRow, Level, Overall, Prompt, StepStatus, StepUi, UiState};
+use crate::engine::events::{Decision, Outcome};
+use crate::runbook::Severity;
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Sparkline, Tabs, Wrap};
+use std::time::Duration;
+
+const AMBER: Color = Color::Yellow;
+const DIM: Color = Color::DarkGray;
+
+fn status_style(status: StepStatus) -> Style {
+    let fg = match status {
+        StepStatus::Pending => Color::Gray,
+        StepStatus::Running => Color::Cyan,
+        StepStatus::Waiting => AMBER,
+        StepStatus::Done => Color::Green,
+        StepStatus::Failed | StepStatus::RollbackFailed | StepStatus::Uncertain => Color::Red,
+        StepStatus::Skipped => DIM,
+        StepStatus::RolledBack => Color::Magenta,
+        StepStatus::NoGo => Color::Red,
+        StepStatus::Interrupted => AMBER,
+    };
+    let style = Style::new().fg(fg);
+    if matches!(
+        status,
+        StepStatus::Running | StepStatus::Waiting | StepStatus::Failed | StepStatus::Uncertain
+    ) {
+        style.add_modifier(Modifier::BOLD)
+    } else {
+        style
+    }
+}
+
+/// A step's glyph and style; a failed warning-level check is a warning, not a failure.
+fn step_mark(s: &StepUi) -> (&'static str, Style) {
+    if s.check.as_ref().is_some_and(|c| c.is_warning()) {
+        return ("!", Style::new().fg(AMBER).add_modifier(Modifier::BOLD));
+    }
+    (s.status.glyph(), status_style(s.status))
+}
+
+/// `1.0s/2.0s`, or just the elapsed time for steps without an expected duration.
+fn against_expected(actual: Duration, expected: Duration) -> String {
+    if expected.is_zero() {
+        fmt::dur(actual)
+    } else {
+        format!("{}/{}", fmt::dur(actual), fmt::dur(expected))
+    }
+}
+
+fn level_style(level: Level) -> Style {
+    match level {
+        Level::Info => Style::new(),
+        Level::Detail => Style::new().fg(Color::Gray),
+        Level::Good => Style::new().fg(Color::Green),
+        Level::Warn => Style::new().fg(AMBER),
+        Level::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        Level::Gate => Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+    }
+}
+
+fn bold() -> Style {
+    Style::new().add_modifier(Modifier::BOLD)
+}
+
+fn dim() -> Style {
+    Style::new().fg(DIM)
+}
+
+/// How the window is doing: spare time green, within 10% of the hard end amber, past it red.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pace {
+    Unknown,
+    Fine,
+    Tight,
+    Over,
+}
+
+fn pace(state: &UiState, now: DateTime<Utc>) -> Pace {
+    let (Some(hard_end), Some(projected)) = (state.header.hard_end, state.projected_end(now))
+    else {
+        return Pace::Unknown;
+    };
+    if projected > hard_end || (state.is_active() && now > hard_end) {
+        return Pace::Over;
+    }
+    let margin = chrono::Duration::from_std(state.window_budget / 10).unwrap_or_default();
+    if projected > hard_end - margin {
+        Pace::Tight
+    } else {
+        Pace::Fine
+    }
+}
+
+fn pace_style(p: Pace) -> Style {
+    match p {
+        Pace::Unknown => Style::new(),
+        Pace::Fine => Style::new().fg(Color::Green),
+        Pace::Tight => Style::new().fg(AMBER).add_modifier(Modifier::BOLD),
+        Pace::Over => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+    }
+}
+
+fn overall_style(o: &Overall) -> Style {
+    let s = match o {
+        Overall::Connecting => Style::new().fg(Color::Gray),
+        Overall::Running | Overall::Monitoring => Style::new().fg(Color::Black).bg(Color::Cyan),
+        Overall::WaitingGate
+        | Overall::WaitingManual
+        | Overall::WaitingFailure
+        | Overall::WaitingUncertain => Style::new().fg(Color::Black).bg(AMBER),
+        Overall::RollingBack => Style::new().fg(Color::Black).bg(Color::Magenta),
+        Overall::Finished(Outcome::Succeeded) => Style::new().fg(Color::Black).bg(Color::Green),
+        Overall::Finished(Outcome::Halted | Outcome::Interrupted) => {
+            Style::new().fg(Color::Black).bg(AMBER)
+        }
+        Overall::Finished(_) => Style::new().fg(Color::White).bg(Color::Red),
+    };
+    s.add_modifier(Modifier::BOLD)
+}
+
+/// The whole screen.
+pub fn draw(frame: &mut Frame, state: &UiState, view: &ViewState) {
+    let area = frame.area();
+    if area.width < 20 || area.height < 6 {
+        frame.render_widget(Paragraph::new("cutover: terminal too small"), area);
+        return;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, header, state, view);
+    if area.width >= 120 && area.height >= 32 {
+        draw_full(frame, body, state, view);
+    } else {
+        draw_compact(frame, body, state, view);
+    }
+    draw_footer(frame, footer, state, view);
+    if view.modal_visible(state) || (state.prompt.is_some() && view.modal.is_none()) {
+        draw_modal(frame, body, state, view);
+    }
+    if view.help {
+        draw_help(frame, body);
+    }
+}
+
+fn draw_full(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) {
+    let graph_w = (area.width * 32 / 100).clamp(36, 64);
+    let [graph, right] =
+        Layout::horizontal([Constraint::Length(graph_w), Constraint::Min(1)]).areas(area);
+    let timeline_h = (area.height * 28 / 100).clamp(8, 16);
+    let log_h = (area.height * 27 / 100).clamp(6, 16);
+    let [timeline, middle, log] = Layout::vertical([
+        Constraint::Length(timeline_h),
+        Constraint::Min(6),
+        Constraint::Length(log_h),
+    ])
+    .areas(right);
+    let [detail, side] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
+    let [checks, monitor] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(side);
+    draw_panel(frame, graph, Panel::Graph, state, view);
+    draw_panel(frame, timeline, Panel::Timeline, state, view);
+    draw_panel(frame, detail, Panel::Detail, state, view);
+    draw_panel(frame, checks, Panel::Checks, state, view);
+    draw_panel(frame, monitor, Panel::Monitor, state, view);
+    draw_panel(frame, log, Panel::Log, state, view);
+}
+
+fn draw_compact(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) {
+    let [tabs, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let titles: Vec<Line> = Panel::ALL
+        .iter()
+        .map(|p| Line::from(format!("{} {}", p.number(), p.title())))
+        .collect();
+    frame.render_widget(
+        Tabs::new(titles)
+            .select(view.panel.number() - 1)
+            .highlight_style(Style::new().fg(Color::Black).bg(Color::Cyan))
+            .divider("│")
+            .padding("", ""),
+        tabs,
+    );
+    draw_panel(frame, body, view.panel, state, view);
+}
+
+fn panel_block<'a>(panel: Panel, extra: String, focused: bool) -> Block<'a> {
+    let mut title = vec![Span::styled(
+        format!(" {} {} ", panel.number(), panel.title()),
+        if focused {
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            bold()
+        },
+    )];
+    if !extra.is_empty() {
+        title.push(Span::raw(format!(" {extra} ")));
+    }
+    Block::bordered()
+        .title(Line::from(title))
+        .border_style(if focused {
+            Style::new().fg(Color::Cyan)
+        } else {
+            dim()
+        })
+}
+
+fn draw_panel(frame: &mut Frame, area: Rect, panel: Panel, state: &UiState, view: &ViewState) {
+    let focused = view.panel == panel;
+    match panel {
+        Panel::Timeline => draw_timeline(frame, area, state, view, focused),
+        Panel::Graph => draw_graph(frame, area, state, view, focused),
+        Panel::Checks => draw_checks(frame, area, state, view, focused),
+        Panel::Monitor => draw_monitor(frame, area, state, view, focused),
+        Panel::Log => draw_log(frame, area, state, view, focused),
+        Panel::Detail => draw_detail(frame, area, state, view, focused),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Header and footer
+
+fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) {
+    let h = &state.header;
+    let now = view.now;
+    let narrow = area.width < 120;
+    let sep = || Span::styled(" │ ", dim());
+    let mut top = vec![
+        Span::styled(" cutover ", Style::new().fg(Color::Black).bg(Color::Cyan)),
+        Span::raw(" "),
+        Span::styled(h.title.clone(), bold()),
+    ];
+    if let Some(target) = &h.target {
+        top.push(sep());
+        top.push(Span::raw(target.clone()));
+    }
+    if let Some(v) = &h.server_version {
+        top.push(sep());
+        top.push(Span::raw(format!("PostgreSQL {v}")));
+    }
+    top.push(sep());
+    top.push(Span::raw(format!("operator {}", h.operator)));
+    if let Some(run) = &h.run_id {
+        top.push(sep());
+        top.push(Span::styled(
+            format!("run {run}{}", if h.resumed { " (resumed)" } else { "" }),
+            dim(),
+        ));
+    }
+
+    // Second line: clock, state first (it must survive a narrow terminal), then the window.
+    let overall = state.overall();
+    let mut bottom = vec![Span::styled(
+        if narrow {
+            format!(" {}", fmt::clock(now))
+        } else {
+            format!(" {} UTC", fmt::clock(now))
+        },
+        bold(),
+    )];
+    bottom.push(sep());
+    bottom.push(Span::styled(
+        format!(" {} ", overall.label()),
+        overall_style(&overall),
+    ));
+    if !narrow && state.is_active() {
+        let phase = state
+            .current_phase
+            .and_then(|p| state.phases.get(p))
+            .map(|p| p.id.clone());
+        let step = state
+            .current_step
+            .and_then(|i| state.steps.get(i))
+            .map(|s| s.id.clone());
+        match (phase, step) {
+            (Some(p), Some(s)) => bottom.push(Span::raw(format!(" {p} › {s}"))),
+            (Some(p), None) => bottom.push(Span::raw(format!(" {p}"))),
+            _ => {}
+        }
+    }
+    bottom.push(sep());
+    let p = pace(state, now);
+    match (h.window_start, h.hard_end) {
+        (Some(start), Some(end)) if !state.is_active() => {
+            let ended = state.last_ts.unwrap_or(now);
+            let spare = end - ended;
+            bottom.push(Span::raw(format!(
+                "ran {}, ended {}",
+                fmt::signed(ended - start),
+                fmt::clock(ended)
+            )));
+            bottom.push(sep());
+            bottom.push(Span::styled(
+                format!(
+                    "hard end {} ({})",
+                    fmt::clock(end),
+                    if spare.num_milliseconds() < 0 {
+                        format!("{} OVER", fmt::signed(-spare))
+                    } else {
+                        format!("{} to spare", fmt::signed(spare))
+                    }
+                ),
+                pace_style(if spare.num_milliseconds() < 0 {
+                    Pace::Over
+                } else {
+                    Pace::Fine
+                }),
+            ));
+            if let Some((_, Some(message))) = &state.outcome {
+                bottom.push(sep());
+                bottom.push(Span::raw(message.clone()));
+            }
+        }
+        (Some(start), Some(end)) if state.started => {
+            let left = end - now;
+            bottom.push(Span::raw(if narrow {
+                format!("+{} ", fmt::signed(now - start))
+            } else {
+                format!("window +{} · ", fmt::signed(now - start))
+            }));
+            bottom.push(Span::styled(
+                if left.num_milliseconds() >= 0 {
+                    format!("{} left", fmt::signed(left))
+                } else {
+                    format!("{} PAST THE HARD END", fmt::signed(-left))
+                },
+                pace_style(if left.num_milliseconds() < 0 {
+                    Pace::Over
+                } else {
+                    p
+                }),
+            ));
+            if let Some(proj) = state.projected_end(now) {
+                bottom.push(sep());
+                bottom.push(Span::styled(
+                    if narrow {
+                        format!("end ~{}", fmt::clock(proj))
+                    } else {
+                        format!("projected end {}", fmt::clock(proj))
+                    },
+                    pace_style(p),
+                ));
+                bottom.push(Span::raw(if narrow {
+                    format!(" / {}", fmt::clock(end))
+                } else {
+                    format!(" / hard end {}", fmt::clock(end))
+                }));
+            }
+        }
+        (Some(start), Some(end)) => bottom.push(Span::raw(format!(
+            "window {}–{} (budget {}, plan {})",
+            fmt::clock(start),
+            fmt::clock(end),
+            fmt::dur(state.window_budget),
+            fmt::dur(state.planned_end)
+        ))),
+        _ => bottom.push(Span::raw(format!(
+            "window starts with the run · budget {} · plan {}",
+            fmt::dur(state.window_budget),
+            fmt::dur(state.planned_end)
+        ))),
+    }
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(top), Line::from(bottom)]),
+        area,
+    );
+}
+
+fn key_hint(spans: &mut Vec<Span<'static>>, key: &str, what: &str) {
+    spans.push(Span::styled(
+        key.to_owned(),
+        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+    ));
+    spans.push(Span::raw(format!(" {what}  ")));
+}
+
+fn draw_footer(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    if let Some(confirm) = view.confirm {
+        spans.push(Span::styled(
+            format!(" {} ", confirm.question()),
+            Style::new()
+                .fg(Color::Black)
+                .bg(AMBER)
+                .add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw("  "));
+        key_hint(&mut spans, "y", "yes");
+        spans.push(Span::raw("any other key: no"));
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
+    if let Some(notice) = &view.notice {
+        spans.push(Span::styled(format!(" {notice} "), Style::new().fg(AMBER)));
+        spans.push(Span::styled("│ ", dim()));
+    }
+    if state.prompt.is_some() && !view.modal_visible(state) && view.modal.is_some() {
+        spans.push(Span::styled(
+            " waiting for you ",
+            Style::new().fg(Color::Black).bg(AMBER),
+        ));
+        spans.push(Span::raw(" "));
+        key_hint(&mut spans, "d", "decide");
+    }
+    if state.is_active() {
+        key_hint(&mut spans, "?", "help");
+        key_hint(&mut spans, "Tab/1-6", "panel");
+        key_hint(&mut spans, "↑↓", "move");
+        key_hint(&mut spans, "⏎", "select");
+        key_hint(&mut spans, "p", "pause");
+        key_hint(&mut spans, "x", "cancel stmt");
+        key_hint(&mut spans, "A", "abort");
+        if state.monitoring_active() {
+            key_hint(&mut spans, "E", "end monitoring");
+        }
+        key_hint(&mut spans, "q", "quit");
+    } else {
+        spans.push(Span::styled(
+            " run finished ",
+            Style::new().fg(Color::Black).bg(Color::Gray),
+        ));
+        spans.push(Span::raw(" "));
+        key_hint(&mut spans, "q", "quit");
+        key_hint(&mut spans, "Tab/1-6", "panel");
+        key_hint(&mut spans, "↑↓", "move");
+        key_hint(&mut spans, "⏎", "select");
+        key_hint(&mut spans, "?", "help");
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+// ---------------------------------------------------------------------------------------
+// Timeline
+
+/// The axis unit: a round step so that labels are at least `min_cols` apart.
+fn axis_step(total_ms: u64, cols: u64, min_cols: u64) -> u64 {
+    const STEPS: [u64; 15] = [
+        1_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000,
+        1_800_000, 3_600_000, 7_200_000, 14_400_000, 43_200_000,
+    ];
+    for s in STEPS {
+        let labels = total_ms / s + 1;
+        if labels == 0 || cols / labels.max(1) >= min_cols {
+            return s;
+        }
+    }
+    86_400_000
+}
+
+fn axis_label(ms: u64) -> String {
+    if ms == 0 {
+        "0".into()
+    } else if ms.is_multiple_of(3_600_000) {
+        format!("+{}h", ms / 3_600_000)
+    } else if ms.is_multiple_of(60_000) {
+        format!("+{}m", ms / 60_000)
+    } else {
+        format!("+{}s", ms / 1_000)
+    }
+}
+
+fn offset_ms(start: Option<DateTime<Utc>>, t: DateTime<Utc>) -> Option<u64> {
+    start.map(|s| u64::try_from((t - s).num_milliseconds()).unwrap_or(0))
+}
+
+fn draw_timeline(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState, focused: bool) {
+    let done = state.phases.iter().filter(|p| p.finished.is_some()).count();
+    let block = panel_block(
+        Panel::Timeline,
+        format!("{done}/{} phases", state.phases.len()),
+        focused,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width < 20 || inner.height < 2 {
+        return;
+    }
+    let now = view.now;
+    let ws = state.header.window_start;
+    let now_ms = if state.started {
+        offset_ms(ws, now)
+    } else {
+        None
+    };
+    let budget_ms = u64::try_from(state.window_budget.as_millis()).unwrap_or(u64::MAX);
+    let planned_ms = u64::try_from(state.planned_end.as_millis()).unwrap_or(u64::MAX);
+    let mut total = budget_ms.max(planned_ms).max(1);
+    if let Some(n) = now_ms {
+        total = total.max(n);
+    }
+    for p in &state.phases {
+        if let (Some(f), Some(_)) = (p.finished, ws) {
+            total = total.max(offset_ms(ws, f).unwrap_or(0));
+        }
+    }
+    let label_w = state
+        .phases
+        .iter()
+        .map(|p| p.id.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 16);
+    let note_w = 16usize;
+    let bar_w = (inner.width as usize)
+        .saturating_sub(label_w + note_w + 3)
+        .max(4);
+    let col = |ms: u64| -> usize {
+        ((ms as u128 * bar_w as u128) / total as u128).min(bar_w as u128 - 1) as usize
+    };
+
+    let focus_phase = view
+        .cursor
+        .map(|i| state.steps[i].phase)
+        .or(state.current_phase)
+        .unwrap_or(0);
+    // Phase rows: all if they fit, else a window around the active one.
+    let height = inner.height as usize;
+    let phase_rows = state.phases.len().min(height.saturating_sub(1).max(1));
+    let first_phase = focus_phase
+        .saturating_sub(phase_rows / 2)
+        .min(state.phases.len().saturating_sub(phase_rows));
+    let mut lines: Vec<Line> = Vec::with_capacity(height);
+    for (p, ph) in state
+        .phases
+        .iter()
+        .enumerate()
+        .skip(first_phase)
+        .take(phase_rows)
+    {
+        let mut cells: Vec<(char, Style)> = vec![(' ', Style::new()); bar_w];
+        let ps = col(u64::try_from(ph.planned_start.as_millis()).unwrap_or(0));
+        let pe = col(u64::try_from(ph.planned_end.as_millis()).unwrap_or(0));
+        for c in cells.iter_mut().take(pe.max(ps + 1)).skip(ps) {
+            *c = ('░', dim());
+        }
+        let planned_end_ms = u64::try_from(ph.planned_end.as_millis()).unwrap_or(0);
+        if let Some(started) = ph.started {
+            let s = offset_ms(ws, started).unwrap_or(0);
+            let e = ph
+                .finished
+                .and_then(|f| offset_ms(ws, f))
+                .or(now_ms)
+                .unwrap_or(s)
+                .max(s);
+            let style = if ph.finished.is_some() {
+                Style::new().fg(Color::Green)
+            } else {
+                Style::new().fg(Color::Cyan)
+            };
+            let (cs, ce) = (col(s), col(e).max(col(s)));
+            for (x, cell) in cells.iter_mut().enumerate().take(ce + 1).skip(cs) {
+                let at = (x as u128 * total as u128 / bar_w as u128) as u64;
+                *cell = if at >= planned_end_ms.max(s) && (ph.over_budget || e > planned_end_ms) {
+                    ('▓', Style::new().fg(Color::Red))
+                } else {
+                    ('█', style)
+                };
+            }
+        }
+        // The hard end of the window and the now-line.
+        let hard = col(budget_ms);
+        if hard < bar_w && budget_ms < total {
+            cells[hard] = ('┃', Style::new().fg(Color::Red));
+        }
+        if let Some(n) = now_ms.filter(|_| state.is_active()) {
+            cells[col(n)] = ('│', Style::new().fg(AMBER).add_modifier(Modifier::BOLD));
+        }
+        let mut spans = vec![Span::styled(
+            format!("{} ", fmt::pad(&ph.id, label_w)),
+            if Some(p) == state.current_phase && state.is_active() {
+                bold().fg(Color::Cyan)
+            } else {
+                Style::new()
+            },
+        )];
+        push_cells(&mut spans, &cells);
+        let note = match (ph.started, ph.finished) {
+            (_, Some(_)) => format!(
+                "{}/{}{}",
+                fmt::ms(ph.duration_ms.unwrap_or(0)),
+                fmt::dur(ph.budget),
+                if ph.over_budget { " OVER" } else { " ✓" }
+            ),
+            (Some(s), None) => format!(
+                "{}/{}{}",
+                fmt::dur(fmt::between(s, now)),
+                fmt::dur(ph.budget),
+                if ph.over_budget { " OVER" } else { " ▶" }
+            ),
+            (None, None) => format!("budget {}", fmt::dur(ph.budget)),
+        };
+        spans.push(Span::styled(
+            format!(" {note}"),
+            if ph.over_budget {
+                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+            } else {
+                dim()
+            },
+        ));
+        lines.push(Line::from(spans));
+    }
+    // The axis.
+    if lines.len() < height {
+        let step = axis_step(total, bar_w as u64, 7);
+        let mut axis = vec![' '; bar_w];
+        let mut t = 0;
+        while t <= total {
+            let c = col(t);
+            let label = axis_label(t);
+            if c + label.chars().count() <= bar_w {
+                for (k, ch) in label.chars().enumerate() {
+                    axis[c + k] = ch;
+                }
+            }
+            t += step;
+        }
+        let mut text = " ".repeat(label_w + 1);
+        text.extend(axis);
+        lines.push(Line::styled(text, dim()));
+    }
+    // The active phase's steps: duration against expected.
+    let rest = height.saturating_sub(lines.len() + 1);
+    if rest > 0
+        && let Some(ph) = state.phases.get(focus_phase)
+    {
+        let finished = ph
+            .order
+            .iter()
+            .filter(|&&i| state.steps[i].status.is_settled())
+            .count();
+        lines.push(Line::styled(
+            format!(
+                "── {} ({}): {finished}/{} steps settled ──",
+                ph.id,
+                ph.kind,
+                ph.order.len()
+            ),
+            dim(),
+        ));
+        let focus = view.focus_step(state);
+        let at = focus
+            .and_then(|f| ph.order.iter().position(|&i| i == f))
+            .unwrap_or(0);
+        let first = at
+            .saturating_sub(rest / 2)
+            .min(ph.order.len().saturating_sub(rest));
+        let id_w = ph
+            .order
+            .iter()
+            .map(|&i| state.steps[i].id.chars().count())
+            .max()
+            .unwrap_or(8)
+            .clamp(8, 28);
+        let sbar = (inner.width as usize)
+            .saturating_sub(id_w + 2 + 18)
+            .clamp(4, 40);
+        for &i in ph.order.iter().skip(first).take(rest) {
+            let s = &state.steps[i];
+            let actual = step_elapsed(s, now);
+            let (glyph, style) = step_mark(s);
+            let mut spans = vec![
+                Span::styled(format!("{glyph} "), style),
+                Span::styled(
+                    format!("{} ", fmt::pad(&s.id, id_w)),
+                    if Some(i) == view.cursor {
+                        Style::new().add_modifier(Modifier::REVERSED)
+                    } else {
+                        style
+                    },
+                ),
+            ];
+            push_cells(&mut spans, &duration_bar(s.expected, actual, sbar));
+            spans.push(Span::styled(
+                format!(
+                    " {}",
+                    match (actual, s.kind) {
+                        (Some(a), _) => against_expected(a, s.expected),
+                        (None, "checkpoint") if s.expected.is_zero() => "gate".to_owned(),
+                        (None, "manual") if s.expected.is_zero() => "manual".to_owned(),
+                        (None, "probe") => "samples the phase".to_owned(),
+                        (None, _) => format!("exp {}", fmt::dur(s.expected)),
+                    }
+                ),
+                if actual.is_some_and(|a| a > s.expected && !s.expected.is_zero()) {
+                    Style::new().fg(Color::Red)
+                } else {
+                    dim()
+                },
+            ));
+            lines.push(Line::from(spans));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// How long a step took, or has been running.
+fn step_elapsed(s: &StepUi, now: DateTime<Utc>) -> Option<Duration> {
+    if let Some(ms) = s.duration_ms {
+        return Some(Duration::from_millis(ms));
+    }
+    match s.status {
+        StepStatus::Running | StepStatus::Waiting => s.started.map(|t| fmt::between(t, now)),
+        _ => match (s.started, s.finished) {
+            (Some(a), Some(b)) => Some(fmt::between(a, b)),
+            _ => None,
+        },
+    }
+}
+
+/// A bar of `width` cells: expected duration marked, actual filled, overrun red.
+fn duration_bar(expected: Duration, actual: Option<Duration>, width: usize) -> Vec<(char, Style)> {
+    if expected.is_zero() {
+        return vec![(' ', Style::new()); width];
+    }
+    let exp = expected.as_millis().max(1);
+    let act = actual.map_or(0, |a| a.as_millis());
+    let scale = (exp * 3 / 2).max(act).max(1);
+    let to_col = |ms: u128| ((ms * width as u128) / scale).min(width as u128) as usize;
+    let exp_col = to_col(exp).min(width.saturating_sub(1));
+    let fill = to_col(act);
+    let mut cells = vec![('·', dim()); width];
+    for (x, c) in cells.iter_mut().enumerate() {
+        if x < fill {
+            *c = if x >= exp_col && !expected.is_zero() {
+                ('▓', Style::new().fg(Color::Red))
+            } else {
+                ('█', Style::new().fg(Color::Green))
+            };
+        }
+    }
+    if fill <= exp_col && !expected.is_zero() {
+        cells[exp_col] = ('┊', Style::new().fg(Color::Gray));
+    }
+    cells
+}
+
+/// Appends cells as spans, merging runs of the same style.
+fn push_cells(spans: &mut Vec<Span<'static>>, cells: &[(char, Style)]) {
+    let mut run = String::new();
+    let mut style = None;
+    for &(ch, st) in cells {
+        if style != Some(st) {
+            if let Some(s) = style {
+                spans.push(Span::styled(std::mem::take(&mut run), s));
+            }
+            style = Some(st);
+        }
+        run.push(ch);
+    }
+    if let Some(s) = style {
+        spans.push(Span::styled(run, s));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dependency graph
+
+fn dep_text(state: &UiState, s: &StepUi) -> String {
+    let explicit: Vec<&str> = s
+        .deps
+        .iter()
+        .filter(|(_, barrier)| !barrier)
+        .map(|(d, _)| state.steps[*d].id.as_str())
+        .collect();
+    let barriers: Vec<&str> = s
+        .deps
+        .iter()
+        .filter(|(_, barrier)| *barrier)
+        .map(|(d, _)| state.steps[*d].id.as_str())
+        .collect();
+    let mut parts: Vec<String> = explicit.iter().map(|d| (*d).to_owned()).collect();
+    match barriers.len() {
+        0 => {}
+        1 | 2 => parts.extend(barriers.iter().map(|b| format!("◆{b}"))),
+        n => parts.push(format!("all {n} above")),
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ← {}", parts.join(", "))
+    }
+}
+
+fn draw_graph(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState, focused: bool) {
+    let rows = &state.graph_rows;
+    let inner_h = area.height.saturating_sub(2) as usize;
+    let focus = view.focus_step(state);
+    let focus_row = focus.map_or(0, |i| state.graph_row_of[i]);
+    let first = focus_row
+        .saturating_sub(inner_h / 2)
+        .min(rows.len().saturating_sub(inner_h));
+    let last = (first + inner_h).min(rows.len());
+    let block = panel_block(
+        Panel::Graph,
+        if rows.len() > inner_h {
+            format!("{}-{} of {}", first + 1, last, rows.len())
+        } else {
+            String::new()
+        },
+        focused,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let mut lines = Vec::with_capacity(inner_h);
+    for row in &rows[first..last] {
+        match *row {
+            GraphRow::Phase(p) => {
+                let ph = &state.phases[p];
+                let layers = ph
+                    .order
+                    .iter()
+                    .map(|&i| state.steps[i].depth + 1)
+                    .max()
+                    .unwrap_or(0);
+                let settled = ph
+                    .order
+                    .iter()
+                    .filter(|&&i| state.steps[i].status.is_settled())
+                    .count();
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        fmt::fit(&format!("▌{} ", ph.id), width),
+                        bold().fg(if Some(p) == state.current_phase {
+                            Color::Cyan
+                        } else {
+                            Color::White
+                        }),
+                    ),
+                    Span::styled(
+                        format!(
+                            "{}, {layers} layer{}, {settled}/{}",
+                            ph.kind,
+                            if layers == 1 { "" } else { "s" },
+                            ph.order.len()
+                        ),
+                        dim(),
+                    ),
+                ]));
+            }
+            GraphRow::Step(i) => {
+                let s = &state.steps[i];
+                let indent = 1 + 2 * s.depth.min(8);
+                let (glyph, mut style) = step_mark(s);
+                if Some(i) == view.cursor {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
+                let kind_mark = match s.kind {
+                    "checkpoint" => "◆",
+                    "manual" => "✎",
+                    _ => "",
+                };
+                let head = format!("{}{glyph} {kind_mark}{}", " ".repeat(indent), s.id);
+                let head_len = head.chars().count();
+                let deps = dep_text(state, s);
+                let mut spans = vec![Span::styled(fmt::fit(&head, width), style)];
+                if head_len < width && !deps.is_empty() {
+                    spans.push(Span::styled(fmt::fit(&deps, width - head_len), dim()));
+                }
+                lines.push(Line::from(spans));
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+// ---------------------------------------------------------------------------------------
+// Verification grid
+
+fn check_cell(s: &StepUi) -> (&'static str, Style) {
+    match (&s.check, s.status) {
+        (Some(c), _) if c.passed => ("✓", Style::new().fg(Color::Green)),
+        (Some(c), _) if c.is_warning() => {
+            ("!", Style::new().fg(AMBER).add_modifier(Modifier::BOLD))
+        }
+        (Some(_), _) => (
+            "✗",
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
+        ),
+        (None, StepStatus::Running) => ("▶", Style::new().fg(Color::Cyan)),
+        (None, StepStatus::Skipped) => ("↷", dim()),
+        (None, _) => ("·", Style::new().fg(Color::Gray)),
+    }
+}
+
+fn draw_checks(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState, focused: bool) {
+    let (pass, fail, warn, pending) = state.check_counts();
+    let total = state.checks.len();
+    let mut summary = format!("{pass}/{total} PASS");
+    if fail > 0 {
+        summary.push_str(&format!(" · {fail} FAIL"));
+    }
+    if warn > 0 {
+        summary.push_str(&format!(" · {warn} WARN"));
+    }
+    if pending > 0 && pending < total {
+        summary.push_str(&format!(" · {pending} to run"));
+    }
+    let block = panel_block(Panel::Checks, summary, focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if total == 0 {
+        frame.render_widget(
+            Paragraph::new(Line::styled("no checks in this runbook", dim())),
+            inner,
+        );
+        return;
+    }
+    // The grid, then the selected cell's verdict right under it.
+    let detail_h = 4u16.min(inner.height.saturating_sub(1));
+    let cell_w = 22usize.min(inner.width as usize).max(8);
+    let cols = (inner.width as usize / cell_w).max(1);
+    let cell_w = inner.width as usize / cols;
+    let rows_total = total.div_ceil(cols);
+    let grid_h = u16::try_from(rows_total)
+        .unwrap_or(u16::MAX)
+        .min(inner.height.saturating_sub(detail_h))
+        .max(1);
+    let [grid, detail, _] = Layout::vertical([
+        Constraint::Length(grid_h),
+        Constraint::Length(detail_h),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    let cursor = view.check_cursor.min(total - 1);
+    let visible_rows = grid.height as usize;
+    let cursor_row = cursor / cols;
+    let first_row = cursor_row
+        .saturating_sub(visible_rows.saturating_sub(1))
+        .min(rows_total.saturating_sub(visible_rows));
+    let mut lines = Vec::with_capacity(visible_rows);
+    for r in first_row..(first_row + visible_rows).min(rows_total) {
+        let mut spans = Vec::new();
+        for c in 0..cols {
+            let k = r * cols + c;
+            let Some(&i) = state.checks.get(k) else {
+                break;
+            };
+            let s = &state.steps[i];
+            let (glyph, mut style) = check_cell(s);
+            if k == cursor {
+                style = style.add_modifier(Modifier::REVERSED | Modifier::UNDERLINED);
+            }
+            let text = format!("{glyph} {}", fmt::fit(&s.id, cell_w.saturating_sub(3)));
+            spans.push(Span::styled(text.clone(), style));
+            spans.push(Span::raw(
+                " ".repeat(cell_w.saturating_sub(text.chars().count())),
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    frame.render_widget(Paragraph::new(lines), grid);
+
+    let s = &state.steps[state.checks[cursor]];
+    let mut info = vec![
+        Line::styled("─".repeat(inner.width as usize), dim()),
+        Line::from(vec![
+            Span::styled(s.id.clone(), bold()),
+            Span::raw(format!(
+                " ({}{})",
+                match s.severity {
+                    Some(Severity::Warning) => "warning",
+                    _ => "critical",
+                },
+                s.title
+                    .as_ref()
+                    .map(|t| format!(": {t}"))
+                    .unwrap_or_default()
+            )),
+        ]),
+    ];
+    match &s.check {
+        Some(c) => {
+            let (verdict, style) = if c.passed {
+                ("PASS", Style::new().fg(Color::Green))
+            } else if c.is_warning() {
+                ("WARN", Style::new().fg(AMBER).add_modifier(Modifier::BOLD))
+            } else {
+                (
+                    "FAIL",
+                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                )
+            };
+            info.push(Line::from(vec![
+                Span::styled(format!("{verdict} "), style),
+                Span::raw(format!("got {} · expected {}", c.actual, c.expected)),
+            ]));
+            info.push(Line::styled(
+                format!("took {}", fmt::ms(c.duration_ms)),
+                dim(),
+            ));
+        }
+        None => {
+            info.push(Line::raw(format!(
+                "expected {} · {}",
+                s.expectation.as_deref().unwrap_or("?"),
+                s.status.label()
+            )));
+        }
+    }
+    frame.render_widget(Paragraph::new(info), detail);
+}
+
+// ---------------------------------------------------------------------------------------
+// Monitoring
+
+fn draw_monitor(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState, focused: bool) {
+    let phase_note = state
+        .phases
+        .iter()
+        .find(|p| p.kind == "monitoring" && p.started.is_some() && p.finished.is_none())
+        .and_then(|p| {
+            p.started.map(|s| {
+                format!(
+                    "{} {}/{}",
+                    p.id,
+                    fmt::dur(fmt::between(s, view.now)),
+                    fmt::dur(p.budget)
+                )
+            })
+        })
+        .unwrap_or_else(|| match state.alerts.len() {
+            1 => "1 alert".to_owned(),
+            n => format!("{n} alerts"),
+        });
+    let block = panel_block(Panel::Monitor, phase_note, focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if state.probes.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled("no probes in this runbook", dim())),
+            inner,
+        );
+        return;
+    }
+    let alerts_h: u16 = if state.alerts.is_empty() || inner.height < 8 {
+        0
+    } else {
+        2
+    };
+    let [probes_area, alerts_area] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(alerts_h)]).areas(inner);
+    let per = (probes_area.height as usize / state.probes.len()).clamp(2, 4);
+    let fit_n = (probes_area.height as usize / per).max(1);
+    let cursor = view.probe_cursor.min(state.probes.len() - 1);
+    let first = cursor
+        .saturating_sub(fit_n.saturating_sub(1))
+        .min(state.probes.len().saturating_sub(fit_n));
+    let mut y = probes_area.y;
+    for (k, probe) in state.probes.iter().enumerate().skip(first).take(fit_n) {
+        if y + 2 > probes_area.y + probes_area.height {
+            break;
+        }
+        let s = &state.steps[probe.step];
+        let mut title_style = bold();
+        if k == cursor && focused {
+            title_style = title_style.add_modifier(Modifier::REVERSED);
+        }
+        let mut spans = vec![
+            Span::styled(s.id.clone(), title_style),
+            Span::raw(format!(
+                "  {}",
+                probe.latest.as_deref().unwrap_or("no sample yet")
+            )),
+        ];
+        if let Some(t) = &probe.threshold {
+            spans.push(Span::styled(format!("  alert {t}"), dim()));
+        }
+        if probe.alerts > 0 {
+            spans.push(Span::styled(
+                format!(
+                    "  {} alert{}",
+                    probe.alerts,
+                    if probe.alerts == 1 { "" } else { "s" }
+                ),
+                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            ));
+        }
+        if probe.alert_now {
+            spans.push(Span::styled(
+                " ALERT",
+                Style::new()
+                    .fg(Color::White)
+                    .bg(Color::Red)
+                    .add_modifier(Modifier::BOLD),
+            ));
+        }
+        frame.render_widget(
+            Paragraph::new(Line::from(spans)),
+            Rect::new(probes_area.x, y, probes_area.width, 1),
+        );
+        let spark_h = (per as u16 - 1).min(probes_area.y + probes_area.height - y - 1);
+        let width = probes_area.width as usize;
+        let skip = probe.samples.len().saturating_sub(width);
+        let data: Vec<Option<u64>> = probe
+            .samples
+            .iter()
+            .skip(skip)
+            .map(|v| {
+                v.map(|x| {
+                    if x > 0.0 {
+                        (x * 100.0).min(1e15) as u64
+                    } else {
+                        0
+                    }
+                })
+            })
+            .collect();
+        let peak = data.iter().flatten().copied().max().unwrap_or(0);
+        let threshold = probe
+            .threshold_value
+            .filter(|t| *t > 0.0)
+            .map_or(0, |t| (t * 100.0).min(1e15) as u64);
+        let mut spark = Sparkline::default()
+            .data(data)
+            .style(Style::new().fg(if probe.alert_now {
+                Color::Red
+            } else {
+                Color::Cyan
+            }))
+            .absent_value_symbol("×")
+            .absent_value_style(dim());
+        if peak.max(threshold) > 0 {
+            spark = spark.max(peak.max(threshold));
+        }
+        if spark_h > 0 {
+            frame.render_widget(
+                spark,
+                Rect::new(probes_area.x, y + 1, probes_area.width, spark_h),
+            );
+        }
+        y += per as u16;
+    }
+    if alerts_h > 0 {
+        let lines: Vec<Line> = state
+            .alerts
+            .iter()
+            .rev()
+            .take(alerts_h as usize)
+            .map(|a| {
+                Line::styled(
+                    format!(
+                        "{} ALERT {}: {} (threshold {})",
+                        fmt::clock(a.ts),
+                        a.step,
+                        a.value,
+                        a.threshold
+                    ),
+                    Style::new().fg(Color::Red),
+                )
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), alerts_area);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Log
+
+fn draw_log(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState, focused: bool) {
+    let h = area.height.saturating_sub(2) as usize;
+    let total = state.log.len();
+    let scroll = view.log_scroll.min(total.saturating_sub(1));
+    let end = total - scroll.min(total);
+    let start = end.saturating_sub(h);
+    let extra = if scroll > 0 {
+        format!("{total} lines · ↑{scroll} (End: follow)")
+    } else {
+        format!("{total} lines")
+    };
+    let block = panel_block(Panel::Log, extra, focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let lines: Vec<Line> = state
+        .log
+        .range(start..end)
+        .map(|l| {
+            Line::from(vec![
+                Span::styled(format!("{} ", fmt::clock(l.ts)), dim()),
+                Span::styled(
+                    fmt::fit(&l.text, width.saturating_sub(9)),
+                    level_style(l.level),
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+// ---------------------------------------------------------------------------------------
+// Step detail
+
+fn error_lines(lines: &mut Vec<Line<'static>>, e: &crate::engine::events::SqlFailure) {
+    let red = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+    lines.push(Line::from(vec![
+        Span::styled("✗ ", red),
+        Span::styled(
+            e.sqlstate
+                .as_ref()
+                .map(|c| format!("[{c}] "))
+                .unwrap_or_default(),
+            red,
+        ),
+        Span::styled(e.message.clone(), red),
+    ]));
+    if let Some(d) = &e.detail {
+        lines.push(Line::raw(format!("  detail: {d}")));
+    }
+    if let Some(h) = &e.hint {
+        lines.push(Line::styled(format!("  hint: {h}"), Style::new().fg(AMBER)));
+    }
+    let mut at = Vec::new();
+    if let (Some(file), Some(line)) = (&e.file, e.line) {
+        at.push(format!("at {file}:{line}:{}", e.column.unwrap_or(1)));
+    }
+    if let Some(n) = e.statement {
+        at.push(format!("statement {n}"));
+    }
+    if !at.is_empty() {
+        lines.push(Line::raw(format!("  {}", at.join(" · "))));
+    }
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState, focused: bool) {
+    let Some(i) = view.detail_step(state) else {
+        let block = panel_block(Panel::Detail, String::new(), focused);
+        frame.render_widget(Paragraph::new("no step").block(block), area);
+        return;
+    };
+    let s = &state.steps[i];
+    let following = if view.selected.is_some() {
+        "selected (Esc: follow)"
+    } else {
+        "following the run"
+    };
+    let block = panel_block(Panel::Detail, format!("{} · {following}", s.id), focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let now = view.now;
+    let mut lines: Vec<Line<'static>> = Vec::new();
+
+    let mut head = vec![
+        Span::styled(format!("{} ", step_mark(s).0), step_mark(s).1),
+        Span::styled(s.id.clone(), bold()),
+    ];
+    if let Some(t) = &s.title {
+        head.push(Span::raw(format!(" — {t}")));
+    }
+    lines.push(Line::from(head));
+    let mut facts = vec![
+        s.kind.to_owned(),
+        format!(
+            "phase {}",
+            state.phases.get(s.phase).map_or("?", |p| p.id.as_str())
+        ),
+    ];
+    if s.breaking {
+        facts.push("BREAKING".into());
+    }
+    if s.on_critical_path {
+        facts.push("critical path".into());
+    }
+    lines.push(Line::from(vec![
+        if s.check.as_ref().is_some_and(|c| c.is_warning()) {
+            Span::styled("warning (check failed)", step_mark(s).1)
+        } else {
+            Span::styled(s.status.label().to_owned(), status_style(s.status))
+        },
+        Span::styled(format!(" · {}", facts.join(" · ")), dim()),
+    ]));
+    if let Some(mode) = s.transaction_mode {
+        let how = match (s.in_transaction, &s.no_transaction_reason) {
+            (Some(false), Some(r)) => format!("NOT in a transaction ({r})"),
+            (Some(false), None) => "NOT in a transaction".to_owned(),
+            _ => "in one transaction".to_owned(),
+        };
+        lines.push(Line::raw(format!("transaction {mode}: {how}")));
+    }
+    if !s.limits.is_empty() {
+        lines.push(Line::styled(
+            s.limits
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(" · "),
+            dim(),
+        ));
+    }
+    // Timing and attempts.
+    let mut timing = Vec::new();
+    if !s.statement_lines.is_empty() {
+        timing.push(match s.statement {
+            Some(k) => format!("statement {k}/{}", s.statement_lines.len()),
+            None => format!(
+                "{} statement{}",
+                s.statement_lines.len(),
+                if s.statement_lines.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ),
+        });
+    }
+    if let Some(t) = s.first_started {
+        timing.push(format!("started {}", fmt::clock(t)));
+    }
+    let verb = match s.status {
+        StepStatus::Running => "running",
+        StepStatus::Waiting => "waiting",
+        _ => "took",
+    };
+    match step_elapsed(s, now) {
+        Some(a) if s.expected.is_zero() => timing.push(format!("{verb} {}", fmt::dur(a))),
+        Some(a) => timing.push(format!(
+            "{verb} {} of {} expected",
+            fmt::dur(a),
+            fmt::dur(s.expected)
+        )),
+        None if s.expected.is_zero() => {}
+        None => timing.push(format!("expected {}", fmt::dur(s.expected))),
+    }
+    if s.starts > 1 || s.attempt > 1 {
+        timing.push(format!("attempt {} (started {}×)", s.attempt, s.starts));
+    }
+    if s.retries > 0 {
+        timing.push(format!(
+            "{} lock retr{}",
+            s.retries,
+            if s.retries == 1 { "y" } else { "ies" }
+        ));
+    }
+    if s.rows > 0 {
+        timing.push(format!("{} rows", s.rows));
+    }
+    if !timing.is_empty() {
+        lines.push(Line::raw(timing.join(" · ")));
+    }
+    if let Some(r) = &s.last_retry {
+        lines.push(Line::styled(
+            format!("last retry: {r}"),
+            Style::new().fg(AMBER),
+        ));
+    }
+    if let Some(w) = &s.lock_wait {
+        let amber = Style::new().fg(AMBER).add_modifier(Modifier::BOLD);
+        lines.push(Line::styled(
+            format!(
+                "⚠ waiting for a lock for {} — blocked by:",
+                fmt::dur(fmt::between(w.since, now))
+            ),
+            amber,
+        ));
+        for b in &w.blockers {
+            lines.push(Line::styled(
+                format!(
+                    "  pid {} {} ({}, xact open {:.0}s): {}",
+                    b.pid,
+                    if b.application_name.is_empty() {
+                        "?"
+                    } else {
+                        b.application_name.as_str()
+                    },
+                    b.state,
+                    b.xact_age_s,
+                    b.query.lines().next().unwrap_or("")
+                ),
+                Style::new().fg(AMBER),
+            ));
+        }
+    }
+    if let Some(reason) = &s.skip_reason {
+        lines.push(Line::styled(format!("skipped: {reason}"), dim()));
+    }
+    if let Some(e) = &s.error {
+        error_lines(&mut lines, e);
+        if s.kind == "migrate" {
+            lines.push(Line::styled(
+                match s.in_transaction {
+                    Some(false) => {
+                        "  outside a transaction: statements that finished before stay applied"
+                    }
+                    _ => "  in one transaction: nothing of this step was committed",
+                },
+                dim(),
+            ));
+        }
+    }
+    if let Some(e) = &s.rollback_error {
+        lines.push(Line::styled("rollback:", Style::new().fg(Color::Red)));
+        error_lines(&mut lines, e);
+    }
+    if let Some(exp) = &s.expectation {
+        match &s.check {
+            Some(c) => lines.push(Line::from(vec![
+                Span::raw(format!("expect {exp} · got {} → ", c.actual)),
+                if c.passed {
+                    Span::styled("PASS", Style::new().fg(Color::Green))
+                } else if c.is_warning() {
+                    Span::styled("FAIL (warning)", Style::new().fg(AMBER))
+                } else {
+                    Span::styled(
+                        "FAIL (critical)",
+                        Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                    )
+                },
+            ])),
+            None => lines.push(Line::raw(format!("expect {exp}"))),
+        }
+    }
+    if let Some(t) = &s.alert_threshold {
+        lines.push(Line::raw(format!("alert when {t}")));
+    }
+    if let Some(p) = state.probes.iter().find(|p| p.step == i) {
+        lines.push(Line::raw(format!(
+            "latest {} · {} samples · {} alerts",
+            p.latest.as_deref().unwrap_or("-"),
+            p.samples.len(),
+            p.alerts
+        )));
+    }
+    if let Some(prog) = &s.program {
+        lines.push(Line::raw(format!("$ {prog}")));
+    }
+    if let Some(out) = &s.command_output {
+        lines.push(Line::raw(format!(
+            "exit {}",
+            out.exit_code.map_or("-".into(), |c| c.to_string())
+        )));
+        for l in out
+            .stdout_tail
+            .lines()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            lines.push(Line::styled(format!("  {l}"), dim()));
+        }
+        for l in out
+            .stderr_tail
+            .lines()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            lines.push(Line::styled(format!("  {l}"), Style::new().fg(AMBER)));
+        }
+    }
+    if let Some(p) = &s.prompt {
+        lines.push(Line::raw(format!("prompt: {p}")));
+    }
+    for q in &s.questions {
+        lines.push(Line::styled(format!("  ? {q}"), dim()));
+    }
+    if let Some(d) = s.decision {
+        lines.push(Line::raw(format!(
+            "decision: {}{}",
+            match d {
+                Decision::Go => "GO",
+                Decision::Abort => "NO-GO (abort)",
+                Decision::Rollback => "NO-GO (roll back)",
+            },
+            s.decided_by
+                .as_ref()
+                .map(|o| format!(" by {o}"))
+                .unwrap_or_default()
+        )));
+    } else if let Some(by) = &s.decided_by {
+        lines.push(Line::raw(format!("acknowledged by {by}")));
+    }
+    for n in s
+        .notices
+        .iter()
+        .rev()
+        .take(3)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        lines.push(Line::styled(n.clone(), dim()));
+    }
+    // The SQL, with the statement being run highlighted.
+    let head_len = lines.len();
+    let mut focus_line = None;
+    if let Some(sql) = &s.sql {
+        let (origin, first) = s.sql_origin.clone().unwrap_or_default();
+        lines.push(Line::styled(format!("── SQL {origin}:{first} ──"), dim()));
+        let current = if state.rolling_back {
+            None
+        } else {
+            s.statement
+        };
+        let failed_at = s.error.as_ref().and_then(|e| e.statement);
+        let range_of = |k: usize| s.statement_lines.get(k.wrapping_sub(1)).copied();
+        let cur = current.and_then(range_of);
+        let failed = failed_at.and_then(range_of);
+        let done_upto = s.statements_done;
+        let num_w = (first + sql.lines().count()).to_string().len();
+        for (n, text) in sql.lines().enumerate() {
+            let line_no = n + 1;
+            let in_range =
+                |r: Option<(usize, usize)>| r.is_some_and(|(a, b)| a <= line_no && line_no <= b);
+            let stmt = s
+                .statement_lines
+                .iter()
+                .position(|&(a, b)| a <= line_no && line_no <= b)
+                .map(|k| k + 1);
+            let (mark, style) = if in_range(failed) && s.status == StepStatus::Failed {
+                (
+                    "✗",
+                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                )
+            } else if in_range(cur) && s.status == StepStatus::Running {
+                (
+                    "▶",
+                    Style::new()
+                        .fg(Color::Black)
+                        .bg(Color::Cyan)
+                        .add_modifier(Modifier::BOLD),
+                )
+            } else if stmt.is_some_and(|k| k <= done_upto) {
+                ("✓", Style::new().fg(Color::Green))
+            } else {
+                (" ", Style::new())
+            };
+            if focus_line.is_none() && mark != " " && mark != "✓" {
+                focus_line = Some(lines.len());
+            }
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{:>num_w$}{mark}", first + n),
+                    if mark == " " { dim() } else { style },
+                ),
+                Span::styled(format!(" {text}"), style),
+            ]));
+        }
+    } else if state.rolling_back
+        && let Some(sql) = &s.statement_sql
+    {
+        lines.push(Line::styled("── rollback statement ──", dim()));
+        for l in sql.lines() {
+            lines.push(Line::raw(l.to_owned()));
+        }
+    }
+    // Lines wrap (an error message must be read whole). Scroll: the operator's offset, or
+    // keep the header and the highlighted statement both in sight by eliding SQL above it.
+    let h = inner.height as usize;
+    let width = usize::from(inner.width.max(1));
+    let rows = |l: &Line| l.width().div_ceil(width).max(1);
+    let offset = if view.detail_scroll > 0 {
+        view.detail_scroll
+    } else if let Some(f) = focus_line {
+        let total_to_focus: usize = lines.iter().take(f + 3).map(rows).sum();
+        let head_rows: usize = lines.iter().take(head_len + 1).map(rows).sum();
+        if total_to_focus <= h {
+            0
+        } else if head_rows + 4 <= h {
+            // Header + SQL title + "⋮" + as many SQL lines as fit, ending past the statement.
+            let available = h - head_rows - 1;
+            let end = (f + 3).min(lines.len());
+            let mut start = end;
+            let mut used = 0;
+            while start > head_len + 1 && used + rows(&lines[start - 1]) <= available {
+                start -= 1;
+                used += rows(&lines[start]);
+            }
+            let elided = start - (head_len + 1);
+            let mut kept: Vec<Line> = Vec::with_capacity(h + 2);
+            let mut rest = lines.into_iter();
+            kept.extend(rest.by_ref().take(head_len + 1));
+            kept.push(Line::styled(format!("  ⋮ {elided} lines"), dim()));
+            kept.extend(rest.skip(elided));
+            lines = kept;
+            0
+        } else {
+            total_to_focus - h
+        }
+    } else {
+        0
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((u16::try_from(offset).unwrap_or(u16::MAX), 0)),
+        inner,
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Modal and help
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn stage_line(stage: &Stage, m_message: Option<&str>, comment: &str) -> Vec<Line<'static>> {
+    let hot = Style::new()
+        .fg(Color::Black)
+        .bg(AMBER)
+        .add_modifier(Modifier::BOLD);
+    let mut out = Vec::new();
+    match stage {
+        Stage::Confirm(action) => {
+            let style = if matches!(
+                action,
+                Action::Go {
+                    override_checks: true
+                }
+            ) {
+                Style::new()
+                    .fg(Color::White)
+                    .bg(Color::Red)
+                    .add_modifier(Modifier::BOLD)
+            } else {
+                hot
+            };
+            out.push(Line::from(vec![
+                Span::styled(format!(" {} ", action.question()), style),
+                Span::raw("  "),
+                Span::styled("y", bold().fg(Color::Cyan)),
+                Span::raw(" yes · any other key cancels"),
+            ]));
+        }
+        Stage::NoGo => out.push(Line::from(vec![
+            Span::styled(" NO-GO: ", hot),
+            Span::styled(" a", bold().fg(Color::Cyan)),
+            Span::raw(" abort here (leave the database as it is) · "),
+            Span::styled("b", bold().fg(Color::Cyan)),
+            Span::raw(" roll back this run's migrations · other key cancels"),
+        ])),
+        Stage::Comment => out.push(Line::from(vec![
+            Span::styled(" comment: ", hot),
+            Span::raw(format!(" {comment}")),
+            Span::styled("█", Style::new().fg(Color::Cyan)),
+            Span::styled("  (Enter: done)", dim()),
+        ])),
+        Stage::Sent => out.push(Line::styled(
+            " sent; waiting for the engine to record it…",
+            Style::new().fg(Color::Cyan),
+        )),
+        Stage::Browse => {}
+    }
+    if let Some(msg) = m_message
+        && *stage != Stage::Sent
+    {
+        out.push(Line::styled(
+            format!(" » {msg}"),
+            Style::new().fg(AMBER).add_modifier(Modifier::BOLD),
+        ));
+    }
+    out
+}
+
+fn keys_line(keys: &[(&str, &str)]) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (k, what) in keys {
+        key_hint(&mut spans, k, what);
+    }
+    Line::from(spans)
+}
+
+fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) {
+    let Some(prompt) = &state.prompt else {
+        return;
+    };
+    let default = super::keys::ModalView {
+        seq: state.prompt_seq,
+        rejected_seq: state.rejected_seq,
+        ticks: Vec::new(),
+        focus: 0,
+        comment: String::new(),
+        stage: Stage::Browse,
+        hidden: false,
+        message: None,
+    };
+    let m = view.modal.as_ref().unwrap_or(&default);
+    let now = view.now;
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let (title, border) = match prompt {
+        Prompt::Gate {
+            step,
+            prompt: text,
+            questions,
+            failed_critical,
+            projected_end,
+            hard_end,
+            ..
+        } => {
+            lines.push(Line::styled(text.clone(), bold()));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "Confirm each (space/enter ticks, ↑↓ moves):",
+                dim(),
+            ));
+            for (k, q) in questions.iter().enumerate() {
+                let ticked = m.ticks.get(k).copied().unwrap_or(false);
+                let focus = k == m.focus && m.stage == Stage::Browse;
+                let mut style = if ticked {
+                    Style::new().fg(Color::Green)
+                } else {
+                    Style::new()
+                };
+                if focus {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
+                lines.push(Line::from(vec![
+                    Span::raw(if focus { " ▸ " } else { "   " }),
+                    Span::styled(format!("[{}] {q}", if ticked { "x" } else { " " }), style),
+                ]));
+            }
+            lines.push(Line::raw(""));
+            // Evidence.
+            let (pass, fail, warn, pending) = state.check_counts();
+            let mut checks = vec![Span::styled("  checks  ", dim())];
+            checks.push(Span::styled(
+                format!("{pass} passed"),
+                Style::new().fg(Color::Green),
+            ));
+            if fail > 0 {
+                checks.push(Span::styled(
+                    format!(" · {fail} FAILED"),
+                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                ));
+            }
+            if warn > 0 {
+                checks.push(Span::styled(
+                    format!(" · {warn} warning{}", if warn == 1 { "" } else { "s" }),
+                    Style::new().fg(AMBER),
+                ));
+            }
+            if pending > 0 {
+                checks.push(Span::styled(format!(" · {pending} not run yet"), dim()));
+            }
+            lines.push(Line::from(checks));
+            let failed: Vec<String> = state
+                .checks
+                .iter()
+                .filter_map(|&i| {
+                    let s = &state.steps[i];
+                    s.check.as_ref().filter(|c| !c.passed).map(|c| {
+                        format!(
+                            "{} ({}, got {})",
+                            s.id,
+                            if c.is_warning() {
+                                "warning"
+                            } else {
+                                "critical"
+                            },
+                            c.actual
+                        )
+                    })
+                })
+                .collect();
+            if !failed.is_empty() {
+                lines.push(Line::styled(
+                    format!("  failed  {}", failed.join("; ")),
+                    Style::new().fg(Color::Red),
+                ));
+            }
+            lines.push(Line::from(vec![
+                Span::styled("  alerts  ", dim()),
+                Span::styled(
+                    if state.alerts.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        let last = state.alerts.last().map_or(String::new(), |a| {
+                            format!(" (last: {} = {} at {})", a.step, a.value, fmt::clock(a.ts))
+                        });
+                        format!("{}{last}", state.alerts.len())
+                    },
+                    if state.alerts.is_empty() {
+                        Style::new()
+                    } else {
+                        Style::new().fg(Color::Red)
+                    },
+                ),
+            ]));
+            // The live projection (the same as the header's); the engine's as a fallback.
+            let proj = state.projected_end(now).or(*projected_end);
+            let hard = hard_end.or(state.header.hard_end);
+            if let (Some(p), Some(h)) = (proj, hard) {
+                let spare = h - p;
+                let margin =
+                    chrono::Duration::from_std(state.window_budget / 10).unwrap_or_default();
+                let style = if spare.num_milliseconds() < 0 {
+                    pace_style(Pace::Over)
+                } else if spare < margin {
+                    pace_style(Pace::Tight)
+                } else {
+                    pace_style(Pace::Fine)
+                };
+                lines.push(Line::from(vec![
+                    Span::styled("  window  ", dim()),
+                    Span::styled(
+                        format!(
+                            "projected end {} · hard end {} · {}",
+                            fmt::clock(p),
+                            fmt::clock(h),
+                            if spare.num_milliseconds() < 0 {
+                                format!("{} OVER", fmt::signed(-spare))
+                            } else {
+                                format!("{} to spare", fmt::signed(spare))
+                            }
+                        ),
+                        style,
+                    ),
+                ]));
+            }
+            if !failed_critical.is_empty() {
+                lines.push(Line::styled(
+                    format!(
+                        "  ✗ FAILED CRITICAL CHECKS: {} — a go needs an explicit override (O)",
+                        failed_critical.join(", ")
+                    ),
+                    Style::new()
+                        .fg(Color::White)
+                        .bg(Color::Red)
+                        .add_modifier(Modifier::BOLD),
+                ));
+            }
+            lines.push(Line::from(vec![
+                Span::styled("  comment ", dim()),
+                Span::raw(if m.comment.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    format!("\"{}\"", m.comment)
+                }),
+            ]));
+            lines.push(Line::raw(""));
+            let all = !m.ticks.is_empty() && m.ticks.iter().all(|t| *t) || questions.is_empty();
+            let mut keys: Vec<(&str, &str)> = Vec::new();
+            if failed_critical.is_empty() {
+                keys.push(("g", if all { "go" } else { "go (tick all first)" }));
+            } else {
+                keys.push(("O", "go overriding failed checks"));
+            }
+            keys.extend([("n", "no-go"), ("c", "comment"), ("Esc", "hide")]);
+            lines.push(keys_line(&keys));
+            (
+                format!(" ◆ GATE {step} — decision needed "),
+                Style::new().fg(AMBER),
+            )
+        }
+        Prompt::Manual { step, prompt: text } => {
+            if let Some(t) = state.step(step).and_then(|s| s.title.clone()) {
+                lines.push(Line::styled(t, bold()));
+            }
+            lines.push(Line::raw(text.clone()));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "The run waits until you confirm it is done.",
+                dim(),
+            ));
+            lines.push(Line::raw(""));
+            lines.push(keys_line(&[
+                ("a", "acknowledge (done)"),
+                ("p", "pause here (resumable)"),
+                ("Esc", "hide"),
+            ]));
+            (format!(" ✎ MANUAL STEP {step} "), Style::new().fg(AMBER))
+        }
+        Prompt::Failure { step } => {
+            let s = state.step(step);
+            lines.push(Line::styled(
+                format!(
+                    "{step} failed{}",
+                    s.filter(|s| s.attempt > 1 || s.starts > 1)
+                        .map(|s| format!(" (attempt {}, started {}×)", s.attempt, s.starts))
+                        .unwrap_or_default()
+                ),
+                bold(),
+            ));
+            if let Some(e) = s.and_then(|s| s.error.as_ref()) {
+                error_lines(&mut lines, e);
+            }
+            if let Some(s) = s.filter(|s| s.kind == "migrate") {
+                lines.push(Line::styled(
+                    match s.in_transaction {
+                        Some(false) => {
+                            "It ran outside a transaction: statements that finished before stay applied."
+                        }
+                        _ => "It ran in one transaction: nothing of it was committed.",
+                    },
+                    dim(),
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines.push(keys_line(&[
+                ("r", "retry"),
+                ("b", "roll back this run's migrations"),
+                ("a", "abort (leave as is)"),
+                ("Esc", "hide"),
+            ]));
+            (
+                format!(" ✗ STEP FAILED {step} "),
+                Style::new().fg(Color::Red),
+            )
+        }
+        Prompt::Uncertain { step } => {
+            lines.push(Line::raw(format!(
+                "{step} was interrupted between its statements (outside a transaction) in an earlier attempt of this run."
+            )));
+            lines.push(Line::raw(
+                "Check the database: is it completely applied, or is it safe to run again?",
+            ));
+            lines.push(Line::raw(""));
+            lines.push(keys_line(&[
+                ("m", "mark applied"),
+                ("r", "run it again"),
+                ("A", "abort"),
+                ("Esc", "hide"),
+            ]));
+            (format!(" ? UNCERTAIN {step} "), Style::new().fg(Color::Red))
+        }
+    };
+    lines.extend(stage_line(&m.stage, m.message.as_deref(), &m.comment));
+    let width = area.width.saturating_sub(4).min(100);
+    // Wrapped height estimate: each line takes ceil(len / inner width) rows.
+    let inner_w = width.saturating_sub(2).max(1) as usize;
+    let needed: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_w).max(1))
+        .sum();
+    let height = (needed as u16 + 2).min(area.height);
+    let rect = centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(Line::styled(title, border.add_modifier(Modifier::BOLD)))
+        .border_style(border);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+fn draw_help(frame: &mut Frame, area: Rect) {
+    let rows: [(&str, &str); 22] = [
+        ("Tab / Shift-Tab", "next / previous panel"),
+        (
+            "1-6",
+            "timeline, dependencies, verification, monitoring, log, step",
+        ),
+        ("↑↓ j k / PgUp PgDn", "move or scroll in the panel"),
+        ("Home / End", "top / follow the run again"),
+        ("Enter", "show the step under the cursor"),
+        ("Esc", "follow the running step; hide a prompt"),
+        ("d", "show the waiting prompt again"),
+        ("p", "pause after the current step (resumable)"),
+        ("x then y", "cancel the running statement and stop"),
+        ("A then y", "abort the run"),
+        ("E then y", "end the monitoring phase early"),
+        ("q then y", "quit: pause, then leave (resumable)"),
+        ("Ctrl-C", "cancel and leave (resumable)"),
+        ("", ""),
+        ("At a gate", ""),
+        ("space / Enter", "tick the question under the cursor"),
+        ("g then y", "go (every question ticked)"),
+        ("O then y", "go overriding failed critical checks"),
+        ("n then a|b, y", "no-go: abort, or roll back"),
+        ("c", "type a comment for the decision"),
+        (
+            "Failed step",
+            "r retry · b roll back · a abort (each then y)",
+        ),
+        ("Manual step", "a then y acknowledges"),
+    ];
+    let lines: Vec<Line> = rows
+        .iter()
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(format!("{k:>20}  "), bold().fg(Color::Cyan)),
+                Span::raw((*what).to_owned()),
+            ])
+        })
+        .collect();
+    let rect = centered(area, 84, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(" Keys — any key closes ")
+                .border_style(Style::new().fg(Color::Cyan)),
+        ),
+        rect,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_labels_are_round_and_spaced() {
+        assert_eq!(axis_step(30 * 60_000, 90, 7), 300_000);
+        assert_eq!(axis_label(0), "0");
+        assert_eq!(axis_label(300_000), "+5m");
+        assert_eq!(axis_label(7_200_000), "+2h");
+        assert_eq!(axis_label(90_000), "+90s");
+    }
+
+    #[test]
+    fn duration_bars_mark_expected_and_overrun() {
+        let bar = |e: u64, a: Option<u64>| -> String {
+            duration_bar(Duration::from_secs(e), a.map(Duration::from_secs), 12)
+                .iter()
+                .map(|c| c.0)
+                .collect()
+        };
+        assert_eq!(bar(10, None), "········┊···");
+        assert_eq!(bar(10, Some(5)), "████····┊···");
+        assert_eq!(bar(10, Some(20)), "██████▓▓▓▓▓▓");
+        // No expected duration: no bar at all.
+        assert_eq!(bar(0, Some(5)), " ".repeat(12));
+    }
+}

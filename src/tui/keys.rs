@@ -1,0 +1,796 @@
+//! The view (what the operator is looking at) and the keys. `handle_key` is pure: a key and
+//! the current state in, at most one engine command out. Everything that changes the run
+//! takes two different keys (an action and `y`), so a single stray keypress never does.
+
+use super::state::{Prompt, UiState};
+use crate::engine::events::{Command, Decision};
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Timeline,
+    Graph,
+    Checks,
+    Monitor,
+    Log,
+    Detail,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 6] = [
+        Panel::Timeline,
+        Panel::Graph,
+        Panel::Checks,
+        Panel::Monitor,
+        Panel::Log,
+        Panel::Detail,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::Timeline => "Timeline",
+            Panel::Graph => "Dependencies",
+            Panel::Checks => "Verification",
+            Panel::Monitor => "Monitoring",
+            Panel::Log => "Log",
+            Panel::Detail => "Step",
+        }
+    }
+
+    pub fn number(self) -> usize {
+        Panel::ALL.iter().position(|p| *p == self).unwrap_or(0) + 1
+    }
+
+    fn cycle(self, forward: bool) -> Panel {
+        let n = Panel::ALL.len();
+        let i = self.number() - 1;
+        Panel::ALL[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
+    }
+}
+
+/// A run-wide action waiting for `y`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirm {
+    CancelStatement,
+    Abort,
+    EndPhase,
+    Quit,
+}
+
+impl Confirm {
+    pub fn question(self) -> &'static str {
+        match self {
+            Confirm::CancelStatement => {
+                "Cancel the running statement and stop the run (resumable)?"
+            }
+            Confirm::Abort => "ABORT the run, leaving the database as it is now?",
+            Confirm::EndPhase => "End the monitoring phase now?",
+            Confirm::Quit => {
+                "Quit? The run pauses after the current step and stays resumable (--resume)."
+            }
+        }
+    }
+}
+
+/// An answer to the engine's prompt, waiting for `y`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Go { override_checks: bool },
+    NoGoAbort,
+    NoGoRollback,
+    Acknowledge,
+    Retry,
+    Rollback,
+    Abort,
+    MarkApplied,
+    Rerun,
+}
+
+impl Action {
+    pub fn question(self) -> &'static str {
+        match self {
+            Action::Go {
+                override_checks: false,
+            } => "Confirm GO: continue past this checkpoint?",
+            Action::Go {
+                override_checks: true,
+            } => "Confirm GO OVERRIDING the failed critical checks (journaled as an override)?",
+            Action::NoGoAbort => "Confirm NO-GO: abort here and leave the database as it is?",
+            Action::NoGoRollback => {
+                "Confirm NO-GO: roll back this run's migrations in reverse order?"
+            }
+            Action::Acknowledge => "Confirm the manual step is done?",
+            Action::Retry => "Retry the failed step?",
+            Action::Rollback => "Roll back this run's migrations in reverse order?",
+            Action::Abort => "Abort the run, leaving the database as it is now?",
+            Action::MarkApplied => {
+                "Mark the step APPLIED (you checked the database and it is complete)?"
+            }
+            Action::Rerun => "Run the step again (its SQL must be safe to rerun)?",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Browse,
+    /// Typing a comment for the decision.
+    Comment,
+    /// No-go chosen: abort or roll back?
+    NoGo,
+    Confirm(Action),
+    /// Sent; waiting for the engine to record or reject it.
+    Sent,
+}
+
+/// The modal's own state for the prompt that is open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModalView {
+    /// `UiState::prompt_seq` of the prompt this belongs to.
+    pub seq: u64,
+    pub rejected_seq: u64,
+    pub ticks: Vec<bool>,
+    pub focus: usize,
+    pub comment: String,
+    pub stage: Stage,
+    /// Hidden with Esc to look at the panels; `d` shows it again.
+    pub hidden: bool,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ViewState {
+    /// The wall clock, injected so drawing is deterministic.
+    pub now: DateTime<Utc>,
+    /// The focused panel (the tab shown on small terminals).
+    pub panel: Panel,
+    /// The step under the cursor in the timeline/graph; `None` follows the running step.
+    pub cursor: Option<usize>,
+    /// The step shown in the detail panel; `None` follows the running step.
+    pub selected: Option<usize>,
+    /// Lines up from the newest log line (0 = follow the tail).
+    pub log_scroll: usize,
+    pub detail_scroll: usize,
+    /// Index into `UiState::checks`.
+    pub check_cursor: usize,
+    /// Index into `UiState::probes`.
+    pub probe_cursor: usize,
+    pub modal: Option<ModalView>,
+    pub confirm: Option<Confirm>,
+    pub help: bool,
+    pub notice: Option<String>,
+    /// Leave the TUI now.
+    pub quit: bool,
+    /// Leave as soon as the engine has stopped.
+    pub leave_when_stopped: bool,
+}
+
+impl ViewState {
+    pub fn new(now: DateTime<Utc>) -> ViewState {
+        ViewState {
+            now,
+            panel: Panel::Timeline,
+            cursor: None,
+            selected: None,
+            log_scroll: 0,
+            detail_scroll: 0,
+            check_cursor: 0,
+            probe_cursor: 0,
+            modal: None,
+            confirm: None,
+            help: false,
+            notice: None,
+            quit: false,
+            leave_when_stopped: false,
+        }
+    }
+
+    /// Brings the modal state in line with the engine's prompt (new prompt, rejection, none).
+    pub fn sync(&mut self, state: &UiState) {
+        let Some(prompt) = &state.prompt else {
+            self.modal = None;
+            return;
+        };
+        let fresh = self
+            .modal
+            .as_ref()
+            .is_none_or(|m| m.seq != state.prompt_seq);
+        if fresh {
+            let questions = match prompt {
+                Prompt::Gate { questions, .. } => questions.len(),
+                _ => 0,
+            };
+            self.modal = Some(ModalView {
+                seq: state.prompt_seq,
+                rejected_seq: state.rejected_seq,
+                ticks: vec![false; questions],
+                focus: 0,
+                comment: String::new(),
+                stage: Stage::Browse,
+                hidden: false,
+                message: None,
+            });
+            self.confirm = None;
+            self.detail_scroll = 0;
+            return;
+        }
+        if let Some(m) = &mut self.modal
+            && m.rejected_seq != state.rejected_seq
+        {
+            m.rejected_seq = state.rejected_seq;
+            m.stage = Stage::Browse;
+            m.hidden = false;
+            if let Prompt::Gate {
+                rejected: Some(reason),
+                ..
+            } = prompt
+            {
+                m.message = Some(format!("rejected by the engine: {reason}"));
+            }
+        }
+    }
+
+    /// The step the detail panel shows.
+    pub fn detail_step(&self, state: &UiState) -> Option<usize> {
+        self.selected
+            .or_else(|| {
+                state
+                    .prompt
+                    .as_ref()
+                    .and_then(|p| state.step_index(p.step()))
+            })
+            .or(state.current_step)
+            .or_else(|| state.phases.iter().find_map(|p| p.order.first().copied()))
+    }
+
+    /// The step the dependency view keeps in sight.
+    pub fn focus_step(&self, state: &UiState) -> Option<usize> {
+        self.cursor.or_else(|| self.detail_step(state))
+    }
+
+    /// Whether the prompt's modal is on screen.
+    pub fn modal_visible(&self, state: &UiState) -> bool {
+        state.prompt.is_some() && self.modal.as_ref().is_some_and(|m| !m.hidden)
+    }
+
+    /// Text pasted (bracketed paste): only ever goes into a comment being typed.
+    pub fn paste(&mut self, text: &str) {
+        if let Some(m) = &mut self.modal
+            && m.stage == Stage::Comment
+        {
+            m.comment
+                .extend(text.chars().filter(|c| !c.is_control()).take(500));
+        }
+    }
+}
+
+fn is_press(key: &KeyEvent) -> bool {
+    key.kind == KeyEventKind::Press
+}
+
+fn char_of(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c)
+            if !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(c)
+        }
+        _ => None,
+    }
+}
+
+/// Keys to commands. Returns the command to send to the engine, if any.
+pub fn handle_key(
+    state: &UiState,
+    view: &mut ViewState,
+    key: KeyEvent,
+    operator: &str,
+) -> Option<Command> {
+    view.sync(state);
+    if !is_press(&key) {
+        return None;
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        view.confirm = None;
+        if !state.is_active() {
+            view.quit = true;
+            return None;
+        }
+        view.leave_when_stopped = true;
+        view.notice = Some("Ctrl-C: cancelling; the TUI closes when the engine stops".into());
+        return Some(Command::Cancel {
+            reason: "interrupted (Ctrl-C)".into(),
+        });
+    }
+    if view.help {
+        view.help = false;
+        return None;
+    }
+    if let Some(confirm) = view.confirm.take() {
+        return confirm_global(state, view, confirm, char_of(&key) == Some('y'));
+    }
+    if view.modal_visible(state)
+        && let Some(prompt) = state.prompt.clone()
+    {
+        match modal_key(state, view, &prompt, key, operator) {
+            Handled::Command(c) => return Some(c),
+            Handled::Done => return None,
+            Handled::NotMine => {}
+        }
+    }
+    global_key(state, view, key)
+}
+
+fn confirm_global(
+    state: &UiState,
+    view: &mut ViewState,
+    confirm: Confirm,
+    yes: bool,
+) -> Option<Command> {
+    if !yes {
+        view.notice = Some("cancelled: nothing was sent".into());
+        return None;
+    }
+    if !state.is_active() {
+        if confirm == Confirm::Quit {
+            view.quit = true;
+        }
+        return None;
+    }
+    match confirm {
+        Confirm::CancelStatement => {
+            view.notice = Some("cancel sent: the running statement is cancelled".into());
+            Some(Command::Cancel {
+                reason: "cancelled by the operator".into(),
+            })
+        }
+        Confirm::Abort => {
+            view.notice = Some("abort sent".into());
+            Some(Command::Abort)
+        }
+        Confirm::EndPhase => {
+            view.notice = Some("ending the monitoring phase".into());
+            Some(Command::EndPhase)
+        }
+        Confirm::Quit => {
+            view.leave_when_stopped = true;
+            view.notice =
+                Some("pausing after the current step; the TUI closes when the engine stops".into());
+            Some(Command::Pause)
+        }
+    }
+}
+
+enum Handled {
+    Command(Command),
+    Done,
+    NotMine,
+}
+
+fn modal_key(
+    state: &UiState,
+    view: &mut ViewState,
+    prompt: &Prompt,
+    key: KeyEvent,
+    operator: &str,
+) -> Handled {
+    let Some(m) = view.modal.as_mut() else {
+        return Handled::NotMine;
+    };
+    let c = char_of(&key);
+    match m.stage.clone() {
+        Stage::Comment => {
+            match key.code {
+                KeyCode::Enter | KeyCode::Esc => {
+                    m.stage = Stage::Browse;
+                    m.message = Some(if m.comment.is_empty() {
+                        "no comment".into()
+                    } else {
+                        "comment kept; it is journaled with the decision".into()
+                    });
+                }
+                KeyCode::Backspace => {
+                    m.comment.pop();
+                }
+                KeyCode::Char(ch) if c.is_some() && m.comment.chars().count() < 500 => {
+                    m.comment.push(ch);
+                }
+                _ => {}
+            }
+            Handled::Done
+        }
+        Stage::Confirm(action) => {
+            if c != Some('y') {
+                m.stage = Stage::Browse;
+                m.message = Some("cancelled: nothing was sent".into());
+                return Handled::Done;
+            }
+            let step = prompt.step().to_owned();
+            let command = match (action, prompt) {
+                (Action::Go { override_checks }, Prompt::Gate { questions, .. }) => {
+                    Command::Decide {
+                        step,
+                        decision: Decision::Go,
+                        operator: operator.to_owned(),
+                        comment: Some(m.comment.clone()).filter(|c| !c.trim().is_empty()),
+                        answers: questions.iter().map(|q| (q.clone(), true)).collect(),
+                        override_failed_checks: override_checks,
+                    }
+                }
+                (Action::NoGoAbort | Action::NoGoRollback, Prompt::Gate { questions, .. }) => {
+                    Command::Decide {
+                        step,
+                        decision: if action == Action::NoGoAbort {
+                            Decision::Abort
+                        } else {
+                            Decision::Rollback
+                        },
+                        operator: operator.to_owned(),
+                        comment: Some(m.comment.clone()).filter(|c| !c.trim().is_empty()),
+                        answers: questions
+                            .iter()
+                            .zip(m.ticks.iter().chain(std::iter::repeat(&false)))
+                            .map(|(q, t)| (q.clone(), *t))
+                            .collect(),
+                        override_failed_checks: false,
+                    }
+                }
+                (Action::Acknowledge, Prompt::Manual { .. }) => Command::Acknowledge {
+                    step,
+                    operator: operator.to_owned(),
+                },
+                (Action::Retry, Prompt::Failure { .. }) => Command::Retry,
+                (Action::Rollback, Prompt::Failure { .. }) => Command::Rollback,
+                (Action::Abort, Prompt::Failure { .. }) => Command::Abort,
+                (Action::MarkApplied, Prompt::Uncertain { .. }) => Command::ResolveUncertain {
+                    step,
+                    applied: true,
+                },
+                (Action::Rerun, Prompt::Uncertain { .. }) => Command::ResolveUncertain {
+                    step,
+                    applied: false,
+                },
+                _ => {
+                    m.stage = Stage::Browse;
+                    return Handled::Done;
+                }
+            };
+            m.stage = Stage::Sent;
+            m.message = Some("sent; waiting for the engine".into());
+            Handled::Command(command)
+        }
+        Stage::NoGo => {
+            match c {
+                Some('a') => m.stage = Stage::Confirm(Action::NoGoAbort),
+                Some('b') => m.stage = Stage::Confirm(Action::NoGoRollback),
+                _ => {
+                    m.stage = Stage::Browse;
+                    m.message = Some("no-go cancelled".into());
+                }
+            }
+            Handled::Done
+        }
+        Stage::Sent => match key.code {
+            KeyCode::Esc => {
+                m.hidden = true;
+                Handled::Done
+            }
+            _ if matches!(c, Some('?' | 'q' | 'x' | 'A' | 'p')) => Handled::NotMine,
+            _ => Handled::Done,
+        },
+        Stage::Browse => {
+            if key.code == KeyCode::Esc {
+                m.hidden = true;
+                m.message = None;
+                return Handled::Done;
+            }
+            match prompt {
+                Prompt::Gate {
+                    questions,
+                    failed_critical,
+                    ..
+                } => {
+                    let n = questions.len();
+                    match (key.code, c) {
+                        (KeyCode::Up, _) | (_, Some('k')) => {
+                            m.focus = m.focus.saturating_sub(1);
+                        }
+                        (KeyCode::Down, _) | (_, Some('j')) => {
+                            m.focus = (m.focus + 1).min(n.saturating_sub(1));
+                        }
+                        (KeyCode::Enter, _) | (_, Some(' ')) => {
+                            if let Some(t) = m.ticks.get_mut(m.focus) {
+                                *t = !*t;
+                                m.message = None;
+                                if *t && m.focus + 1 < n {
+                                    m.focus += 1;
+                                }
+                            }
+                        }
+                        (_, Some('g')) => {
+                            let unticked = m.ticks.iter().filter(|t| !**t).count();
+                            if unticked > 0 {
+                                m.message = Some(format!(
+                                    "tick every question before a go ({unticked} not ticked)"
+                                ));
+                            } else if !failed_critical.is_empty() {
+                                m.message = Some(format!(
+                                    "critical checks failed ({}): go needs an override — O, or n for no-go",
+                                    failed_critical.join(", ")
+                                ));
+                            } else {
+                                m.stage = Stage::Confirm(Action::Go {
+                                    override_checks: false,
+                                });
+                                m.message = None;
+                            }
+                        }
+                        (_, Some('O')) => {
+                            let unticked = m.ticks.iter().filter(|t| !**t).count();
+                            if failed_critical.is_empty() {
+                                m.message = Some("no critical check failed: use g for go".into());
+                            } else if unticked > 0 {
+                                m.message = Some(format!(
+                                    "tick every question before a go ({unticked} not ticked)"
+                                ));
+                            } else {
+                                m.stage = Stage::Confirm(Action::Go {
+                                    override_checks: true,
+                                });
+                                m.message = None;
+                            }
+                        }
+                        (_, Some('n')) => {
+                            m.stage = Stage::NoGo;
+                            m.message = None;
+                        }
+                        (_, Some('c')) => {
+                            m.stage = Stage::Comment;
+                            m.message = None;
+                        }
+                        _ => return Handled::NotMine,
+                    }
+                    Handled::Done
+                }
+                Prompt::Manual { .. } => match c {
+                    Some('a') => {
+                        m.stage = Stage::Confirm(Action::Acknowledge);
+                        Handled::Done
+                    }
+                    _ => Handled::NotMine,
+                },
+                Prompt::Failure { .. } => {
+                    let action = match c {
+                        Some('r') => Action::Retry,
+                        Some('b') => Action::Rollback,
+                        Some('a') => Action::Abort,
+                        _ => return Handled::NotMine,
+                    };
+                    m.stage = Stage::Confirm(action);
+                    Handled::Done
+                }
+                Prompt::Uncertain { .. } => {
+                    let action = match c {
+                        Some('m') => Action::MarkApplied,
+                        Some('r') => Action::Rerun,
+                        _ => return Handled::NotMine,
+                    };
+                    m.stage = Stage::Confirm(action);
+                    let _ = state;
+                    Handled::Done
+                }
+            }
+        }
+    }
+}
+
+/// Steps in the order of the dependency view.
+fn graph_steps(state: &UiState) -> impl Iterator<Item = usize> + '_ {
+    state.graph_rows.iter().filter_map(|r| match r {
+        super::state::GraphRow::Step(i) => Some(*i),
+        super::state::GraphRow::Phase(_) => None,
+    })
+}
+
+fn move_cursor(state: &UiState, view: &mut ViewState, delta: isize) {
+    let order: Vec<usize> = graph_steps(state).collect();
+    if order.is_empty() {
+        return;
+    }
+    let here = view
+        .focus_step(state)
+        .and_then(|s| order.iter().position(|&i| i == s))
+        .unwrap_or(0);
+    let to = (here as isize + delta).clamp(0, order.len() as isize - 1) as usize;
+    view.cursor = Some(order[to]);
+}
+
+fn timeline_cursor(state: &UiState, view: &mut ViewState, delta: isize) {
+    // Execution order, the order the timeline lists a phase's steps in.
+    let mut order: Vec<usize> = (0..state.steps.len()).collect();
+    order.sort_by_key(|&i| state.exec_pos[i]);
+    if order.is_empty() {
+        return;
+    }
+    let here = view
+        .focus_step(state)
+        .and_then(|s| order.iter().position(|&i| i == s))
+        .unwrap_or(0);
+    let to = (here as isize + delta).clamp(0, order.len() as isize - 1) as usize;
+    view.cursor = Some(order[to]);
+}
+
+fn scroll(state: &UiState, view: &mut ViewState, delta: isize) {
+    match view.panel {
+        Panel::Timeline => timeline_cursor(state, view, delta),
+        Panel::Graph => move_cursor(state, view, delta),
+        Panel::Checks => {
+            let n = state.checks.len();
+            if n > 0 {
+                view.check_cursor =
+                    (view.check_cursor as isize + delta).clamp(0, n as isize - 1) as usize;
+            }
+        }
+        Panel::Monitor => {
+            let n = state.probes.len();
+            if n > 0 {
+                view.probe_cursor =
+                    (view.probe_cursor as isize + delta).clamp(0, n as isize - 1) as usize;
+            }
+        }
+        Panel::Log => {
+            // Up (negative) goes back in time.
+            let max = state.log.len().saturating_sub(1) as isize;
+            view.log_scroll = (view.log_scroll as isize - delta).clamp(0, max.max(0)) as usize;
+        }
+        Panel::Detail => {
+            view.detail_scroll = (view.detail_scroll as isize + delta).max(0) as usize;
+        }
+    }
+}
+
+fn global_key(state: &UiState, view: &mut ViewState, key: KeyEvent) -> Option<Command> {
+    let c = char_of(&key);
+    match (key.code, c) {
+        (_, Some('?')) => view.help = true,
+        (_, Some('q')) => {
+            if state.is_active() {
+                view.confirm = Some(Confirm::Quit);
+            } else {
+                view.quit = true;
+            }
+        }
+        (_, Some('p')) if state.is_active() => {
+            view.notice =
+                Some("pause requested: the run stops after the current step (resumable)".into());
+            return Some(Command::Pause);
+        }
+        (_, Some('x')) => {
+            if state.statement_running() {
+                view.confirm = Some(Confirm::CancelStatement);
+            } else {
+                view.notice = Some("no statement is running".into());
+            }
+        }
+        (_, Some('A')) if state.is_active() => view.confirm = Some(Confirm::Abort),
+        (_, Some('E')) => {
+            if state.monitoring_active() {
+                view.confirm = Some(Confirm::EndPhase);
+            } else {
+                view.notice = Some("no monitoring phase is running".into());
+            }
+        }
+        (_, Some('d')) => {
+            if let Some(m) = &mut view.modal {
+                m.hidden = false;
+            }
+        }
+        (KeyCode::Tab, _) => view.panel = view.panel.cycle(true),
+        (KeyCode::BackTab, _) => view.panel = view.panel.cycle(false),
+        (_, Some(d @ '1'..='6')) => {
+            let n = d as usize - '1' as usize;
+            view.panel = Panel::ALL[n];
+        }
+        (KeyCode::Up, _) | (_, Some('k')) => scroll(state, view, -1),
+        (KeyCode::Down, _) | (_, Some('j')) => scroll(state, view, 1),
+        (KeyCode::Left, _) if view.panel == Panel::Checks => scroll(state, view, -1),
+        (KeyCode::Right, _) if view.panel == Panel::Checks => scroll(state, view, 1),
+        (KeyCode::PageUp, _) => scroll(state, view, -10),
+        (KeyCode::PageDown, _) => scroll(state, view, 10),
+        (KeyCode::Home, _) => match view.panel {
+            Panel::Log => view.log_scroll = state.log.len().saturating_sub(1),
+            Panel::Detail => view.detail_scroll = 0,
+            _ => scroll(state, view, -(state.steps.len() as isize)),
+        },
+        (KeyCode::End, _) => match view.panel {
+            Panel::Log => view.log_scroll = 0,
+            _ => {
+                view.cursor = None;
+                view.selected = None;
+            }
+        },
+        (KeyCode::Enter, _) => {
+            let step = match view.panel {
+                Panel::Checks => state.checks.get(view.check_cursor).copied(),
+                Panel::Monitor => state.probes.get(view.probe_cursor).map(|p| p.step),
+                _ => view.cursor,
+            };
+            if let Some(step) = step {
+                view.selected = Some(step);
+                view.detail_scroll = 0;
+                view.panel = Panel::Detail;
+            }
+        }
+        (KeyCode::Esc, _) => {
+            view.cursor = None;
+            view.selected = None;
+            view.notice = None;
+            view.log_scroll = 0;
+        }
+        _ => {}
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panels_cycle_both_ways() {
+        assert_eq!(Panel::Detail.cycle(true), Panel::Timeline);
+        assert_eq!(Panel::Timeline.cycle(false), Panel::Detail);
+        assert_eq!(Panel::Checks.number(), 3);
+    }
+
+    #[test]
+    fn a_paste_only_ever_lands_in_a_comment_being_typed() {
+        let mut view = ViewState::new(chrono::Utc::now());
+        view.paste("gy");
+        assert!(view.modal.is_none());
+        view.modal = Some(ModalView {
+            seq: 1,
+            rejected_seq: 0,
+            ticks: vec![true, true],
+            focus: 0,
+            comment: String::new(),
+            stage: Stage::Browse,
+            hidden: false,
+            message: None,
+        });
+        view.paste("gy");
+        let m = view
+            .modal
+            .as_ref()
+            .map(|m| (m.stage.clone(), m.comment.clone()));
+        assert_eq!(m, Some((Stage::Browse, String::new())));
+        if let Some(m) = &mut view.modal {
+            m.stage = Stage::Comment;
+        }
+        view.paste("known drift\n");
+        assert_eq!(
+            view.modal.as_ref().map(|m| m.comment.as_str()),
+            Some("known drift")
+        );
+    }
+
+    #[test]
+    fn released_keys_are_ignored() {
+        let key = KeyEvent::new_with_kind(
+            KeyCode::Char('y'),
+            KeyModifiers::NONE,
+            KeyEventKind::Release,
+        );
+        assert!(!is_press(&key));
+        assert_eq!(char_of(&key), Some('y'));
+        let ctrl = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::CONTROL);
+        assert_eq!(char_of(&ctrl), None);
+    }
+}

@@ -1,0 +1,311 @@
+//! One log line per engine event (like the headless printer, without the timestamp, which
+//! the log panel adds), with a level for its colour.
+
+use super::fmt;
+use super::state::Level;
+use crate::engine::events::{Decision, Event};
+use crate::runbook::Severity;
+
+fn first_line(s: &str, max: usize) -> String {
+    s.lines().next().unwrap_or("").chars().take(max).collect()
+}
+
+/// The text and level of an event's log line.
+pub fn describe(event: &Event) -> (String, Level) {
+    match event {
+        Event::RunStarted {
+            run_id,
+            title,
+            target,
+            operator,
+            server_version,
+            resumed,
+            ..
+        } => (
+            format!(
+                "{} run {run_id} of \"{title}\" on {target} (PostgreSQL {server_version}) by {operator}",
+                if *resumed { "resuming" } else { "starting" }
+            ),
+            Level::Info,
+        ),
+        Event::PhaseStarted { phase } => (format!("phase {phase}"), Level::Info),
+        Event::PhaseBudgetExceeded { phase, budget_ms } => (
+            format!("phase {phase} is over its {} budget", fmt::ms(*budget_ms)),
+            Level::Warn,
+        ),
+        Event::PhaseFinished { phase, duration_ms } => (
+            format!("phase {phase} finished in {}", fmt::ms(*duration_ms)),
+            Level::Info,
+        ),
+        Event::StepSkipped { step, reason } => (format!("  skip {step}: {reason}"), Level::Detail),
+        Event::StepStarted {
+            step,
+            attempt,
+            in_transaction,
+        } => (
+            format!(
+                "  start {step}{}{}",
+                if *attempt > 1 {
+                    format!(" (attempt {attempt})")
+                } else {
+                    String::new()
+                },
+                if *in_transaction == Some(false) {
+                    " [no transaction]"
+                } else {
+                    ""
+                }
+            ),
+            Level::Info,
+        ),
+        Event::StatementStarted { step, index, sql } => (
+            format!("    {step} #{index}: {}", first_line(sql, 200)),
+            Level::Detail,
+        ),
+        Event::StatementFinished {
+            step,
+            index,
+            rows,
+            duration_ms,
+        } => (
+            format!(
+                "    {step} #{index} done in {} ({rows} rows)",
+                fmt::ms(*duration_ms)
+            ),
+            Level::Detail,
+        ),
+        Event::Notice {
+            step,
+            severity,
+            message,
+        } => (
+            format!("    {step} {severity}: {}", first_line(message, 300)),
+            if severity.eq_ignore_ascii_case("WARNING") {
+                Level::Warn
+            } else {
+                Level::Detail
+            },
+        ),
+        Event::LockWait { step, blockers } => {
+            let who: Vec<String> = blockers
+                .iter()
+                .map(|b| {
+                    format!(
+                        "pid {} ({}, {}, xact {:.0}s): {}",
+                        b.pid,
+                        b.application_name,
+                        b.state,
+                        b.xact_age_s,
+                        first_line(&b.query, 120)
+                    )
+                })
+                .collect();
+            (
+                format!("    {step} waits for a lock held by {}", who.join("; ")),
+                Level::Warn,
+            )
+        }
+        Event::Retry {
+            step,
+            attempt,
+            delay_ms,
+            reason,
+        } => (
+            format!(
+                "    {step}: {reason}; retry {attempt} in {}",
+                fmt::ms(*delay_ms)
+            ),
+            Level::Warn,
+        ),
+        Event::StepFinished {
+            step,
+            duration_ms,
+            rows,
+        } => (
+            format!("  done {step} in {} ({rows} rows)", fmt::ms(*duration_ms)),
+            Level::Good,
+        ),
+        Event::StepFailed { step, error } => (format!("  FAILED {step}: {error}"), Level::Error),
+        Event::CommandOutput {
+            step,
+            exit_code,
+            stdout_tail,
+            stderr_tail,
+        } => {
+            let tail = if stderr_tail.is_empty() {
+                stdout_tail
+            } else {
+                stderr_tail
+            };
+            (
+                format!(
+                    "    {step} exit {}: {}",
+                    exit_code.map_or("-".into(), |c| c.to_string()),
+                    tail.lines().last().unwrap_or("")
+                ),
+                if *exit_code == Some(0) {
+                    Level::Detail
+                } else {
+                    Level::Warn
+                },
+            )
+        }
+        Event::CheckResult {
+            step,
+            passed,
+            actual,
+            expected,
+            severity,
+            ..
+        } => (
+            format!(
+                "  check {step}: {} (got {actual}, expected {expected}){}",
+                if *passed { "PASS" } else { "FAIL" },
+                if !passed && *severity == Severity::Warning {
+                    " [warning]"
+                } else {
+                    ""
+                }
+            ),
+            match (passed, severity) {
+                (true, _) => Level::Good,
+                (false, Severity::Warning) => Level::Warn,
+                (false, Severity::Critical) => Level::Error,
+            },
+        ),
+        Event::ProbeSample { step, value, alert } => (
+            format!(
+                "  probe {step} = {}{}",
+                value.as_ref().map_or("NULL".into(), |v| v.to_string()),
+                if *alert { " ALERT" } else { "" }
+            ),
+            if *alert { Level::Warn } else { Level::Detail },
+        ),
+        Event::Alert {
+            step,
+            value,
+            threshold,
+        } => (
+            format!("  ALERT {step}: {value} (threshold {threshold})"),
+            Level::Error,
+        ),
+        Event::ManualWaiting { step, prompt } => {
+            (format!("  manual {step}: {prompt}"), Level::Gate)
+        }
+        Event::ManualAcknowledged { step, operator } => {
+            (format!("  acknowledged {step} by {operator}"), Level::Good)
+        }
+        Event::CheckpointReached {
+            step,
+            prompt,
+            failed_critical,
+            ..
+        } => (
+            format!(
+                "GATE {step}: {prompt}{}",
+                if failed_critical.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (FAILED critical checks: {})", failed_critical.join(", "))
+                }
+            ),
+            Level::Gate,
+        ),
+        Event::DecisionRejected { step, reason } => (
+            format!("  decision at {step} rejected: {reason}"),
+            Level::Warn,
+        ),
+        Event::DecisionRecorded {
+            step,
+            decision,
+            operator,
+            comment,
+            restored,
+            overrode_failed_checks,
+            ..
+        } => (
+            format!(
+                "DECISION {step}: {}{}{}{}{}",
+                match decision {
+                    Decision::Go => "GO",
+                    Decision::Abort => "NO-GO (abort)",
+                    Decision::Rollback => "NO-GO (roll back)",
+                },
+                if operator.is_empty() {
+                    String::new()
+                } else {
+                    format!(" by {operator}")
+                },
+                if *restored {
+                    " (given earlier in this run)"
+                } else {
+                    ""
+                },
+                if overrode_failed_checks.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " OVERRIDING failed checks {}",
+                        overrode_failed_checks.join(", ")
+                    )
+                },
+                comment
+                    .as_ref()
+                    .filter(|_| !restored)
+                    .map(|c| format!(" — \"{c}\""))
+                    .unwrap_or_default()
+            ),
+            if *decision == Decision::Go {
+                Level::Gate
+            } else {
+                Level::Error
+            },
+        ),
+        Event::UncertainStep { step } => (
+            format!("  UNCERTAIN {step}: it was interrupted between its statements"),
+            Level::Error,
+        ),
+        Event::AwaitingFailureDecision { step } => (
+            format!("  {step} failed: retry, roll back or abort?"),
+            Level::Gate,
+        ),
+        Event::RollbackStarted { steps } => (
+            format!(
+                "ROLLBACK of {}",
+                if steps.is_empty() {
+                    "nothing".into()
+                } else {
+                    steps.join(", ")
+                }
+            ),
+            Level::Warn,
+        ),
+        Event::RollbackStep { step, ok, error } => (
+            format!(
+                "  rollback {step}: {}",
+                if *ok {
+                    "ok".to_owned()
+                } else {
+                    error.as_ref().map_or("failed".into(), |e| e.to_string())
+                }
+            ),
+            if *ok { Level::Good } else { Level::Error },
+        ),
+        Event::Cancelled { reason } => (format!("CANCELLED: {reason}"), Level::Error),
+        Event::RunFinished { outcome, message } => (
+            format!(
+                "run finished: {}{}",
+                outcome.as_str(),
+                message
+                    .as_ref()
+                    .map(|m| format!(" — {m}"))
+                    .unwrap_or_default()
+            ),
+            match outcome {
+                crate::engine::events::Outcome::Succeeded => Level::Good,
+                crate::engine::events::Outcome::Halted => Level::Warn,
+                _ => Level::Error,
+            },
+        ),
+    }
+}

@@ -1,0 +1,1239 @@
+//! What the screen shows, reduced from the engine's events. Pure: `apply` folds one journal
+//! entry into the state and never does I/O, so a journal replay or a test can build any
+//! screen without a terminal or a database.
+
+use crate::engine::events::{Blocker, Decision, Event, Outcome, SqlFailure};
+use crate::journal::Entry;
+use crate::plan::{EdgeKind, Plan};
+use crate::runbook::{Runbook, Scalar, Severity, SqlOrigin, StepKind};
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+/// Log lines kept in memory (the journal keeps everything).
+pub const LOG_CAPACITY: usize = 100_000;
+/// Samples kept per probe.
+pub const PROBE_CAPACITY: usize = 512;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepStatus {
+    Pending,
+    Running,
+    /// A checkpoint or manual step waiting for the operator.
+    Waiting,
+    Done,
+    Failed,
+    Skipped,
+    /// Interrupted between statements by an earlier crash; the operator must say what happened.
+    Uncertain,
+    RolledBack,
+    RollbackFailed,
+    /// A checkpoint answered no-go.
+    NoGo,
+    /// Was running when the run stopped (cancel, pause, lost connection).
+    Interrupted,
+}
+
+impl StepStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            StepStatus::Pending => "pending",
+            StepStatus::Running => "running",
+            StepStatus::Waiting => "waiting for the operator",
+            StepStatus::Done => "done",
+            StepStatus::Failed => "FAILED",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Uncertain => "UNCERTAIN",
+            StepStatus::RolledBack => "rolled back",
+            StepStatus::RollbackFailed => "ROLLBACK FAILED",
+            StepStatus::NoGo => "no-go",
+            StepStatus::Interrupted => "interrupted",
+        }
+    }
+
+    /// One-cell glyph for lists and grids.
+    pub fn glyph(self) -> &'static str {
+        match self {
+            StepStatus::Pending => "·",
+            StepStatus::Running => "▶",
+            StepStatus::Waiting => "…",
+            StepStatus::Done => "✓",
+            StepStatus::Failed => "✗",
+            StepStatus::Skipped => "↷",
+            StepStatus::Uncertain => "?",
+            StepStatus::RolledBack => "↶",
+            StepStatus::RollbackFailed => "✗",
+            StepStatus::NoGo => "■",
+            StepStatus::Interrupted => "‖",
+        }
+    }
+
+    /// Finished one way or another: no more expected work.
+    pub fn is_settled(self) -> bool {
+        !matches!(
+            self,
+            StepStatus::Pending | StepStatus::Running | StepStatus::Waiting | StepStatus::Uncertain
+        )
+    }
+}
+
+/// A check's verdict.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckOutcome {
+    pub passed: bool,
+    pub actual: String,
+    pub expected: String,
+    pub severity: Severity,
+    pub duration_ms: u64,
+}
+
+impl CheckOutcome {
+    /// A failed warning-level check.
+    pub fn is_warning(&self) -> bool {
+        !self.passed && self.severity == Severity::Warning
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LockWaitUi {
+    pub since: DateTime<Utc>,
+    pub blockers: Vec<Blocker>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommandOutputUi {
+    pub exit_code: Option<i32>,
+    pub stdout_tail: String,
+    pub stderr_tail: String,
+}
+
+/// What the runbook and the plan say about a step (static), and what happened to it so far.
+#[derive(Clone, Debug)]
+pub struct StepUi {
+    pub id: String,
+    pub title: Option<String>,
+    pub kind: &'static str,
+    pub phase: usize,
+    /// Steps this one waits for (indices), with whether the edge is a checkpoint barrier.
+    pub deps: Vec<(usize, bool)>,
+    /// Longest-path depth within its phase (layer in the dependency view).
+    pub depth: usize,
+    pub expected: Duration,
+    pub planned_start: Duration,
+    pub planned_end: Duration,
+    pub in_transaction: Option<bool>,
+    pub no_transaction_reason: Option<String>,
+    pub breaking: bool,
+    pub on_critical_path: bool,
+    /// `auto`/`always`/`never` for migrations.
+    pub transaction_mode: Option<&'static str>,
+    /// Named timeouts and limits, in display form (`lock_timeout 2s`).
+    pub limits: Vec<(String, String)>,
+    pub sql: Option<String>,
+    /// Where the SQL lives: a file, or the runbook for inline SQL (with its first line).
+    pub sql_origin: Option<(String, usize)>,
+    /// 1-based inclusive line ranges of each statement within `sql`.
+    pub statement_lines: Vec<(usize, usize)>,
+    pub rollback_sql: Option<String>,
+    pub expectation: Option<String>,
+    pub severity: Option<Severity>,
+    pub prompt: Option<String>,
+    pub questions: Vec<String>,
+    pub program: Option<String>,
+    pub alert_threshold: Option<String>,
+
+    pub status: StepStatus,
+    pub first_started: Option<DateTime<Utc>>,
+    pub started: Option<DateTime<Utc>>,
+    pub finished: Option<DateTime<Utc>>,
+    pub duration_ms: Option<u64>,
+    /// How many times the step was started (attempts across retries and operator retries).
+    pub starts: u32,
+    /// The engine's attempt number of the latest start.
+    pub attempt: u32,
+    /// Lock-timeout retries scheduled by the engine.
+    pub retries: u32,
+    pub last_retry: Option<String>,
+    /// 1-based index of the statement running (or last started).
+    pub statement: Option<usize>,
+    pub statement_sql: Option<String>,
+    pub statements_done: usize,
+    pub rows: u64,
+    pub lock_wait: Option<LockWaitUi>,
+    pub lock_waits: u32,
+    pub notices: Vec<String>,
+    pub error: Option<SqlFailure>,
+    pub check: Option<CheckOutcome>,
+    pub command_output: Option<CommandOutputUi>,
+    pub skip_reason: Option<String>,
+    pub decision: Option<Decision>,
+    pub decided_by: Option<String>,
+    pub rollback_error: Option<SqlFailure>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PhaseUi {
+    pub id: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub planned_start: Duration,
+    pub planned_end: Duration,
+    pub budget: Duration,
+    pub parallel: usize,
+    /// Step indices in execution order.
+    pub order: Vec<usize>,
+    pub started: Option<DateTime<Utc>>,
+    pub finished: Option<DateTime<Utc>>,
+    pub duration_ms: Option<u64>,
+    pub over_budget: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProbeUi {
+    pub step: usize,
+    pub samples: VecDeque<Option<f64>>,
+    pub latest: Option<String>,
+    pub alert_now: bool,
+    pub alerts: u32,
+    pub threshold: Option<String>,
+    /// A numeric bound to scale the sparkline against, when the alert is numeric.
+    pub threshold_value: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertUi {
+    pub ts: DateTime<Utc>,
+    pub step: String,
+    pub value: String,
+    pub threshold: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Detail,
+    Good,
+    Warn,
+    Error,
+    Gate,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    pub ts: DateTime<Utc>,
+    pub text: String,
+    pub level: Level,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorUi {
+    pub ts: DateTime<Utc>,
+    pub step: String,
+    pub error: SqlFailure,
+}
+
+/// What the engine is waiting for the operator to answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Prompt {
+    Gate {
+        step: String,
+        prompt: String,
+        questions: Vec<String>,
+        failed_critical: Vec<String>,
+        projected_end: Option<DateTime<Utc>>,
+        hard_end: Option<DateTime<Utc>>,
+        rejected: Option<String>,
+    },
+    Manual {
+        step: String,
+        prompt: String,
+    },
+    Failure {
+        step: String,
+    },
+    Uncertain {
+        step: String,
+    },
+}
+
+impl Prompt {
+    pub fn step(&self) -> &str {
+        match self {
+            Prompt::Gate { step, .. }
+            | Prompt::Manual { step, .. }
+            | Prompt::Failure { step }
+            | Prompt::Uncertain { step } => step,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Header {
+    pub title: String,
+    pub runbook: String,
+    pub run_id: Option<String>,
+    /// As the engine reports it: already redacted.
+    pub target: Option<String>,
+    pub server_version: Option<String>,
+    pub operator: String,
+    pub cutover_version: Option<String>,
+    pub resumed: bool,
+    pub window_start: Option<DateTime<Utc>>,
+    pub hard_end: Option<DateTime<Utc>>,
+}
+
+/// The overall state in one word, for the header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Overall {
+    /// The plan is loaded; the engine is connecting.
+    Connecting,
+    Running,
+    WaitingGate,
+    WaitingManual,
+    WaitingFailure,
+    WaitingUncertain,
+    Monitoring,
+    RollingBack,
+    Finished(Outcome),
+}
+
+impl Overall {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Overall::Connecting => "CONNECTING",
+            Overall::Running => "RUNNING",
+            Overall::WaitingGate => "GATE: DECISION NEEDED",
+            Overall::WaitingManual => "MANUAL STEP WAITING",
+            Overall::WaitingFailure => "STEP FAILED: DECISION NEEDED",
+            Overall::WaitingUncertain => "UNCERTAIN STEP",
+            Overall::Monitoring => "MONITORING",
+            Overall::RollingBack => "ROLLING BACK",
+            Overall::Finished(Outcome::Succeeded) => "SUCCEEDED",
+            Overall::Finished(Outcome::Failed) => "FAILED",
+            Overall::Finished(Outcome::Halted) => "HALTED (resumable)",
+            Overall::Finished(Outcome::RolledBack) => "ROLLED BACK",
+            Overall::Finished(Outcome::Aborted) => "ABORTED",
+            Overall::Finished(Outcome::Interrupted) => "INTERRUPTED (resumable)",
+        }
+    }
+}
+
+/// One row of the dependency view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphRow {
+    Phase(usize),
+    Step(usize),
+}
+
+#[derive(Clone, Debug)]
+pub struct UiState {
+    pub header: Header,
+    pub phases: Vec<PhaseUi>,
+    pub steps: Vec<StepUi>,
+    index: HashMap<String, usize>,
+    /// Position of each step in the engine's execution order.
+    pub exec_pos: Vec<usize>,
+    pub graph_rows: Vec<GraphRow>,
+    /// Row in `graph_rows` of each step.
+    pub graph_row_of: Vec<usize>,
+    /// Check steps in execution order (the verification grid).
+    pub checks: Vec<usize>,
+    pub probes: Vec<ProbeUi>,
+    probe_of: HashMap<usize, usize>,
+    pub alerts: Vec<AlertUi>,
+    pub log: VecDeque<LogLine>,
+    pub errors: Vec<ErrorUi>,
+    pub prompt: Option<Prompt>,
+    /// Bumped each time a new prompt opens, so a view can reset its modal state.
+    pub prompt_seq: u64,
+    /// Bumped on each rejected decision.
+    pub rejected_seq: u64,
+    pub outcome: Option<(Outcome, Option<String>)>,
+    pub current_phase: Option<usize>,
+    /// The step most recently started or waiting.
+    pub current_step: Option<usize>,
+    pub rolling_back: bool,
+    pub rollback_steps: Vec<String>,
+    pub cancelled: Option<String>,
+    /// Critical checks that failed since the last gate (as the engine counts them).
+    pub failed_critical: Vec<String>,
+    pub window_budget: Duration,
+    pub planned_end: Duration,
+    pub started: bool,
+    pub last_ts: Option<DateTime<Utc>>,
+    /// Bumped on every applied entry.
+    pub version: u64,
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn fmt_limit(d: Duration) -> String {
+    crate::runbook::duration::format(d)
+}
+
+/// Inclusive 1-based line ranges of each statement.
+fn statement_lines(sql: &str) -> Vec<(usize, usize)> {
+    crate::plan::sql::split_statements(sql)
+        .iter()
+        .map(|s| {
+            let (first, _) = crate::plan::sql::line_col(sql, s.range.start);
+            let (last, _) = crate::plan::sql::line_col(sql, s.range.end.saturating_sub(1));
+            (first, last.max(first))
+        })
+        .collect()
+}
+
+fn numeric(s: &Scalar) -> Option<f64> {
+    match s {
+        Scalar::Int(i) => Some(*i as f64),
+        Scalar::Float(x) => Some(*x),
+        Scalar::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+        Scalar::Null | Scalar::Text(_) => None,
+    }
+}
+
+impl UiState {
+    pub fn new(runbook: &Runbook, plan: &Plan, operator: &str) -> UiState {
+        let listed: Vec<&crate::runbook::Step> =
+            runbook.phases.iter().flat_map(|p| &p.steps).collect();
+        let mut index = HashMap::new();
+        for (i, s) in plan.steps.iter().enumerate() {
+            index.entry(s.id.clone()).or_insert(i);
+        }
+        let by_id: HashMap<&str, &crate::runbook::Step> =
+            listed.iter().map(|s| (s.id.as_str(), *s)).collect();
+
+        // Dependencies: the plan's in-phase edges plus explicit cross-phase ones.
+        let mut deps: Vec<Vec<(usize, bool)>> = vec![Vec::new(); plan.steps.len()];
+        for &(from, to, kind) in &plan.edges {
+            if let Some(d) = deps.get_mut(to)
+                && from < plan.steps.len()
+                && !d.iter().any(|(f, _)| *f == from)
+            {
+                d.push((from, kind == EdgeKind::Barrier));
+            }
+        }
+        for (to, step) in plan.steps.iter().enumerate() {
+            for dep in &step.depends_on {
+                if let Some(&from) = index.get(dep)
+                    && plan.steps[from].phase != step.phase
+                    && !deps[to].iter().any(|(f, _)| *f == from)
+                {
+                    deps[to].push((from, false));
+                }
+            }
+        }
+
+        let mut exec_pos = vec![usize::MAX; plan.steps.len()];
+        for (pos, i) in plan.execution_order().enumerate() {
+            if let Some(p) = exec_pos.get_mut(i) {
+                *p = pos;
+            }
+        }
+        // Steps the plan did not order (only with planning errors) go last, in listing order.
+        let mut next = plan.steps.len();
+        for p in exec_pos.iter_mut() {
+            if *p == usize::MAX {
+                *p = next;
+                next += 1;
+            }
+        }
+
+        // Longest-path depth within the phase, in execution order (dependencies first).
+        let mut by_exec: Vec<usize> = (0..plan.steps.len()).collect();
+        by_exec.sort_by_key(|&i| exec_pos[i]);
+        let mut depth = vec![0usize; plan.steps.len()];
+        for &i in &by_exec {
+            let d = deps[i]
+                .iter()
+                .filter(|(f, _)| plan.steps[*f].phase == plan.steps[i].phase)
+                .filter(|(f, _)| exec_pos[*f] < exec_pos[i])
+                .map(|(f, _)| depth[*f] + 1)
+                .max()
+                .unwrap_or(0);
+            depth[i] = d;
+        }
+
+        let mut steps = Vec::with_capacity(plan.steps.len());
+        for (i, sp) in plan.steps.iter().enumerate() {
+            let rs = by_id.get(sp.id.as_str()).copied();
+            let mut s = StepUi {
+                id: sp.id.clone(),
+                title: rs.and_then(|r| r.title.clone()),
+                kind: sp.kind,
+                phase: sp.phase,
+                deps: deps[i].clone(),
+                depth: depth[i],
+                expected: sp.expected,
+                planned_start: sp.planned_start,
+                planned_end: sp.planned_end,
+                in_transaction: sp.in_transaction,
+                no_transaction_reason: sp.no_transaction_reason.clone(),
+                breaking: sp.breaking,
+                on_critical_path: sp.on_critical_path,
+                transaction_mode: None,
+                limits: Vec::new(),
+                sql: None,
+                sql_origin: None,
+                statement_lines: Vec::new(),
+                rollback_sql: None,
+                expectation: None,
+                severity: None,
+                prompt: None,
+                questions: Vec::new(),
+                program: None,
+                alert_threshold: None,
+                status: StepStatus::Pending,
+                first_started: None,
+                started: None,
+                finished: None,
+                duration_ms: None,
+                starts: 0,
+                attempt: 0,
+                retries: 0,
+                last_retry: None,
+                statement: None,
+                statement_sql: None,
+                statements_done: 0,
+                rows: 0,
+                lock_wait: None,
+                lock_waits: 0,
+                notices: Vec::new(),
+                error: None,
+                check: None,
+                command_output: None,
+                skip_reason: None,
+                decision: None,
+                decided_by: None,
+                rollback_error: None,
+            };
+            if let Some(rs) = rs {
+                if let Some(src) = rs.kind.sql() {
+                    s.sql = Some(src.text.clone());
+                    s.sql_origin = Some(match &src.origin {
+                        SqlOrigin::File { path, .. } => (path.display().to_string(), 1),
+                        SqlOrigin::Inline { first_line, .. } => {
+                            (runbook.path.display().to_string(), *first_line)
+                        }
+                    });
+                }
+                match &rs.kind {
+                    StepKind::Migrate(m) => {
+                        s.transaction_mode = Some(m.transaction.as_str());
+                        s.limits = vec![
+                            ("lock_timeout".into(), fmt_limit(m.lock_timeout)),
+                            ("statement_timeout".into(), fmt_limit(m.statement_timeout)),
+                            ("lock_retries".into(), m.lock_retries.to_string()),
+                        ];
+                        s.statement_lines = statement_lines(&m.sql.text);
+                        s.rollback_sql = m.rollback.as_ref().map(|r| r.text.clone());
+                    }
+                    StepKind::Check(c) => {
+                        s.expectation = Some(c.expect.to_string());
+                        s.severity = Some(c.severity);
+                        s.limits = vec![("timeout".into(), fmt_limit(c.timeout))];
+                    }
+                    StepKind::Probe(p) => {
+                        s.limits = vec![("every".into(), fmt_limit(p.every))];
+                        s.alert_threshold = p.alert.as_ref().map(|a| a.to_string());
+                    }
+                    StepKind::Manual { prompt } => s.prompt = Some(prompt.clone()),
+                    StepKind::Command(c) => {
+                        s.program = Some(c.program.join(" "));
+                        s.limits = vec![("timeout".into(), fmt_limit(c.timeout))];
+                    }
+                    StepKind::Checkpoint(cp) => {
+                        s.prompt = Some(cp.prompt.clone());
+                        s.questions = cp.questions.clone();
+                    }
+                }
+            }
+            steps.push(s);
+        }
+
+        let phases: Vec<PhaseUi> = plan
+            .phases
+            .iter()
+            .enumerate()
+            .map(|(p, pp)| PhaseUi {
+                id: pp.id.clone(),
+                title: runbook
+                    .phases
+                    .get(p)
+                    .map_or_else(|| pp.id.clone(), |r| r.title.clone()),
+                kind: pp.kind,
+                planned_start: pp.planned_start,
+                planned_end: pp.planned_end,
+                budget: pp.budget,
+                parallel: pp.parallel,
+                order: {
+                    // Every step of the phase, in execution order (unordered ones last).
+                    let mut o: Vec<usize> =
+                        (0..steps.len()).filter(|&i| steps[i].phase == p).collect();
+                    o.sort_by_key(|&i| exec_pos[i]);
+                    o
+                },
+                started: None,
+                finished: None,
+                duration_ms: None,
+                over_budget: false,
+            })
+            .collect();
+
+        let mut graph_rows = Vec::with_capacity(steps.len() + phases.len());
+        let mut graph_row_of = vec![0; steps.len()];
+        for (p, phase) in phases.iter().enumerate() {
+            graph_rows.push(GraphRow::Phase(p));
+            let mut members = phase.order.clone();
+            members.sort_by_key(|&i| (steps[i].depth, exec_pos[i]));
+            for i in members {
+                graph_row_of[i] = graph_rows.len();
+                graph_rows.push(GraphRow::Step(i));
+            }
+        }
+
+        let mut checks: Vec<usize> = (0..steps.len())
+            .filter(|&i| steps[i].kind == "check")
+            .collect();
+        checks.sort_by_key(|&i| exec_pos[i]);
+
+        let mut probes = Vec::new();
+        let mut probe_of = HashMap::new();
+        let mut probe_steps: Vec<usize> = (0..steps.len())
+            .filter(|&i| steps[i].kind == "probe")
+            .collect();
+        probe_steps.sort_by_key(|&i| exec_pos[i]);
+        for i in probe_steps {
+            let threshold_value = by_id.get(steps[i].id.as_str()).and_then(|r| match &r.kind {
+                StepKind::Probe(p) => match &p.alert {
+                    Some(crate::runbook::Comparison::Compare { value, .. }) => numeric(value),
+                    Some(crate::runbook::Comparison::Between { high, .. }) => Some(*high),
+                    None => None,
+                },
+                _ => None,
+            });
+            probe_of.insert(i, probes.len());
+            probes.push(ProbeUi {
+                step: i,
+                samples: VecDeque::new(),
+                latest: None,
+                alert_now: false,
+                alerts: 0,
+                threshold: steps[i].alert_threshold.clone(),
+                threshold_value,
+            });
+        }
+
+        let window_start = runbook.window.start.map(|s| s.with_timezone(&Utc));
+        let hard_end = window_start.and_then(|s| {
+            chrono::Duration::from_std(runbook.window.budget)
+                .ok()
+                .map(|b| s + b)
+        });
+        UiState {
+            header: Header {
+                title: runbook.title.clone(),
+                runbook: runbook.name.clone(),
+                operator: operator.to_owned(),
+                window_start,
+                hard_end,
+                ..Header::default()
+            },
+            phases,
+            steps,
+            index,
+            exec_pos,
+            graph_rows,
+            graph_row_of,
+            checks,
+            probes,
+            probe_of,
+            alerts: Vec::new(),
+            log: VecDeque::new(),
+            errors: Vec::new(),
+            prompt: None,
+            prompt_seq: 0,
+            rejected_seq: 0,
+            outcome: None,
+            current_phase: None,
+            current_step: None,
+            rolling_back: false,
+            rollback_steps: Vec::new(),
+            cancelled: None,
+            failed_critical: Vec::new(),
+            window_budget: runbook.window.budget,
+            planned_end: plan.planned_end,
+            started: false,
+            last_ts: None,
+            version: 0,
+        }
+    }
+
+    /// The index of a step by id.
+    pub fn step_index(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    pub fn step(&self, id: &str) -> Option<&StepUi> {
+        self.step_index(id).map(|i| &self.steps[i])
+    }
+
+    fn step_mut(&mut self, id: &str) -> Option<&mut StepUi> {
+        let i = self.step_index(id)?;
+        self.steps.get_mut(i)
+    }
+
+    fn phase_index(&self, id: &str) -> Option<usize> {
+        self.phases.iter().position(|p| p.id == id)
+    }
+
+    /// Whether the engine is still working (or about to start).
+    pub fn is_active(&self) -> bool {
+        self.outcome.is_none()
+    }
+
+    pub fn overall(&self) -> Overall {
+        if let Some((outcome, _)) = &self.outcome {
+            return Overall::Finished(*outcome);
+        }
+        if !self.started {
+            return Overall::Connecting;
+        }
+        match &self.prompt {
+            Some(Prompt::Gate { .. }) => return Overall::WaitingGate,
+            Some(Prompt::Manual { .. }) => return Overall::WaitingManual,
+            Some(Prompt::Failure { .. }) => return Overall::WaitingFailure,
+            Some(Prompt::Uncertain { .. }) => return Overall::WaitingUncertain,
+            None => {}
+        }
+        if self.rolling_back {
+            return Overall::RollingBack;
+        }
+        if self
+            .current_phase
+            .and_then(|p| self.phases.get(p))
+            .is_some_and(|p| p.kind == "monitoring" && p.finished.is_none())
+            && self
+                .current_step
+                .is_none_or(|i| self.steps[i].status != StepStatus::Running)
+        {
+            return Overall::Monitoring;
+        }
+        Overall::Running
+    }
+
+    /// Whether the current phase is a monitoring phase still sampling.
+    pub fn monitoring_active(&self) -> bool {
+        self.is_active()
+            && self
+                .current_phase
+                .and_then(|p| self.phases.get(p))
+                .is_some_and(|p| p.kind == "monitoring" && p.finished.is_none())
+    }
+
+    /// Whether a statement (or command) is running now.
+    pub fn statement_running(&self) -> bool {
+        self.is_active()
+            && self
+                .steps
+                .iter()
+                .any(|s| s.status == StepStatus::Running && s.kind != "probe")
+    }
+
+    /// Expected work not done yet: pending steps in full, running ones for what is left.
+    pub fn remaining_expected(&self, now: DateTime<Utc>) -> Duration {
+        let mut total = Duration::ZERO;
+        for s in &self.steps {
+            match s.status {
+                StepStatus::Pending | StepStatus::Waiting | StepStatus::Uncertain => {
+                    total += s.expected;
+                }
+                StepStatus::Running => {
+                    let elapsed = s
+                        .started
+                        .and_then(|t| (now - t).to_std().ok())
+                        .unwrap_or_default();
+                    total += s.expected.saturating_sub(elapsed);
+                }
+                _ => {}
+            }
+        }
+        // Monitoring phases sample for their whole budget.
+        for p in &self.phases {
+            if p.kind == "monitoring" && p.finished.is_none() {
+                let elapsed = p
+                    .started
+                    .and_then(|t| (now - t).to_std().ok())
+                    .unwrap_or_default();
+                total += p.budget.saturating_sub(elapsed);
+            }
+        }
+        total
+    }
+
+    /// When the window is projected to end, from the remaining expected work.
+    pub fn projected_end(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if let Some((_, _)) = &self.outcome {
+            return self.last_ts;
+        }
+        let remaining = chrono::Duration::from_std(self.remaining_expected(now)).ok()?;
+        if !self.started {
+            // Not started yet: the plan's own end from the planned window start.
+            let start = self.header.window_start?;
+            return chrono::Duration::from_std(self.planned_end)
+                .ok()
+                .map(|d| start + d);
+        }
+        Some(now + remaining)
+    }
+
+    /// Checks summary: (passed, failed critical, failed warnings, pending).
+    pub fn check_counts(&self) -> (usize, usize, usize, usize) {
+        let mut counts = (0, 0, 0, 0);
+        for &i in &self.checks {
+            match &self.steps[i].check {
+                Some(c) if c.passed => counts.0 += 1,
+                Some(c) if c.is_warning() => counts.2 += 1,
+                Some(_) => counts.1 += 1,
+                None => counts.3 += 1,
+            }
+        }
+        counts
+    }
+
+    fn log(&mut self, ts: DateTime<Utc>, text: String, level: Level) {
+        if self.log.len() >= LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogLine { ts, text, level });
+    }
+
+    fn settle_running(&mut self, to: StepStatus) {
+        for s in &mut self.steps {
+            if matches!(s.status, StepStatus::Running | StepStatus::Waiting) && s.kind != "probe" {
+                s.status = to;
+            }
+        }
+    }
+
+    /// Folds one journal entry into the state.
+    pub fn apply(&mut self, entry: &Entry) {
+        self.version += 1;
+        self.last_ts = Some(entry.ts);
+        let ts = entry.ts;
+        let (text, level) = super::log::describe(&entry.event);
+        if !text.is_empty() {
+            self.log(ts, text, level);
+        }
+        match &entry.event {
+            Event::RunStarted {
+                run_id,
+                title,
+                runbook,
+                operator,
+                target,
+                server_version,
+                cutover_version,
+                resumed,
+                hard_end,
+                ..
+            } => {
+                self.started = true;
+                self.outcome = None;
+                let h = &mut self.header;
+                h.run_id = Some(run_id.clone());
+                h.title = title.clone();
+                h.runbook = runbook.clone();
+                h.operator = operator.clone();
+                h.target = Some(target.clone());
+                h.server_version = Some(server_version.clone());
+                h.cutover_version = Some(cutover_version.clone());
+                h.resumed = *resumed;
+                if let Some(end) = parse_time(hard_end) {
+                    h.hard_end = Some(end);
+                    h.window_start = chrono::Duration::from_std(self.window_budget)
+                        .ok()
+                        .map(|b| end - b);
+                }
+            }
+            Event::PhaseStarted { phase } => {
+                if let Some(p) = self.phase_index(phase) {
+                    self.current_phase = Some(p);
+                    let ph = &mut self.phases[p];
+                    ph.started = Some(ts);
+                    ph.finished = None;
+                    ph.duration_ms = None;
+                }
+            }
+            Event::PhaseBudgetExceeded { phase, .. } => {
+                if let Some(p) = self.phase_index(phase) {
+                    self.phases[p].over_budget = true;
+                }
+            }
+            Event::PhaseFinished { phase, duration_ms } => {
+                if let Some(p) = self.phase_index(phase) {
+                    let ph = &mut self.phases[p];
+                    ph.finished = Some(ts);
+                    ph.duration_ms = Some(*duration_ms);
+                    let members = ph.order.clone();
+                    for i in members {
+                        let s = &mut self.steps[i];
+                        if s.kind == "probe" && s.status == StepStatus::Running {
+                            s.status = StepStatus::Done;
+                            s.finished = Some(ts);
+                        }
+                    }
+                }
+            }
+            Event::StepSkipped { step, reason } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.status = StepStatus::Skipped;
+                    s.skip_reason = Some(reason.clone());
+                    s.finished = Some(ts);
+                }
+                if self
+                    .prompt
+                    .as_ref()
+                    .is_some_and(|p| p.step() == step.as_str())
+                {
+                    self.prompt = None;
+                }
+            }
+            Event::StepStarted {
+                step,
+                attempt,
+                in_transaction,
+            } => {
+                if let Some(i) = self.step_index(step) {
+                    self.current_step = Some(i);
+                    let s = &mut self.steps[i];
+                    s.status = StepStatus::Running;
+                    s.first_started.get_or_insert(ts);
+                    s.started = Some(ts);
+                    s.finished = None;
+                    s.duration_ms = None;
+                    s.starts += 1;
+                    s.attempt = *attempt;
+                    if in_transaction.is_some() {
+                        s.in_transaction = *in_transaction;
+                    }
+                    s.statement = None;
+                    s.statement_sql = None;
+                    s.statements_done = 0;
+                    s.rows = 0;
+                    s.lock_wait = None;
+                    s.error = None;
+                }
+                if self
+                    .prompt
+                    .as_ref()
+                    .is_some_and(|p| p.step() == step.as_str())
+                {
+                    self.prompt = None;
+                }
+            }
+            Event::StatementStarted { step, index, sql } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.statement = Some(*index);
+                    s.statement_sql = Some(sql.clone());
+                    s.lock_wait = None;
+                }
+            }
+            Event::Notice {
+                step,
+                severity,
+                message,
+            } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.notices.push(format!("{severity}: {message}"));
+                }
+            }
+            Event::StatementFinished {
+                step, index, rows, ..
+            } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.statements_done = s.statements_done.max(*index);
+                    s.rows += rows;
+                    s.lock_wait = None;
+                }
+            }
+            Event::LockWait { step, blockers } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.lock_waits += 1;
+                    s.lock_wait = Some(LockWaitUi {
+                        since: s.lock_wait.as_ref().map_or(ts, |w| w.since),
+                        blockers: blockers.clone(),
+                    });
+                }
+            }
+            Event::Retry {
+                step,
+                attempt,
+                delay_ms,
+                reason,
+            } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.retries += 1;
+                    s.lock_wait = None;
+                    s.last_retry = Some(format!(
+                        "{reason}; attempt {attempt} in {}",
+                        super::fmt::ms(*delay_ms)
+                    ));
+                }
+            }
+            Event::StepFinished {
+                step,
+                duration_ms,
+                rows,
+            } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.status = StepStatus::Done;
+                    s.finished = Some(ts);
+                    s.duration_ms = Some(*duration_ms);
+                    s.rows = s.rows.max(*rows);
+                    s.lock_wait = None;
+                    if s.kind == "check" && s.check.as_ref().is_some_and(|c| !c.passed) {
+                        s.status = StepStatus::Failed;
+                    }
+                }
+            }
+            Event::StepFailed { step, error } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.status = StepStatus::Failed;
+                    s.finished = Some(ts);
+                    s.duration_ms = s
+                        .started
+                        .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+                    s.lock_wait = None;
+                    s.error = Some(error.clone());
+                }
+                self.errors.push(ErrorUi {
+                    ts,
+                    step: step.clone(),
+                    error: error.clone(),
+                });
+            }
+            Event::CommandOutput {
+                step,
+                exit_code,
+                stdout_tail,
+                stderr_tail,
+            } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.command_output = Some(CommandOutputUi {
+                        exit_code: *exit_code,
+                        stdout_tail: stdout_tail.clone(),
+                        stderr_tail: stderr_tail.clone(),
+                    });
+                }
+            }
+            Event::CheckResult {
+                step,
+                passed,
+                actual,
+                expected,
+                severity,
+                duration_ms,
+            } => {
+                if !passed
+                    && *severity == Severity::Critical
+                    && !self.failed_critical.contains(step)
+                {
+                    self.failed_critical.push(step.clone());
+                }
+                if let Some(s) = self.step_mut(step) {
+                    s.check = Some(CheckOutcome {
+                        passed: *passed,
+                        actual: actual.clone(),
+                        expected: expected.to_string(),
+                        severity: *severity,
+                        duration_ms: *duration_ms,
+                    });
+                    if !passed {
+                        s.status = StepStatus::Failed;
+                    }
+                }
+            }
+            Event::ProbeSample { step, value, alert } => {
+                if let Some(i) = self.step_index(step) {
+                    let s = &mut self.steps[i];
+                    if s.status == StepStatus::Pending {
+                        s.status = StepStatus::Running;
+                        s.started = Some(ts);
+                        s.first_started.get_or_insert(ts);
+                    }
+                    if let Some(&p) = self.probe_of.get(&i) {
+                        let probe = &mut self.probes[p];
+                        if probe.samples.len() >= PROBE_CAPACITY {
+                            probe.samples.pop_front();
+                        }
+                        probe.samples.push_back(value.as_ref().and_then(numeric));
+                        probe.latest =
+                            Some(value.as_ref().map_or("NULL".into(), |v| v.to_string()));
+                        probe.alert_now = *alert;
+                    }
+                }
+            }
+            Event::Alert {
+                step,
+                value,
+                threshold,
+            } => {
+                if let Some(i) = self.step_index(step)
+                    && let Some(&p) = self.probe_of.get(&i)
+                {
+                    self.probes[p].alerts += 1;
+                }
+                self.alerts.push(AlertUi {
+                    ts,
+                    step: step.clone(),
+                    value: value.clone(),
+                    threshold: threshold.clone(),
+                });
+            }
+            Event::ManualWaiting { step, prompt } => {
+                if let Some(i) = self.step_index(step) {
+                    self.current_step = Some(i);
+                    let s = &mut self.steps[i];
+                    s.status = StepStatus::Waiting;
+                    s.started = Some(ts);
+                    s.first_started.get_or_insert(ts);
+                }
+                self.prompt = Some(Prompt::Manual {
+                    step: step.clone(),
+                    prompt: prompt.clone(),
+                });
+                self.prompt_seq += 1;
+            }
+            Event::ManualAcknowledged { step, operator } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.status = StepStatus::Done;
+                    s.finished = Some(ts);
+                    s.duration_ms = s
+                        .started
+                        .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+                    s.decided_by = Some(operator.clone());
+                }
+                self.prompt = None;
+            }
+            Event::CheckpointReached {
+                step,
+                prompt,
+                questions,
+                failed_critical,
+                projected_end,
+                hard_end,
+            } => {
+                if let Some(i) = self.step_index(step) {
+                    self.current_step = Some(i);
+                    let s = &mut self.steps[i];
+                    s.status = StepStatus::Waiting;
+                    s.started = Some(ts);
+                    s.first_started.get_or_insert(ts);
+                }
+                self.failed_critical = failed_critical.clone();
+                self.prompt = Some(Prompt::Gate {
+                    step: step.clone(),
+                    prompt: prompt.clone(),
+                    questions: questions.clone(),
+                    failed_critical: failed_critical.clone(),
+                    projected_end: parse_time(projected_end),
+                    hard_end: parse_time(hard_end),
+                    rejected: None,
+                });
+                self.prompt_seq += 1;
+            }
+            Event::DecisionRejected { step, reason } => {
+                if let Some(Prompt::Gate {
+                    step: s, rejected, ..
+                }) = &mut self.prompt
+                    && s == step
+                {
+                    *rejected = Some(reason.clone());
+                }
+                self.rejected_seq += 1;
+            }
+            Event::DecisionRecorded {
+                step,
+                decision,
+                operator,
+                ..
+            } => {
+                if let Some(s) = self.step_mut(step) {
+                    s.status = if *decision == Decision::Go {
+                        StepStatus::Done
+                    } else {
+                        StepStatus::NoGo
+                    };
+                    s.decision = Some(*decision);
+                    s.decided_by = Some(operator.clone()).filter(|o| !o.is_empty());
+                    s.finished = Some(ts);
+                    s.duration_ms = s
+                        .started
+                        .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+                }
+                if *decision == Decision::Go {
+                    self.failed_critical.clear();
+                }
+                self.prompt = None;
+            }
+            Event::UncertainStep { step } => {
+                if let Some(i) = self.step_index(step) {
+                    self.current_step = Some(i);
+                    self.steps[i].status = StepStatus::Uncertain;
+                }
+                self.prompt = Some(Prompt::Uncertain { step: step.clone() });
+                self.prompt_seq += 1;
+            }
+            Event::AwaitingFailureDecision { step } => {
+                self.prompt = Some(Prompt::Failure { step: step.clone() });
+                self.prompt_seq += 1;
+            }
+            Event::RollbackStarted { steps } => {
+                self.rolling_back = true;
+                self.rollback_steps = steps.clone();
+                self.prompt = None;
+            }
+            Event::RollbackStep { step, ok, error } => {
+                if let Some(i) = self.step_index(step) {
+                    self.current_step = Some(i);
+                    let s = &mut self.steps[i];
+                    s.status = if *ok {
+                        StepStatus::RolledBack
+                    } else {
+                        StepStatus::RollbackFailed
+                    };
+                    s.rollback_error = error.clone();
+                }
+                if let Some(error) = error {
+                    self.errors.push(ErrorUi {
+                        ts,
+                        step: step.clone(),
+                        error: error.clone(),
+                    });
+                }
+            }
+            Event::Cancelled { reason } => {
+                self.cancelled = Some(reason.clone());
+                self.prompt = None;
+            }
+            Event::RunFinished { outcome, message } => {
+                self.outcome = Some((*outcome, message.clone()));
+                self.prompt = None;
+                self.rolling_back = false;
+                if *outcome != Outcome::Succeeded {
+                    self.settle_running(StepStatus::Interrupted);
+                }
+                for s in &mut self.steps {
+                    if s.kind == "probe" && s.status == StepStatus::Running {
+                        s.status = StepStatus::Done;
+                    }
+                }
+            }
+        }
+    }
+}

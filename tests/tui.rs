@@ -1,0 +1,1377 @@
+//! The operator TUI without a terminal: the reducer (events in, state out), the keys
+//! (keys in, commands out — a single keypress never passes a gate), and whole-screen
+//! snapshots drawn into ratatui's TestBackend with a fixed clock.
+
+use chrono::{DateTime, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use cutover::engine::events::{Blocker, Command, Decision, Event, Outcome, SqlFailure};
+use cutover::journal::Entry;
+use cutover::plan::Plan;
+use cutover::runbook::{Comparison, Expectation, Op, Runbook, Scalar, Severity};
+use cutover::tui::keys::{Panel, Stage};
+use cutover::tui::state::{Overall, Prompt, StepStatus};
+use cutover::tui::{UiState, ViewState, draw, handle_key};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::path::Path;
+
+const RUNBOOK: &str = r#"
+name: shop
+title: Shop — loyalty tiers and order events
+window:
+  start: 2025-03-01T22:00:00Z
+  budget: 30m
+defaults:
+  lock_timeout: 2s
+  lock_retries: 3
+  statement_timeout: 1m
+phases:
+  - id: prepare
+    title: Preparation
+    kind: preparation
+    budget: 4m
+    steps:
+      - migrate: 000_seed
+        sql: |
+          CREATE TABLE IF NOT EXISTS customers (id bigint PRIMARY KEY, name text, fax text);
+          CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, customer_id bigint);
+        expected_duration: 3s
+      - check: customers-seeded
+        sql: SELECT count(*) FROM customers
+        expect: { ge: 3 }
+        depends_on: [000_seed]
+        expected_duration: 1s
+      - manual: announce-window
+        title: Announce the window
+        prompt: Post in #shop-ops that the window starts now.
+        expected_duration: 30s
+      - checkpoint: go-for-migration
+        prompt: Start the migration?
+        questions:
+          - Is the shop seeded?
+          - Has the team been told the window started?
+          - Is the rollback of every migration reviewed?
+  - id: migrate
+    title: Schema changes
+    kind: migration
+    budget: 10m
+    steps:
+      - migrate: 001_add_loyalty_tier
+        sql: ALTER TABLE customers ADD COLUMN loyalty_tier text;
+        rollback: ALTER TABLE customers DROP COLUMN loyalty_tier;
+        expected_duration: 2s
+      - migrate: 002_index_orders_customer
+        sql: CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_idx ON orders (customer_id);
+        rollback: DROP INDEX CONCURRENTLY IF EXISTS orders_customer_idx;
+        expected_duration: 1m
+      - migrate: 003_backfill_loyalty_tier
+        title: Backfill the tier from customer tenure
+        sql: |
+          UPDATE customers SET loyalty_tier = 'bronze'
+           WHERE loyalty_tier IS NULL;
+          UPDATE customers SET loyalty_tier = 'silver'
+           WHERE id < 3;
+          ALTER TABLE customers ALTER COLUMN loyalty_tier SET NOT NULL;
+        rollback: ALTER TABLE customers ALTER COLUMN loyalty_tier DROP NOT NULL;
+        depends_on: [001_add_loyalty_tier]
+        expected_duration: 2m
+      - check: tier-backfilled
+        sql: SELECT count(*) FROM customers WHERE loyalty_tier IS NULL
+        expect: 0
+        depends_on: [003_backfill_loyalty_tier]
+        expected_duration: 1s
+      - migrate: 004_create_order_events
+        sql: CREATE TABLE order_events (id bigserial PRIMARY KEY, order_id bigint);
+        rollback: DROP TABLE order_events;
+        depends_on: [002_index_orders_customer]
+        expected_duration: 30s
+      - migrate: 005_drop_customer_fax
+        sql: ALTER TABLE customers DROP COLUMN fax;
+        rollback: ALTER TABLE customers ADD COLUMN fax text;
+        breaking: true
+        depends_on: [003_backfill_loyalty_tier]
+        expected_duration: 5s
+  - id: verify
+    title: Verification
+    kind: verification
+    budget: 5m
+    steps:
+      - check: every-customer-has-a-tier
+        sql: SELECT count(*) FROM customers WHERE loyalty_tier IS NULL
+        expect: { eq: 0 }
+        expected_duration: 1s
+      - check: two-tiers-in-use
+        sql: SELECT DISTINCT loyalty_tier FROM customers
+        expect: { rows: 2 }
+        expected_duration: 1s
+      - check: no-orphan-orders
+        sql: SELECT 1 FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE c.id IS NULL
+        expect: { empty: true }
+        expected_duration: 1s
+      - check: index-is-valid
+        sql: SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer_idx'::regclass
+        expect: true
+        expected_duration: 1s
+      - check: revenue-plausible
+        sql: SELECT 120
+        expect: { between: [50, 500] }
+        expected_duration: 1s
+      - check: fax-column-gone
+        sql: SELECT count(*) FROM information_schema.columns WHERE column_name = 'fax'
+        expect: { lt: 1 }
+        expected_duration: 1s
+      - check: few-open-orders
+        sql: SELECT count(*) FROM orders
+        expect: { le: 5 }
+        severity: warning
+        expected_duration: 1s
+      - checkpoint: go-live
+        prompt: Open the shop again with the new schema?
+        questions:
+          - Did every critical check pass?
+          - Are the warnings (if any) understood?
+          - Is the new checkout build deployed?
+  - id: watch
+    title: Monitoring
+    kind: monitoring
+    budget: 5m
+    steps:
+      - probe: active-sessions
+        sql: SELECT count(*) FROM pg_stat_activity
+        every: 5s
+        alert: { gt: 50 }
+      - probe: lock-waits
+        sql: SELECT count(*) FROM pg_locks WHERE NOT granted
+        every: 5s
+        alert: { gt: 0 }
+      - manual: watch-dashboards
+        prompt: Watch the checkout dashboards until the phase ends.
+"#;
+
+fn fixture() -> (Runbook, Plan) {
+    let loaded = cutover::runbook::load_text(Path::new("runbooks/shop.yaml"), RUNBOOK, &|_| None);
+    let errors: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == cutover::diag::Level::Error)
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(errors.is_empty(), "fixture runbook has errors: {errors:?}");
+    let runbook = loaded.runbook.expect("fixture runbook loads");
+    let plan = cutover::plan::plan(&runbook);
+    assert!(!plan.has_errors(), "{:?}", plan.diagnostics);
+    (runbook, plan)
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 1, 22, 0, 0).unwrap()
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    t0() + chrono::Duration::seconds(secs)
+}
+
+/// Feeds hand-made journal entries into a UiState.
+struct Feed {
+    state: UiState,
+    seq: u64,
+}
+
+impl Feed {
+    fn new() -> Feed {
+        let (runbook, plan) = fixture();
+        Feed {
+            state: UiState::new(&runbook, &plan, "alice"),
+            seq: 0,
+        }
+    }
+
+    fn at(&mut self, secs: i64, event: Event) -> &mut Feed {
+        self.seq += 1;
+        self.state.apply(&Entry {
+            ts: at(secs),
+            seq: self.seq,
+            event,
+        });
+        self
+    }
+
+    fn started(&mut self) -> &mut Feed {
+        self.at(
+            0,
+            Event::RunStarted {
+                run_id: "shop-20250301T220000.000Z".into(),
+                runbook: "shop".into(),
+                title: "Shop — loyalty tiers and order events".into(),
+                checksum: "abc".into(),
+                operator: "alice".into(),
+                target: "postgres://app@db.internal:5432/shop".into(),
+                server_version: "16.4".into(),
+                cutover_version: "0.1.0".into(),
+                resumed: false,
+                hard_end: "2025-03-01T22:30:00+00:00".into(),
+            },
+        )
+    }
+
+    fn step_ok(&mut self, start: i64, id: &str, secs: i64) -> &mut Feed {
+        self.at(
+            start,
+            Event::StepStarted {
+                step: id.into(),
+                attempt: 1,
+                in_transaction: Some(true),
+            },
+        )
+        .at(
+            start + secs,
+            Event::StepFinished {
+                step: id.into(),
+                duration_ms: (secs * 1000) as u64,
+                rows: 0,
+            },
+        )
+    }
+
+    fn check(
+        &mut self,
+        start: i64,
+        id: &str,
+        passed: bool,
+        actual: &str,
+        expected: Expectation,
+        severity: Severity,
+    ) -> &mut Feed {
+        self.at(
+            start,
+            Event::StepStarted {
+                step: id.into(),
+                attempt: 1,
+                in_transaction: Some(true),
+            },
+        )
+        .at(
+            start,
+            Event::CheckResult {
+                step: id.into(),
+                passed,
+                actual: actual.into(),
+                expected,
+                severity,
+                duration_ms: 40,
+            },
+        )
+        .at(
+            start,
+            Event::StepFinished {
+                step: id.into(),
+                duration_ms: 40,
+                rows: 0,
+            },
+        )
+    }
+
+    fn phase(&mut self, secs: i64, id: &str) -> &mut Feed {
+        self.at(secs, Event::PhaseStarted { phase: id.into() })
+    }
+
+    fn phase_done(&mut self, secs: i64, id: &str, ms: u64) -> &mut Feed {
+        self.at(
+            secs,
+            Event::PhaseFinished {
+                phase: id.into(),
+                duration_ms: ms,
+            },
+        )
+    }
+
+    fn gate(&mut self, secs: i64, id: &str, questions: &[&str], failed: &[&str]) -> &mut Feed {
+        self.at(
+            secs,
+            Event::CheckpointReached {
+                step: id.into(),
+                prompt: if id == "go-live" {
+                    "Open the shop again with the new schema?".into()
+                } else {
+                    "Start the migration?".into()
+                },
+                questions: questions.iter().map(|q| (*q).to_owned()).collect(),
+                failed_critical: failed.iter().map(|q| (*q).to_owned()).collect(),
+                projected_end: (at(secs) + chrono::Duration::minutes(6)).to_rfc3339(),
+                hard_end: "2025-03-01T22:30:00+00:00".into(),
+            },
+        )
+    }
+
+    fn go(&mut self, secs: i64, id: &str) -> &mut Feed {
+        self.at(
+            secs,
+            Event::DecisionRecorded {
+                step: id.into(),
+                decision: Decision::Go,
+                operator: "alice".into(),
+                comment: None,
+                answers: Vec::new(),
+                overrode_failed_checks: Vec::new(),
+                restored: false,
+            },
+        )
+    }
+
+    /// The preparation phase, done, with the gate passed (ends at +62 s).
+    fn prepared(&mut self) -> &mut Feed {
+        self.started()
+            .phase(0, "prepare")
+            .step_ok(1, "000_seed", 2)
+            .check(4, "customers-seeded", true, "5", ge(3), Severity::Critical)
+            .at(
+                5,
+                Event::ManualWaiting {
+                    step: "announce-window".into(),
+                    prompt: "Post in #shop-ops that the window starts now.".into(),
+                },
+            )
+            .at(
+                40,
+                Event::ManualAcknowledged {
+                    step: "announce-window".into(),
+                    operator: "alice".into(),
+                },
+            )
+            .gate(41, "go-for-migration", &GATE1, &[])
+            .go(60, "go-for-migration")
+            .phase_done(62, "prepare", 62_000)
+    }
+
+    /// The migration phase up to 005's lock wait (from +62 s).
+    fn migrating(&mut self) -> &mut Feed {
+        self.phase(62, "migrate")
+            .step_ok(62, "001_add_loyalty_tier", 1)
+            .at(
+                64,
+                Event::StepStarted {
+                    step: "002_index_orders_customer".into(),
+                    attempt: 1,
+                    in_transaction: Some(false),
+                },
+            )
+            .at(
+                124,
+                Event::StepFinished {
+                    step: "002_index_orders_customer".into(),
+                    duration_ms: 60_000,
+                    rows: 0,
+                },
+            )
+            .at(
+                125,
+                Event::StepStarted {
+                    step: "003_backfill_loyalty_tier".into(),
+                    attempt: 1,
+                    in_transaction: Some(true),
+                },
+            )
+            .at(
+                125,
+                Event::StatementStarted {
+                    step: "003_backfill_loyalty_tier".into(),
+                    index: 1,
+                    sql: "UPDATE customers SET loyalty_tier = 'bronze'".into(),
+                },
+            )
+            .at(
+                200,
+                Event::StatementFinished {
+                    step: "003_backfill_loyalty_tier".into(),
+                    index: 1,
+                    rows: 48_210,
+                    duration_ms: 75_000,
+                },
+            )
+            .at(
+                200,
+                Event::StatementStarted {
+                    step: "003_backfill_loyalty_tier".into(),
+                    index: 2,
+                    sql: "UPDATE customers SET loyalty_tier = 'silver'".into(),
+                },
+            )
+    }
+}
+
+const GATE1: [&str; 3] = [
+    "Is the shop seeded?",
+    "Has the team been told the window started?",
+    "Is the rollback of every migration reviewed?",
+];
+const GATE2: [&str; 3] = [
+    "Did every critical check pass?",
+    "Are the warnings (if any) understood?",
+    "Is the new checkout build deployed?",
+];
+
+fn ge(n: i64) -> Expectation {
+    Expectation::Value(Comparison::Compare {
+        op: Op::Ge,
+        value: Scalar::Int(n),
+    })
+}
+
+fn eq(n: i64) -> Expectation {
+    Expectation::Value(Comparison::Compare {
+        op: Op::Eq,
+        value: Scalar::Int(n),
+    })
+}
+
+fn blocker() -> Blocker {
+    Blocker {
+        pid: 4242,
+        application_name: "psql".into(),
+        state: "idle in transaction".into(),
+        query: "SELECT * FROM customers WHERE id = 7 FOR UPDATE".into(),
+        xact_age_s: 95.0,
+    }
+}
+
+fn lock_wait(feed: &mut Feed) -> &mut Feed {
+    feed.at(
+        215,
+        Event::StatementFinished {
+            step: "003_backfill_loyalty_tier".into(),
+            index: 2,
+            rows: 2,
+            duration_ms: 15_000,
+        },
+    )
+    .at(
+        215,
+        Event::StatementStarted {
+            step: "003_backfill_loyalty_tier".into(),
+            index: 3,
+            sql: "ALTER TABLE customers ALTER COLUMN loyalty_tier SET NOT NULL".into(),
+        },
+    )
+    .at(
+        217,
+        Event::Retry {
+            step: "003_backfill_loyalty_tier".into(),
+            attempt: 2,
+            delay_ms: 250,
+            reason: "canceling statement due to lock timeout".into(),
+        },
+    )
+    .at(
+        218,
+        Event::LockWait {
+            step: "003_backfill_loyalty_tier".into(),
+            blockers: vec![blocker()],
+        },
+    )
+}
+
+fn failed_step(feed: &mut Feed) -> &mut Feed {
+    feed.at(
+        230,
+        Event::StepFailed {
+            step: "003_backfill_loyalty_tier".into(),
+            error: SqlFailure {
+                sqlstate: Some("23502".into()),
+                message: "column \"loyalty_tier\" of relation \"customers\" contains null values"
+                    .into(),
+                detail: Some("Failing row contains (7, Ada, null).".into()),
+                hint: Some("backfill every row before SET NOT NULL".into()),
+                statement: Some(3),
+                file: Some("runbooks/shop.yaml".into()),
+                line: Some(70),
+                column: Some(11),
+            },
+        },
+    )
+    .at(
+        230,
+        Event::AwaitingFailureDecision {
+            step: "003_backfill_loyalty_tier".into(),
+        },
+    )
+}
+
+/// Migration done, verification run (with `fail` failing critically), up to the gate.
+fn verified(feed: &mut Feed, fail: bool) -> &mut Feed {
+    feed.at(
+        240,
+        Event::StatementFinished {
+            step: "003_backfill_loyalty_tier".into(),
+            index: 2,
+            rows: 2,
+            duration_ms: 40_000,
+        },
+    )
+    .at(
+        241,
+        Event::StepFinished {
+            step: "003_backfill_loyalty_tier".into(),
+            duration_ms: 116_000,
+            rows: 48_212,
+        },
+    )
+    .check(242, "tier-backfilled", true, "0", eq(0), Severity::Critical)
+    .step_ok(243, "004_create_order_events", 20)
+    .step_ok(264, "005_drop_customer_fax", 3)
+    .phase_done(268, "migrate", 206_000)
+    .phase(268, "verify")
+    .check(
+        269,
+        "every-customer-has-a-tier",
+        true,
+        "0",
+        eq(0),
+        Severity::Critical,
+    )
+    .check(
+        270,
+        "two-tiers-in-use",
+        !fail,
+        if fail { "3 rows" } else { "2 rows" },
+        Expectation::Rows(2),
+        Severity::Critical,
+    )
+    .check(
+        271,
+        "no-orphan-orders",
+        true,
+        "no rows",
+        Expectation::Empty(true),
+        Severity::Critical,
+    )
+    .check(
+        272,
+        "index-is-valid",
+        true,
+        "true",
+        Expectation::Value(Comparison::Compare {
+            op: Op::Eq,
+            value: Scalar::Bool(true),
+        }),
+        Severity::Critical,
+    )
+    .check(
+        273,
+        "revenue-plausible",
+        !fail,
+        if fail { "812" } else { "120" },
+        Expectation::Value(Comparison::Between {
+            low: 50.0,
+            high: 500.0,
+        }),
+        Severity::Critical,
+    )
+    .check(
+        274,
+        "fax-column-gone",
+        true,
+        "0",
+        Expectation::Value(Comparison::Compare {
+            op: Op::Lt,
+            value: Scalar::Int(1),
+        }),
+        Severity::Critical,
+    )
+    .check(
+        275,
+        "few-open-orders",
+        false,
+        "9",
+        Expectation::Value(Comparison::Compare {
+            op: Op::Le,
+            value: Scalar::Int(5),
+        }),
+        Severity::Warning,
+    )
+}
+
+fn view(now: DateTime<Utc>) -> ViewState {
+    ViewState::new(now)
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn press(state: &UiState, view: &mut ViewState, k: KeyEvent) -> Option<Command> {
+    handle_key(state, view, k, "alice")
+}
+
+fn screen(state: &UiState, view: &ViewState, w: u16, h: u16) -> String {
+    let mut v = view.clone();
+    v.sync(state);
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| draw(f, state, &v)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn snap(name: &str, state: &UiState, view: &ViewState) {
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let text = screen(state, view, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reducer
+
+#[test]
+fn a_fresh_state_is_the_plan() {
+    let feed = Feed::new();
+    let s = &feed.state;
+    assert_eq!(s.overall(), Overall::Connecting);
+    assert_eq!(s.steps.len(), 21);
+    assert!(s.steps.iter().all(|st| st.status == StepStatus::Pending));
+    assert_eq!(s.checks.len(), 9);
+    assert_eq!(s.probes.len(), 2);
+    // Layers: 003 depends on 001, 005 on 003.
+    let depth = |id: &str| s.step(id).unwrap().depth;
+    assert_eq!(depth("001_add_loyalty_tier"), 0);
+    assert_eq!(depth("003_backfill_loyalty_tier"), 1);
+    assert_eq!(depth("005_drop_customer_fax"), 2);
+    // The migrate step knows its SQL's statements and limits.
+    let backfill = s.step("003_backfill_loyalty_tier").unwrap();
+    assert_eq!(backfill.statement_lines, vec![(1, 2), (3, 4), (5, 5)]);
+    assert!(
+        backfill
+            .limits
+            .contains(&("lock_timeout".to_owned(), "2s".to_owned()))
+    );
+    assert_eq!(s.header.hard_end, Some(at(30 * 60)));
+}
+
+#[test]
+fn events_drive_step_status_timing_and_lock_waits() {
+    let mut feed = Feed::new();
+    lock_wait(feed.prepared().migrating());
+    let s = &feed.state;
+    assert_eq!(s.overall(), Overall::Running);
+    assert_eq!(s.header.server_version.as_deref(), Some("16.4"));
+    assert_eq!(
+        s.header.target.as_deref(),
+        Some("postgres://app@db.internal:5432/shop")
+    );
+    assert_eq!(s.header.window_start, Some(t0()));
+    let seed = s.step("000_seed").unwrap();
+    assert_eq!(seed.status, StepStatus::Done);
+    assert_eq!(seed.duration_ms, Some(2000));
+    assert_eq!(seed.started, Some(at(1)));
+    assert_eq!(
+        s.step("go-for-migration").unwrap().decision,
+        Some(Decision::Go)
+    );
+    let b = s.step("003_backfill_loyalty_tier").unwrap();
+    assert_eq!(b.status, StepStatus::Running);
+    assert_eq!(b.statement, Some(3));
+    assert_eq!(b.statements_done, 2);
+    assert_eq!(b.retries, 1);
+    let wait = b.lock_wait.as_ref().expect("lock wait recorded");
+    assert_eq!(wait.blockers[0].pid, 4242);
+    assert_eq!(wait.since, at(218));
+    assert_eq!(s.current_step, s.step_index("003_backfill_loyalty_tier"));
+    assert_eq!(s.phases[0].duration_ms, Some(62_000));
+    assert!(s.prompt.is_none());
+    assert!(
+        s.log
+            .iter()
+            .any(|l| l.text.contains("waits for a lock held by pid 4242"))
+    );
+}
+
+#[test]
+fn a_failure_keeps_the_error_and_opens_the_failure_prompt() {
+    let mut feed = Feed::new();
+    failed_step(lock_wait(feed.prepared().migrating()));
+    let s = &feed.state;
+    assert_eq!(s.overall(), Overall::WaitingFailure);
+    let b = s.step("003_backfill_loyalty_tier").unwrap();
+    assert_eq!(b.status, StepStatus::Failed);
+    let e = b.error.as_ref().unwrap();
+    assert_eq!(e.sqlstate.as_deref(), Some("23502"));
+    assert_eq!(e.line, Some(70));
+    assert_eq!(s.errors.len(), 1);
+    assert!(
+        matches!(&s.prompt, Some(Prompt::Failure { step }) if step == "003_backfill_loyalty_tier")
+    );
+    // A retry starts it again and closes the prompt.
+    feed.at(
+        240,
+        Event::StepStarted {
+            step: "003_backfill_loyalty_tier".into(),
+            attempt: 1,
+            in_transaction: Some(true),
+        },
+    );
+    let s = &feed.state;
+    let b = s.step("003_backfill_loyalty_tier").unwrap();
+    assert_eq!(b.status, StepStatus::Running);
+    assert_eq!(b.starts, 2);
+    assert!(b.error.is_none());
+    assert!(s.prompt.is_none());
+}
+
+#[test]
+fn checks_probes_alerts_and_the_outcome() {
+    let mut feed = Feed::new();
+    verified(lock_wait(feed.prepared().migrating()), true);
+    assert_eq!(feed.state.check_counts(), (6, 2, 1, 0));
+    assert_eq!(
+        feed.state.failed_critical,
+        vec![
+            "two-tiers-in-use".to_owned(),
+            "revenue-plausible".to_owned()
+        ]
+    );
+    let c = feed
+        .state
+        .step("revenue-plausible")
+        .unwrap()
+        .check
+        .clone()
+        .unwrap();
+    assert!(!c.passed);
+    assert_eq!(c.actual, "812");
+    assert_eq!(c.expected, "between 50 and 500");
+    feed.gate(
+        280,
+        "go-live",
+        &GATE2,
+        &["two-tiers-in-use", "revenue-plausible"],
+    );
+    assert_eq!(feed.state.overall(), Overall::WaitingGate);
+    feed.at(
+        300,
+        Event::DecisionRecorded {
+            step: "go-live".into(),
+            decision: Decision::Go,
+            operator: "alice".into(),
+            comment: Some("known data drift".into()),
+            answers: Vec::new(),
+            overrode_failed_checks: vec!["two-tiers-in-use".into(), "revenue-plausible".into()],
+            restored: false,
+        },
+    );
+    assert!(feed.state.failed_critical.is_empty());
+    feed.phase_done(301, "verify", 33_000).phase(301, "watch");
+    for k in 0..4 {
+        feed.at(
+            301 + 5 * k,
+            Event::ProbeSample {
+                step: "lock-waits".into(),
+                value: Some(Scalar::Int(k)),
+                alert: k > 0,
+            },
+        );
+    }
+    feed.at(
+        306,
+        Event::Alert {
+            step: "lock-waits".into(),
+            value: "1".into(),
+            threshold: "> 0".into(),
+        },
+    );
+    assert_eq!(feed.state.overall(), Overall::Monitoring);
+    assert!(feed.state.monitoring_active());
+    let probe = &feed.state.probes[1];
+    assert_eq!(probe.samples.len(), 4);
+    assert_eq!(probe.latest.as_deref(), Some("3"));
+    assert_eq!(probe.alerts, 1);
+    assert_eq!(feed.state.alerts.len(), 1);
+    feed.at(
+        330,
+        Event::RunFinished {
+            outcome: Outcome::Succeeded,
+            message: None,
+        },
+    );
+    assert_eq!(feed.state.overall(), Overall::Finished(Outcome::Succeeded));
+    assert!(!feed.state.is_active());
+}
+
+#[test]
+fn rollback_marks_steps_rolled_back() {
+    let mut feed = Feed::new();
+    failed_step(lock_wait(feed.prepared().migrating()));
+    feed.at(
+        235,
+        Event::RollbackStarted {
+            steps: vec![
+                "001_add_loyalty_tier".into(),
+                "002_index_orders_customer".into(),
+            ],
+        },
+    )
+    .at(
+        236,
+        Event::RollbackStep {
+            step: "002_index_orders_customer".into(),
+            ok: true,
+            error: None,
+        },
+    )
+    .at(
+        237,
+        Event::RollbackStep {
+            step: "001_add_loyalty_tier".into(),
+            ok: true,
+            error: None,
+        },
+    );
+    assert_eq!(feed.state.overall(), Overall::RollingBack);
+    assert_eq!(
+        feed.state.step("001_add_loyalty_tier").unwrap().status,
+        StepStatus::RolledBack
+    );
+    feed.at(
+        238,
+        Event::RunFinished {
+            outcome: Outcome::RolledBack,
+            message: None,
+        },
+    );
+    assert_eq!(feed.state.overall(), Overall::Finished(Outcome::RolledBack));
+}
+
+#[test]
+fn the_log_keeps_every_event() {
+    let mut feed = Feed::new();
+    feed.prepared();
+    let statement_finished = feed.seq as usize;
+    assert_eq!(feed.state.log.len(), statement_finished);
+    assert!(
+        feed.state.log[0]
+            .text
+            .contains("starting run shop-20250301T220000.000Z")
+    );
+    assert!(
+        feed.state
+            .log
+            .iter()
+            .any(|l| l.text.starts_with("DECISION go-for-migration: GO by alice"))
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Keys: a single keypress never passes a gate
+
+fn at_gate(failed: &[&str]) -> (Feed, ViewState) {
+    let mut feed = Feed::new();
+    verified(lock_wait(feed.prepared().migrating()), !failed.is_empty());
+    feed.gate(280, "go-live", &GATE2, failed);
+    let mut v = view(at(290));
+    v.sync(&feed.state);
+    (feed, v)
+}
+
+fn tick_all(state: &UiState, v: &mut ViewState) {
+    for _ in 0..3 {
+        assert_eq!(press(state, v, key(' ')), None);
+    }
+}
+
+#[test]
+fn no_single_key_passes_a_gate() {
+    let (feed, _) = at_gate(&[]);
+    // Every key on the keyboard, alone, from a fresh gate: no decision comes out.
+    let mut keys: Vec<KeyEvent> = (' '..='~').map(key).collect();
+    keys.extend(
+        [
+            KeyCode::Enter,
+            KeyCode::Tab,
+            KeyCode::BackTab,
+            KeyCode::Esc,
+            KeyCode::Up,
+            KeyCode::Down,
+            KeyCode::PageUp,
+            KeyCode::PageDown,
+            KeyCode::Home,
+            KeyCode::End,
+            KeyCode::Backspace,
+        ]
+        .map(code),
+    );
+    for k in &keys {
+        let mut v = view(at(290));
+        let out = press(&feed.state, &mut v, *k);
+        assert!(
+            !matches!(out, Some(Command::Decide { .. })),
+            "{k:?} alone decided the gate"
+        );
+        assert!(
+            matches!(out, None | Some(Command::Pause)),
+            "{k:?} alone sent {out:?}"
+        );
+    }
+    // Even with every question ticked, no single key decides.
+    for k in &keys {
+        let mut v = view(at(290));
+        tick_all(&feed.state, &mut v);
+        let out = press(&feed.state, &mut v, *k);
+        assert!(
+            !matches!(out, Some(Command::Decide { .. })),
+            "{k:?} alone decided a ticked gate"
+        );
+    }
+}
+
+#[test]
+fn go_without_ticks_does_nothing() {
+    let (feed, mut v) = at_gate(&[]);
+    assert_eq!(press(&feed.state, &mut v, key('g')), None);
+    let m = v.modal.as_ref().unwrap();
+    assert_eq!(m.stage, Stage::Browse);
+    assert!(m.message.as_deref().unwrap().contains("3 not ticked"));
+    // y after a refused g sends nothing either.
+    assert_eq!(press(&feed.state, &mut v, key('y')), None);
+    // Two ticked of three is still not enough.
+    press(&feed.state, &mut v, key(' '));
+    press(&feed.state, &mut v, key(' '));
+    assert_eq!(press(&feed.state, &mut v, key('g')), None);
+    assert_eq!(press(&feed.state, &mut v, key('y')), None);
+    assert!(
+        v.modal
+            .as_ref()
+            .unwrap()
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("1 not ticked")
+    );
+}
+
+#[test]
+fn go_then_confirm_after_ticking_sends_go_with_every_answer() {
+    let (feed, mut v) = at_gate(&[]);
+    tick_all(&feed.state, &mut v);
+    assert_eq!(press(&feed.state, &mut v, key('c')), None);
+    for ch in "checkout v2 is live".chars() {
+        assert_eq!(press(&feed.state, &mut v, key(ch)), None);
+    }
+    assert_eq!(press(&feed.state, &mut v, code(KeyCode::Enter)), None);
+    assert_eq!(press(&feed.state, &mut v, key('g')), None);
+    assert_eq!(
+        v.modal.as_ref().unwrap().stage,
+        Stage::Confirm(cutover::tui::keys::Action::Go {
+            override_checks: false
+        })
+    );
+    let sent = press(&feed.state, &mut v, key('y'));
+    assert_eq!(
+        sent,
+        Some(Command::Decide {
+            step: "go-live".into(),
+            decision: Decision::Go,
+            operator: "alice".into(),
+            comment: Some("checkout v2 is live".into()),
+            answers: GATE2.iter().map(|q| ((*q).to_owned(), true)).collect(),
+            override_failed_checks: false,
+        })
+    );
+    // Nothing more until the engine answers.
+    assert_eq!(press(&feed.state, &mut v, key('y')), None);
+    assert_eq!(press(&feed.state, &mut v, key('g')), None);
+}
+
+#[test]
+fn any_other_key_cancels_the_confirmation() {
+    let (feed, mut v) = at_gate(&[]);
+    tick_all(&feed.state, &mut v);
+    press(&feed.state, &mut v, key('g'));
+    assert_eq!(press(&feed.state, &mut v, key('g')), None);
+    assert_eq!(v.modal.as_ref().unwrap().stage, Stage::Browse);
+    assert_eq!(press(&feed.state, &mut v, code(KeyCode::Enter)), None);
+    // Enter unticked the focused (last) question; the go is refused again.
+    press(&feed.state, &mut v, key('g'));
+    assert_eq!(press(&feed.state, &mut v, key('y')), None);
+}
+
+#[test]
+fn failed_critical_checks_need_the_override_path() {
+    let (feed, mut v) = at_gate(&["two-tiers-in-use", "revenue-plausible"]);
+    tick_all(&feed.state, &mut v);
+    // A plain go is refused, and y after it sends nothing.
+    assert_eq!(press(&feed.state, &mut v, key('g')), None);
+    assert!(
+        v.modal
+            .as_ref()
+            .unwrap()
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("override")
+    );
+    assert_eq!(press(&feed.state, &mut v, key('y')), None);
+    // O then y: a go with the override.
+    assert_eq!(press(&feed.state, &mut v, key('O')), None);
+    let sent = press(&feed.state, &mut v, key('y'));
+    match sent {
+        Some(Command::Decide {
+            decision: Decision::Go,
+            override_failed_checks: true,
+            answers,
+            ..
+        }) => assert!(answers.iter().all(|(_, yes)| *yes)),
+        other => panic!("expected an override go, got {other:?}"),
+    }
+}
+
+#[test]
+fn override_without_failed_checks_or_ticks_is_refused() {
+    let (feed, mut v) = at_gate(&[]);
+    tick_all(&feed.state, &mut v);
+    assert_eq!(press(&feed.state, &mut v, key('O')), None);
+    assert_eq!(press(&feed.state, &mut v, key('y')), None);
+    let (feed, mut v) = at_gate(&["revenue-plausible"]);
+    assert_eq!(press(&feed.state, &mut v, key('O')), None);
+    assert_eq!(press(&feed.state, &mut v, key('y')), None);
+}
+
+#[test]
+fn no_go_offers_abort_or_rollback_each_confirmed() {
+    let (feed, mut v) = at_gate(&[]);
+    press(&feed.state, &mut v, key(' '));
+    assert_eq!(press(&feed.state, &mut v, key('n')), None);
+    assert_eq!(press(&feed.state, &mut v, key('b')), None);
+    match press(&feed.state, &mut v, key('y')) {
+        Some(Command::Decide {
+            decision: Decision::Rollback,
+            answers,
+            override_failed_checks: false,
+            ..
+        }) => {
+            // The answers as ticked.
+            assert_eq!(answers.iter().filter(|(_, yes)| *yes).count(), 1);
+        }
+        other => panic!("expected a rollback no-go, got {other:?}"),
+    }
+    let (feed, mut v) = at_gate(&[]);
+    press(&feed.state, &mut v, key('n'));
+    press(&feed.state, &mut v, key('a'));
+    assert!(matches!(
+        press(&feed.state, &mut v, key('y')),
+        Some(Command::Decide {
+            decision: Decision::Abort,
+            ..
+        })
+    ));
+    // n then anything else: back to browsing, nothing sent.
+    let (feed, mut v) = at_gate(&[]);
+    press(&feed.state, &mut v, key('n'));
+    assert_eq!(press(&feed.state, &mut v, key('y')), None);
+    assert_eq!(v.modal.as_ref().unwrap().stage, Stage::Browse);
+}
+
+#[test]
+fn a_rejected_decision_reopens_the_gate() {
+    let (mut feed, mut v) = at_gate(&[]);
+    tick_all(&feed.state, &mut v);
+    press(&feed.state, &mut v, key('g'));
+    assert!(press(&feed.state, &mut v, key('y')).is_some());
+    feed.at(
+        291,
+        Event::DecisionRejected {
+            step: "go-live".into(),
+            reason: "critical checks failed".into(),
+        },
+    );
+    v.sync(&feed.state);
+    let m = v.modal.as_ref().unwrap();
+    assert_eq!(m.stage, Stage::Browse);
+    assert!(m.message.as_deref().unwrap().contains("rejected"));
+}
+
+#[test]
+fn manual_steps_and_failures_take_two_keys() {
+    let mut feed = Feed::new();
+    feed.started().phase(0, "prepare").at(
+        5,
+        Event::ManualWaiting {
+            step: "announce-window".into(),
+            prompt: "Post in #shop-ops.".into(),
+        },
+    );
+    let mut v = view(at(6));
+    assert_eq!(press(&feed.state, &mut v, key('a')), None);
+    assert_eq!(
+        press(&feed.state, &mut v, key('y')),
+        Some(Command::Acknowledge {
+            step: "announce-window".into(),
+            operator: "alice".into()
+        })
+    );
+
+    let mut feed = Feed::new();
+    failed_step(lock_wait(feed.prepared().migrating()));
+    for (k, want) in [
+        ('r', Command::Retry),
+        ('b', Command::Rollback),
+        ('a', Command::Abort),
+    ] {
+        let mut v = view(at(231));
+        assert_eq!(press(&feed.state, &mut v, key(k)), None);
+        assert_eq!(press(&feed.state, &mut v, key('y')), Some(want));
+        let mut v = view(at(231));
+        assert_eq!(press(&feed.state, &mut v, key(k)), None);
+        assert_eq!(press(&feed.state, &mut v, key('n')), None);
+    }
+}
+
+#[test]
+fn run_wide_actions_are_confirmed() {
+    let mut feed = Feed::new();
+    lock_wait(feed.prepared().migrating());
+    let s = &feed.state;
+    let mut v = view(at(220));
+    // Pause is harmless (resumable) and immediate.
+    assert_eq!(press(s, &mut v, key('p')), Some(Command::Pause));
+    // Cancel, abort: each needs y.
+    assert_eq!(press(s, &mut v, key('x')), None);
+    assert!(matches!(
+        press(s, &mut v, key('y')),
+        Some(Command::Cancel { .. })
+    ));
+    assert_eq!(press(s, &mut v, key('A')), None);
+    assert_eq!(press(s, &mut v, key('n')), None);
+    assert_eq!(press(s, &mut v, key('A')), None);
+    assert_eq!(press(s, &mut v, key('y')), Some(Command::Abort));
+    // No monitoring phase: E does nothing.
+    assert_eq!(press(s, &mut v, key('E')), None);
+    assert_eq!(press(s, &mut v, key('y')), None);
+    // Quitting an active run asks, then pauses and leaves when the engine stops.
+    assert_eq!(press(s, &mut v, key('q')), None);
+    assert!(!v.quit);
+    assert_eq!(press(s, &mut v, key('y')), Some(Command::Pause));
+    assert!(v.leave_when_stopped);
+    // Ctrl-C cancels at once.
+    let mut v = view(at(220));
+    assert!(matches!(
+        press(
+            s,
+            &mut v,
+            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+        ),
+        Some(Command::Cancel { .. })
+    ));
+}
+
+#[test]
+fn end_monitoring_early_and_quit_after_the_run() {
+    let mut feed = Feed::new();
+    verified(lock_wait(feed.prepared().migrating()), false);
+    feed.gate(280, "go-live", &GATE2, &[])
+        .go(290, "go-live")
+        .phase_done(291, "verify", 23_000)
+        .phase(291, "watch");
+    let mut v = view(at(300));
+    assert_eq!(press(&feed.state, &mut v, key('E')), None);
+    assert_eq!(
+        press(&feed.state, &mut v, key('y')),
+        Some(Command::EndPhase)
+    );
+    feed.at(
+        310,
+        Event::RunFinished {
+            outcome: Outcome::Succeeded,
+            message: None,
+        },
+    );
+    let mut v = view(at(311));
+    assert_eq!(press(&feed.state, &mut v, key('q')), None);
+    assert!(v.quit, "q leaves at once when the run is over");
+}
+
+#[test]
+fn navigation_selects_steps_and_scrolls_the_log() {
+    let mut feed = Feed::new();
+    lock_wait(feed.prepared().migrating());
+    let s = &feed.state;
+    let mut v = view(at(220));
+    press(s, &mut v, key('2'));
+    assert_eq!(v.panel, Panel::Graph);
+    press(s, &mut v, code(KeyCode::Up));
+    press(s, &mut v, code(KeyCode::Enter));
+    assert_eq!(v.panel, Panel::Detail);
+    assert!(v.selected.is_some());
+    assert_ne!(v.selected, s.step_index("003_backfill_loyalty_tier"));
+    press(s, &mut v, code(KeyCode::Esc));
+    assert_eq!(v.detail_step(s), s.step_index("003_backfill_loyalty_tier"));
+    press(s, &mut v, key('5'));
+    press(s, &mut v, code(KeyCode::PageUp));
+    assert_eq!(v.log_scroll, 10);
+    press(s, &mut v, code(KeyCode::End));
+    assert_eq!(v.log_scroll, 0);
+    press(s, &mut v, code(KeyCode::Tab));
+    assert_eq!(v.panel, Panel::Detail);
+    press(s, &mut v, code(KeyCode::Tab));
+    assert_eq!(v.panel, Panel::Timeline);
+}
+
+// ---------------------------------------------------------------------------------------
+// Screens
+
+#[test]
+fn snapshot_plan_loaded() {
+    let feed = Feed::new();
+    snap("plan_loaded", &feed.state, &view(at(-120)));
+}
+
+#[test]
+fn snapshot_migration_running_with_a_lock_wait() {
+    let mut feed = Feed::new();
+    lock_wait(feed.prepared().migrating());
+    let mut v = view(at(221));
+    v.panel = Panel::Detail;
+    snap("lock_wait", &feed.state, &v);
+}
+
+#[test]
+fn snapshot_gate_open() {
+    let (feed, mut v) = at_gate(&[]);
+    press(&feed.state, &mut v, key(' '));
+    snap("gate_open", &feed.state, &v);
+}
+
+#[test]
+fn snapshot_gate_with_failed_critical_checks() {
+    let (feed, mut v) = at_gate(&["two-tiers-in-use", "revenue-plausible"]);
+    tick_all(&feed.state, &mut v);
+    press(&feed.state, &mut v, key('g'));
+    snap("gate_failed_checks", &feed.state, &v);
+}
+
+#[test]
+fn snapshot_failed_step() {
+    let mut feed = Feed::new();
+    failed_step(lock_wait(feed.prepared().migrating()));
+    let v = view(at(232));
+    snap("failed_step", &feed.state, &v);
+    // With the prompt hidden, the step panel shows the error and the failing statement.
+    let mut v = view(at(232));
+    v.panel = Panel::Detail;
+    v.sync(&feed.state);
+    press(&feed.state, &mut v, code(KeyCode::Esc));
+    snap("failed_step_detail", &feed.state, &v);
+}
+
+#[test]
+fn snapshot_verification_grid_with_failures() {
+    let mut feed = Feed::new();
+    verified(lock_wait(feed.prepared().migrating()), true);
+    let mut v = view(at(276));
+    v.panel = Panel::Checks;
+    v.check_cursor = feed
+        .state
+        .checks
+        .iter()
+        .position(|&i| feed.state.steps[i].id == "revenue-plausible")
+        .unwrap();
+    snap("verification_failures", &feed.state, &v);
+}
+
+#[test]
+fn snapshot_run_finished() {
+    let mut feed = Feed::new();
+    verified(lock_wait(feed.prepared().migrating()), false);
+    feed.gate(280, "go-live", &GATE2, &[])
+        .go(290, "go-live")
+        .phase_done(291, "verify", 23_000)
+        .phase(291, "watch")
+        .at(
+            291,
+            Event::ManualWaiting {
+                step: "watch-dashboards".into(),
+                prompt: "Watch the checkout dashboards until the phase ends.".into(),
+            },
+        );
+    for k in 0..12i64 {
+        let t = 291 + 5 * k;
+        feed.at(
+            t,
+            Event::ProbeSample {
+                step: "active-sessions".into(),
+                value: Some(Scalar::Int(20 + (k * 7) % 15)),
+                alert: false,
+            },
+        )
+        .at(
+            t,
+            Event::ProbeSample {
+                step: "lock-waits".into(),
+                value: Some(Scalar::Int(if k == 6 { 2 } else { 0 })),
+                alert: k == 6,
+            },
+        );
+        if k == 6 {
+            feed.at(
+                t,
+                Event::Alert {
+                    step: "lock-waits".into(),
+                    value: "2".into(),
+                    threshold: "> 0".into(),
+                },
+            );
+        }
+    }
+    feed.at(
+        350,
+        Event::ManualAcknowledged {
+            step: "watch-dashboards".into(),
+            operator: "alice".into(),
+        },
+    )
+    .phase_done(352, "watch", 61_000)
+    .at(
+        352,
+        Event::RunFinished {
+            outcome: Outcome::Succeeded,
+            message: None,
+        },
+    );
+    let v = view(at(360));
+    snap("run_finished", &feed.state, &v);
+    let mut v = view(at(360));
+    v.panel = Panel::Monitor;
+    let text = screen(&feed.state, &v, 80, 24);
+    insta::assert_snapshot!("run_finished_monitoring_80x24", text);
+}
+
+/// The colour of the header's "… left" (remaining window) text.
+fn window_colour(state: &UiState, now: DateTime<Utc>) -> ratatui::style::Color {
+    let mut v = view(now);
+    v.sync(state);
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    terminal.draw(|f| draw(f, state, &v)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let row: Vec<String> = (0..160)
+        .map(|x| buffer[(x, 1)].symbol().to_owned())
+        .collect();
+    let text: String = row.concat();
+    let at = text.find("left").expect("the header says how much is left");
+    let x = text[..at].chars().count() as u16;
+    buffer[(x, 1)].fg
+}
+
+#[test]
+fn the_window_turns_amber_near_the_hard_end_and_red_past_it() {
+    use ratatui::style::Color;
+    let mut feed = Feed::new();
+    lock_wait(feed.prepared().migrating());
+    // About 5m43s of expected work is left (including the 5m monitoring phase).
+    let left = feed.state.remaining_expected(at(23 * 60));
+    assert!(left > std::time::Duration::from_secs(5 * 60), "{left:?}");
+    assert_eq!(window_colour(&feed.state, at(221)), Color::Green);
+    // Projected end within 10% (3 minutes) of the 22:30 hard end: amber.
+    assert_eq!(window_colour(&feed.state, at(23 * 60)), Color::Yellow);
+    // Projected past the hard end: red.
+    assert_eq!(window_colour(&feed.state, at(26 * 60)), Color::Red);
+}
