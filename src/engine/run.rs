@@ -1111,6 +1111,18 @@ impl Engine<'_> {
                             }
                         )));
                     }
+                    if in_tx {
+                        // Nothing of it was committed; record the failure itself for `status`.
+                        self.mark(
+                            &id,
+                            "migrate",
+                            Some(&m.sql.text),
+                            "failed",
+                            attempt as i32,
+                            0,
+                        )
+                        .await?;
+                    }
                     return Ok(StepResult::Failed(failure));
                 }
             }
