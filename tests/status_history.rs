@@ -60,7 +60,7 @@ async fn status_tells_applied_failed_changed_and_pending_and_history_lists_runs(
 
     // Change the SQL of applied step `b` after the fact.
     std::fs::write(
-        &dir.join("where-now.yaml"),
+        dir.join("where-now.yaml"),
         RUNBOOK.replace("CREATE TABLE b (id int)", "CREATE TABLE b (id bigint)"),
     )
     .expect("rewrite runbook");
