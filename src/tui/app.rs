@@ -396,7 +396,16 @@ async fn event_loop(
                 }
                 Some(TermEvent::Resize(_, _)) => dirty = true,
                 Some(_) => {}
-                None => input_open = false,
+                // The terminal is gone (hang-up, closed pane): stop the run, resumable.
+                None => {
+                    input_open = false;
+                    if state.is_active() {
+                        let _ = commands.send(Command::Cancel {
+                            reason: "the terminal was closed".into(),
+                        });
+                        stop_requests += 1;
+                    }
+                }
             },
             joined = &mut engine_task, if engine_done.is_none() => {
                 // Whatever the engine said last is on the channel already.
