@@ -157,6 +157,87 @@ impl Contender {
     }
 }
 
+fn median_ms(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// A rough profile of one cutover run from its journal (timestamps are taken as each
+/// event is written, before its fsync).
+fn breakdown(journal: &Path, wall: Duration) {
+    use cutover::engine::events::Event;
+    let Ok(replay) = cutover::journal::replay(journal) else {
+        return;
+    };
+    let entries = replay.entries;
+    let ms = |a: &cutover::journal::Entry, b: &cutover::journal::Entry| {
+        (b.ts - a.ts).num_microseconds().unwrap_or(0) as f64 / 1000.0
+    };
+    let (mut statement, mut setup, mut record, mut between) = (vec![], vec![], vec![], vec![]);
+    for w in entries.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        match (&a.event, &b.event) {
+            (Event::StatementStarted { .. }, Event::StatementFinished { .. }) => {
+                statement.push(ms(a, b))
+            }
+            (Event::StepStarted { .. }, Event::StatementStarted { .. }) => setup.push(ms(a, b)),
+            (Event::StatementFinished { .. }, Event::StepFinished { .. }) => record.push(ms(a, b)),
+            (Event::StepFinished { .. }, Event::StepStarted { .. }) => between.push(ms(a, b)),
+            _ => {}
+        }
+    }
+    let span = match (entries.first(), entries.last()) {
+        (Some(a), Some(b)) => ms(a, b),
+        _ => 0.0,
+    };
+    let sum = |v: &[f64]| v.iter().sum::<f64>();
+    let row = |label: &str, total: f64, extra: String| {
+        println!("    {label:<68} {total:>6.0} ms  {extra}");
+    };
+    println!(
+        "  where cutover's time goes (one run, journal on disk, {:.3}s wall):",
+        wall.as_secs_f64()
+    );
+    row(
+        "outside the journal (start, 3 connections, schema, planning, exit)",
+        wall.as_secs_f64() * 1000.0 - span,
+        String::new(),
+    );
+    row(
+        "statement_started -> statement_finished (1 fsync, the statement)",
+        sum(&statement),
+        format!(
+            "{} statements, median {:.2} ms",
+            statement.len(),
+            median_ms(&statement)
+        ),
+    );
+    row(
+        "step_started -> first statement (1 fsync, BEGIN + SET LOCAL)",
+        sum(&setup),
+        format!("median {:.2} ms", median_ms(&setup)),
+    );
+    row(
+        "last statement -> step_finished (1 fsync, UPSERT = 2 trips, COMMIT)",
+        sum(&record),
+        format!("median {:.2} ms", median_ms(&record)),
+    );
+    row(
+        "step_finished -> next step_started (1 fsync)",
+        sum(&between),
+        format!("median {:.2} ms", median_ms(&between)),
+    );
+    println!(
+        "    journal: {} events, each written and fdatasync'ed before the run goes on ({:.1} per step)",
+        entries.len(),
+        entries.len() as f64 / STEPS as f64
+    );
+}
+
 fn median(times: &mut [Duration]) -> Duration {
     times.sort();
     let n = times.len();
@@ -197,6 +278,7 @@ fn main() {
         contenders.push(Contender::CutoverTmpfs);
     }
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); contenders.len()];
+    let mut profiled: Option<(PathBuf, Duration)> = None;
     println!("vs_psql: {STEPS} migrations (CREATE TABLE + 3-row INSERT each), {reps} repetitions");
     for rep in 0..reps {
         // Alternate the order so neither side always runs on a warmer server.
@@ -230,7 +312,11 @@ fn main() {
                         .arg(&url)
                         .arg("--journal")
                         .arg(&journal);
-                    timed(cmd, "cutover run")
+                    let elapsed = timed(cmd, "cutover run");
+                    if contender == Contender::Cutover {
+                        profiled = Some((journal, elapsed));
+                    }
+                    elapsed
                 }
             };
             let tables = admin.count_tables(&url);
@@ -263,6 +349,10 @@ fn main() {
             m * 1000.0 / STEPS as f64,
             m / psql
         );
+    }
+    if let Some((journal, wall)) = &profiled {
+        println!();
+        breakdown(journal, *wall);
     }
     let ratio = medians[1].as_secs_f64() / psql;
     println!();

@@ -257,3 +257,50 @@ async fn unqualified_tables_are_not_created_in_the_tracking_schema() {
         "connected as role `{user}`, the runbook's `CREATE TABLE widgets` was created in schema {schema:?}"
     );
 }
+
+/// What is left of that hazard: the fix strips `"$user"` from the search_path of the
+/// connection that runs migrations only. Checks (their own read-only connections) and probes
+/// (the monitor connection) still resolve unqualified names through `"$user"` first, so for
+/// a role named `cutover` a check on the user's own `runs`, `steps` or `decisions` table
+/// silently reads cutover's tracking table of that name instead: here `SELECT count(*)
+/// FROM runs` gets 1 (cutover.runs) instead of 3 (public.runs), and the critical check fails
+/// on the wrong data (or could pass on it).
+#[tokio::test]
+async fn checks_read_the_users_tables_not_the_tracking_tables() {
+    let url = common::fresh_db("check_shadow").await;
+    let dir = common::scratch_dir("check-shadow");
+    let runbook = common::write(
+        &dir,
+        "shadow.yaml",
+        "name: shadow\nwindow:\n  budget: 1h\nphases:\n  - id: migrations\n    kind: migration\n    budget: 10m\n    steps:\n      - migrate: create-runs\n        sql: |\n          CREATE TABLE runs (id int PRIMARY KEY);\n          INSERT INTO runs VALUES (1), (2), (3);\n        rollback: DROP TABLE runs\n  - id: verify\n    kind: verification\n    budget: 10m\n    steps:\n      - check: three-runs\n        sql: SELECT count(*) FROM runs\n        expect: { eq: 3 }\n",
+    );
+    let journal = dir.join("shadow.jsonl");
+    let out = tokio::process::Command::new(common::binary())
+        .arg("run")
+        .arg(&runbook)
+        .args(["--headless", "--approve-all", "--database-url", &url])
+        .arg("--journal")
+        .arg(&journal)
+        .output()
+        .await
+        .expect("run cutover");
+    assert!(
+        out.status.success(),
+        "cutover run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result = replay(&journal)
+        .expect("journal")
+        .entries
+        .into_iter()
+        .find_map(|e| match e.event {
+            Event::CheckResult { passed, actual, .. } => Some((passed, actual)),
+            _ => None,
+        })
+        .expect("a check_result event");
+    assert!(
+        result.0,
+        "`SELECT count(*) FROM runs` got {} (public.runs has 3 rows)",
+        result.1
+    );
+}

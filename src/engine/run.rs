@@ -62,12 +62,24 @@ impl Emitter {
 async fn connect(
     target: &Target,
 ) -> Result<(Client, UnboundedReceiver<(String, String)>), EngineError> {
-    crate::connect::open(target)
+    let (client, notices) =
+        crate::connect::open(target)
+            .await
+            .map_err(|message| EngineError::Connect {
+                target: target.redacted(),
+                message,
+            })?;
+    // A role named `cutover` would find the tracking schema first through "$user" in the
+    // search path (unqualified CREATE TABLE would land there, checks would read it).
+    client
+        .batch_execute(
+            "SELECT set_config('search_path', regexp_replace(current_setting('search_path'), '\"\\$user\",?\\s*', '', 'g'), false) WHERE current_user = 'cutover'",
+        )
         .await
-        .map_err(|message| EngineError::Connect {
-            target: target.redacted(),
-            message,
-        })
+        .map_err(|e| {
+            EngineError::Database(crate::connect::scrub(&e.to_string(), target.secret().as_deref()))
+        })?;
+    Ok((client, notices))
 }
 
 fn checksum(text: &str) -> String {
@@ -222,21 +234,6 @@ pub async fn run(
         }
     }
 
-    // A role named `cutover` would find the tracking schema first through "$user" in the
-    // search path, and unqualified CREATE TABLE would land there: leave it out.
-    let user_is_cutover: bool = client
-        .query_one("SELECT current_user = 'cutover'", &[])
-        .await
-        .map_err(db)?
-        .get(0);
-    if user_is_cutover {
-        client
-            .batch_execute(
-                "SELECT set_config('search_path', regexp_replace(current_setting('search_path'), '\"\\$user\",?\\s*', '', 'g'), false)",
-            )
-            .await
-            .map_err(db)?;
-    }
     let backend_pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -445,6 +442,16 @@ impl Engine<'_> {
                         })?;
                     }
                     return Ok(stop);
+                }
+                // A cancel or abort that reached a statement too late to stop it still stops
+                // the run before the next step.
+                if let Some(reason) = self.cancelled.take() {
+                    let outcome = if self.abort_requested {
+                        Outcome::Aborted
+                    } else {
+                        Outcome::Interrupted
+                    };
+                    return Ok(Stop::Finished(outcome, Some(reason)));
                 }
                 if self.pause_requested {
                     return Ok(Stop::Finished(
@@ -997,8 +1004,11 @@ impl Engine<'_> {
         let result = {
             let query = sqlexec::simple(&self.client, text);
             tokio::pin!(query);
-            let mut tick = tokio::time::interval(self.lock_poll);
-            tick.tick().await;
+            // The first look comes after one poll interval, never before the statement runs.
+            let mut tick = tokio::time::interval_at(
+                tokio::time::Instant::now() + self.lock_poll,
+                self.lock_poll,
+            );
             let mut last_blockers = Vec::new();
             let mut cancelled = false;
             let target = self.opts.target.clone();
