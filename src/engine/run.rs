@@ -1541,7 +1541,7 @@ impl Engine<'_> {
                 let mut r = Ok(());
                 for (n, s) in statements.iter().enumerate() {
                     if let Err(e) = self.statement(&step.id, n + 1, &s.text).await? {
-                        r = Err(self.failure_of_rollback(&e, rollback, Some((n, s))));
+                        r = Err(self.failure_of(&e, rollback, Some((n, s))));
                         break;
                     }
                 }
@@ -1553,12 +1553,12 @@ impl Engine<'_> {
             } else {
                 let mut r = match self.client.batch_execute("BEGIN").await {
                     Ok(()) => Ok(()),
-                    Err(e) => Err(self.failure_of_rollback(&e, rollback, None)),
+                    Err(e) => Err(self.failure_of(&e, rollback, None)),
                 };
                 if r.is_ok() {
                     for (n, s) in statements.iter().enumerate() {
                         if let Err(e) = self.statement(&step.id, n + 1, &s.text).await? {
-                            r = Err(self.failure_of_rollback(&e, rollback, Some((n, s))));
+                            r = Err(self.failure_of(&e, rollback, Some((n, s))));
                             break;
                         }
                     }
@@ -1586,8 +1586,8 @@ impl Engine<'_> {
                             .client
                             .batch_execute("COMMIT")
                             .await
-                            .map_err(|e| self.failure_of_rollback(&e, rollback, None)),
-                        Err(e) => Err(self.failure_of_rollback(&e, rollback, None)),
+                            .map_err(|e| self.failure_of(&e, rollback, None)),
+                        Err(e) => Err(self.failure_of(&e, rollback, None)),
                     };
                 }
                 if r.is_err() {
@@ -1622,21 +1622,6 @@ impl Engine<'_> {
         }
         self.applied.clear();
         Ok(Stop::Finished(Outcome::RolledBack, None))
-    }
-
-    fn failure_of_rollback(
-        &self,
-        error: &tokio_postgres::Error,
-        source: &SqlSource,
-        statement: Option<(usize, &sql::Statement)>,
-    ) -> SqlFailure {
-        sqlexec::failure(
-            error,
-            self.runbook,
-            Some(source),
-            statement,
-            self.secret.as_deref(),
-        )
     }
 }
 
