@@ -1025,6 +1025,54 @@ async fn cancel_stops_the_running_statement_over_required_tls() {
     cancel_a_sleeping_step(&url, &format!("{url}?sslmode=require"), "canceltls").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_only_the_statement_fails_its_step_and_offers_the_failure_choice() {
+    let url = fresh_db("cancelstmt").await;
+    let dir = common::scratch_dir("cancelstmt");
+    let path = runbook(
+        &dir,
+        "cancelstmt",
+        r#"      - migrate: sleepy
+        sql: SELECT pg_sleep(30)
+      - migrate: after
+        sql: CREATE TABLE public.after_cancel (id int)
+"#,
+    );
+    let db = common::connect(&url).await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until(
+        "the statement",
+        |e| matches!(e, Event::StatementStarted { step, .. } if step == "sleepy"),
+    )
+    .await;
+    let deadline = Instant::now() + WAIT;
+    while sleeping_queries(&db).await == 0 {
+        assert!(Instant::now() < deadline, "pg_sleep never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    run.send(Command::CancelStatement);
+    let failed = run
+        .until("the step's failure", |e| {
+            matches!(e, Event::StepFailed { step, .. } if step == "sleepy")
+        })
+        .await;
+    let Event::StepFailed { error, .. } = failed else {
+        unreachable!()
+    };
+    assert_eq!(error.sqlstate.as_deref(), Some("57014"), "{error:?}");
+    // The run is not over: it waits for the operator's choice, as after any failure.
+    run.until("the failure choice", |e| {
+        matches!(e, Event::AwaitingFailureDecision { step } if step == "sleepy")
+    })
+    .await;
+    assert_eq!(sleeping_queries(&db).await, 0);
+    run.send(Command::Abort);
+    let (result, events) = run.finish().await;
+    assert!(matches!(result, Ok(Outcome::Aborted)), "{result:?}");
+    assert!(!has_started(&events, "after"));
+    assert!(!exists(&db, "public.after_cancel").await);
+}
+
 // ----- 9. checksums -----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

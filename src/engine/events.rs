@@ -266,8 +266,12 @@ pub enum Command {
     Pause,
     /// End the current monitoring phase early.
     EndPhase,
-    /// Cancel the running statement (server cancel request) and stop, resumable.
+    /// Cancel the running statement (server cancel request) and stop, resumable. Signals,
+    /// Ctrl-C and a lost terminal send this.
     Cancel {
         reason: String,
     },
+    /// Cancel only the running statement: its step fails with SQLSTATE 57014 and the usual
+    /// failure choice follows (retry, roll back, abort). The operator's `x`.
+    CancelStatement,
 }

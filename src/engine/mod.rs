@@ -2,6 +2,7 @@
 //! it emits typed events and takes commands on channels.
 mod command;
 pub mod events;
+pub mod mirror;
 mod run;
 pub mod sqlexec;
 pub mod tracking;

@@ -47,11 +47,16 @@ pub enum EngineError {
 struct Emitter {
     journal: Journal,
     tx: UnboundedSender<Entry>,
+    /// Copies events to `cutover.events` for `cutover watch`.
+    mirror: Option<super::mirror::Mirror>,
 }
 
 impl Emitter {
     fn emit(&mut self, event: Event) -> Result<(), EngineError> {
         let entry = self.journal.append(&event)?;
+        if let Some(mirror) = &self.mirror {
+            mirror.send(&entry);
+        }
         // A front end that went away must not stop the run: the journal has it.
         let _ = self.tx.send(entry);
         Ok(())
@@ -324,6 +329,10 @@ pub async fn run(
         out: Emitter {
             journal,
             tx: events,
+            mirror: Some(super::mirror::Mirror::start(
+                opts.target.clone(),
+                run_id.clone(),
+            )),
         },
         commands,
         client,
@@ -367,9 +376,15 @@ pub async fn run(
         Err(e) => {
             let message = e.to_string();
             let _ = engine.finish(Outcome::Interrupted, Some(message)).await;
+            if let Some(mirror) = engine.out.mirror.take() {
+                mirror.close(Duration::from_secs(2)).await;
+            }
             return Err(e);
         }
     };
+    if let Some(mirror) = engine.out.mirror.take() {
+        mirror.close(Duration::from_secs(2)).await;
+    }
     drop(lock_conn);
     Ok(outcome)
 }
@@ -1037,6 +1052,14 @@ impl Engine<'_> {
                                 let reason = "aborted by the operator".to_owned();
                                 self.out.emit(Event::Cancelled { reason: reason.clone() })?;
                                 self.cancelled = Some(reason);
+                            }
+                            Some(Command::CancelStatement) => {
+                                // The step fails with 57014 and the failure choice follows.
+                                cancelled = true;
+                                let _ = crate::connect::cancel(&target, &cancel).await;
+                                self.out.emit(Event::Cancelled {
+                                    reason: "the running statement was cancelled by the operator".into(),
+                                })?;
                             }
                             Some(Command::Pause) => self.pause_requested = true,
                             Some(Command::EndPhase) => self.end_phase = true,

@@ -48,7 +48,7 @@ pub enum TuiError {
 }
 
 /// Set by the panic hook: stop drawing, the terminal has been restored.
-static PANICKED: AtomicBool = AtomicBool::new(false);
+pub(crate) static PANICKED: AtomicBool = AtomicBool::new(false);
 
 fn restore_terminal() {
     let _ = disable_raw_mode();
@@ -61,12 +61,12 @@ fn restore_terminal() {
 }
 
 /// Raw mode and the alternate screen for as long as it lives.
-struct TerminalGuard {
+pub(crate) struct TerminalGuard {
     active: bool,
 }
 
 impl TerminalGuard {
-    fn enter() -> std::io::Result<TerminalGuard> {
+    pub(crate) fn enter() -> std::io::Result<TerminalGuard> {
         enable_raw_mode()?;
         let guard = TerminalGuard { active: true };
         execute!(
@@ -78,7 +78,7 @@ impl TerminalGuard {
         Ok(guard)
     }
 
-    fn leave(&mut self) {
+    pub(crate) fn leave(&mut self) {
         if self.active {
             self.active = false;
             restore_terminal();
@@ -95,12 +95,12 @@ impl Drop for TerminalGuard {
 type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Send + Sync + 'static>;
 
 /// Restores the terminal before the previous hook prints the panic; undone by `uninstall`.
-struct PanicHook {
+pub(crate) struct PanicHook {
     previous: Arc<Hook>,
 }
 
 impl PanicHook {
-    fn install() -> PanicHook {
+    pub(crate) fn install() -> PanicHook {
         PANICKED.store(false, Ordering::SeqCst);
         let previous: Arc<Hook> = Arc::new(std::panic::take_hook());
         let chained = Arc::clone(&previous);
@@ -112,7 +112,7 @@ impl PanicHook {
         PanicHook { previous }
     }
 
-    fn uninstall(self) {
+    pub(crate) fn uninstall(self) {
         let _ = std::panic::take_hook();
         let previous = self.previous;
         std::panic::set_hook(Box::new(move |info| previous(info)));
@@ -121,13 +121,13 @@ impl PanicHook {
 
 /// Reads terminal events on a plain thread (crossterm's async `EventStream` needs its
 /// `event-stream` feature) and forwards them. Polls in short slices so it can stop.
-struct InputThread {
+pub(crate) struct InputThread {
     stop: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
 
 impl InputThread {
-    fn spawn(tx: UnboundedSender<TermEvent>) -> std::io::Result<InputThread> {
+    pub(crate) fn spawn(tx: UnboundedSender<TermEvent>) -> std::io::Result<InputThread> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let handle = std::thread::Builder::new()
@@ -154,7 +154,7 @@ impl InputThread {
         })
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(h) = self.handle.take() {
             let _ = h.join();
@@ -169,7 +169,7 @@ impl Drop for InputThread {
 }
 
 /// SIGTERM, SIGHUP and SIGINT (a Ctrl-C typed in raw mode arrives as a key instead).
-struct Signals {
+pub(crate) struct Signals {
     #[cfg(unix)]
     term: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
@@ -179,7 +179,7 @@ struct Signals {
 }
 
 impl Signals {
-    fn new() -> Signals {
+    pub(crate) fn new() -> Signals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -195,7 +195,7 @@ impl Signals {
         }
     }
 
-    async fn recv(&mut self) -> &'static str {
+    pub(crate) async fn recv(&mut self) -> &'static str {
         #[cfg(unix)]
         {
             async fn one(s: &mut Option<tokio::signal::unix::Signal>) {

@@ -346,10 +346,9 @@ fn confirm_global(
     }
     match confirm {
         Confirm::CancelStatement => {
-            view.notice = Some("cancel sent: the running statement is cancelled".into());
-            Some(Command::Cancel {
-                reason: "cancelled by the operator".into(),
-            })
+            view.notice =
+                Some("cancel sent: the statement's step fails; then retry, roll back or abort".into());
+            Some(Command::CancelStatement)
         }
         Confirm::Abort => {
             view.notice = Some("abort sent".into());
