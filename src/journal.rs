@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
@@ -19,8 +20,35 @@ pub struct Entry {
 pub struct Journal {
     file: File,
     path: PathBuf,
+    stamper: Stamper,
+}
+
+/// Numbers, timestamps and scrubs events on their way into the journal.
+struct Stamper {
     seq: u64,
     secret: Option<String>,
+}
+
+impl Stamper {
+    /// Returns the event's journal line (newline included) and the entry as the journal holds
+    /// it — scrubbed, so front ends never see a secret either.
+    fn stamp(&mut self, event: &Event) -> std::io::Result<(String, Entry)> {
+        self.seq += 1;
+        let entry = Entry {
+            ts: chrono::Utc::now(),
+            seq: self.seq,
+            event: event.clone(),
+        };
+        let line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
+        let mut scrubbed = crate::connect::scrub(&line, self.secret.as_deref());
+        let entry = if scrubbed != line {
+            serde_json::from_str(&scrubbed).map_err(std::io::Error::other)?
+        } else {
+            entry
+        };
+        scrubbed.push('\n');
+        Ok((scrubbed, entry))
+    }
 }
 
 impl Journal {
@@ -50,8 +78,7 @@ impl Journal {
         Ok(Journal {
             file,
             path: path.to_path_buf(),
-            seq,
-            secret,
+            stamper: Stamper { seq, secret },
         })
     }
 
@@ -61,22 +88,169 @@ impl Journal {
 
     /// Writes one event and makes it durable before returning.
     pub fn append(&mut self, event: &Event) -> std::io::Result<Entry> {
-        self.seq += 1;
-        let entry = Entry {
-            ts: chrono::Utc::now(),
-            seq: self.seq,
-            event: event.clone(),
-        };
-        let line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
-        let scrubbed = crate::connect::scrub(&line, self.secret.as_deref());
-        self.file.write_all(scrubbed.as_bytes())?;
-        self.file.write_all(b"\n")?;
+        let (line, entry) = self.stamper.stamp(event)?;
+        self.file.write_all(line.as_bytes())?;
         self.file.sync_data()?;
-        // Front ends get exactly what the journal holds: never a secret.
-        if scrubbed != line {
-            return serde_json::from_str(&scrubbed).map_err(std::io::Error::other);
-        }
         Ok(entry)
+    }
+
+    /// Moves the file to a writer thread that group-commits: it writes everything queued,
+    /// fsyncs once, and only then hands the entries to `deliver` (the front ends). The caller
+    /// keeps numbering events and is never held up by the disk unless it asks ([`Background::durable`]).
+    pub fn into_background(
+        self,
+        deliver: impl FnMut(Entry) + Send + 'static,
+    ) -> std::io::Result<Background> {
+        let Journal {
+            file,
+            path,
+            stamper,
+        } = self;
+        let (tx, rx) = std::sync::mpsc::channel::<Queued>();
+        let failure = Arc::new(Mutex::new(None));
+        let failed = Arc::clone(&failure);
+        let handle = std::thread::Builder::new()
+            .name("cutover-journal".into())
+            .spawn(move || group_commit(file, rx, failed, deliver))?;
+        Ok(Background {
+            stamper,
+            path,
+            tx: Some(tx),
+            failure,
+            handle: Some(handle),
+        })
+    }
+}
+
+enum Queued {
+    Line(String, Entry),
+    /// Answered once everything queued before it is on disk (or writing failed).
+    Durable(tokio::sync::oneshot::Sender<()>),
+}
+
+/// The writer thread: batches whatever is queued into one write and one fsync.
+fn group_commit(
+    mut file: File,
+    rx: std::sync::mpsc::Receiver<Queued>,
+    failure: Arc<Mutex<Option<String>>>,
+    mut deliver: impl FnMut(Entry),
+) {
+    let mut buffer = String::new();
+    let mut entries = Vec::new();
+    let mut waiters = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(item) = next {
+            match item {
+                Queued::Line(line, entry) => {
+                    buffer.push_str(&line);
+                    entries.push(entry);
+                }
+                Queued::Durable(waiter) => waiters.push(waiter),
+            }
+            next = rx.try_recv().ok();
+        }
+        let written = if buffer.is_empty() {
+            Ok(())
+        } else {
+            file.write_all(buffer.as_bytes())
+                .and_then(|()| file.sync_data())
+        };
+        buffer.clear();
+        match written {
+            Ok(()) => entries.drain(..).for_each(&mut deliver),
+            Err(e) => {
+                // Nothing unjournaled reaches a front end; the engine sees the error next time.
+                if let Ok(mut slot) = failure.lock() {
+                    slot.get_or_insert_with(|| e.to_string());
+                }
+                entries.clear();
+            }
+        }
+        for waiter in waiters.drain(..) {
+            let _ = waiter.send(());
+        }
+    }
+}
+
+/// A journal whose writes happen on a writer thread (see [`Journal::into_background`]).
+pub struct Background {
+    stamper: Stamper,
+    path: PathBuf,
+    tx: Option<std::sync::mpsc::Sender<Queued>>,
+    failure: Arc<Mutex<Option<String>>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    fn failed(&self) -> std::io::Result<()> {
+        match self.failure.lock().ok().and_then(|slot| slot.clone()) {
+            Some(message) => Err(std::io::Error::other(format!(
+                "writing {}: {message}",
+                self.path.display()
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Queues an event; it reaches the front ends once it is on disk. Fails if an earlier
+    /// write failed.
+    pub fn append(&mut self, event: &Event) -> std::io::Result<()> {
+        self.failed()?;
+        let (line, entry) = self.stamper.stamp(event)?;
+        self.send(Queued::Line(line, entry))
+    }
+
+    fn send(&self, item: Queued) -> std::io::Result<()> {
+        self.tx
+            .as_ref()
+            .and_then(|tx| tx.send(item).ok())
+            .ok_or_else(|| std::io::Error::other("the journal writer has stopped"))
+    }
+
+    /// A promise that everything appended so far is on disk: await it before acting on
+    /// something that must be in the journal first.
+    pub fn durable(&self) -> std::io::Result<Durable> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Queued::Durable(tx))?;
+        Ok(Durable {
+            rx,
+            failure: Arc::clone(&self.failure),
+        })
+    }
+
+    /// Waits until everything appended is on disk, then stops the writer thread; later
+    /// appends fail.
+    pub async fn close(&mut self) -> std::io::Result<()> {
+        if self.tx.is_none() {
+            return self.failed();
+        }
+        let done = self.durable();
+        if let Ok(done) = done {
+            done.wait().await?;
+        }
+        self.tx = None;
+        if let Some(handle) = self.handle.take() {
+            // The queue is empty and closed: the thread ends at once.
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+        self.failed()
+    }
+}
+
+/// See [`Background::durable`].
+pub struct Durable {
+    rx: tokio::sync::oneshot::Receiver<()>,
+    failure: Arc<Mutex<Option<String>>>,
+}
+
+impl Durable {
+    pub async fn wait(self) -> std::io::Result<()> {
+        let answered = self.rx.await;
+        if let Some(message) = self.failure.lock().ok().and_then(|slot| slot.clone()) {
+            return Err(std::io::Error::other(message));
+        }
+        answered.map_err(|_| std::io::Error::other("the journal writer has stopped"))
     }
 }
 
@@ -229,5 +403,48 @@ mod tests {
             .unwrap();
         assert_eq!(e.seq, 4);
         assert_eq!(replay(&path).unwrap().entries.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn the_background_writer_delivers_only_what_is_on_disk() {
+        let path = tmp("background");
+        let mut first = Journal::open(&path, Some("hunter2".into())).unwrap();
+        first.append(&Event::PhaseStarted { phase: "p".into() }).unwrap();
+        drop(first);
+        let journal = Journal::open(&path, Some("hunter2".into())).unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let on_disk = path.clone();
+        let mut background = journal
+            .into_background(move |entry: Entry| {
+                // Delivered means durable: the line is in the file already.
+                let text = std::fs::read_to_string(&on_disk).unwrap();
+                let _ = tx.send((entry.seq, text.lines().count()));
+            })
+            .unwrap();
+        for n in 0..50 {
+            background
+                .append(&Event::Notice {
+                    step: "a".into(),
+                    severity: "NOTICE".into(),
+                    message: format!("{n} hunter2"),
+                })
+                .unwrap();
+        }
+        background.durable().unwrap().wait().await.unwrap();
+        // Everything appended before the promise is delivered once it resolves.
+        let mut delivered = Vec::new();
+        while let Ok(d) = rx.try_recv() {
+            delivered.push(d);
+        }
+        assert_eq!(delivered.len(), 50);
+        for (i, (seq, lines)) in delivered.iter().enumerate() {
+            assert_eq!(*seq, i as u64 + 2, "the sequence continues the file's");
+            assert!(*lines as u64 >= *seq, "entry {seq} delivered before it was written");
+        }
+        background.close().await.unwrap();
+        assert!(background.append(&Event::PhaseStarted { phase: "q".into() }).is_err());
+        let r = replay(&path).unwrap();
+        assert_eq!(r.entries.len(), 51);
+        assert!(!std::fs::read_to_string(&path).unwrap().contains("hunter2"));
     }
 }

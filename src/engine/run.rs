@@ -43,23 +43,56 @@ pub enum EngineError {
     Database(String),
 }
 
-/// Events go to the journal first, then to the front end.
+/// Events go to the journal first, then to the front end (and the watch mirror). The journal
+/// group-commits on its own thread: the engine waits for the disk only where it must —
+/// before acting on a person's decision, before a step's COMMIT, and at the end.
 struct Emitter {
-    journal: Journal,
-    tx: UnboundedSender<Entry>,
+    journal: crate::journal::Background,
     /// Copies events to `cutover.events` for `cutover watch`.
     mirror: Option<super::mirror::Mirror>,
 }
 
 impl Emitter {
+    fn new(
+        journal: Journal,
+        front_end: UnboundedSender<Entry>,
+        mirror: Option<super::mirror::Mirror>,
+    ) -> Result<Emitter, EngineError> {
+        let copy = mirror.clone();
+        let journal = journal.into_background(move |entry| {
+            if let Some(mirror) = &copy {
+                mirror.send(&entry);
+            }
+            // A front end that went away must not stop the run: the journal has it.
+            let _ = front_end.send(entry);
+        })?;
+        Ok(Emitter { journal, mirror })
+    }
+
     fn emit(&mut self, event: Event) -> Result<(), EngineError> {
-        let entry = self.journal.append(&event)?;
-        if let Some(mirror) = &self.mirror {
-            mirror.send(&entry);
-        }
-        // A front end that went away must not stop the run: the journal has it.
-        let _ = self.tx.send(entry);
+        self.journal.append(&event)?;
         Ok(())
+    }
+
+    /// Emits, then waits until the event (and everything before it) is on disk.
+    async fn emit_durable(&mut self, event: Event) -> Result<(), EngineError> {
+        self.emit(event)?;
+        self.durable()?.wait().await?;
+        Ok(())
+    }
+
+    /// A promise that everything emitted so far is on disk.
+    fn durable(&self) -> Result<crate::journal::Durable, EngineError> {
+        Ok(self.journal.durable()?)
+    }
+
+    /// Flushes the journal, then gives the mirror a moment to catch up.
+    async fn close(&mut self) -> Result<(), EngineError> {
+        let flushed = self.journal.close().await;
+        if let Some(mirror) = self.mirror.take() {
+            mirror.close(Duration::from_secs(2)).await;
+        }
+        Ok(flushed?)
     }
 }
 
@@ -117,6 +150,8 @@ struct Engine<'a> {
     client: Client,
     notices: UnboundedReceiver<(String, String)>,
     monitor: Client,
+    /// `tracking::UPSERT_STEP`, prepared once on `client` (one round trip per use).
+    upsert_step: tokio_postgres::Statement,
     backend_pid: i32,
     run_id: String,
     records: HashMap<String, StepRecord>,
@@ -239,6 +274,10 @@ pub async fn run(
         }
     }
 
+    let upsert_step = client
+        .prepare(tracking::UPSERT_STEP)
+        .await
+        .map_err(db)?;
     let backend_pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -326,18 +365,19 @@ pub async fn run(
         runbook,
         plan,
         steps,
-        out: Emitter {
+        out: Emitter::new(
             journal,
-            tx: events,
-            mirror: Some(super::mirror::Mirror::start(
+            events,
+            Some(super::mirror::Mirror::start(
                 opts.target.clone(),
                 run_id.clone(),
             )),
-        },
+        )?,
         commands,
         client,
         notices,
         monitor,
+        upsert_step,
         backend_pid,
         run_id: run_id.clone(),
         records,
@@ -376,15 +416,11 @@ pub async fn run(
         Err(e) => {
             let message = e.to_string();
             let _ = engine.finish(Outcome::Interrupted, Some(message)).await;
-            if let Some(mirror) = engine.out.mirror.take() {
-                mirror.close(Duration::from_secs(2)).await;
-            }
+            let _ = engine.out.close().await;
             return Err(e);
         }
     };
-    if let Some(mirror) = engine.out.mirror.take() {
-        mirror.close(Duration::from_secs(2)).await;
-    }
+    engine.out.close().await?;
     drop(lock_conn);
     Ok(outcome)
 }
@@ -402,7 +438,7 @@ impl Engine<'_> {
                 &[&self.run_id, &outcome.as_str()],
             )
             .await;
-        self.out.emit(Event::RunFinished { outcome, message })
+        self.out.emit_durable(Event::RunFinished { outcome, message }).await
     }
 
     fn db_err(&self, e: &tokio_postgres::Error) -> EngineError {
@@ -628,10 +664,12 @@ impl Engine<'_> {
                 loop {
                     match self.commands.recv().await {
                         Some(Command::Acknowledge { step: s, operator }) if s == id => {
-                            self.out.emit(Event::ManualAcknowledged {
-                                step: id.clone(),
-                                operator,
-                            })?;
+                            self.out
+                                .emit_durable(Event::ManualAcknowledged {
+                                    step: id.clone(),
+                                    operator,
+                                })
+                                .await?;
                             self.mark(&id, "manual", None, "done", 1, 0).await?;
                             return Ok(None);
                         }
@@ -876,15 +914,17 @@ impl Engine<'_> {
                 Vec::new()
             };
             // The decision is durable before anything acts on it.
-            self.out.emit(Event::DecisionRecorded {
-                step: id.clone(),
-                decision,
-                operator: operator.clone(),
-                comment: comment.clone(),
-                answers: answers.clone(),
-                overrode_failed_checks: overrode.clone(),
-                restored: false,
-            })?;
+            self.out
+                .emit_durable(Event::DecisionRecorded {
+                    step: id.clone(),
+                    decision,
+                    operator: operator.clone(),
+                    comment: comment.clone(),
+                    answers: answers.clone(),
+                    overrode_failed_checks: overrode.clone(),
+                    restored: false,
+                })
+                .await?;
             let decision_text = match decision {
                 Decision::Go => "go",
                 Decision::Abort => "abort",
@@ -1003,11 +1043,13 @@ impl Engine<'_> {
     }
 
     /// Runs one statement, reporting lock waits while it waits and honouring Cancel.
+    /// `prelude` (transaction setup) is sent in the same round trip, just before it.
     async fn statement(
         &mut self,
         step: &str,
         index: usize,
         text: &str,
+        prelude: Option<&str>,
     ) -> Result<Result<u64, tokio_postgres::Error>, EngineError> {
         let started = Instant::now();
         self.out.emit(Event::StatementStarted {
@@ -1017,7 +1059,7 @@ impl Engine<'_> {
         })?;
         let cancel = self.client.cancel_token();
         let result = {
-            let query = sqlexec::simple(&self.client, text);
+            let query = sqlexec::simple_after(&self.client, prelude, text);
             tokio::pin!(query);
             // The first look comes after one poll interval, never before the statement runs.
             let mut tick = tokio::time::interval_at(
@@ -1101,11 +1143,12 @@ impl Engine<'_> {
                 in_transaction: Some(in_tx),
             })?;
             let started = Instant::now();
+            let journaled = self.out.durable()?;
             let outcome = if in_tx {
-                self.migrate_in_transaction(&id, m, &statements, &sum, attempt)
+                self.migrate_in_transaction(&id, m, &statements, &sum, attempt, journaled)
                     .await?
             } else {
-                self.migrate_outside_transaction(&id, m, &statements, &sum, attempt)
+                self.migrate_outside_transaction(&id, m, &statements, &sum, attempt, journaled)
                     .await?
             };
             match outcome {
@@ -1185,19 +1228,24 @@ impl Engine<'_> {
         statements: &[sql::Statement],
         sum: &str,
         attempt: u32,
+        journaled: crate::journal::Durable,
     ) -> Result<Result<u64, (Option<tokio_postgres::Error>, SqlFailure)>, EngineError> {
         let setup = format!(
             "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
             pg_ms(m.lock_timeout),
             pg_ms(m.statement_timeout)
         );
-        if let Err(e) = self.client.batch_execute(&setup).await {
-            let f = self.failure_of(&e, &m.sql, None);
-            return Ok(Err((Some(e), f)));
+        if statements.is_empty() {
+            if let Err(e) = self.client.batch_execute(&setup).await {
+                let f = self.failure_of(&e, &m.sql, None);
+                return Ok(Err((Some(e), f)));
+            }
         }
         let mut rows = 0;
         for (n, stmt) in statements.iter().enumerate() {
-            match self.statement(id, n + 1, &stmt.text).await? {
+            // The transaction's setup travels with the first statement.
+            let prelude = (n == 0).then_some(setup.as_str());
+            match self.statement(id, n + 1, &stmt.text, prelude).await? {
                 Ok(r) => rows += r,
                 Err(e) => {
                     let f = self.failure_of(&e, &m.sql, Some((n, stmt)));
@@ -1206,11 +1254,14 @@ impl Engine<'_> {
                 }
             }
         }
-        // The completion row commits with the migration, so the database says what was applied.
-        let record = self
-            .client
-            .execute(
-                tracking::UPSERT_STEP,
+        // The journal shows the step started before it can commit: after a crash the database
+        // is never more than this step ahead of the journal.
+        journaled.wait().await?;
+        // The completion row commits with the migration, so the database says what was
+        // applied; row and COMMIT go in one round trip (a failed row makes COMMIT roll back).
+        let (record, commit) = sqlexec::pipelined(
+            self.client.execute(
+                &self.upsert_step,
                 &[
                     &self.runbook.name,
                     &id,
@@ -1221,15 +1272,13 @@ impl Engine<'_> {
                     &(attempt as i32),
                     &(rows as i64),
                 ],
-            )
-            .await;
-        let commit = match record {
-            Ok(_) => self.client.batch_execute("COMMIT").await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = commit {
+            ),
+            self.client.batch_execute("COMMIT"),
+        )
+        .await;
+        // Either way the transaction is over: a COMMIT after a failed row rolls back.
+        if let Err(e) = record.and(commit) {
             let f = self.failure_of(&e, &m.sql, None);
-            let _ = self.client.batch_execute("ROLLBACK").await;
             return Ok(Err((Some(e), f)));
         }
         self.records.insert(
@@ -1252,6 +1301,7 @@ impl Engine<'_> {
         statements: &[sql::Statement],
         sum: &str,
         attempt: u32,
+        journaled: crate::journal::Durable,
     ) -> Result<Result<u64, (Option<tokio_postgres::Error>, SqlFailure)>, EngineError> {
         // Started/finished around the statements: a crash in between leaves it `uncertain`.
         self.mark(
@@ -1275,7 +1325,7 @@ impl Engine<'_> {
         }
         let mut rows = 0;
         for (n, stmt) in statements.iter().enumerate() {
-            let result = self.statement(id, n + 1, &stmt.text).await?;
+            let result = self.statement(id, n + 1, &stmt.text, None).await?;
             match result {
                 Ok(r) => rows += r,
                 Err(e) => {
@@ -1341,6 +1391,7 @@ impl Engine<'_> {
             }
         }
         let _ = self.client.batch_execute(reset).await;
+        journaled.wait().await?;
         self.mark(
             id,
             "migrate",
@@ -1537,9 +1588,11 @@ impl Engine<'_> {
     /// Undoes this run's migrations in reverse order of application, each journaled.
     async fn rollback(&mut self) -> Result<Stop, EngineError> {
         let order: Vec<usize> = self.applied.iter().rev().copied().collect();
-        self.out.emit(Event::RollbackStarted {
-            steps: order.iter().map(|&i| self.steps[i].id.clone()).collect(),
-        })?;
+        self.out
+            .emit_durable(Event::RollbackStarted {
+                steps: order.iter().map(|&i| self.steps[i].id.clone()).collect(),
+            })
+            .await?;
         for i in order {
             let step = self.steps[i];
             let StepKind::Migrate(m) = &step.kind else {
@@ -1563,7 +1616,7 @@ impl Engine<'_> {
             let result = if needs_no_tx {
                 let mut r = Ok(());
                 for (n, s) in statements.iter().enumerate() {
-                    if let Err(e) = self.statement(&step.id, n + 1, &s.text).await? {
+                    if let Err(e) = self.statement(&step.id, n + 1, &s.text, None).await? {
                         r = Err(self.failure_of(&e, rollback, Some((n, s))));
                         break;
                     }
@@ -1580,7 +1633,7 @@ impl Engine<'_> {
                 };
                 if r.is_ok() {
                     for (n, s) in statements.iter().enumerate() {
-                        if let Err(e) = self.statement(&step.id, n + 1, &s.text).await? {
+                        if let Err(e) = self.statement(&step.id, n + 1, &s.text, None).await? {
                             r = Err(self.failure_of(&e, rollback, Some((n, s))));
                             break;
                         }

@@ -34,6 +34,43 @@ pub async fn simple(client: &Client, sql: &str) -> Result<QueryResult, tokio_pos
     Ok(QueryResult { rows, affected })
 }
 
+/// Sends `first`'s request and then `second`'s without waiting in between: one round trip
+/// instead of two. tokio-postgres queues a request when its future is first polled, so
+/// `first` is polled once on its own before both are driven together (the connection only
+/// delivers `second`'s responses once `first`'s have been taken).
+pub async fn pipelined<A: Future, B: Future>(first: A, second: B) -> (A::Output, B::Output) {
+    let mut first = std::pin::pin!(first);
+    let mut early = None;
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(out) = first.as_mut().poll(cx) {
+            early = Some(out);
+        }
+        std::task::Poll::Ready(())
+    })
+    .await;
+    match early {
+        Some(out) => (out, second.await),
+        None => tokio::join!(first, second),
+    }
+}
+
+/// Runs `prelude` (e.g. `BEGIN; SET LOCAL ...`) and then `sql` in one round trip. If the
+/// prelude fails, its error is returned (`sql` then fails too: the transaction is aborted).
+pub async fn simple_after(
+    client: &Client,
+    prelude: Option<&str>,
+    sql: &str,
+) -> Result<QueryResult, tokio_postgres::Error> {
+    match prelude {
+        None => simple(client, sql).await,
+        Some(prelude) => {
+            let (setup, result) =
+                pipelined(client.batch_execute(prelude), simple(client, sql)).await;
+            setup.and(result)
+        }
+    }
+}
+
 /// Sessions blocking `pid`, with what they run and how long their transaction is open.
 pub async fn blockers(monitor: &Client, pid: i32) -> Vec<Blocker> {
     let rows = monitor
