@@ -409,7 +409,9 @@ mod tests {
     async fn the_background_writer_delivers_only_what_is_on_disk() {
         let path = tmp("background");
         let mut first = Journal::open(&path, Some("hunter2".into())).unwrap();
-        first.append(&Event::PhaseStarted { phase: "p".into() }).unwrap();
+        first
+            .append(&Event::PhaseStarted { phase: "p".into() })
+            .unwrap();
         drop(first);
         let journal = Journal::open(&path, Some("hunter2".into())).unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -439,10 +441,17 @@ mod tests {
         assert_eq!(delivered.len(), 50);
         for (i, (seq, lines)) in delivered.iter().enumerate() {
             assert_eq!(*seq, i as u64 + 2, "the sequence continues the file's");
-            assert!(*lines as u64 >= *seq, "entry {seq} delivered before it was written");
+            assert!(
+                *lines as u64 >= *seq,
+                "entry {seq} delivered before it was written"
+            );
         }
         background.close().await.unwrap();
-        assert!(background.append(&Event::PhaseStarted { phase: "q".into() }).is_err());
+        assert!(
+            background
+                .append(&Event::PhaseStarted { phase: "q".into() })
+                .is_err()
+        );
         let r = replay(&path).unwrap();
         assert_eq!(r.entries.len(), 51);
         assert!(!std::fs::read_to_string(&path).unwrap().contains("hunter2"));

@@ -274,10 +274,7 @@ pub async fn run(
         }
     }
 
-    let upsert_step = client
-        .prepare(tracking::UPSERT_STEP)
-        .await
-        .map_err(db)?;
+    let upsert_step = client.prepare(tracking::UPSERT_STEP).await.map_err(db)?;
     let backend_pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -438,7 +435,9 @@ impl Engine<'_> {
                 &[&self.run_id, &outcome.as_str()],
             )
             .await;
-        self.out.emit_durable(Event::RunFinished { outcome, message }).await
+        self.out
+            .emit_durable(Event::RunFinished { outcome, message })
+            .await
     }
 
     fn db_err(&self, e: &tokio_postgres::Error) -> EngineError {
