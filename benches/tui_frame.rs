@@ -101,6 +101,7 @@ fn main() {
             cutover_version: "0.1.0".into(),
             resumed: false,
             hard_end: "2025-03-02T00:00:00+00:00".into(),
+            plan: None,
         },
     );
     // Half the phases done, the next one half way, a lock wait on its running step.

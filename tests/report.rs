@@ -174,6 +174,7 @@ mod fixtures {
             resumed,
             // Window budget 3m from the start.
             hard_end: r.iso(ms + 180_000),
+            plan: None,
         }
     }
 
@@ -1553,6 +1554,7 @@ fn synthetic_with_hostile_text() -> Report {
             cutover_version: "0.1.0".into(),
             resumed: false,
             hard_end: "2025-04-01T10:30:00+00:00".into(),
+            plan: None,
         },
         Event::PhaseStarted {
             phase: "section: one # two".into(),
@@ -1631,6 +1633,7 @@ fn a_step_marked_applied_after_an_uncertain_crash_counts_as_applied() {
             cutover_version: "0.1.0".into(),
             resumed: true,
             hard_end: "not a time".into(),
+            plan: None,
         },
         Event::PhaseStarted { phase: "p".into() },
         Event::UncertainStep { step: "idx".into() },
@@ -1702,6 +1705,7 @@ fn a_crash_then_resume_is_one_run_with_a_crash_interruption() {
             cutover_version: "0.1.0".into(),
             resumed: true,
             hard_end: (resumed_at + chrono::Duration::minutes(3)).to_rfc3339(),
+            plan: None,
         },
         Event::PhaseStarted {
             phase: "migrate".into(),

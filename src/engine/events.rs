@@ -102,6 +102,9 @@ pub enum Event {
         resumed: bool,
         /// Planned window end, RFC 3339.
         hard_end: String,
+        /// The plan the run follows, for planned-against-actual (absent in older journals).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plan: Option<PlannedWindow>,
     },
     PhaseStarted {
         phase: String,
@@ -235,6 +238,36 @@ pub enum Event {
         outcome: Outcome,
         message: Option<String>,
     },
+}
+
+/// The planned schedule, journaled at run start so a report needs nothing but the journal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedWindow {
+    /// When the window started (the declared start, else the first start of this run), RFC 3339.
+    pub window_start: String,
+    pub window_budget_ms: u64,
+    pub phases: Vec<PlannedPhase>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedPhase {
+    pub phase: String,
+    pub kind: String,
+    /// Offsets from the window start.
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub budget_ms: u64,
+    pub steps: Vec<PlannedStep>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedStep {
+    pub step: String,
+    pub kind: String,
+    /// Offsets from the window start.
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub expected_ms: u64,
 }
 
 /// What a front end may ask of the engine.

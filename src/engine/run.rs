@@ -1,6 +1,8 @@
 //! The executor loop: phases in order, steps in plan order, gates that wait for a person.
 
-use super::events::{Command, Decision, Event, Outcome, SqlFailure};
+use super::events::{
+    Command, Decision, Event, Outcome, PlannedPhase, PlannedStep, PlannedWindow, SqlFailure,
+};
 use super::sqlexec::{self, pg_ms};
 use super::tracking::{self, StepRecord};
 use crate::connect::Target;
@@ -118,6 +120,37 @@ async fn connect(
             EngineError::Database(crate::connect::scrub(&e.to_string(), target.secret().as_deref()))
         })?;
     Ok((client, notices))
+}
+
+/// The plan in the journal's terms (offsets from the window start, in milliseconds).
+fn planned_window(plan: &Plan, window_start: chrono::DateTime<chrono::Utc>) -> PlannedWindow {
+    PlannedWindow {
+        window_start: window_start.to_rfc3339(),
+        window_budget_ms: ms(plan.window_budget),
+        phases: plan
+            .phases
+            .iter()
+            .map(|p| PlannedPhase {
+                phase: p.id.clone(),
+                kind: p.kind.to_owned(),
+                start_ms: ms(p.planned_start),
+                end_ms: ms(p.planned_end),
+                budget_ms: ms(p.budget),
+                steps: p
+                    .order
+                    .iter()
+                    .filter_map(|&i| plan.steps.get(i))
+                    .map(|s| PlannedStep {
+                        step: s.id.clone(),
+                        kind: s.kind.to_owned(),
+                        start_ms: ms(s.planned_start),
+                        end_ms: ms(s.planned_end),
+                        expected_ms: ms(s.expected),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
 }
 
 fn checksum(text: &str) -> String {
@@ -404,6 +437,7 @@ pub async fn run(
         cutover_version: env!("CARGO_PKG_VERSION").to_owned(),
         resumed,
         hard_end,
+        plan: Some(planned_window(plan, window_start)),
     })?;
     let outcome = match engine.phases().await {
         Ok(Stop::Finished(outcome, message)) => {

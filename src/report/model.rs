@@ -922,6 +922,7 @@ impl Builder {
                 cutover_version,
                 resumed,
                 hard_end,
+                ..
             } => {
                 // A previous attempt that ended without run_finished: a crash or kill.
                 if let Some(last) = self.last_ts {
