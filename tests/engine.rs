@@ -351,6 +351,36 @@ async fn steps_follow_depends_on_with_listing_order_as_tie_break() {
     assert_eq!(started(&events), ["c2", "c3", "c4", "c1"]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracking_times_span_the_whole_step() {
+    let url = fresh_db("spans").await;
+    let dir = common::scratch_dir("spans");
+    let path = runbook(
+        &dir,
+        "spans",
+        r#"      - migrate: slow
+        sql: |
+          CREATE TABLE spans (id int);
+          SELECT pg_sleep(0.3);
+        rollback: DROP TABLE spans
+"#,
+    );
+    let run = start(&path, options(&url, dir.join("j.jsonl")));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let db = common::connect(&url).await;
+    let seconds: f64 = db
+        .query_one(
+            "SELECT extract(epoch FROM finished_at - started_at)::float8 FROM cutover.steps WHERE step_id = 'slow'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    // The step slept 0.3 s inside its transaction: its row must not say it took no time.
+    assert!(seconds >= 0.3, "finished_at - started_at = {seconds}s");
+}
+
 // ----- 2. decisions -----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1052,18 +1082,20 @@ async fn cancelling_only_the_statement_fails_its_step_and_offers_the_failure_cho
     }
     run.send(Command::CancelStatement);
     let failed = run
-        .until("the step's failure", |e| {
-            matches!(e, Event::StepFailed { step, .. } if step == "sleepy")
-        })
+        .until(
+            "the step's failure",
+            |e| matches!(e, Event::StepFailed { step, .. } if step == "sleepy"),
+        )
         .await;
     let Event::StepFailed { error, .. } = failed else {
         unreachable!()
     };
     assert_eq!(error.sqlstate.as_deref(), Some("57014"), "{error:?}");
     // The run is not over: it waits for the operator's choice, as after any failure.
-    run.until("the failure choice", |e| {
-        matches!(e, Event::AwaitingFailureDecision { step } if step == "sleepy")
-    })
+    run.until(
+        "the failure choice",
+        |e| matches!(e, Event::AwaitingFailureDecision { step } if step == "sleepy"),
+    )
     .await;
     assert_eq!(sleeping_queries(&db).await, 0);
     run.send(Command::Abort);

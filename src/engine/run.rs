@@ -214,9 +214,12 @@ pub async fn run(
     commands: UnboundedReceiver<Command>,
 ) -> Result<Outcome, EngineError> {
     let secret = opts.target.secret();
-    let (client, notices) = connect(&opts.target).await?;
-    let (monitor, _monitor_notices) = connect(&opts.target).await?;
-    let (lock_conn, _lock_notices) = connect(&opts.target).await?;
+    // The working, monitoring and lock connections, opened together.
+    let ((client, notices), (monitor, _monitor_notices), (lock_conn, _lock_notices)) = tokio::try_join!(
+        connect(&opts.target),
+        connect(&opts.target),
+        connect(&opts.target)
+    )?;
     let db = |e: tokio_postgres::Error| {
         EngineError::Database(crate::connect::scrub(&e.to_string(), secret.as_deref()))
     };
@@ -1268,11 +1271,11 @@ impl Engine<'_> {
             pg_ms(m.lock_timeout),
             pg_ms(m.statement_timeout)
         );
-        if statements.is_empty() {
-            if let Err(e) = self.client.batch_execute(&setup).await {
-                let f = self.failure_of(&e, &m.sql, None);
-                return Ok(Err((Some(e), f)));
-            }
+        if statements.is_empty()
+            && let Err(e) = self.client.batch_execute(&setup).await
+        {
+            let f = self.failure_of(&e, &m.sql, None);
+            return Ok(Err((Some(e), f)));
         }
         let mut rows = 0;
         for (n, stmt) in statements.iter().enumerate() {

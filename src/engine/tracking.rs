@@ -39,6 +39,15 @@ CREATE TABLE IF NOT EXISTS cutover.decisions (
     overrides    jsonb NOT NULL,
     decided_at   timestamptz NOT NULL DEFAULT now()
 );
+-- Every journaled event of a run, mirrored for `cutover watch` (best effort: the journal
+-- file is the durable record). The primary key serves the watcher's `seq > $n` reads.
+CREATE TABLE IF NOT EXISTS cutover.events (
+    run_id       text NOT NULL,
+    seq          bigint NOT NULL,
+    ts           timestamptz NOT NULL,
+    event        jsonb NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
 "#;
 
 /// Creates the schema once; concurrent first runs are serialized by a transaction lock.
@@ -94,12 +103,13 @@ pub async fn latest_run(
     Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
-/// SQL that upserts a step's status; run inside the step's own transaction when it has one.
+/// SQL that upserts a step's status; run inside the step's own transaction when it has one
+/// (so `now()` is when that transaction began, and the finish is `clock_timestamp()`).
 pub const UPSERT_STEP: &str = "INSERT INTO cutover.steps AS s (runbook, step_id, run_id, kind, sql_checksum, status, started_at, finished_at, attempts, rows)
-     VALUES ($1, $2, $3, $4, $5, $6, now(), CASE WHEN $6 = 'started' THEN NULL ELSE now() END, $7, $8)
+     VALUES ($1, $2, $3, $4, $5, $6, now(), CASE WHEN $6 = 'started' THEN NULL ELSE clock_timestamp() END, $7, $8)
      ON CONFLICT (runbook, step_id) DO UPDATE SET run_id = EXCLUDED.run_id, kind = EXCLUDED.kind,
        sql_checksum = EXCLUDED.sql_checksum, status = EXCLUDED.status,
-       started_at = CASE WHEN EXCLUDED.status = 'started' THEN now() ELSE s.started_at END,
+       started_at = CASE WHEN s.status = 'started' AND EXCLUDED.status <> 'started' THEN s.started_at ELSE now() END,
        finished_at = EXCLUDED.finished_at, attempts = EXCLUDED.attempts, rows = EXCLUDED.rows";
 
 /// The advisory lock key of a runbook: a fixed class id and a hash of the name.

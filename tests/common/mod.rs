@@ -4,6 +4,8 @@
 //! developer may point it at their own server. Each test gets its own fresh database.
 #![allow(dead_code)]
 
+pub mod pty;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
