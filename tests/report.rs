@@ -5,14 +5,17 @@
 //! `REGENERATE_FIXTURES=1 cargo test --test report` rewrites them; `UPDATE_GOLDEN=1` rewrites
 //! the expected reports in tests/golden/ (review the diff before committing either).
 
+use cutover::engine::events::PlannedWindow;
 use cutover::journal::{Entry, replay};
-use cutover::report::model::{RunOutcome, StepStatus};
+use cutover::report::model::{PhaseProgress, RunOutcome, StepStatus};
 use cutover::report::{self, Report, html, markdown};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const FIXTURES: [&str; 4] = ["complete", "rolled_back", "crashed", "resumed"];
+/// `planned` is the only one with a journaled plan (`run_started.plan`); the others are
+/// journals of an engine that did not journal it, and their reports must not change.
+const FIXTURES: [&str; 5] = ["complete", "rolled_back", "crashed", "resumed", "planned"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -92,7 +95,9 @@ fn golden(file: &str, actual: &str) {
 
 mod fixtures {
     use chrono::{DateTime, Duration, Utc};
-    use cutover::engine::events::{Blocker, Decision, Event, Outcome, SqlFailure};
+    use cutover::engine::events::{
+        Blocker, Decision, Event, Outcome, PlannedPhase, PlannedStep, PlannedWindow, SqlFailure,
+    };
     use cutover::journal::Entry;
     use cutover::runbook::{Comparison, Expectation, Op, Scalar, Severity};
 
@@ -175,6 +180,93 @@ mod fixtures {
             // Window budget 3m from the start.
             hard_end: r.iso(ms + 180_000),
             plan: None,
+        }
+    }
+
+    /// What `cutover plan runbooks/demo.yaml` plans (offsets from the window start and
+    /// expected durations in ms, steps in execution order), as `run_started.plan` carries it.
+    pub fn demo_plan(window_start: String) -> PlannedWindow {
+        type Steps<'a> = &'a [(&'a str, &'a str, u64, u64)];
+        let phase =
+            |id: &str, kind: &str, start_ms: u64, budget_ms: u64, steps: Steps| PlannedPhase {
+                phase: id.into(),
+                kind: kind.into(),
+                start_ms,
+                end_ms: start_ms + budget_ms,
+                budget_ms,
+                steps: steps
+                    .iter()
+                    .map(|&(step, kind, start_ms, expected_ms)| PlannedStep {
+                        step: step.into(),
+                        kind: kind.into(),
+                        start_ms,
+                        end_ms: start_ms + expected_ms,
+                        expected_ms,
+                    })
+                    .collect(),
+            };
+        PlannedWindow {
+            window_start,
+            window_budget_ms: 180_000,
+            phases: vec![
+                phase(
+                    "prepare",
+                    "preparation",
+                    0,
+                    30_000,
+                    &[
+                        ("prepare-baseline-schema", "migrate", 0, 6000),
+                        ("tool-versions", "command", 6000, 1000),
+                        ("customers-seeded", "check", 7000, 1000),
+                        ("announce-window", "manual", 8000, 5000),
+                        ("go-for-migration", "checkpoint", 13_000, 0),
+                    ],
+                ),
+                phase(
+                    "migrate",
+                    "migration",
+                    30_000,
+                    60_000,
+                    &[
+                        ("001_add_loyalty_tier", "migrate", 30_000, 1000),
+                        ("002_index_orders_customer", "migrate", 30_000, 9000),
+                        ("003_backfill_loyalty_tier", "migrate", 31_000, 21_000),
+                        ("tier-backfilled", "check", 52_000, 1000),
+                        ("004_create_order_events", "migrate", 52_000, 9000),
+                        ("005_drop_customer_fax", "migrate", 53_000, 1000),
+                    ],
+                ),
+                phase(
+                    "verify",
+                    "verification",
+                    90_000,
+                    30_000,
+                    &[
+                        ("every-customer-has-a-tier", "check", 90_000, 1000),
+                        ("two-tiers-in-use", "check", 90_000, 1000),
+                        ("no-orphan-order-items", "check", 90_000, 1000),
+                        ("index-is-valid", "check", 90_000, 1000),
+                        ("one-event-per-order", "check", 91_000, 1000),
+                        ("revenue-plausible", "check", 91_000, 3000),
+                        ("fax-column-gone", "check", 91_000, 1000),
+                        ("silver-tier-exists", "check", 91_000, 1000),
+                        ("few-open-orders", "check", 92_000, 1000),
+                        ("go-live", "checkpoint", 94_000, 0),
+                    ],
+                ),
+                phase(
+                    "watch",
+                    "monitoring",
+                    120_000,
+                    45_000,
+                    &[
+                        ("active-sessions", "probe", 120_000, 0),
+                        ("lock-waits", "probe", 120_000, 0),
+                        ("orders-last-minute", "probe", 120_000, 0),
+                        ("watch-dashboards", "manual", 120_000, 0),
+                    ],
+                ),
+            ],
         }
     }
 
@@ -349,7 +441,14 @@ mod fixtures {
     const M005: &str = "ALTER TABLE customers DROP COLUMN fax";
 
     /// The preparation phase as every fixture runs it; returns where the next phase starts.
-    fn prepare(r: &mut Rec, t: i64, operator: &str, wait_ms: i64, comment: &str) -> i64 {
+    fn prepare(
+        r: &mut Rec,
+        t: i64,
+        operator: &str,
+        wait_ms: i64,
+        comment: &str,
+        hard_end_ms: i64,
+    ) -> i64 {
         r.at(t, phase("prepare"));
         r.at(t + 20, started("prepare-baseline-schema", 1, Some(true)));
         r.at(t + 35, stmt("prepare-baseline-schema", 1, SEED_1));
@@ -409,7 +508,7 @@ mod fixtures {
             &GATE1_QUESTIONS,
             &[],
             g + 26_000,
-            180_000,
+            hard_end_ms,
         );
         decide(
             r,
@@ -544,9 +643,32 @@ mod fixtures {
     /// A successful run with a gate, checks (one warning fails), a probe alert, a notice,
     /// and a lock wait that a lock-timeout retry gets past.
     pub fn complete() -> String {
-        let mut r = Rec::new("2025-03-14T22:00:00Z");
+        complete_run("2025-03-14T22:00:00Z", "demo-20250314T220000.004Z", None)
+    }
+
+    /// The complete run as a current engine journals it, with its plan: the runbook declared
+    /// the window to start 15 s before the operator started the run, so the hard end is
+    /// 2m45s after the start. Prepare and migrate end past their planned ends (migrate also
+    /// over its budget), verify and watch catch up; the backfill and the fax drop (its lock
+    /// waits) take much longer than expected.
+    pub fn planned() -> String {
+        complete_run(
+            "2025-03-18T22:00:00Z",
+            "demo-20250318T220000.012Z",
+            Some(-15_000),
+        )
+    }
+
+    /// `window_start_ms`: with a plan, where the plan's window starts relative to the run.
+    fn complete_run(t0: &str, run_id: &str, window_start_ms: Option<i64>) -> String {
+        let mut r = Rec::new(t0);
         let target = "cutover@db-prod-1.internal:5432/shop";
-        let ev = run_started(&r, "demo-20250314T220000.004Z", "alice", target, false, 0);
+        let hard_end_ms = window_start_ms.unwrap_or(0) + 180_000;
+        let mut ev = run_started(&r, run_id, "alice", target, false, 0);
+        if let (Some(w), Event::RunStarted { plan, hard_end, .. }) = (window_start_ms, &mut ev) {
+            *plan = Some(demo_plan(r.iso(w)));
+            *hard_end = r.iso(hard_end_ms);
+        }
         r.at(0, ev);
         let t = prepare(
             &mut r,
@@ -554,6 +676,7 @@ mod fixtures {
             "alice",
             8570,
             "Seeded and announced in #shop-ops; rollbacks reviewed with Bob",
+            hard_end_ms,
         );
         // migrate: budget 1m, overrun by the backfill and the lock wait on the fax drop.
         let m0 = t;
@@ -641,7 +764,7 @@ mod fixtures {
             &GATE2_QUESTIONS,
             &[],
             t + 46_000,
-            180_000,
+            hard_end_ms,
         );
         decide(
             &mut r,
@@ -732,6 +855,7 @@ mod fixtures {
             "carol",
             4210,
             "Rehearsal on stage-2; all three confirmed",
+            180_000,
         );
         let m0 = t;
         r.at(t, phase("migrate"));
@@ -876,7 +1000,7 @@ mod fixtures {
         let target = "cutover@db-prod-1.internal:5432/shop";
         let ev = run_started(&r, "demo-20250316T210000.009Z", "dave", target, false, 0);
         r.at(0, ev);
-        let t = prepare(&mut r, 30, "dave", 5020, "Go");
+        let t = prepare(&mut r, 30, "dave", 5020, "Go", 180_000);
         r.at(t, phase("migrate"));
         let t = migrate(&mut r, t + 20, "001_add_loyalty_tier", M001, 530, 0);
         let t = index_concurrently(&mut r, t);
@@ -895,7 +1019,7 @@ mod fixtures {
         let run_id = "demo-20250317T230000.011Z";
         let ev = run_started(&r, run_id, "erin", target, false, 0);
         r.at(0, ev);
-        let t = prepare(&mut r, 30, "erin", 3900, "Go from erin");
+        let t = prepare(&mut r, 30, "erin", 3900, "Go from erin", 180_000);
         r.at(t, phase("migrate"));
         let t = migrate(&mut r, t + 20, "001_add_loyalty_tier", M001, 480, 0);
         let s = "002_index_orders_customer";
@@ -1065,6 +1189,7 @@ mod fixtures {
             "rolled_back" => rolled_back(),
             "crashed" => crashed(),
             "resumed" => resumed(),
+            "planned" => planned(),
             other => panic!("no fixture {other}"),
         }
     }
@@ -1296,6 +1421,397 @@ fn resumed_run_is_one_run_with_its_interruption_and_override() {
     assert!(html::render(&r).contains("⚠ OVERRIDE: frank said go"));
 }
 
+// ---------------------------------------------------------------------------------------
+// Planned against actual (journals with `run_started.plan`)
+// ---------------------------------------------------------------------------------------
+
+/// A fixture's report with `plans[i]` as the plan of its i-th `run_started`.
+fn with_plans(name: &str, plans: &[Option<PlannedWindow>]) -> Report {
+    use cutover::engine::events::Event;
+    let replayed = replay(&fixture_path(name)).unwrap();
+    let mut entries = replayed.entries;
+    let mut n = 0;
+    for e in &mut entries {
+        if let Event::RunStarted { plan, .. } = &mut e.event {
+            *plan = plans.get(n).cloned().flatten();
+            n += 1;
+        }
+    }
+    assert_eq!(n, plans.len(), "{name}: one plan per run_started");
+    report::build(&entries, &replayed.unreadable)
+}
+
+fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// The task lines of a gantt block, trimmed.
+fn gantt_tasks(block: &str) -> Vec<&str> {
+    block
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains(" :"))
+        .collect()
+}
+
+#[test]
+fn planned_run_shows_planned_against_actual() {
+    let r = load("planned");
+    let plan = r.plan.as_ref().expect("the fixture journals a plan");
+    assert_eq!(plan.segment, 1);
+    assert_eq!(plan.window_start, at("2025-03-18T21:59:45Z"));
+    assert_eq!(plan.window_budget_ms, 180_000);
+
+    // Summary: the window planned against actual.
+    let w = &r.summary.window;
+    assert_eq!(w.planned_start, Some(plan.window_start));
+    assert_eq!(w.planned_end, Some(at("2025-03-18T22:02:45Z")), "hard end");
+    assert_eq!(w.planned_finish, Some(at("2025-03-18T22:02:30Z")));
+    assert_eq!(w.start_delay_ms, Some(15_000));
+    let ended = w.ended_at.unwrap();
+    assert_eq!(
+        w.finish_margin_ms,
+        Some((at("2025-03-18T22:02:30Z") - ended).num_milliseconds())
+    );
+    assert!(
+        w.finish_margin_ms.unwrap() > 0,
+        "ahead of the planned finish"
+    );
+
+    // Phases: absolute planned times, actual times, overrun against the end and the budget.
+    let ids: Vec<&str> = plan.phases.iter().map(|p| p.phase.as_str()).collect();
+    assert_eq!(ids, ["prepare", "migrate", "verify", "watch"]);
+    for p in &plan.phases {
+        assert_eq!(p.progress, PhaseProgress::Finished, "{}", p.phase);
+        assert_eq!(p.segments, [1]);
+        let run = r.phases.iter().find(|run| run.phase == p.phase).unwrap();
+        assert_eq!(p.actual_start, Some(run.started_at));
+        assert_eq!(p.actual_end, Some(run.ended_at));
+        assert_eq!(p.duration_ms, Some(run.duration_ms));
+        assert_eq!(
+            p.end_overrun_ms,
+            Some((run.ended_at - p.planned_end).num_milliseconds())
+        );
+        assert_eq!(
+            p.budget_overrun_ms,
+            Some(run.duration_ms as i64 - p.budget_ms as i64)
+        );
+    }
+    let phase = |id: &str| plan.phases.iter().find(|p| p.phase == id).unwrap();
+    let migrate = phase("migrate");
+    assert_eq!(
+        (migrate.planned_start, migrate.planned_end),
+        (at("2025-03-18T22:00:15Z"), at("2025-03-18T22:01:15Z"))
+    );
+    assert!(migrate.end_overrun_ms.unwrap() > 0, "migrate ends late");
+    assert!(
+        migrate.budget_overrun_ms.unwrap() > 0,
+        "and over its budget"
+    );
+    // The engine's own budget event agrees.
+    let run = r.phases.iter().find(|p| p.phase == "migrate").unwrap();
+    assert_eq!(run.overrun_ms.map(|o| o as i64), migrate.budget_overrun_ms);
+    let prepare = phase("prepare");
+    assert!(prepare.end_overrun_ms.unwrap() > 0, "late start, late end");
+    assert!(prepare.budget_overrun_ms.unwrap() < 0, "yet under budget");
+    assert!(
+        phase("verify").end_overrun_ms.unwrap() < 0,
+        "verify catches up"
+    );
+
+    // Steps: expected against actual; the slow ones are flagged.
+    let slow: Vec<&str> = r.much_longer_steps().map(|s| s.step.as_str()).collect();
+    assert_eq!(slow, ["003_backfill_loyalty_tier", "005_drop_customer_fax"]);
+    let fax = r.planned_step("005_drop_customer_fax").unwrap();
+    assert_eq!(fax.expected_ms, 1000);
+    // Elapsed covers all three attempts and both lock waits, not only the last attempt.
+    assert!(fax.actual_ms.unwrap() > 4000);
+    assert_eq!(
+        r.step("005_drop_customer_fax").unwrap().duration_ms,
+        Some(130)
+    );
+    let gate = r.planned_step("go-live").unwrap();
+    assert_eq!(gate.expected_ms, 0);
+    assert!(gate.actual_ms.unwrap() > 15_000 && !gate.much_longer);
+    let announce = r.planned_step("announce-window").unwrap();
+    assert!(announce.over_expected_ms.unwrap() > 0 && !announce.much_longer);
+
+    let md = markdown::render(&r);
+    for expected in [
+        "| Window, planned start | 2025-03-18 21:59:45 UTC |",
+        "| Planned finish (the last phase's planned end) | 2025-03-18 22:02:30 UTC |",
+        "| Actual start | 2025-03-18 22:00:00 UTC — 15s after the planned start |",
+        "5s ahead of the planned finish |",
+        "| Steps much longer than expected | **2**: `003_backfill_loyalty_tier` (52.1s, expected 21s), `005_drop_customer_fax` (4.7s, expected 1s) |",
+        "| Phase | Planned start | Planned end | Actual start | Actual end | vs planned end | Budget | Duration | vs budget |",
+        "| `migrate` | 22:00:15 | 22:01:15 | 22:00:18 | 22:01:22 | **+7.7s** | 1m | 1m4s | **+4.3s** |",
+        "| `verify` | 22:01:15 | 22:01:45 | 22:01:22 | 22:01:39 | -5.1s | 30s | 17.1s | -12.9s |",
+        "| Duration | Expected | Elapsed | Attempts | Lock retries |",
+        "| 130ms | 1s | **4.7s (4.7× expected)** | 3 | 2 |",
+    ] {
+        assert!(md.contains(expected), "missing {expected:?} in\n{md}");
+    }
+    assert!(!md.contains("budget only when the phase overruns it"));
+
+    // The gantt: each phase's planned bar (no tag), then its actual bar.
+    let blocks = mermaid_blocks(&md);
+    assert_eq!(blocks.len(), 1);
+    validate_gantt(&blocks[0]).unwrap_or_else(|e| panic!("{e}\n{}", blocks[0]));
+    let tasks = gantt_tasks(&blocks[0]);
+    for p in &plan.phases {
+        let i = tasks
+            .iter()
+            .position(|t| t.starts_with(&format!("{} (planned) :t", p.phase)))
+            .unwrap_or_else(|| panic!("no planned bar for {}", p.phase));
+        let start = p.planned_start.format("%Y-%m-%dT%H:%M:%S").to_string();
+        let end = p.planned_end.format("%Y-%m-%dT%H:%M:%S").to_string();
+        assert!(
+            tasks[i].ends_with(&format!(", {start}, {end}")),
+            "{}",
+            tasks[i]
+        );
+        assert!(
+            tasks[i + 1].starts_with(&format!("{} (actual) :", p.phase)),
+            "{}",
+            tasks[i + 1]
+        );
+    }
+    assert!(
+        tasks.contains(&"migrate (actual) :crit, t9, 2025-03-18T22:00:18, 2025-03-18T22:01:23")
+    );
+
+    // The HTML draws the same: a planned box per phase (plus the legend's) in the SVG.
+    let page = html::render(&r);
+    assert_self_contained("planned", &page, true);
+    let svg = &page[page.find("<svg").unwrap()..page.find("</svg>").unwrap()];
+    assert_eq!(svg.matches("<rect class=\"planned\"").count(), 4 + 1);
+    assert!(svg.contains("planned against actual"));
+    for p in ["prepare", "migrate", "verify", "watch"] {
+        assert!(svg.contains(&format!(">{p} (planned)</text>")), "{p}");
+        assert!(svg.contains(&format!(">{p} (actual)</text>")), "{p}");
+    }
+    assert!(page.contains("<th>Planned start</th>"));
+    assert!(page.contains("<th>Expected</th><th>Elapsed</th>"));
+    assert!(page.contains("<span class=\"fail\">52.1s (2.5× expected)</span>"));
+}
+
+#[test]
+fn plan_less_journals_report_as_before() {
+    // The goldens prove the text is unchanged; this names what must stay absent.
+    for name in ["complete", "rolled_back", "crashed", "resumed"] {
+        let r = load(name);
+        assert!(r.plan.is_none(), "{name}");
+        let v = serde_json::to_value(&r).unwrap();
+        assert!(v.get("plan").is_none(), "{name}: no plan key");
+        let window = &v["summary"]["window"];
+        for key in [
+            "planned_start",
+            "planned_finish",
+            "start_delay_ms",
+            "finish_margin_ms",
+        ] {
+            assert!(window.get(key).is_none(), "{name}: no {key}");
+        }
+        let md = markdown::render(&r);
+        assert!(
+            !md.contains("(planned)") && !md.contains("Planned start"),
+            "{name}"
+        );
+        assert!(!html::render(&r).contains("class=\"planned\""), "{name}");
+    }
+}
+
+#[test]
+fn a_stopped_run_shows_the_phases_it_never_started_as_planned_only() {
+    let r = with_plans(
+        "crashed",
+        &[Some(fixtures::demo_plan(
+            "2025-03-16T21:00:00+00:00".into(),
+        ))],
+    );
+    let plan = r.plan.as_ref().unwrap();
+    let progress: Vec<(&str, PhaseProgress)> = plan
+        .phases
+        .iter()
+        .map(|p| (p.phase.as_str(), p.progress))
+        .collect();
+    assert_eq!(
+        progress,
+        [
+            ("prepare", PhaseProgress::Finished),
+            ("migrate", PhaseProgress::Unfinished),
+            ("verify", PhaseProgress::NotStarted),
+            ("watch", PhaseProgress::NotStarted),
+        ]
+    );
+    let verify = &plan.phases[2];
+    assert!(verify.actual_start.is_none() && verify.duration_ms.is_none());
+    assert!(verify.end_overrun_ms.is_none() && verify.steps.iter().all(|s| s.actual_ms.is_none()));
+    // Interrupted mid-backfill: its elapsed time so far is known, the run's finish is not.
+    let backfill = r.planned_step("003_backfill_loyalty_tier").unwrap();
+    assert!(backfill.actual_ms.unwrap() > 0);
+    // Stopped early is not ahead of plan: no negative overrun for what never finished.
+    assert_eq!(backfill.over_expected_ms, None);
+    let migrate = &plan.phases[1];
+    assert_eq!(
+        (migrate.end_overrun_ms, migrate.budget_overrun_ms),
+        (None, None)
+    );
+    assert!(migrate.duration_ms.is_some());
+    assert_eq!(r.summary.window.finish_margin_ms, None);
+    assert!(r.summary.window.planned_finish.is_some());
+
+    let md = markdown::render(&r);
+    assert!(
+        md.contains("| `verify` | 21:01:30 | 21:02:00 | not started | — | — | 30s | — | — |"),
+        "{md}"
+    );
+    assert!(md.contains("(did not finish)"));
+    let blocks = mermaid_blocks(&md);
+    let tasks = validate_gantt(&blocks[0]).unwrap_or_else(|e| panic!("{e}\n{}", blocks[0]));
+    let spans: usize = r.phases.iter().map(|p| p.spans.len() + 1).sum();
+    assert_eq!(tasks, spans + plan.phases.len());
+    assert!(blocks[0].contains("section verify (not started)\n    verify (planned) :t"));
+    assert!(blocks[0].contains("section watch (not started)\n    watch (planned) :t"));
+    let page = html::render(&r);
+    assert_self_contained("crashed-with-plan", &page, true);
+    assert!(page.contains(">verify (planned)</text>"));
+    assert!(page.contains("not started"));
+}
+
+#[test]
+fn a_resumed_run_is_measured_against_the_first_plan() {
+    // A resumed attempt journals its plan again; here its window starts later (as if
+    // re-planned from the resume), which must not move the reference or the hard end.
+    let first = fixtures::demo_plan("2025-03-17T23:00:00+00:00".into());
+    let later = fixtures::demo_plan("2025-03-17T23:14:00+00:00".into());
+    let r = with_plans("resumed", &[Some(first.clone()), Some(later)]);
+    let plan = r.plan.as_ref().unwrap();
+    assert_eq!(plan.window_start, at("2025-03-17T23:00:00Z"));
+    assert_eq!(plan.segment, 1);
+    assert_eq!(r.summary.window.planned_end, r.segments[0].hard_end);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("journals a different plan") && w.contains("attempt 1")),
+        "{:?}",
+        r.warnings
+    );
+    let phase = |id: &str| plan.phases.iter().find(|p| p.phase == id).unwrap();
+    let prepare = phase("prepare");
+    assert_eq!(prepare.segments, [1, 2]);
+    let runs: Vec<_> = r.phases.iter().filter(|p| p.phase == "prepare").collect();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(prepare.actual_start, Some(runs[0].started_at));
+    assert_eq!(prepare.actual_end, Some(runs[1].ended_at));
+    assert_eq!(
+        prepare.duration_ms,
+        Some(runs[0].duration_ms + runs[1].duration_ms)
+    );
+    assert!(
+        prepare.end_overrun_ms.unwrap() > 13 * 60_000,
+        "its last run ended after the 14-minute interruption"
+    );
+    assert_eq!(phase("verify").segments, [2]);
+    // The index interrupted by Ctrl-C and built on resume: both stretches count.
+    let index = r.planned_step("002_index_orders_customer").unwrap();
+    let spans: i64 = r
+        .phases
+        .iter()
+        .flat_map(|p| &p.spans)
+        .filter(|s| s.step == "002_index_orders_customer")
+        .map(|s| (s.ended_at - s.started_at).num_milliseconds())
+        .sum();
+    assert_eq!(index.actual_ms, Some(spans as u64));
+    assert!(spans > 3000);
+    let md = markdown::render(&r);
+    assert!(md.contains("| Phase | Attempts | Planned start |"));
+    assert!(
+        md.contains("| `prepare` | 1, 2 | 23:00:00 | 23:00:30 |"),
+        "{md}"
+    );
+    assert!(md.contains("counts from its first start to its last end"));
+    validate_gantt(&mermaid_blocks(&md)[0]).unwrap();
+    // One planned bar per phase, however often it ran.
+    assert_eq!(md.matches("prepare (planned) :").count(), 1);
+    assert_self_contained("resumed-with-plan", &html::render(&r), true);
+
+    // The same plan journaled again is no news.
+    let r = with_plans("resumed", &[Some(first.clone()), Some(first)]);
+    assert!(!r.warnings.iter().any(|w| w.contains("different plan")));
+    // A first attempt without a plan (an older engine) and a resume with one: that one.
+    let resumed_plan = fixtures::demo_plan("2025-03-17T23:00:00+00:00".into());
+    let r = with_plans("resumed", &[None, Some(resumed_plan)]);
+    assert_eq!(r.plan.as_ref().map(|p| p.segment), Some(2));
+    assert!(markdown::render(&r).contains("Attempt 2 journaled the plan"));
+}
+
+#[test]
+fn a_malformed_plan_is_left_out_with_a_warning_never_a_panic() {
+    let good = || fixtures::demo_plan("2025-03-14T22:00:00+00:00".into());
+    let mut bad_start = good();
+    bad_start.window_start = "after the standup".into();
+    let mut far = good();
+    far.phases[1].end_ms = u64::MAX;
+    for (plan, why) in [(bad_start, "is not RFC 3339"), (far, "out of range")] {
+        let r = with_plans("complete", &[Some(plan)]);
+        assert!(r.plan.is_none());
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains("the journaled plan is left out") && w.contains(why)),
+            "{:?}",
+            r.warnings
+        );
+        assert!(r.summary.window.planned_start.is_none());
+        let md = markdown::render(&r);
+        validate_gantt(&mermaid_blocks(&md)[0]).unwrap();
+        assert_self_contained("bad-plan", &html::render(&r), true);
+    }
+
+    // Odd but representable: reversed offsets, absurd expectations, empty and unknown ids.
+    let mut odd = good();
+    odd.phases[0].end_ms = 0;
+    odd.phases[0].steps[0].expected_ms = u64::MAX;
+    odd.phases[0].steps[1].end_ms = 0;
+    odd.phases[2].steps.clear();
+    odd.phases[3].phase = "not-in-this-journal".into();
+    odd.phases.push(odd.phases[1].clone());
+    let r = with_plans("complete", &[Some(odd)]);
+    let plan = r.plan.as_ref().unwrap();
+    assert_eq!(plan.phases[0].planned_end, plan.phases[0].planned_start);
+    assert!(
+        !r.planned_step("prepare-baseline-schema")
+            .unwrap()
+            .much_longer
+    );
+    assert_eq!(plan.phases[3].progress, PhaseProgress::NotStarted);
+    let md = markdown::render(&r);
+    assert!(md.contains("| `watch` (not in the plan) |"), "{md}");
+    validate_gantt(&mermaid_blocks(&md)[0]).unwrap_or_else(|e| panic!("{e}"));
+    assert_self_contained("odd-plan", &html::render(&r), true);
+
+    // A plan of the wrong shape makes its line unreadable, not the report impossible.
+    let mut text = std::fs::read_to_string(fixture_path("complete")).unwrap();
+    let first = text.lines().next().unwrap().to_owned();
+    let broken = first.replacen(
+        "\"resumed\":false",
+        "\"resumed\":false,\"plan\":{\"window_start\":7,\"phases\":\"none\"}",
+        1,
+    );
+    assert_ne!(broken, first);
+    text = text.replacen(&first, &broken, 1);
+    let path = tmp_dir("bad-plan").join("j.jsonl");
+    std::fs::write(&path, text).unwrap();
+    let replayed = replay(&path).unwrap();
+    assert_eq!(replayed.unreadable, [1]);
+    let r = report::build(&replayed.entries, &replayed.unreadable);
+    assert!(r.plan.is_none());
+    assert!(markdown::render(&r).contains("events before any run_started"));
+}
+
 #[test]
 fn schema_doc_names_every_json_field() {
     let doc = std::fs::read_to_string(root().join("docs/report-schema.md")).unwrap();
@@ -1480,17 +1996,23 @@ fn mermaid_gantt_parses_for_every_fixture() {
                 .iter()
                 .map(|rb| rb.results.len() + 1)
                 .sum::<usize>();
-        assert_eq!(tasks, spans, "{name}: a task per phase, step span and undo");
+        let planned = r.plan.as_ref().map_or(0, |p| p.phases.len());
+        assert_eq!(
+            tasks,
+            spans + planned,
+            "{name}: a task per phase run, step span and undo, and per planned phase"
+        );
         assert!(blocks[0].contains("axisFormat %H:%M"));
     }
 }
 
 #[test]
 fn mermaid_names_are_sanitised() {
-    let r = synthetic_with_hostile_text();
-    let md = markdown::render(&r);
-    let blocks = mermaid_blocks(&md);
-    validate_gantt(&blocks[0]).unwrap_or_else(|e| panic!("{e}\n{}", blocks[0]));
+    for r in [synthetic_with_hostile_text(), synthetic_with_hostile_plan()] {
+        let md = markdown::render(&r);
+        let blocks = mermaid_blocks(&md);
+        validate_gantt(&blocks[0]).unwrap_or_else(|e| panic!("{e}\n{}", blocks[0]));
+    }
 }
 
 fn assert_self_contained(name: &str, page: &str, svg: bool) {
@@ -1538,6 +2060,37 @@ fn html_is_self_contained() {
 
 /// A journal whose text tries to break out of every format.
 fn synthetic_with_hostile_text() -> Report {
+    synthetic_with_hostile_text_and(None)
+}
+
+/// The same with a plan whose ids are just as hostile (one phase ran, one never started).
+fn synthetic_with_hostile_plan() -> Report {
+    use cutover::engine::events::{PlannedPhase, PlannedStep};
+    let phase = |id: &str, start_ms: u64| PlannedPhase {
+        phase: id.into(),
+        kind: "migration</td><script>".into(),
+        start_ms,
+        end_ms: start_ms + 60_000,
+        budget_ms: 60_000,
+        steps: vec![PlannedStep {
+            step: "title: a#b;c".into(),
+            kind: "migrate".into(),
+            start_ms,
+            end_ms: start_ms + 100,
+            expected_ms: 100,
+        }],
+    };
+    synthetic_with_hostile_text_and(Some(PlannedWindow {
+        window_start: "2025-04-01T09:59:00+00:00".into(),
+        window_budget_ms: 1_800_000,
+        phases: vec![
+            phase("section: one # two", 0),
+            phase("<img src=x onerror=alert(1)> :done, x, 2025", 60_000),
+        ],
+    }))
+}
+
+fn synthetic_with_hostile_text_and(plan: Option<PlannedWindow>) -> Report {
     use cutover::engine::events::{Event, Outcome, SqlFailure};
     let t0 = chrono::DateTime::parse_from_rfc3339("2025-04-01T10:00:00Z")
         .unwrap()
@@ -1554,7 +2107,7 @@ fn synthetic_with_hostile_text() -> Report {
             cutover_version: "0.1.0".into(),
             resumed: false,
             hard_end: "2025-04-01T10:30:00+00:00".into(),
-            plan: None,
+            plan,
         },
         Event::PhaseStarted {
             phase: "section: one # two".into(),
@@ -1615,6 +2168,26 @@ fn html_escapes_all_journal_text() {
     assert!(!md.contains("<script>"));
     assert!(md.contains("mallory \\<img src=x onerror=alert(1)\\>"));
     assert!(md.contains("\\[42P01\\] relation"));
+
+    // A plan's ids are journal text too.
+    let r = synthetic_with_hostile_plan();
+    assert_eq!(r.plan.as_ref().map(|p| p.phases.len()), Some(2));
+    let page = html::render(&r);
+    assert_self_contained("hostile-plan", &page, true);
+    assert!(!page.contains("<img"));
+    assert!(page.contains("<code>&lt;img src=x onerror=alert(1)&gt; :done, x, 2025</code>"));
+    // In Markdown, ids are code spans, where `<` is literal; elsewhere it is escaped.
+    let md = markdown::render(&r);
+    for (i, _) in md.match_indices("<img") {
+        assert!(
+            md[..i].ends_with(['`', '\\']),
+            "raw HTML outside a code span: {}",
+            &md[i..]
+        );
+    }
+    assert!(md.contains(
+        "| `<img src=x onerror=alert(1)> :done, x, 2025` | 10:00:00 | 10:01:00 | not started |"
+    ));
 }
 
 #[test]

@@ -3,9 +3,10 @@
 //! Every piece of journal text goes through [`escape`].
 
 use super::model::{
-    CheckSeverity, DecisionKind, Report, RunOutcome, Step, StepKind, StepStatus, Timestamp,
+    CheckSeverity, DecisionKind, MUCH_LONGER_FACTOR, MUCH_LONGER_MIN_MS, PhaseProgress, PlanReport,
+    Report, RunOutcome, Step, StepKind, StepStatus, Timestamp,
 };
-use super::text::{self, Clock, Tone, dur, full, num, signed_dur, skipped_word};
+use super::text::{self, Clock, Tone, dur, full, num, signed_dur, skipped_word, times};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -53,6 +54,7 @@ svg line.grid { stroke: #e2e2e2; }
 svg line.hardend { stroke: #c0392b; stroke-dasharray: 4 3; } svg text.hardend { fill: #c0392b; }
 svg rect.done { fill: #4c9a6a; } svg rect.bad { fill: #c0392b; } svg rect.open { fill: #e0a030; }
 svg rect.phase { opacity: .45; }
+svg rect.planned { fill: #dde4f0; stroke: #4a5f86; stroke-width: 1; stroke-dasharray: 4 2; }
 ";
 
 /// Renders the whole report as an HTML document.
@@ -194,8 +196,26 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
             ));
         }
     }
+    if let Some(f) = w.finish_margin_ms {
+        let sep = if w.margin_ms.is_some() { ";" } else { " —" };
+        if f >= 0 {
+            end.push_str(&format!(
+                "{sep} {} ahead of the planned finish",
+                dur(f.unsigned_abs())
+            ));
+        } else {
+            end.push_str(&format!(
+                "{sep} <span class=\"fail\">{} behind the planned finish</span>",
+                dur(f.unsigned_abs())
+            ));
+        }
+    }
     if s.outcome == RunOutcome::Incomplete {
         end.push_str(" (the last journaled event: the run did not finish)");
+    }
+    let mut start = w.started_at.map(full).unwrap_or_default();
+    if let Some(d) = w.start_delay_ms {
+        start.push_str(&text::start_delay(d));
     }
     let mut duration = w.duration_ms.map(dur).unwrap_or_default();
     if let (Some(active), true) = (w.active_ms, r.segments.len() > 1) {
@@ -222,46 +242,82 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
             c.checks_failed_critical, c.checks_failed_warning
         ));
     }
-    kv(
-        out,
-        &[
-            ("Runbook", runbook),
-            ("Run", s.run_id.as_deref().map(code).unwrap_or_default()),
-            ("Target", s.target.as_deref().map(code).unwrap_or_default()),
-            ("Operator", operator),
-            ("Outcome", outcome),
-            (
-                "Window, planned end (hard end)",
-                w.planned_end.map(full).unwrap_or_default(),
-            ),
-            ("Actual start", w.started_at.map(full).unwrap_or_default()),
-            ("Actual end", end),
-            ("Total duration", duration),
-            ("Steps", steps),
-            ("Checks", checks),
-            ("Alerts", c.alerts.to_string()),
-            (
-                "Overrides of failed critical checks",
-                if c.overrides > 0 {
-                    format!("<span class=\"fail\">{}</span>", c.overrides)
-                } else {
-                    "0".into()
-                },
-            ),
-            (
-                "Lock waits / lock-timeout retries",
-                format!("{} / {}", c.lock_waits, c.lock_retries),
-            ),
-            (
-                "Interruptions",
-                if r.interruptions.is_empty() {
-                    "none".into()
-                } else {
-                    r.interruptions.len().to_string()
-                },
-            ),
-        ],
-    );
+    let mut rows: Vec<(&str, String)> = vec![
+        ("Runbook", runbook),
+        ("Run", s.run_id.as_deref().map(code).unwrap_or_default()),
+        ("Target", s.target.as_deref().map(code).unwrap_or_default()),
+        ("Operator", operator),
+        ("Outcome", outcome),
+    ];
+    if let Some(start) = w.planned_start {
+        rows.push(("Window, planned start", full(start)));
+    }
+    rows.push((
+        "Window, planned end (hard end)",
+        w.planned_end.map(full).unwrap_or_default(),
+    ));
+    if let Some(finish) = w.planned_finish {
+        rows.push((
+            "Planned finish (the last phase's planned end)",
+            full(finish),
+        ));
+    }
+    rows.extend([
+        ("Actual start", start),
+        ("Actual end", end),
+        ("Total duration", duration),
+        ("Steps", steps),
+    ]);
+    if r.plan.is_some() {
+        let slow: Vec<String> = r
+            .much_longer_steps()
+            .map(|p| {
+                format!(
+                    "{} ({}, expected {})",
+                    code(&p.step),
+                    p.actual_ms.map(dur).unwrap_or_default(),
+                    dur(p.expected_ms)
+                )
+            })
+            .collect();
+        rows.push((
+            "Steps much longer than expected",
+            if slow.is_empty() {
+                "none".into()
+            } else {
+                format!(
+                    "<span class=\"fail\">{}</span>: {}",
+                    slow.len(),
+                    slow.join(", ")
+                )
+            },
+        ));
+    }
+    rows.extend([
+        ("Checks", checks),
+        ("Alerts", c.alerts.to_string()),
+        (
+            "Overrides of failed critical checks",
+            if c.overrides > 0 {
+                format!("<span class=\"fail\">{}</span>", c.overrides)
+            } else {
+                "0".into()
+            },
+        ),
+        (
+            "Lock waits / lock-timeout retries",
+            format!("{} / {}", c.lock_waits, c.lock_retries),
+        ),
+        (
+            "Interruptions",
+            if r.interruptions.is_empty() {
+                "none".into()
+            } else {
+                r.interruptions.len().to_string()
+            },
+        ),
+    ]);
+    kv(out, &rows);
     if !r.interruptions.is_empty() {
         out.push_str("<h3>Interruptions</h3>\n");
         let rows: Vec<Vec<String>> = r
@@ -438,6 +494,12 @@ fn decisions(out: &mut String, r: &Report, clock: Clock) {
 
 fn timeline(out: &mut String, r: &Report, clock: Clock) {
     out.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
+    if let Some(plan) = &r.plan {
+        planned_timeline(out, r, plan, clock);
+        out.push_str(&svg(r));
+        out.push_str("</section>\n");
+        return;
+    }
     if r.phases.is_empty() {
         out.push_str("<p>No phase started.</p>\n</section>\n");
         return;
@@ -485,6 +547,99 @@ fn timeline(out: &mut String, r: &Report, clock: Clock) {
     out.push_str("</section>\n");
 }
 
+/// Late or over budget (by a second or more) is red: `+4.3s`; the rest is plain.
+fn overrun(ms: Option<i64>) -> String {
+    match ms {
+        Some(ms) if text::notable_overrun(ms) => {
+            format!("<span class=\"fail\">{}</span>", signed_dur(ms))
+        }
+        Some(ms) => signed_dur(ms),
+        None => String::new(),
+    }
+}
+
+/// One row per planned phase, planned next to actual; phase runs the plan does not name after.
+fn planned_timeline(out: &mut String, r: &Report, plan: &PlanReport, clock: Clock) {
+    let several = r.segments.len() > 1;
+    let mut headers = vec!["Phase"];
+    if several {
+        headers.push("Attempts");
+    }
+    headers.extend([
+        "Planned start",
+        "Planned end",
+        "Actual start",
+        "Actual end",
+        "vs planned end",
+        "Budget",
+        "Duration",
+        "vs budget",
+    ]);
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for p in &plan.phases {
+        let mut cells = vec![code(&p.phase)];
+        if several {
+            cells.push(text::segment_list(&p.segments));
+        }
+        cells.push(clock.time(p.planned_start));
+        cells.push(clock.time(p.planned_end));
+        match (p.actual_start, p.actual_end) {
+            (Some(start), Some(end)) => {
+                cells.push(clock.time(start));
+                cells.push(if p.progress == PhaseProgress::Unfinished {
+                    format!(
+                        "{} <span class=\"fail\">(did not finish)</span>",
+                        clock.time(end)
+                    )
+                } else {
+                    clock.time(end)
+                });
+            }
+            _ => {
+                cells.push("<span class=\"muted\">not started</span>".into());
+                cells.push(String::new());
+            }
+        }
+        cells.push(overrun(p.end_overrun_ms));
+        cells.push(dur(p.budget_ms));
+        cells.push(p.duration_ms.map(dur).unwrap_or_default());
+        cells.push(overrun(p.budget_overrun_ms));
+        rows.push(cells);
+    }
+    for p in r
+        .phases
+        .iter()
+        .filter(|p| r.planned_phase(&p.phase).is_none())
+    {
+        let mut cells = vec![format!("{} (not in the plan)", code(&p.phase))];
+        if several {
+            cells.push(p.segment.to_string());
+        }
+        cells.extend([String::new(), String::new(), clock.time(p.started_at)]);
+        cells.push(match p.finished_at {
+            Some(t) => clock.time(t),
+            None => format!(
+                "{} <span class=\"fail\">(did not finish)</span>",
+                clock.time(p.ended_at)
+            ),
+        });
+        cells.push(String::new());
+        cells.push(p.budget_ms.map(dur).unwrap_or_default());
+        cells.push(dur(p.duration_ms));
+        cells.push(
+            p.overrun_ms
+                .map(|o| overrun(Some(i64::try_from(o).unwrap_or(i64::MAX))))
+                .unwrap_or_default(),
+        );
+        rows.push(cells);
+    }
+    table(out, None, &headers, &rows);
+    out.push_str(&format!(
+        "<p class=\"muted\">{}</p>\n",
+        escape(&text::plan_note(r, plan, clock))
+    ));
+}
+
 const WIDTH: f64 = 980.0;
 const LABEL: f64 = 300.0;
 const PLOT: f64 = WIDTH - LABEL - 24.0;
@@ -517,10 +672,30 @@ pub fn svg(r: &Report) -> String {
     let x = |t: Timestamp| LABEL + ((t - t0).num_milliseconds() as f64 / span_ms) * PLOT;
     let rows: usize = sections.iter().map(|s| s.lanes.len()).sum();
     let height = TOP + rows as f64 * ROW + (sections.len() as f64) * 6.0 + 10.0;
+    let planned = r.plan.is_some();
+    let (aria, what) = if planned {
+        (
+            "Timeline of phases and steps, planned against actual",
+            "planned against actual times, UTC",
+        )
+    } else {
+        ("Timeline of phases and steps", "actual times, UTC")
+    };
     let mut out = format!(
-        "<svg role=\"img\" aria-label=\"Timeline of phases and steps\" width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\">\n"
+        "<svg role=\"img\" aria-label=\"{aria}\" width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\">\n"
     );
-    out.push_str("<title>Timeline of phases and steps (actual times, UTC)</title>\n");
+    out.push_str(&format!(
+        "<title>Timeline of phases and steps ({what})</title>\n"
+    ));
+    if planned {
+        out.push_str(&format!(
+            "<rect class=\"planned\" x=\"8\" y=\"{:.1}\" width=\"14\" height=\"10\" rx=\"2\"/><text x=\"26\" y=\"{:.1}\">planned</text>\n<rect class=\"done\" x=\"90\" y=\"{:.1}\" width=\"14\" height=\"10\" rx=\"2\"/><text x=\"108\" y=\"{:.1}\">actual</text>\n",
+            TOP - 20.0,
+            TOP - 11.0,
+            TOP - 20.0,
+            TOP - 11.0
+        ));
+    }
 
     // Time axis: a "nice" tick interval giving at most about eight ticks.
     let steps_s: [i64; 16] = [
@@ -576,8 +751,15 @@ pub fn svg(r: &Report) -> String {
                 Tone::Done => "done",
                 Tone::Bad => "bad",
                 Tone::Open => "open",
+                Tone::Planned => "planned",
             };
             let phase = if lane.is_phase { " phase" } else { "" };
+            // A planned box is drawn in full, not faded like an actual phase bar.
+            let bar_phase = if lane.tone == Tone::Planned {
+                ""
+            } else {
+                phase
+            };
             let label: String = if lane.label.chars().count() > 42 {
                 let mut l: String = lane.label.chars().take(41).collect();
                 l.push('…');
@@ -600,7 +782,7 @@ pub fn svg(r: &Report) -> String {
                 (y + 4.0, ROW - 8.0)
             };
             out.push_str(&format!(
-                "<rect class=\"{class}{phase}\" x=\"{x0:.1}\" y=\"{bar_y:.1}\" width=\"{w:.1}\" height=\"{bar_h:.1}\" rx=\"2\"><title>{} — {} to {}</title></rect>\n",
+                "<rect class=\"{class}{bar_phase}\" x=\"{x0:.1}\" y=\"{bar_y:.1}\" width=\"{w:.1}\" height=\"{bar_h:.1}\" rx=\"2\"><title>{} — {} to {}</title></rect>\n",
                 escape(&lane.detail),
                 lane.start.format("%H:%M:%S"),
                 lane.end.format("%H:%M:%S")
@@ -626,6 +808,7 @@ fn steps(out: &mut String, r: &Report, clock: Clock) {
         out.push_str("<p>No migration, command or manual step ran.</p>\n</section>\n");
         return;
     }
+    let planned = r.plan.is_some();
     let rows: Vec<Vec<String>> = shown
         .iter()
         .map(|s| {
@@ -639,13 +822,34 @@ fn steps(out: &mut String, r: &Report, clock: Clock) {
                 ),
                 other => text::status_word(other).to_owned(),
             };
-            vec![
+            let mut cells = vec![
                 code(&s.id),
                 s.kind.as_str().to_owned(),
                 s.phase.as_deref().map(code).unwrap_or_default(),
                 status,
                 s.started_at.map(|t| clock.time(t)).unwrap_or_default(),
                 s.duration_ms.map(dur).unwrap_or_default(),
+            ];
+            if planned {
+                let p = r.planned_step(&s.id);
+                cells.push(p.map(|p| dur(p.expected_ms)).unwrap_or_default());
+                cells.push(
+                    p.and_then(|p| {
+                        let actual = p.actual_ms?;
+                        Some(if p.much_longer {
+                            format!(
+                                "<span class=\"fail\">{} ({} expected)</span>",
+                                dur(actual),
+                                times(actual, p.expected_ms)
+                            )
+                        } else {
+                            dur(actual)
+                        })
+                    })
+                    .unwrap_or_default(),
+                );
+            }
+            cells.extend([
                 if s.attempts > 0 {
                     s.attempts.to_string()
                 } else {
@@ -662,26 +866,22 @@ fn steps(out: &mut String, r: &Report, clock: Clock) {
                 } else {
                     String::new()
                 },
-            ]
+            ]);
+            cells
         })
         .collect();
-    table(
-        out,
-        None,
-        &[
-            "Step",
-            "Kind",
-            "Phase",
-            "Status",
-            "Started",
-            "Duration",
-            "Attempts",
-            "Lock retries",
-            "Rows",
-            "Transaction",
-        ],
-        &rows,
-    );
+    let mut headers = vec!["Step", "Kind", "Phase", "Status", "Started", "Duration"];
+    if planned {
+        headers.extend(["Expected", "Elapsed"]);
+    }
+    headers.extend(["Attempts", "Lock retries", "Rows", "Transaction"]);
+    table(out, None, &headers, &rows);
+    if planned {
+        out.push_str(&format!(
+            "<p class=\"muted\">Expected: the runbook's expected duration, as planned. Elapsed: wall time from the step's start to its end, every attempt, lock wait and retry included; red when at least {MUCH_LONGER_FACTOR}× the expected time and {} over it.</p>\n",
+            dur(MUCH_LONGER_MIN_MS)
+        ));
+    }
     for s in &shown {
         step_details(out, s, clock);
     }

@@ -3,8 +3,11 @@
 //! Every piece of journal text is escaped: free text with backslashes, identifiers and SQL
 //! in code spans, and pipes inside table cells.
 
-use super::model::{CheckSeverity, DecisionKind, Report, RunOutcome, Step, StepKind, StepStatus};
-use super::text::{self, Clock, Tone, dur, full, num, signed_dur};
+use super::model::{
+    CheckSeverity, DecisionKind, MUCH_LONGER_FACTOR, MUCH_LONGER_MIN_MS, PhaseProgress, PlanReport,
+    Report, RunOutcome, Step, StepKind, StepStatus,
+};
+use super::text::{self, Clock, Tone, dur, full, num, signed_dur, times};
 use std::fmt::Write;
 
 /// Renders the whole report.
@@ -220,6 +223,9 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
     row(out, &["Operator".into(), operator]);
     let outcome = format!("**{}**", outcome_line(r));
     row(out, &["Outcome".into(), outcome]);
+    if let Some(start) = w.planned_start {
+        row(out, &["Window, planned start".into(), full(start)]);
+    }
     row(
         out,
         &[
@@ -227,13 +233,20 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
             w.planned_end.map(full).unwrap_or_default(),
         ],
     );
-    row(
-        out,
-        &[
-            "Actual start".into(),
-            w.started_at.map(full).unwrap_or_default(),
-        ],
-    );
+    if let Some(finish) = w.planned_finish {
+        row(
+            out,
+            &[
+                "Planned finish (the last phase's planned end)".into(),
+                full(finish),
+            ],
+        );
+    }
+    let mut start = w.started_at.map(full).unwrap_or_default();
+    if let Some(d) = w.start_delay_ms {
+        start.push_str(&text::start_delay(d));
+    }
+    row(out, &["Actual start".into(), start]);
     let mut end = w.ended_at.map(full).unwrap_or_default();
     if let Some(m) = w.margin_ms {
         if m >= 0 {
@@ -242,6 +255,20 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
             end.push_str(&format!(
                 " — **{} past the hard end**",
                 dur(m.unsigned_abs())
+            ));
+        }
+    }
+    if let Some(f) = w.finish_margin_ms {
+        let sep = if w.margin_ms.is_some() { ";" } else { " —" };
+        if f >= 0 {
+            end.push_str(&format!(
+                "{sep} {} ahead of the planned finish",
+                dur(f.unsigned_abs())
+            ));
+        } else {
+            end.push_str(&format!(
+                "{sep} **{} behind the planned finish**",
+                dur(f.unsigned_abs())
             ));
         }
     }
@@ -266,6 +293,30 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
         steps.push_str(&format!(", **{} interrupted**", c.steps_interrupted));
     }
     row(out, &["Steps".into(), steps]);
+    if r.plan.is_some() {
+        let slow: Vec<String> = r
+            .much_longer_steps()
+            .map(|p| {
+                format!(
+                    "{} ({}, expected {})",
+                    code(&p.step),
+                    p.actual_ms.map(dur).unwrap_or_default(),
+                    dur(p.expected_ms)
+                )
+            })
+            .collect();
+        row(
+            out,
+            &[
+                "Steps much longer than expected".into(),
+                if slow.is_empty() {
+                    "none".into()
+                } else {
+                    format!("**{}**: {}", slow.len(), slow.join(", "))
+                },
+            ],
+        );
+    }
     let mut checks = format!("{} passed, {} failed", c.checks_passed, c.checks_failed);
     if c.checks_failed > 0 {
         checks.push_str(&format!(
@@ -491,6 +542,11 @@ fn decisions(out: &mut String, r: &Report, clock: Clock) {
 fn timeline(out: &mut String, r: &Report, clock: Clock) {
     line(out, "## Timeline");
     out.push('\n');
+    if let Some(plan) = &r.plan {
+        planned_timeline(out, r, plan, clock);
+        gantt_block(out, r);
+        return;
+    }
     if r.phases.is_empty() {
         line(out, "No phase started.");
         out.push('\n');
@@ -528,12 +584,99 @@ fn timeline(out: &mut String, r: &Report, clock: Clock) {
         "Times are actual (UTC). The journal records a phase's budget only when the phase overruns it, so a budget is shown only for phases that went over.",
     );
     out.push('\n');
+    gantt_block(out, r);
+}
+
+fn gantt_block(out: &mut String, r: &Report) {
     if let Some(g) = gantt(r) {
         line(out, "```mermaid");
         out.push_str(&g);
         line(out, "```");
         out.push('\n');
     }
+}
+
+/// Late or over budget (by a second or more) is bold: `**+4.3s**`; the rest is plain.
+fn overrun(ms: Option<i64>) -> String {
+    match ms {
+        Some(ms) if text::notable_overrun(ms) => format!("**{}**", signed_dur(ms)),
+        Some(ms) => signed_dur(ms),
+        None => String::new(),
+    }
+}
+
+/// One row per planned phase, planned next to actual; phase runs the plan does not name after.
+fn planned_timeline(out: &mut String, r: &Report, plan: &PlanReport, clock: Clock) {
+    let several = r.segments.len() > 1;
+    let mut cols = vec!["Phase"];
+    if several {
+        cols.push("Attempts");
+    }
+    cols.extend([
+        "Planned start",
+        "Planned end",
+        "Actual start",
+        "Actual end",
+        "vs planned end",
+        "Budget",
+        "Duration",
+        "vs budget",
+    ]);
+    header(out, &cols);
+    for p in &plan.phases {
+        let mut cells = vec![code(&p.phase)];
+        if several {
+            cells.push(text::segment_list(&p.segments));
+        }
+        cells.push(clock.time(p.planned_start));
+        cells.push(clock.time(p.planned_end));
+        match (p.actual_start, p.actual_end) {
+            (Some(start), Some(end)) => {
+                cells.push(clock.time(start));
+                cells.push(if p.progress == PhaseProgress::Unfinished {
+                    format!("{} (did not finish)", clock.time(end))
+                } else {
+                    clock.time(end)
+                });
+            }
+            _ => {
+                cells.push("not started".into());
+                cells.push(String::new());
+            }
+        }
+        cells.push(overrun(p.end_overrun_ms));
+        cells.push(dur(p.budget_ms));
+        cells.push(p.duration_ms.map(dur).unwrap_or_default());
+        cells.push(overrun(p.budget_overrun_ms));
+        row(out, &cells);
+    }
+    for p in r
+        .phases
+        .iter()
+        .filter(|p| r.planned_phase(&p.phase).is_none())
+    {
+        let mut cells = vec![format!("{} (not in the plan)", code(&p.phase))];
+        if several {
+            cells.push(p.segment.to_string());
+        }
+        cells.extend([String::new(), String::new(), clock.time(p.started_at)]);
+        cells.push(match p.finished_at {
+            Some(t) => clock.time(t),
+            None => format!("{} (did not finish)", clock.time(p.ended_at)),
+        });
+        cells.push(String::new());
+        cells.push(p.budget_ms.map(dur).unwrap_or_default());
+        cells.push(dur(p.duration_ms));
+        cells.push(
+            p.overrun_ms
+                .map(|o| overrun(Some(i64::try_from(o).unwrap_or(i64::MAX))))
+                .unwrap_or_default(),
+        );
+        row(out, &cells);
+    }
+    out.push('\n');
+    line(out, &text::plan_note(r, plan, clock));
+    out.push('\n');
 }
 
 /// Mermaid task names may not hold `:` (it ends the name), `#` or `;` (they start comments
@@ -580,7 +723,9 @@ pub fn mermaid_name(text: &str) -> String {
     name
 }
 
-/// The phases and steps' actual times as a Mermaid gantt chart (without the fence).
+/// The phases and steps' actual times as a Mermaid gantt chart (without the fence); with a
+/// journaled plan each phase also gets its planned bar (untagged, so drawn in the default
+/// colour) right above its actual one.
 pub fn gantt(r: &Report) -> Option<String> {
     let sections = text::timeline(r);
     if sections.is_empty() {
@@ -619,6 +764,7 @@ pub fn gantt(r: &Report) -> Option<String> {
                 Tone::Bad => "crit, ",
                 Tone::Open => "active, ",
                 Tone::Done => "done, ",
+                Tone::Planned => "",
             };
             line(
                 &mut g,
@@ -648,21 +794,13 @@ fn steps(out: &mut String, r: &Report, clock: Clock) {
         out.push('\n');
         return;
     }
-    header(
-        out,
-        &[
-            "Step",
-            "Kind",
-            "Phase",
-            "Status",
-            "Started",
-            "Duration",
-            "Attempts",
-            "Lock retries",
-            "Rows",
-            "Transaction",
-        ],
-    );
+    let planned = r.plan.is_some();
+    let mut cols = vec!["Step", "Kind", "Phase", "Status", "Started", "Duration"];
+    if planned {
+        cols.extend(["Expected", "Elapsed"]);
+    }
+    cols.extend(["Attempts", "Lock retries", "Rows", "Transaction"]);
+    header(out, &cols);
     for s in &shown {
         let status = match s.status {
             StepStatus::Failed
@@ -671,35 +809,64 @@ fn steps(out: &mut String, r: &Report, clock: Clock) {
             | StepStatus::NoGo => format!("**{}**", text::status_word(s.status)),
             other => text::status_word(other).to_owned(),
         };
-        row(
-            out,
-            &[
-                code(&s.id),
-                s.kind.as_str().to_owned(),
-                s.phase.as_deref().map(code).unwrap_or_default(),
-                status,
-                s.started_at.map(|t| clock.time(t)).unwrap_or_default(),
-                s.duration_ms.map(dur).unwrap_or_default(),
-                if s.attempts > 0 {
-                    s.attempts.to_string()
-                } else {
-                    String::new()
-                },
-                if s.retries.is_empty() {
-                    String::new()
-                } else {
-                    s.retries.len().to_string()
-                },
-                s.rows.map(|n| n.to_string()).unwrap_or_default(),
-                if s.attempts > 0 {
-                    text::transaction(s.in_transaction, s.kind).to_owned()
-                } else {
-                    String::new()
-                },
-            ],
-        );
+        let mut cells = vec![
+            code(&s.id),
+            s.kind.as_str().to_owned(),
+            s.phase.as_deref().map(code).unwrap_or_default(),
+            status,
+            s.started_at.map(|t| clock.time(t)).unwrap_or_default(),
+            s.duration_ms.map(dur).unwrap_or_default(),
+        ];
+        if planned {
+            let p = r.planned_step(&s.id);
+            cells.push(p.map(|p| dur(p.expected_ms)).unwrap_or_default());
+            cells.push(
+                p.and_then(|p| {
+                    let actual = p.actual_ms?;
+                    Some(if p.much_longer {
+                        format!(
+                            "**{} ({} expected)**",
+                            dur(actual),
+                            times(actual, p.expected_ms)
+                        )
+                    } else {
+                        dur(actual)
+                    })
+                })
+                .unwrap_or_default(),
+            );
+        }
+        cells.extend([
+            if s.attempts > 0 {
+                s.attempts.to_string()
+            } else {
+                String::new()
+            },
+            if s.retries.is_empty() {
+                String::new()
+            } else {
+                s.retries.len().to_string()
+            },
+            s.rows.map(|n| n.to_string()).unwrap_or_default(),
+            if s.attempts > 0 {
+                text::transaction(s.in_transaction, s.kind).to_owned()
+            } else {
+                String::new()
+            },
+        ]);
+        row(out, &cells);
     }
     out.push('\n');
+    if planned {
+        line(
+            out,
+            &format!(
+                "Expected: the runbook's expected duration, as planned. Elapsed: wall time from the step's start to its end, every attempt, lock wait and retry included; **bold** when at least {MUCH_LONGER_FACTOR}× the expected time and {} over it.",
+                dur(MUCH_LONGER_MIN_MS)
+            ),
+        );
+        out.push('\n');
+    }
     for s in &shown {
         step_details(out, s, clock);
     }

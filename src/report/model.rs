@@ -4,7 +4,7 @@
 //! renaming or retyping a field is a schema change. They mirror the engine's events but do
 //! not reuse its types, so an engine refactor cannot silently change the report's shape.
 
-use crate::engine::events::{Blocker, Decision, Event, Outcome, SqlFailure};
+use crate::engine::events::{Blocker, Decision, Event, Outcome, PlannedWindow, SqlFailure};
 use crate::journal::Entry;
 use crate::runbook::Severity;
 use chrono::{DateTime, Utc};
@@ -27,6 +27,10 @@ pub struct Report {
     /// The gaps between segments: why the run stopped and when it was resumed.
     pub interruptions: Vec<Interruption>,
     pub checkpoints: Vec<Checkpoint>,
+    /// The plan journaled at run start, each phase and step next to what happened. Absent
+    /// (omitted from the JSON) for journals written before the engine journaled its plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanReport>,
     /// Each time a phase ran (a resumed run starts its phases again), in journal order.
     pub phases: Vec<Phase>,
     /// Every step the journal mentions, in order of first appearance.
@@ -139,6 +143,19 @@ pub struct Window {
     pub active_ms: Option<u64>,
     /// `planned_end - ended_at`: positive is time to spare, negative an overrun.
     pub margin_ms: Option<i64>,
+    /// With a journaled plan only (omitted otherwise): the plan's window start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_start: Option<Timestamp>,
+    /// With a plan: when the last planned phase is due to end (at or before the hard end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_finish: Option<Timestamp>,
+    /// With a plan: `started_at - planned_start`; positive is a late start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_delay_ms: Option<i64>,
+    /// With a plan: `planned_finish - ended_at`: positive is ahead of the plan, negative
+    /// behind it; absent when the run did not finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_margin_ms: Option<i64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -589,6 +606,93 @@ pub struct Cancellation {
     pub step: Option<String>,
 }
 
+/// A step that took at least this many times its expected duration...
+pub const MUCH_LONGER_FACTOR: u64 = 2;
+/// ...and at least this much longer is flagged (sub-second noise is not).
+pub const MUCH_LONGER_MIN_MS: u64 = 1000;
+
+/// The plan the run followed (`run_started.plan`, the first one in the journal: a resumed
+/// attempt journals the plan again, but the window it is measured against never moves).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanReport {
+    /// The segment whose `run_started` journaled it.
+    pub segment: u32,
+    pub window_start: Timestamp,
+    pub window_budget_ms: u64,
+    /// In plan order.
+    pub phases: Vec<PlannedPhase>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseProgress {
+    /// No `phase_started` for it: the run stopped before.
+    NotStarted,
+    /// Its last run finished (`phase_finished`).
+    Finished,
+    /// Its last run never finished (stop, rollback, crash).
+    Unfinished,
+}
+
+impl PhaseProgress {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseProgress::NotStarted => "not_started",
+            PhaseProgress::Finished => "finished",
+            PhaseProgress::Unfinished => "unfinished",
+        }
+    }
+}
+
+/// A planned phase (absolute times) and what it actually took, over all its runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedPhase {
+    pub phase: String,
+    /// As planned: `preparation`, `migration`, `verification`, `monitoring`.
+    pub kind: String,
+    pub planned_start: Timestamp,
+    pub planned_end: Timestamp,
+    pub budget_ms: u64,
+    pub progress: PhaseProgress,
+    /// The segments it ran in.
+    pub segments: Vec<u32>,
+    /// Its first start and its last end (`null` when it never started).
+    pub actual_start: Option<Timestamp>,
+    pub actual_end: Option<Timestamp>,
+    /// The sum of its runs' durations.
+    pub duration_ms: Option<u64>,
+    /// `actual_start - planned_start`: positive is late.
+    pub start_delay_ms: Option<i64>,
+    /// `actual_end - planned_end`: positive is an overrun past the planned end. For a phase
+    /// that never finished, only an overrun it had already run into (else `null`).
+    pub end_overrun_ms: Option<i64>,
+    /// `duration_ms - budget_ms`: positive is over budget; unfinished: as above.
+    pub budget_overrun_ms: Option<i64>,
+    /// In planned execution order.
+    pub steps: Vec<PlannedStep>,
+}
+
+/// A planned step and how long it actually took.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedStep {
+    pub step: String,
+    pub kind: String,
+    pub planned_start: Timestamp,
+    pub planned_end: Timestamp,
+    pub expected_ms: u64,
+    /// Its first span's start and its last span's end (`null` if it never ran here).
+    pub actual_start: Option<Timestamp>,
+    pub actual_end: Option<Timestamp>,
+    /// The wall time of its spans: every attempt, lock waits and retries included.
+    pub actual_ms: Option<u64>,
+    /// `actual_ms - expected_ms`; for a step whose last span was interrupted, only a
+    /// positive one (else `null`).
+    pub over_expected_ms: Option<i64>,
+    /// At least [`MUCH_LONGER_FACTOR`] times the expected duration and
+    /// [`MUCH_LONGER_MIN_MS`] over it; never for a step expected to take no time.
+    pub much_longer: bool,
+}
+
 impl Report {
     /// The one-line verdict shared by every format, e.g. `succeeded` or
     /// `INCOMPLETE — the journal ends at statement_started (…), during step x`.
@@ -652,6 +756,30 @@ impl Report {
 
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// A step as planned, when the journal holds a plan that names it.
+    pub fn planned_step(&self, id: &str) -> Option<&PlannedStep> {
+        self.plan
+            .as_ref()?
+            .phases
+            .iter()
+            .flat_map(|p| &p.steps)
+            .find(|s| s.step == id)
+    }
+
+    /// A phase as planned, when the journal holds a plan that names it.
+    pub fn planned_phase(&self, id: &str) -> Option<&PlannedPhase> {
+        self.plan.as_ref()?.phases.iter().find(|p| p.phase == id)
+    }
+
+    /// Planned steps that took much longer than expected, in plan order.
+    pub fn much_longer_steps(&self) -> impl Iterator<Item = &PlannedStep> {
+        self.plan
+            .iter()
+            .flat_map(|p| &p.phases)
+            .flat_map(|p| &p.steps)
+            .filter(|s| s.much_longer)
     }
 }
 
@@ -745,6 +873,8 @@ struct Builder {
     last_seq: Option<u64>,
     last_ts: Option<Timestamp>,
     warned_outside: bool,
+    /// The reference plan: the first one journaled, with its segment and seq.
+    plan: Option<(u32, u64, PlannedWindow)>,
 }
 
 impl Builder {
@@ -922,7 +1052,7 @@ impl Builder {
                 cutover_version,
                 resumed,
                 hard_end,
-                ..
+                plan,
             } => {
                 // A previous attempt that ended without run_finished: a crash or kill.
                 if let Some(last) = self.last_ts {
@@ -998,6 +1128,16 @@ impl Builder {
                 self.segment_open = true;
                 self.last_decision = None;
                 self.last_failed_step = None;
+                match (&self.plan, plan) {
+                    (None, Some(plan)) => self.plan = Some((segment + 1, entry.seq, plan.clone())),
+                    (Some((first, _, reference)), Some(plan)) if reference != plan => {
+                        self.warnings.push(format!(
+                            "seq {}: this attempt journals a different plan; the report compares against the plan of attempt {first}",
+                            entry.seq
+                        ));
+                    }
+                    _ => {}
+                }
             }
             Event::PhaseStarted { phase } => {
                 if let Some(p) = self.current_phase.take() {
@@ -1582,6 +1722,24 @@ impl Builder {
             .or(entries.first().map(|e| e.ts));
         let ended_at = last.map(|e| e.ts);
         let planned_end = self.segments.first().and_then(|s| s.hard_end);
+        let plan = self.plan.take().and_then(|(segment, seq, plan)| {
+            match plan_report(&plan, segment, &self.phases) {
+                Ok(p) => Some(p),
+                Err(why) => {
+                    self.warnings
+                        .push(format!("seq {seq}: the journaled plan is left out: {why}"));
+                    None
+                }
+            }
+        });
+        let planned_start = plan.as_ref().map(|p| p.window_start);
+        let planned_finish = plan.as_ref().map(|p| {
+            p.phases
+                .iter()
+                .map(|ph| ph.planned_end)
+                .max()
+                .unwrap_or(p.window_start)
+        });
         let window = Window {
             planned_end,
             started_at,
@@ -1595,6 +1753,15 @@ impl Builder {
             }),
             // A run that did not finish has no end to compare.
             margin_ms: planned_end
+                .zip(ended_at)
+                .filter(|_| outcome != RunOutcome::Incomplete)
+                .map(|(p, e)| (p - e).num_milliseconds()),
+            planned_start,
+            planned_finish,
+            start_delay_ms: started_at
+                .zip(planned_start)
+                .map(|(a, p)| (a - p).num_milliseconds()),
+            finish_margin_ms: planned_finish
                 .zip(ended_at)
                 .filter(|_| outcome != RunOutcome::Incomplete)
                 .map(|(p, e)| (p - e).num_milliseconds()),
@@ -1671,6 +1838,7 @@ impl Builder {
             segments: self.segments,
             interruptions,
             checkpoints: self.checkpoints,
+            plan,
             phases: self.phases,
             steps: self.steps,
             checks: self.checks,
@@ -1682,6 +1850,111 @@ impl Builder {
             warnings: self.warnings,
         }
     }
+}
+
+/// `start + ms`, when it is a representable time.
+fn offset(start: Timestamp, ms: u64) -> Option<Timestamp> {
+    let ms = i64::try_from(ms).ok()?;
+    start.checked_add_signed(chrono::Duration::try_milliseconds(ms)?)
+}
+
+/// The journaled plan in absolute times, each phase and step next to its actual runs.
+fn plan_report(plan: &PlannedWindow, segment: u32, phases: &[Phase]) -> Result<PlanReport, String> {
+    let window_start = parse_ts(&plan.window_start)
+        .ok_or_else(|| format!("window_start `{}` is not RFC 3339", plan.window_start))?;
+    let at =
+        |ms: u64| offset(window_start, ms).ok_or_else(|| format!("offset {ms} ms is out of range"));
+    let mut planned = Vec::with_capacity(plan.phases.len());
+    for p in &plan.phases {
+        let planned_start = at(p.start_ms)?;
+        let planned_end = at(p.end_ms.max(p.start_ms))?;
+        let runs: Vec<&Phase> = phases.iter().filter(|r| r.phase == p.phase).collect();
+        let mut segments: Vec<u32> = runs.iter().map(|r| r.segment).collect();
+        segments.dedup();
+        let actual_start = runs.first().map(|r| r.started_at);
+        let actual_end = runs.last().map(|r| r.ended_at);
+        let duration_ms = (!runs.is_empty()).then(|| {
+            runs.iter()
+                .fold(0u64, |sum, r| sum.saturating_add(r.duration_ms))
+        });
+        let progress = match runs.last() {
+            None => PhaseProgress::NotStarted,
+            Some(r) if r.finished_at.is_some() => PhaseProgress::Finished,
+            Some(_) => PhaseProgress::Unfinished,
+        };
+        let mut steps = Vec::with_capacity(p.steps.len());
+        for s in &p.steps {
+            let spans: Vec<&Span> = phases
+                .iter()
+                .flat_map(|r| &r.spans)
+                .filter(|span| span.step == s.step)
+                .collect();
+            let actual_ms: Option<u64> = (!spans.is_empty()).then(|| {
+                spans.iter().fold(0u64, |sum, span| {
+                    sum.saturating_add(ms_between(span.started_at, span.ended_at))
+                })
+            });
+            let much_longer = actual_ms.is_some_and(|a| {
+                s.expected_ms > 0
+                    && a >= s.expected_ms.saturating_mul(MUCH_LONGER_FACTOR)
+                    && a >= s.expected_ms.saturating_add(MUCH_LONGER_MIN_MS)
+            });
+            // A step that never finished has no end to compare: only an overrun it had
+            // already run into counts.
+            let unfinished = spans
+                .last()
+                .is_some_and(|span| span.result == SpanResult::Interrupted);
+            let over_expected_ms = actual_ms
+                .map(|a| signed_ms(a) - signed_ms(s.expected_ms))
+                .filter(|&o| !unfinished || o > 0);
+            steps.push(PlannedStep {
+                step: s.step.clone(),
+                kind: s.kind.clone(),
+                planned_start: at(s.start_ms)?,
+                planned_end: at(s.end_ms.max(s.start_ms))?,
+                expected_ms: s.expected_ms,
+                actual_start: spans.iter().map(|span| span.started_at).min(),
+                actual_end: spans.iter().map(|span| span.ended_at).max(),
+                actual_ms,
+                over_expected_ms,
+                much_longer,
+            });
+        }
+        // Likewise for a phase that never finished.
+        let unfinished = progress == PhaseProgress::Unfinished;
+        let end_overrun_ms = actual_end
+            .map(|e| (e - planned_end).num_milliseconds())
+            .filter(|&o| !unfinished || o > 0);
+        let budget_overrun_ms = duration_ms
+            .map(|d| signed_ms(d) - signed_ms(p.budget_ms))
+            .filter(|&o| !unfinished || o > 0);
+        planned.push(PlannedPhase {
+            phase: p.phase.clone(),
+            kind: p.kind.clone(),
+            planned_start,
+            planned_end,
+            budget_ms: p.budget_ms,
+            progress,
+            segments,
+            actual_start,
+            actual_end,
+            duration_ms,
+            start_delay_ms: actual_start.map(|a| (a - planned_start).num_milliseconds()),
+            end_overrun_ms,
+            budget_overrun_ms,
+            steps,
+        });
+    }
+    Ok(PlanReport {
+        segment,
+        window_start,
+        window_budget_ms: plan.window_budget_ms,
+        phases: planned,
+    })
+}
+
+fn signed_ms(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
 }
 
 fn blocker(b: &Blocker) -> BlockerInfo {

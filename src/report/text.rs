@@ -2,7 +2,8 @@
 //! that both the Mermaid gantt and the HTML's SVG draw.
 
 use super::model::{
-    DecisionKind, Report, Rollback, SpanResult, SqlError, Step, StepKind, StepStatus, Timestamp,
+    DecisionKind, PhaseProgress, PlanReport, PlannedPhase, Report, Rollback, SpanResult, SqlError,
+    Step, StepKind, StepStatus, Timestamp,
 };
 use crate::runbook::duration;
 use chrono::NaiveDate;
@@ -14,14 +15,15 @@ pub fn dur(ms: u64) -> String {
     if ms < 1000 {
         duration::format(Duration::from_millis(ms))
     } else if ms < 60_000 {
-        let tenths = (ms + 50) / 100;
+        let tenths = ms.saturating_add(50) / 100;
         if tenths.is_multiple_of(10) {
             format!("{}s", tenths / 10)
         } else {
             format!("{}.{}s", tenths / 10, tenths % 10)
         }
     } else {
-        let secs = (ms + 500) / 1000;
+        // Saturating: a journal is user input, and a duration can be anything.
+        let secs = ms.saturating_add(500) / 1000;
         duration::format(Duration::from_secs(secs))
     }
 }
@@ -30,6 +32,20 @@ pub fn dur(ms: u64) -> String {
 pub fn signed_dur(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "+" };
     format!("{sign}{}", dur(ms.unsigned_abs()))
+}
+
+/// How many times the expected duration something took: `2.5×` (one decimal).
+pub fn times(actual_ms: u64, expected_ms: u64) -> String {
+    if expected_ms == 0 {
+        return String::new();
+    }
+    let tenths =
+        (u128::from(actual_ms) * 10 + u128::from(expected_ms) / 2) / u128::from(expected_ms);
+    if tenths % 10 == 0 {
+        format!("{}×", tenths / 10)
+    } else {
+        format!("{}.{}×", tenths / 10, tenths % 10)
+    }
 }
 
 /// A number as a DBA reads it: integers plainly, otherwise up to three decimals.
@@ -68,6 +84,51 @@ impl Clock {
 
 pub fn full(ts: Timestamp) -> String {
     ts.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// An overrun worth highlighting: a second or more. Less is clock noise (a monitoring phase
+/// runs its whole budget and the engine's few milliseconds on top).
+pub fn notable_overrun(ms: i64) -> bool {
+    ms >= 1000
+}
+
+/// ` — 15s after the planned start` and the like, for the actual start.
+pub fn start_delay(ms: i64) -> String {
+    if ms.abs() < 1000 {
+        " — at the planned start".to_owned()
+    } else if ms > 0 {
+        format!(" — {} after the planned start", dur(ms.unsigned_abs()))
+    } else {
+        format!(" — {} before the planned start", dur(ms.unsigned_abs()))
+    }
+}
+
+/// `1, 2`: the attempts a phase ran in.
+pub fn segment_list(segments: &[u32]) -> String {
+    segments
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The plain-text note under the planned-against-actual phase table.
+pub fn plan_note(report: &Report, plan: &PlanReport, clock: Clock) -> String {
+    let mut note = format!(
+        "Planned times are from the plan journaled when the run started (window start {}, budget {}); actual times are from the journal's events (UTC). vs planned end: actual end − planned end; vs budget: duration − budget; + is late or over (highlighted from 1s), − early or under.",
+        clock.time(plan.window_start),
+        dur(plan.window_budget_ms)
+    );
+    if report.segments.len() > 1 {
+        note.push_str(" A phase run again after a resume counts from its first start to its last end, and its duration sums its attempts.");
+    }
+    if plan.segment > 1 {
+        note.push_str(&format!(
+            " Attempt {} journaled the plan (earlier attempts did not).",
+            plan.segment
+        ));
+    }
+    note
 }
 
 pub fn transaction(in_transaction: Option<bool>, kind: StepKind) -> &'static str {
@@ -159,6 +220,8 @@ pub enum Tone {
     Bad,
     /// Still running when the journal (or its segment) ended: Mermaid `active`.
     Open,
+    /// A phase's planned time box (only with a journaled plan): Mermaid's default bar.
+    Planned,
 }
 
 pub struct Lane {
@@ -176,9 +239,29 @@ pub struct Section {
     pub lanes: Vec<Lane>,
 }
 
-/// The phases (each with its steps' spans) and rollbacks as drawable sections.
+/// The planned time box of a phase as a lane.
+fn planned_lane(p: &PlannedPhase) -> Lane {
+    let mut detail = format!("phase {} planned: {} budget", p.phase, dur(p.budget_ms));
+    if p.progress == PhaseProgress::NotStarted {
+        detail.push_str(", not started");
+    }
+    Lane {
+        label: format!("{} (planned)", p.phase),
+        start: p.planned_start,
+        end: p.planned_end,
+        tone: Tone::Planned,
+        is_phase: true,
+        detail,
+    }
+}
+
+/// The phases (each with its steps' spans) and rollbacks as drawable sections. With a
+/// journaled plan each phase's first section opens with its planned bar, and phases that
+/// never started get a section with only that.
 pub fn timeline(report: &Report) -> Vec<Section> {
     let several = report.segments.len() > 1;
+    let plan = report.plan.as_ref();
+    let mut drawn: Vec<&str> = Vec::new();
     let mut sections = Vec::new();
     for phase in &report.phases {
         let title = if several {
@@ -186,6 +269,12 @@ pub fn timeline(report: &Report) -> Vec<Section> {
         } else {
             phase.phase.clone()
         };
+        let planned = report
+            .planned_phase(&phase.phase)
+            .filter(|_| !drawn.contains(&phase.phase.as_str()));
+        if planned.is_some() {
+            drawn.push(&phase.phase);
+        }
         let over = phase.overrun_ms.is_some_and(|o| o > 0) || phase.budget_exceeded_at.is_some();
         let tone = if phase.finished_at.is_none() {
             Tone::Open
@@ -201,18 +290,20 @@ pub fn timeline(report: &Report) -> Vec<Section> {
         if phase.finished_at.is_none() {
             detail.push_str(", did not finish");
         }
-        let mut lanes = vec![Lane {
+        let word = if plan.is_some() { "actual" } else { "phase" };
+        let mut lanes: Vec<Lane> = planned.map(planned_lane).into_iter().collect();
+        lanes.push(Lane {
             label: if several {
-                format!("{} (phase, attempt {})", phase.phase, phase.segment)
+                format!("{} ({word}, attempt {})", phase.phase, phase.segment)
             } else {
-                format!("{} (phase)", phase.phase)
+                format!("{} ({word})", phase.phase)
             },
             start: phase.started_at,
             end: phase.ended_at,
             tone,
             is_phase: true,
             detail,
-        }];
+        });
         for span in &phase.spans {
             let tone = match span.result {
                 SpanResult::Done => Tone::Done,
@@ -244,6 +335,15 @@ pub fn timeline(report: &Report) -> Vec<Section> {
             });
         }
         sections.push(Section { title, lanes });
+    }
+    for p in plan.iter().flat_map(|p| &p.phases) {
+        if p.progress == PhaseProgress::NotStarted && !drawn.contains(&p.phase.as_str()) {
+            drawn.push(&p.phase);
+            sections.push(Section {
+                title: format!("{} (not started)", p.phase),
+                lanes: vec![planned_lane(p)],
+            });
+        }
     }
     for (n, rollback) in report.rollbacks.iter().enumerate() {
         let end = rollback
@@ -312,6 +412,11 @@ mod tests {
         assert_eq!(dur(3_600_000), "1h");
         assert_eq!(signed_dur(-4000), "-4s");
         assert_eq!(signed_dur(29_000), "+29s");
+        assert_eq!(times(52_120, 21_000), "2.5×");
+        assert_eq!(times(4_000, 1_000), "4×");
+        assert_eq!(times(1, 0), "");
+        assert!(dur(u64::MAX).ends_with('s'));
+        assert!(signed_dur(i64::MIN).starts_with('-'));
     }
 
     #[test]
