@@ -72,8 +72,10 @@ pub(crate) fn analyze(runbook: &Runbook, steps: &mut [StepPlan], diags: &mut Vec
         let Some(source) = step.kind.sql() else {
             continue;
         };
-        let statements = sql::split_statements(&source.text);
-        let blocker = statements
+        // Most SQL runs in a transaction: analyse for that once, and again only if not.
+        let mut analysis = sql::analyze(&source.text, true);
+        let blocker = analysis
+            .statements
             .iter()
             .find(|s| s.no_transaction.is_some() && s.no_transaction_below.is_none());
         let in_transaction = match &step.kind {
@@ -109,7 +111,9 @@ pub(crate) fn analyze(runbook: &Runbook, steps: &mut [StepPlan], diags: &mut Vec
             // Checks and probes run in a read-only transaction.
             _ => true,
         };
-        let analysis = sql::analyze(&source.text, in_transaction);
+        if !in_transaction {
+            analysis = sql::analyze(&source.text, false);
+        }
         plan.in_transaction = Some(in_transaction);
         plan.statements = analysis.statements.len();
         plan.reads = analysis.reads.iter().map(|t| normalize(t)).collect();
@@ -118,8 +122,7 @@ pub(crate) fn analyze(runbook: &Runbook, steps: &mut [StepPlan], diags: &mut Vec
         if let StepKind::Migrate(m) = &step.kind
             && let Some(rollback) = &m.rollback
         {
-            let analysis = sql::analyze(&rollback.text, true);
-            for error in &analysis.errors {
+            for error in &sql::syntax_errors(&rollback.text) {
                 let (f, loc) = locate(rollback, file, error.offset, 1);
                 diags.push(
                     Diagnostic::warning(

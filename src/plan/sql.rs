@@ -106,6 +106,29 @@ pub fn split_statements(sql: &str) -> Vec<Statement> {
     guarded(sql, |sql| build(sql, None).statements).unwrap_or_default()
 }
 
+/// The parser's syntax errors only (no splitting or linting); never panics.
+pub fn syntax_errors(sql: &str) -> Vec<SqlError> {
+    guarded(sql, |sql| {
+        let mut errors: Vec<SqlError> = SourceFile::parse(sql)
+            .errors()
+            .iter()
+            .map(|e| SqlError {
+                message: e.message().to_string(),
+                offset: usize::from(e.range().start()),
+            })
+            .collect();
+        errors.sort_by_key(|e| e.offset);
+        errors.dedup();
+        errors
+    })
+    .unwrap_or_else(|| {
+        vec![SqlError {
+            message: "internal error: the SQL parser failed on this input".into(),
+            offset: 0,
+        }]
+    })
+}
+
 /// Whether `stmt` must run outside a transaction block on this server version.
 pub fn needs_no_transaction_on(server_version_num: u32, stmt: &Statement) -> bool {
     match (stmt.no_transaction, stmt.no_transaction_below) {
