@@ -404,7 +404,7 @@ mod tests {
     }
 }
 
-pub use tls::{cancel, open};
+pub use tls::{Notifications, cancel, open, open_listening};
 
 mod tls {
     //! Opening connections, with rustls when the sslmode asks for TLS.
@@ -571,24 +571,41 @@ mod tls {
         Ok(config)
     }
 
-    fn forward_notices<S, T>(mut connection: Connection<S, T>) -> Notices
+    /// `NOTIFY`s received after `LISTEN`, as (channel, payload).
+    pub type Notifications = UnboundedReceiver<(String, String)>;
+
+    fn forward_notices<S, T>(connection: Connection<S, T>) -> Notices
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        forward_messages(connection).0
+    }
+
+    /// Drives the connection, forwarding notices and notifications (either receiver may be
+    /// dropped). Both channels close when the connection ends.
+    fn forward_messages<S, T>(mut connection: Connection<S, T>) -> (Notices, Notifications)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let (tx, rx) = unbounded_channel();
+        let (ntx, nrx) = unbounded_channel();
         tokio::spawn(async move {
             while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
                 match message {
                     Ok(AsyncMessage::Notice(n)) => {
                         let _ = tx.send((n.severity().to_owned(), n.message().to_owned()));
                     }
+                    Ok(AsyncMessage::Notification(n)) => {
+                        let _ = ntx.send((n.channel().to_owned(), n.payload().to_owned()));
+                    }
                     Ok(_) => {}
                     Err(_) => break,
                 }
             }
         });
-        rx
+        (rx, nrx)
     }
 
     /// Sends the server's cancel request over the same kind of transport as the connection.
@@ -601,6 +618,23 @@ mod tls {
         }
         let tls = tokio_postgres_rustls::MakeRustlsConnect::new(client_config(target)?);
         token.cancel_query(tls).await.map_err(|e| e.to_string())
+    }
+
+    /// Like [`open`], also delivering `NOTIFY`s (for `LISTEN`).
+    pub async fn open_listening(
+        target: &Target,
+    ) -> Result<(Client, Notices, Notifications), String> {
+        let secret = target.secret();
+        let scrub = |e: tokio_postgres::Error| super::scrub(&e.to_string(), secret.as_deref());
+        if target.ssl == SslMode::Disable {
+            let (client, connection) = target.config.connect(NoTls).await.map_err(scrub)?;
+            let (notices, notifications) = forward_messages(connection);
+            return Ok((client, notices, notifications));
+        }
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(client_config(target)?);
+        let (client, connection) = target.config.connect(tls).await.map_err(scrub)?;
+        let (notices, notifications) = forward_messages(connection);
+        Ok((client, notices, notifications))
     }
 
     /// Connects as the target says; the error text never contains the password.

@@ -968,6 +968,22 @@ async fn server_notices_are_reported_for_their_step() {
             ("noisy".into(), "WARNING".into(), "w1".into()),
         ]
     );
+    // A later run finds the tracking schema in place: its setup says nothing under a step.
+    let again = runbook(
+        &dir,
+        "notices_again",
+        r#"      - migrate: quiet_again
+        sql: CREATE TABLE quiet_again (id int)
+"#,
+    );
+    let run = start(&again, options(&url, dir.join("j2.jsonl")));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let notices: Vec<&Event> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Notice { .. }))
+        .collect();
+    assert!(notices.is_empty(), "{notices:#?}");
 }
 
 // ----- 8. cancellation -----

@@ -25,6 +25,7 @@ mod inspect;
 mod report;
 mod run;
 mod status;
+mod watch;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -70,6 +71,8 @@ pub enum Command {
     },
     /// Run the window against PostgreSQL (with --headless: no TUI, for rehearsals and CI).
     Run(run::RunArgs),
+    /// Follow a running window from another machine, read-only (same screen, no decisions).
+    Watch(watch::WatchArgs),
     /// Which steps of a runbook this database has applied, pending, uncertain or changed.
     Status(status::StatusArgs),
     /// The cutover runs recorded in a database.
@@ -104,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Plan { runbook, format } => inspect::plan(&runbook, format),
         Command::Graph { runbook, format } => inspect::graph(&runbook, format),
         Command::Run(args) => run::run(args),
+        Command::Watch(args) => watch::watch(args),
         Command::Status(args) => status::status(args),
         Command::History(args) => status::history(args),
         Command::Report(args) => report::run(args),

@@ -153,6 +153,13 @@ fn planned_window(plan: &Plan, window_start: chrono::DateTime<chrono::Utc>) -> P
     }
 }
 
+fn new_run_id(runbook: &str) -> String {
+    format!(
+        "{runbook}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
+    )
+}
+
 fn checksum(text: &str) -> String {
     format!("{:x}", Sha256::digest(text.as_bytes()))
 }
@@ -257,10 +264,16 @@ pub async fn run(
     });
     let (run_id, resumed) = match (resumable, opts.resume, opts.new_run) {
         (Some((id, _)), true, _) => (id.clone(), true),
+        // Killed before its run was even recorded: nothing ran, so begin it now.
+        (None, true, _) if latest.is_none() => (new_run_id(&runbook.name), false),
         (None, true, _) => {
             return Err(EngineError::Refused(format!(
-                "there is no interrupted run of `{}` to resume on this database",
-                runbook.name
+                "there is no interrupted run of `{}` to resume on this database (its last run ended {}); start a new one without `--resume`",
+                runbook.name,
+                latest
+                    .as_ref()
+                    .and_then(|(_, outcome)| outcome.as_deref())
+                    .unwrap_or("cleanly")
             )));
         }
         (Some((id, outcome)), false, false) => {
@@ -270,14 +283,7 @@ pub async fn run(
                 outcome.as_deref().unwrap_or("interrupted")
             )));
         }
-        _ => (
-            format!(
-                "{}-{}",
-                runbook.name,
-                chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
-            ),
-            false,
-        ),
+        _ => (new_run_id(&runbook.name), false),
     };
 
     let records: HashMap<String, StepRecord> = tracking::step_records(&client, &runbook.name)

@@ -51,10 +51,11 @@ CREATE TABLE IF NOT EXISTS cutover.events (
 "#;
 
 /// Creates the schema once; concurrent first runs are serialized by a transaction lock.
+/// Quietly: its "already exists, skipping" notices would show up under the first step.
 pub async fn ensure_schema(client: &Client) -> Result<(), tokio_postgres::Error> {
     client
         .batch_execute(&format!(
-            "BEGIN; SELECT pg_advisory_xact_lock(7370327, 0); {SCHEMA_SQL} COMMIT;"
+            "BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(7370327, 0); {SCHEMA_SQL} COMMIT;"
         ))
         .await
 }

@@ -5,12 +5,14 @@
 //! - [`keys`]: `ViewState` and `handle_key` (pure): keys to engine commands, with every
 //!   run-changing action behind a second confirming key.
 //! - [`app`]: the event loop, terminal setup/restore, signals; [`run_tui`] is the entry point.
+//! - [`watch`]: `cutover watch`, the same screen fed from `cutover.events`, read-only.
 pub mod app;
 pub mod draw;
 pub mod fmt;
 pub mod keys;
 pub mod log;
 pub mod state;
+pub mod watch;
 
 pub use app::{TuiError, run_tui, run_tui_full};
 pub use draw::draw;

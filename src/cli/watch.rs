@@ -1,0 +1,50 @@
+//! `cutover watch RUNBOOK`: follow a running window from elsewhere, read-only.
+
+use super::exit;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct WatchArgs {
+    pub runbook: PathBuf,
+    /// postgres:// URL or key=value conninfo (overrides the runbook and PG* variables). A role
+    /// with USAGE on schema cutover and SELECT on its tables is enough.
+    #[arg(long, env = "CUTOVER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+/// Exit codes: 0 when the viewer leaves; 2 for usage, runbook or connection-setting errors
+/// and when there is no terminal. A database that cannot be reached is shown on screen and
+/// retried, not an exit.
+pub fn watch(args: WatchArgs) -> u8 {
+    let (runbook, plan) = match super::inspect::load_clean(&args.runbook) {
+        Ok(ok) => ok,
+        Err(_) => return exit::USAGE,
+    };
+    let target =
+        match super::run::target_for(args.database_url.as_deref(), Some(&runbook), ":watch") {
+            Ok(t) => t,
+            Err(m) => {
+                eprintln!("cutover: {m}");
+                return exit::USAGE;
+            }
+        };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cutover: cannot start the async runtime: {e}");
+            return exit::USAGE;
+        }
+    };
+    match runtime.block_on(crate::tui::watch::run_watch(&runbook, &plan, target)) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("cutover: terminal: {e}");
+            eprintln!("cutover: `cutover watch` needs a terminal");
+            exit::USAGE
+        }
+    }
+}
