@@ -8,8 +8,8 @@ use cutover::engine::events::{Blocker, Command, Decision, Event, Outcome, SqlFai
 use cutover::journal::Entry;
 use cutover::plan::Plan;
 use cutover::runbook::{Comparison, Expectation, Op, Runbook, Scalar, Severity};
-use cutover::tui::keys::{Panel, Stage};
-use cutover::tui::state::{Overall, Prompt, StepStatus};
+use cutover::tui::keys::{Panel, ResumeView, Stage};
+use cutover::tui::state::{Overall, Prompt, StepStatus, StopKind, StopPoint};
 use cutover::tui::{UiState, ViewState, draw, handle_key};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -175,6 +175,8 @@ fn at(secs: i64) -> DateTime<Utc> {
 struct Feed {
     state: UiState,
     seq: u64,
+    /// Everything fed, as a journal would hold it.
+    entries: Vec<Entry>,
 }
 
 impl Feed {
@@ -183,16 +185,19 @@ impl Feed {
         Feed {
             state: UiState::new(&runbook, &plan, "alice"),
             seq: 0,
+            entries: Vec::new(),
         }
     }
 
     fn at(&mut self, secs: i64, event: Event) -> &mut Feed {
         self.seq += 1;
-        self.state.apply(&Entry {
+        let entry = Entry {
             ts: at(secs),
             seq: self.seq,
             event,
-        });
+        };
+        self.state.apply(&entry);
+        self.entries.push(entry);
         self
     }
 
@@ -210,6 +215,7 @@ impl Feed {
                 cutover_version: "0.1.0".into(),
                 resumed: false,
                 hard_end: "2025-03-01T22:30:00+00:00".into(),
+                plan: None,
             },
         )
     }
@@ -1371,4 +1377,553 @@ fn the_window_turns_amber_near_the_hard_end_and_red_past_it() {
     assert_eq!(window_colour(&feed.state, at(23 * 60)), Color::Yellow);
     // Projected past the hard end: red.
     assert_eq!(window_colour(&feed.state, at(26 * 60)), Color::Red);
+}
+
+// ---------------------------------------------------------------------------------------
+// Resuming: the journal's story on screen before anything runs again
+
+const JOURNAL: &str = "runs/shop-20250301T220000Z.jsonl";
+const RUN_ID: &str = "shop-20250301T220000.000Z";
+
+/// Attempt 1: prepared (manual step acknowledged, gate passed), then interrupted (Ctrl-C)
+/// during 003's second statement.
+fn interrupted_run() -> Feed {
+    let mut feed = Feed::new();
+    feed.prepared().migrating();
+    feed.at(
+        205,
+        Event::Cancelled {
+            reason: "interrupted (Ctrl-C)".into(),
+        },
+    )
+    .at(
+        205,
+        Event::RunFinished {
+            outcome: Outcome::Interrupted,
+            message: Some("interrupted (Ctrl-C)".into()),
+        },
+    );
+    feed
+}
+
+/// Attempt 1 stopped by SIGTERM while waiting at the first gate.
+fn halted_at_gate() -> Feed {
+    let mut feed = Feed::new();
+    feed.started()
+        .phase(0, "prepare")
+        .step_ok(1, "000_seed", 2)
+        .check(4, "customers-seeded", true, "5", ge(3), Severity::Critical)
+        .at(
+            5,
+            Event::ManualWaiting {
+                step: "announce-window".into(),
+                prompt: "Post in #shop-ops that the window starts now.".into(),
+            },
+        )
+        .at(
+            40,
+            Event::ManualAcknowledged {
+                step: "announce-window".into(),
+                operator: "alice".into(),
+            },
+        )
+        .gate(41, "go-for-migration", &GATE1, &[])
+        .at(
+            95,
+            Event::Cancelled {
+                reason: "terminated (SIGTERM)".into(),
+            },
+        )
+        .at(
+            95,
+            Event::RunFinished {
+                outcome: Outcome::Interrupted,
+                message: Some("terminated (SIGTERM)".into()),
+            },
+        );
+    feed
+}
+
+/// What `cutover run --resume` shows: a fresh state (another operator, later) with the
+/// journal replayed into it.
+fn restored(feed: &Feed) -> Feed {
+    let (runbook, plan) = fixture();
+    let mut state = UiState::new(&runbook, &plan, "bob");
+    state.restore(&feed.entries, Some(JOURNAL), 0);
+    Feed {
+        state,
+        seq: feed.seq,
+        entries: Vec::new(),
+    }
+}
+
+fn resuming(now: DateTime<Utc>) -> ViewState {
+    let mut v = view(now);
+    v.resume = Some(ResumeView::default());
+    v
+}
+
+fn ids(state: &UiState, steps: &[usize]) -> Vec<String> {
+    steps.iter().map(|&i| state.steps[i].id.clone()).collect()
+}
+
+#[test]
+fn restoring_a_journal_rebuilds_the_run_and_summarises_it() {
+    let journal = interrupted_run();
+    let feed = restored(&journal);
+    let s = &feed.state;
+    assert_eq!(s.overall(), Overall::Finished(Outcome::Interrupted));
+    assert!(s.prompt.is_none(), "no prompt: nothing can be answered yet");
+    let seed = s.step("000_seed").unwrap();
+    assert_eq!(
+        (seed.status, seed.started, seed.duration_ms),
+        (StepStatus::Done, Some(at(1)), Some(2000))
+    );
+    assert_eq!(
+        s.step("003_backfill_loyalty_tier").unwrap().status,
+        StepStatus::Interrupted
+    );
+    assert_eq!(s.current_step, s.step_index("003_backfill_loyalty_tier"));
+
+    let r = s.restored.as_ref().expect("a resume summary");
+    assert_eq!(r.run_id.as_deref(), Some(RUN_ID));
+    assert_eq!(r.journal.as_deref(), Some(JOURNAL));
+    assert_eq!(
+        (r.attempts, r.events, r.unreadable),
+        (1, journal.entries.len(), 0)
+    );
+    assert_eq!((r.first_ts, r.last_ts), (Some(at(0)), Some(at(205))));
+    assert!(!r.unfinished);
+    assert_eq!(
+        r.outcome,
+        Some((Outcome::Interrupted, Some("interrupted (Ctrl-C)".into())))
+    );
+    assert_eq!(
+        r.stop,
+        Some(StopPoint {
+            step: "003_backfill_loyalty_tier".into(),
+            kind: StopKind::Running {
+                statement: Some((2, 3)),
+                in_transaction: Some(true),
+            },
+        })
+    );
+    assert_eq!(
+        ids(s, &r.done),
+        [
+            "000_seed",
+            "customers-seeded",
+            "announce-window",
+            "001_add_loyalty_tier",
+            "002_index_orders_customer"
+        ]
+    );
+    assert!(r.skipped.is_empty() && r.failed.is_empty() && r.rolled_back.is_empty());
+    assert_eq!(r.next, s.step_index("003_backfill_loyalty_tier"));
+    assert_eq!(
+        r.to_run, 13,
+        "21 steps, 2 probes, 5 done and one gate passed"
+    );
+    let decisions: Vec<(String, Option<Decision>, String, DateTime<Utc>)> = r
+        .decisions
+        .iter()
+        .map(|d| (d.step.clone(), d.decision, d.operator.clone(), d.ts))
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            (
+                "announce-window".to_owned(),
+                None,
+                "alice".to_owned(),
+                at(40)
+            ),
+            (
+                "go-for-migration".to_owned(),
+                Some(Decision::Go),
+                "alice".to_owned(),
+                at(60)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn where_a_run_stopped_at_a_gate_and_without_a_finish() {
+    // Stopped by a signal at a gate: the cancel closed the prompt, the summary keeps it.
+    let feed = restored(&halted_at_gate());
+    let r = feed.state.restored.clone().unwrap();
+    assert_eq!(
+        r.stop,
+        Some(StopPoint {
+            step: "go-for-migration".into(),
+            kind: StopKind::Gate,
+        })
+    );
+    assert_eq!(r.decisions.len(), 1, "the manual step's acknowledgement");
+    assert!(feed.state.prompt.is_none());
+
+    // Paused at a gate (no cancel, the prompt is open when the run finishes).
+    let mut journal = halted_at_gate();
+    journal.entries.truncate(journal.entries.len() - 2);
+    journal.at(
+        95,
+        Event::RunFinished {
+            outcome: Outcome::Halted,
+            message: Some("halted at `go-for-migration`, waiting for a decision".into()),
+        },
+    );
+    let r = restored(&journal).state.restored.unwrap();
+    assert_eq!(r.stop.map(|p| p.kind), Some(StopKind::Gate));
+
+    // Killed mid-statement: the journal just ends. The run is closed as interrupted.
+    let mut journal = Feed::new();
+    journal.prepared().migrating();
+    let feed = restored(&journal);
+    let s = &feed.state;
+    let r = s.restored.as_ref().unwrap();
+    assert!(r.unfinished);
+    assert!(
+        matches!(&r.outcome, Some((Outcome::Interrupted, Some(m))) if m.contains("journal ends"))
+    );
+    assert_eq!(
+        r.stop.as_ref().map(|p| p.step.as_str()),
+        Some("003_backfill_loyalty_tier")
+    );
+    assert_eq!(
+        s.step("003_backfill_loyalty_tier").unwrap().status,
+        StepStatus::Interrupted
+    );
+    assert!(!s.is_active());
+    assert!(s.log.back().unwrap().text.contains("journal ends"));
+}
+
+#[test]
+fn only_the_journals_last_run_is_replayed() {
+    // An earlier run (another id) in the same journal file, then the interrupted one.
+    let mut older = Feed::new();
+    older
+        .at(
+            0,
+            Event::RunStarted {
+                run_id: "shop-20250201T220000.000Z".into(),
+                runbook: "shop".into(),
+                title: "Shop".into(),
+                checksum: "abc".into(),
+                operator: "carol".into(),
+                target: "postgres://app@db.internal:5432/shop".into(),
+                server_version: "16.4".into(),
+                cutover_version: "0.1.0".into(),
+                resumed: false,
+                hard_end: "2025-02-01T22:30:00+00:00".into(),
+                plan: None,
+            },
+        )
+        .step_ok(1, "004_create_order_events", 1)
+        .at(
+            3,
+            Event::RunFinished {
+                outcome: Outcome::Aborted,
+                message: None,
+            },
+        );
+    let mut entries = older.entries.clone();
+    entries.extend(interrupted_run().entries);
+    assert_eq!(
+        cutover::tui::state::last_run(&entries).len(),
+        interrupted_run().entries.len()
+    );
+    let (runbook, plan) = fixture();
+    let mut state = UiState::new(&runbook, &plan, "bob");
+    state.restore(&entries, None, 1);
+    let r = state.restored.as_ref().unwrap();
+    assert_eq!((r.attempts, r.unreadable), (1, 1));
+    assert_eq!(
+        state.step("004_create_order_events").unwrap().status,
+        StepStatus::Pending
+    );
+}
+
+#[test]
+fn the_resumed_engine_merges_with_the_replayed_state() {
+    let mut feed = restored(&interrupted_run());
+    let replayed_log = feed.state.log.len();
+    feed.state.continue_resumed();
+    assert_eq!(feed.state.overall(), Overall::Connecting);
+    assert!(feed.state.is_active());
+    // What the engine says when it continues the run (attempt 2, ten minutes later).
+    feed.at(
+        600,
+        Event::RunStarted {
+            run_id: RUN_ID.into(),
+            runbook: "shop".into(),
+            title: "Shop — loyalty tiers and order events".into(),
+            checksum: "abc".into(),
+            operator: "bob".into(),
+            target: "postgres://app@db.internal:5432/shop".into(),
+            server_version: "16.4".into(),
+            cutover_version: "0.1.0".into(),
+            resumed: true,
+            hard_end: "2025-03-01T22:30:00+00:00".into(),
+            plan: None,
+        },
+    )
+    .phase(600, "prepare")
+    .at(
+        600,
+        Event::StepSkipped {
+            step: "000_seed".into(),
+            reason: "already applied".into(),
+        },
+    )
+    .check(
+        601,
+        "customers-seeded",
+        true,
+        "5",
+        ge(3),
+        Severity::Critical,
+    )
+    .at(
+        601,
+        Event::StepSkipped {
+            step: "announce-window".into(),
+            reason: "acknowledged earlier in this run".into(),
+        },
+    )
+    .at(
+        601,
+        Event::DecisionRecorded {
+            step: "go-for-migration".into(),
+            decision: Decision::Go,
+            operator: String::new(),
+            comment: Some("decision given earlier in this run stands".into()),
+            answers: Vec::new(),
+            overrode_failed_checks: Vec::new(),
+            restored: true,
+        },
+    )
+    .phase_done(601, "prepare", 1_000)
+    .phase(601, "migrate");
+    for id in ["001_add_loyalty_tier", "002_index_orders_customer"] {
+        feed.at(
+            601,
+            Event::StepSkipped {
+                step: id.into(),
+                reason: "already applied".into(),
+            },
+        );
+    }
+    feed.at(
+        602,
+        Event::StepStarted {
+            step: "003_backfill_loyalty_tier".into(),
+            attempt: 1,
+            in_transaction: Some(true),
+        },
+    );
+
+    let s = &feed.state;
+    assert_eq!(s.overall(), Overall::Running);
+    assert!(s.header.resumed);
+    assert_eq!(s.attempts, 2);
+    // Done earlier stays done, with its own timing; skipping it now changes nothing.
+    for id in [
+        "000_seed",
+        "announce-window",
+        "001_add_loyalty_tier",
+        "002_index_orders_customer",
+    ] {
+        let step = s.step(id).unwrap();
+        assert_eq!(step.status, StepStatus::Done, "{id}");
+        assert!(step.skip_reason.is_none(), "{id}");
+        assert!(step.finished < Some(at(600)), "{id}");
+    }
+    assert_eq!(s.step("000_seed").unwrap().duration_ms, Some(2000));
+    // A phase finished in the earlier attempt keeps its timing; the interrupted one restarts.
+    let prepare = &s.phases[0];
+    assert_eq!(
+        (prepare.started, prepare.finished, prepare.duration_ms),
+        (Some(at(0)), Some(at(62)), Some(62_000))
+    );
+    assert_eq!(
+        (s.phases[1].started, s.phases[1].finished),
+        (Some(at(601)), None)
+    );
+    assert_eq!(s.current_phase, Some(1));
+    // The decision given earlier keeps who gave it and when.
+    let gate = s.step("go-for-migration").unwrap();
+    assert_eq!(gate.status, StepStatus::Done);
+    assert_eq!(gate.decided_by.as_deref(), Some("alice"));
+    assert_eq!(gate.finished, Some(at(60)));
+    assert_eq!(s.decisions.len(), 2, "restored decisions are not repeated");
+    let backfill = s.step("003_backfill_loyalty_tier").unwrap();
+    assert_eq!((backfill.status, backfill.starts), (StepStatus::Running, 2));
+    assert_eq!(backfill.first_started, Some(at(125)));
+
+    // The log: the earlier attempt, one separator, this attempt; no line twice.
+    let texts: Vec<&str> = s.log.iter().map(|l| l.text.as_str()).collect();
+    let sep = format!("──── continuing run {RUN_ID} (attempt 2) ────");
+    assert_eq!(texts.iter().filter(|t| **t == sep).count(), 1);
+    assert_eq!(texts[replayed_log], sep);
+    assert!(texts[replayed_log - 1].starts_with("run finished: interrupted"));
+    assert!(texts[replayed_log + 1].starts_with("resuming run"));
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|t| t.starts_with("starting run"))
+            .count(),
+        1
+    );
+    assert!(texts.contains(
+        &"DECISION go-for-migration: GO by alice at 22:01:00 (given earlier in this run; it stands)"
+    ));
+}
+
+#[test]
+fn resuming_waits_for_a_deliberate_enter() {
+    let feed = restored(&interrupted_run());
+    let s = &feed.state;
+    let mut v = resuming(at(600));
+    // No stray key continues the run or sends anything.
+    let stray = [
+        key('g'),
+        key('y'),
+        key(' '),
+        key('x'),
+        key('p'),
+        key('A'),
+        key('E'),
+        key('n'),
+        key('r'),
+        key('a'),
+        key('1'),
+        code(KeyCode::Tab),
+        code(KeyCode::Down),
+        KeyEvent::new_with_kind(
+            KeyCode::Enter,
+            KeyModifiers::NONE,
+            crossterm::event::KeyEventKind::Release,
+        ),
+    ];
+    for k in stray {
+        assert_eq!(press(s, &mut v, k), None, "{k:?}");
+        assert!(v.resume.is_some(), "{k:?} must not continue the run");
+        assert!(!v.quit && !v.leave_when_stopped, "{k:?}");
+        assert!(v.confirm.is_none(), "{k:?}");
+    }
+    assert!(v.notice.as_deref().unwrap().contains("Enter continues"));
+    // Esc hides the summary to look around; Enter there selects a step, nothing more.
+    assert_eq!(press(s, &mut v, code(KeyCode::Esc)), None);
+    assert!(v.resume.as_ref().unwrap().hidden);
+    press(s, &mut v, key('2'));
+    assert_eq!(v.panel, Panel::Graph);
+    press(s, &mut v, code(KeyCode::Up));
+    assert_eq!(press(s, &mut v, code(KeyCode::Enter)), None);
+    assert_eq!(v.panel, Panel::Detail);
+    assert!(v.resume.is_some());
+    for k in [key('p'), key('x'), key('A'), key('E'), key('y')] {
+        assert_eq!(press(s, &mut v, k), None);
+        assert!(v.resume.is_some() && v.confirm.is_none());
+    }
+    // d brings the summary back; Enter on it continues (the caller starts the engine).
+    press(s, &mut v, key('d'));
+    assert!(!v.resume.as_ref().unwrap().hidden);
+    assert_eq!(press(s, &mut v, code(KeyCode::Enter)), None);
+    assert!(v.resume.is_none());
+    assert!(!v.quit);
+
+    // q (or Ctrl-C) leaves without starting anything.
+    let mut v = resuming(at(600));
+    assert_eq!(press(s, &mut v, key('q')), None);
+    assert!(v.quit && v.resume.is_some());
+    let mut v = resuming(at(600));
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(press(s, &mut v, ctrl_c), None);
+    assert!(v.quit && v.resume.is_some());
+}
+
+#[test]
+fn snapshot_resume_after_an_interruption() {
+    let feed = restored(&interrupted_run());
+    snap("resume_interrupted", &feed.state, &resuming(at(600)));
+}
+
+#[test]
+fn snapshot_resume_halted_at_a_gate() {
+    let feed = restored(&halted_at_gate());
+    snap("resume_at_gate", &feed.state, &resuming(at(600)));
+}
+
+// ---------------------------------------------------------------------------------------
+// x: cancel only the running statement
+
+#[test]
+fn a_cancelled_statement_fails_its_step_and_asks_what_next() {
+    let mut feed = Feed::new();
+    lock_wait(feed.prepared().migrating());
+    let mut v = view(at(220));
+    assert_eq!(press(&feed.state, &mut v, key('x')), None);
+    assert!(
+        v.confirm
+            .unwrap()
+            .question()
+            .contains("retry, roll back or abort")
+    );
+    assert_eq!(
+        press(&feed.state, &mut v, key('y')),
+        Some(Command::CancelStatement)
+    );
+    feed.at(
+        221,
+        Event::Cancelled {
+            reason: "the running statement was cancelled by the operator".into(),
+        },
+    )
+    .at(
+        221,
+        Event::StepFailed {
+            step: "003_backfill_loyalty_tier".into(),
+            error: SqlFailure {
+                sqlstate: Some("57014".into()),
+                message: "canceling statement due to user request".into(),
+                statement: Some(3),
+                file: Some("runbooks/shop.yaml".into()),
+                line: Some(70),
+                column: Some(11),
+                ..SqlFailure::default()
+            },
+        },
+    )
+    .at(
+        221,
+        Event::AwaitingFailureDecision {
+            step: "003_backfill_loyalty_tier".into(),
+        },
+    );
+    let s = &feed.state;
+    assert_eq!(s.overall(), Overall::WaitingFailure);
+    assert!(s.is_active(), "only the statement was cancelled");
+    assert!(s.cancelled.is_none());
+    assert!(
+        s.step("003_backfill_loyalty_tier")
+            .unwrap()
+            .statement_cancelled
+    );
+    // The usual failure choice follows, each confirmed.
+    let mut v = view(at(222));
+    assert_eq!(press(s, &mut v, key('r')), None);
+    assert_eq!(press(s, &mut v, key('y')), Some(Command::Retry));
+    snap("cancelled_statement", s, &view(at(222)));
+
+    // A failure that no cancel reached is an ordinary failure.
+    let mut other = Feed::new();
+    failed_step(lock_wait(other.prepared().migrating()));
+    assert!(
+        !other
+            .state
+            .step("003_backfill_loyalty_tier")
+            .unwrap()
+            .statement_cancelled
+    );
 }

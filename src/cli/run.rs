@@ -1,4 +1,4 @@
-//! `cutover run`: load, plan, connect, and drive the engine (headless for now).
+//! `cutover run`: load, plan, connect, and drive the engine (the TUI, or headless).
 
 use super::exit;
 use super::headless::{self, OnFailure, Policy, Uncertain};
@@ -140,20 +140,24 @@ pub fn run(args: RunArgs) -> u8 {
             let result = crate::tui::run_tui_full(&runbook, &plan, options).await;
             match result {
                 Ok(outcome) => {
-                    eprintln!("run {}; journal: {}", outcome.as_str(), journal.display());
+                    say(&format!(
+                        "run {}; journal: {}",
+                        outcome.as_str(),
+                        journal.display()
+                    ));
                     headless::exit_code(outcome)
                 }
                 Err(e) => {
-                    eprintln!("cutover: {e}");
+                    say(&format!("cutover: {e}"));
                     if journal.exists() {
-                        eprintln!("journal: {}", journal.display());
+                        say(&format!("journal: {}", journal.display()));
                     }
                     match e {
                         crate::tui::TuiError::Engine(
                             engine::EngineError::Refused(_) | engine::EngineError::Connect { .. },
                         ) => exit::USAGE,
                         crate::tui::TuiError::Terminal(_) => {
-                            eprintln!("cutover: no usable terminal; use `cutover run --headless`");
+                            say("cutover: no usable terminal; use `cutover run --headless`");
                             exit::USAGE
                         }
                         _ => headless::exit_code(crate::engine::events::Outcome::Interrupted),
@@ -188,6 +192,13 @@ pub fn run(args: RunArgs) -> u8 {
             }
         }
     })
+}
+
+/// A line on stderr that never panics: after the TUI, stderr may be a terminal that has
+/// gone away (where `eprintln!` would panic), and the run's result is in the journal anyway.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP cancel the running statement and stop cleanly, resumable.

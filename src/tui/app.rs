@@ -4,9 +4,13 @@
 //! The engine is never blocked by the screen: it sends on an unbounded channel and the loop
 //! drains everything pending before drawing once. The terminal is restored on every exit
 //! path: normal return, error, signal, and panic (through a chained panic hook).
+//!
+//! With `--resume` the journal is replayed into the screen first and the engine is started
+//! only when the operator continues (Enter on the summary). A terminal that goes away
+//! without a SIGHUP (see [`TerminalWatch`]) stops the run like a hang-up does.
 
 use super::draw::draw;
-use super::keys::{ViewState, handle_key};
+use super::keys::{ResumeView, ViewState, handle_key};
 use super::state::UiState;
 use crate::engine::events::{Command, Outcome};
 use crate::engine::{self, EngineError, RunOptions};
@@ -40,6 +44,9 @@ pub enum TuiError {
     /// The operator left before the engine had started the run; nothing ran.
     #[error("left before the run started; nothing was run")]
     LeftBeforeStart,
+    /// `--resume`: the operator left the restored run without continuing it.
+    #[error("left without continuing the run; nothing was run and it stays resumable (--resume)")]
+    LeftBeforeResume,
     /// The operator forced the TUI closed while the engine was still stopping.
     #[error(
         "left while the engine was still stopping; the journal has everything so far — check it, then continue with `--resume`"
@@ -119,26 +126,91 @@ impl PanicHook {
     }
 }
 
+/// Whether the terminal this process was started on has gone away (a closed window, a
+/// killed tmux server, a dropped ssh session): the standard streams that were terminals
+/// when the TUI started are no longer. A hung-up tty fails `tcgetattr` (EIO), which is
+/// what `is_terminal` asks. A hang-up does not always come with a SIGHUP: only the
+/// session leader gets one, and a shell in between need not pass it on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TerminalWatch {
+    stdin: bool,
+    stdout: bool,
+}
+
+impl TerminalWatch {
+    pub(crate) fn new() -> TerminalWatch {
+        use std::io::IsTerminal;
+        TerminalWatch {
+            stdin: std::io::stdin().is_terminal(),
+            stdout: std::io::stdout().is_terminal(),
+        }
+    }
+
+    pub(crate) fn lost(&self) -> bool {
+        use std::io::IsTerminal;
+        (self.stdin && !std::io::stdin().is_terminal())
+            || (self.stdout && !std::io::stdout().is_terminal())
+    }
+}
+
+/// How often the watchdog looks at the terminal.
+const WATCH_EVERY: Duration = Duration::from_millis(200);
+
+type SharedSender = Arc<std::sync::Mutex<Option<UnboundedSender<TermEvent>>>>;
+
+fn close_input(sender: &SharedSender) {
+    let mut slot = sender.lock().unwrap_or_else(|e| e.into_inner());
+    slot.take();
+}
+
 /// Reads terminal events on a plain thread (crossterm's async `EventStream` needs its
 /// `event-stream` feature) and forwards them. Polls in short slices so it can stop.
+///
+/// The receiver sees the channel close (`None`) when the terminal is gone or unreadable.
+/// A watchdog thread makes sure of that on its own: on a hung-up terminal crossterm's
+/// reader spins inside `poll` (each `read` returns 0 bytes, which it neither reports nor
+/// leaves the loop on), so the reading thread may never come back to notice.
 pub(crate) struct InputThread {
     stop: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
+    watchdog: Option<std::thread::JoinHandle<()>>,
 }
 
 impl InputThread {
     pub(crate) fn spawn(tx: UnboundedSender<TermEvent>) -> std::io::Result<InputThread> {
         let stop = Arc::new(AtomicBool::new(false));
+        let terminal = TerminalWatch::new();
+        let sender: SharedSender = Arc::new(std::sync::Mutex::new(Some(tx)));
+
+        let flag = Arc::clone(&stop);
+        let slot = Arc::clone(&sender);
+        let watchdog = std::thread::Builder::new()
+            .name("cutover-tty-watch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::SeqCst) {
+                    if terminal.lost() {
+                        close_input(&slot);
+                        return;
+                    }
+                    std::thread::sleep(WATCH_EVERY);
+                }
+            })?;
+
         let flag = Arc::clone(&stop);
         let handle = std::thread::Builder::new()
             .name("cutover-input".into())
             .spawn(move || {
                 while !flag.load(Ordering::SeqCst) {
+                    if terminal.lost() {
+                        break;
+                    }
                     match crossterm::event::poll(Duration::from_millis(100)) {
                         Ok(true) => match crossterm::event::read() {
                             Ok(event) => {
-                                if tx.send(event).is_err() {
-                                    break;
+                                let slot = sender.lock().unwrap_or_else(|e| e.into_inner());
+                                match slot.as_ref() {
+                                    Some(tx) if tx.send(event).is_ok() => {}
+                                    _ => break,
                                 }
                             }
                             Err(_) => break,
@@ -147,17 +219,39 @@ impl InputThread {
                         Err(_) => break,
                     }
                 }
-            })?;
+                close_input(&sender);
+            });
+        let handle = match handle {
+            Ok(h) => h,
+            Err(e) => {
+                stop.store(true, Ordering::SeqCst);
+                let _ = watchdog.join();
+                return Err(e);
+            }
+        };
         Ok(InputThread {
             stop,
             handle: Some(handle),
+            watchdog: Some(watchdog),
         })
     }
 
+    /// Stops both threads. Never blocks for long: a reader stuck in crossterm on a dead
+    /// terminal is left behind (it ends with the process).
     pub(crate) fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        if let Some(w) = self.watchdog.take() {
+            let _ = w.join();
+        }
         if let Some(h) = self.handle.take() {
-            let _ = h.join();
+            // The reader notices the flag within one 100 ms poll slice when it is healthy.
+            let deadline = std::time::Instant::now() + Duration::from_millis(500);
+            while !h.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if h.is_finished() {
+                let _ = h.join();
+            }
         }
     }
 }
@@ -237,6 +331,47 @@ pub async fn run_tui(
         .map_err(|e| e.to_string())
 }
 
+/// The engine, not started yet: `--resume` first shows the restored run and starts it only
+/// when the operator says so.
+struct Launch {
+    runbook: Runbook,
+    plan: Plan,
+    options: RunOptions,
+    events: UnboundedSender<Entry>,
+    commands: UnboundedReceiver<Command>,
+}
+
+type EngineTask = tokio::task::JoinHandle<Result<Outcome, EngineError>>;
+
+impl Launch {
+    fn spawn(self) -> EngineTask {
+        tokio::spawn(async move {
+            engine::run(
+                &self.runbook,
+                &self.plan,
+                self.options,
+                self.events,
+                self.commands,
+            )
+            .await
+        })
+    }
+}
+
+/// `--resume`: replays the journal into the screen and holds the engine back until the
+/// operator has seen where the run stopped.
+fn restore_from_journal(state: &mut UiState, view: &mut ViewState, path: &std::path::Path) {
+    let shown = path.display().to_string();
+    match crate::journal::replay(path) {
+        Ok(replay) => state.restore(&replay.entries, Some(&shown), replay.unreadable.len()),
+        Err(e) => {
+            state.restore(&[], Some(&shown), 0);
+            view.notice = Some(format!("cannot read the journal: {e}"));
+        }
+    }
+    view.resume = Some(ResumeView::default());
+}
+
 /// Like [`run_tui`], with the engine's own error kept (to choose an exit code).
 pub async fn run_tui_full(
     runbook: &Runbook,
@@ -246,6 +381,9 @@ pub async fn run_tui_full(
     let operator = options.operator.clone();
     let mut state = UiState::new(runbook, plan, &operator);
     let mut view = ViewState::new(chrono::Utc::now());
+    if options.resume && options.journal.exists() {
+        restore_from_journal(&mut state, &mut view, &options.journal);
+    }
 
     // The terminal first: if there is none, nothing is started.
     let mut guard = TerminalGuard::enter()?;
@@ -270,18 +408,20 @@ pub async fn run_tui_full(
 
     let (event_tx, event_rx) = unbounded_channel::<Entry>();
     let (command_tx, command_rx) = unbounded_channel::<Command>();
-    let owned_runbook = runbook.clone();
-    let owned_plan = plan.clone();
-    let engine_task = tokio::spawn(async move {
-        engine::run(&owned_runbook, &owned_plan, options, event_tx, command_rx).await
-    });
+    let launch = Launch {
+        runbook: runbook.clone(),
+        plan: plan.clone(),
+        options,
+        events: event_tx,
+        commands: command_rx,
+    };
 
     let result = event_loop(
         &mut terminal,
         &mut state,
         &mut view,
         &operator,
-        engine_task,
+        launch,
         event_rx,
         input_rx,
         command_tx,
@@ -289,8 +429,13 @@ pub async fn run_tui_full(
     .await;
 
     input.stop();
-    let _ = terminal.show_cursor();
-    drop(terminal);
+    if terminal.show_cursor().is_ok() {
+        drop(terminal);
+    } else {
+        // The terminal is gone: ratatui's Drop would try again and report the failure with
+        // `eprintln!`, which panics when stderr is that dead terminal too.
+        std::mem::forget(terminal);
+    }
     guard.leave();
     hook.uninstall();
     result
@@ -302,23 +447,39 @@ async fn event_loop(
     state: &mut UiState,
     view: &mut ViewState,
     operator: &str,
-    mut engine_task: tokio::task::JoinHandle<Result<Outcome, EngineError>>,
+    launch: Launch,
     mut events: UnboundedReceiver<Entry>,
     mut input: UnboundedReceiver<TermEvent>,
     commands: UnboundedSender<Command>,
 ) -> Result<Outcome, TuiError> {
     let mut signals = Signals::new();
+    let watch = TerminalWatch::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut screen_ok = true;
     let mut events_open = true;
     let mut input_open = true;
+    let mut launch = Some(launch);
+    let mut engine_task: Option<EngineTask> = None;
     let mut engine_done: Option<Result<Outcome, TuiError>> = None;
     // Stop requests (signals, Ctrl-C): a second one leaves without waiting.
     let mut stop_requests = 0u32;
 
     loop {
+        // The engine starts at once, or (resuming) when the operator continues the run.
+        if engine_task.is_none()
+            && view.resume.is_none()
+            && !view.quit
+            && !view.leave_when_stopped
+            && let Some(launch) = launch.take()
+        {
+            if state.restored.is_some() {
+                state.continue_resumed();
+            }
+            engine_task = Some(launch.spawn());
+            dirty = true;
+        }
         if dirty && screen_ok && !PANICKED.load(Ordering::SeqCst) {
             view.now = chrono::Utc::now();
             view.sync(state);
@@ -326,12 +487,15 @@ async fn event_loop(
                 // Nobody can see or answer anything any more: stop the run, resumable, and
                 // keep driving the engine until it has stopped cleanly.
                 screen_ok = false;
-                if state.is_active() {
-                    let _ = commands.send(Command::Cancel {
-                        reason: format!("the terminal failed: {e}"),
-                    });
-                    view.leave_when_stopped = true;
+                if engine_task.is_some() && state.is_active() {
+                    let reason = if watch.lost() {
+                        "the terminal was closed".to_owned()
+                    } else {
+                        format!("the terminal failed: {e}")
+                    };
+                    let _ = commands.send(Command::Cancel { reason });
                 }
+                view.leave_when_stopped = true;
             }
             dirty = false;
         }
@@ -344,17 +508,17 @@ async fn event_loop(
                     .take()
                     .unwrap_or_else(|| Err(TuiError::Task("no result".into())));
             }
-        } else {
+        } else if let Some(task) = engine_task.as_mut() {
             if !state.started && (view.quit || view.leave_when_stopped) {
                 // Still connecting: nothing has run yet.
-                engine_task.abort();
+                task.abort();
                 return Err(TuiError::LeftBeforeStart);
             }
             if view.quit
                 && let Some((outcome, _)) = state.outcome
             {
                 // The run has finished; the engine task ends right after its last event.
-                return match tokio::time::timeout(Duration::from_secs(10), &mut engine_task).await {
+                return match tokio::time::timeout(Duration::from_secs(10), task).await {
                     Ok(Ok(Ok(o))) => Ok(o),
                     Ok(Ok(Err(e))) => Err(TuiError::Engine(e)),
                     Ok(Err(e)) => Err(TuiError::Task(e.to_string())),
@@ -364,8 +528,13 @@ async fn event_loop(
             if stop_requests > 1 {
                 return Err(TuiError::Abandoned);
             }
+        } else if view.quit || view.leave_when_stopped {
+            // Resuming, and the operator (or a signal, or a lost terminal) left before
+            // continuing: the engine never started.
+            return Err(TuiError::LeftBeforeResume);
         }
 
+        let running = engine_task.is_some() && engine_done.is_none();
         tokio::select! {
             entry = events.recv(), if events_open => match entry {
                 Some(entry) => {
@@ -385,7 +554,7 @@ async fn event_loop(
                     if let Some(command) = handle_key(state, view, key, operator) {
                         let _ = commands.send(command);
                     }
-                    if was_cancel && state.is_active() {
+                    if was_cancel && running && state.is_active() {
                         stop_requests += 1;
                     }
                     dirty = true;
@@ -396,18 +565,31 @@ async fn event_loop(
                 }
                 Some(TermEvent::Resize(_, _)) => dirty = true,
                 Some(_) => {}
-                // The terminal is gone (hang-up, closed pane): stop the run, resumable.
+                // The terminal is gone (hang-up, closed window, killed tmux server: not
+                // always with a SIGHUP) or unreadable. Nobody can see or answer anything:
+                // stop the run, resumable, and leave once the engine has stopped.
                 None => {
                     input_open = false;
-                    if state.is_active() {
+                    if watch.lost() {
+                        screen_ok = false;
+                    }
+                    view.leave_when_stopped = true;
+                    // Not an operator's stop request: a SIGHUP that comes with the hang-up
+                    // must not count as a second one and leave before the engine stopped.
+                    if running && state.is_active() {
                         let _ = commands.send(Command::Cancel {
                             reason: "the terminal was closed".into(),
                         });
-                        stop_requests += 1;
                     }
+                    dirty = true;
                 }
             },
-            joined = &mut engine_task, if engine_done.is_none() => {
+            joined = async {
+                match engine_task.as_mut() {
+                    Some(task) => task.await,
+                    None => std::future::pending().await,
+                }
+            }, if running => {
                 // Whatever the engine said last is on the channel already.
                 while let Ok(more) = events.try_recv() {
                     state.apply(&more);
@@ -425,10 +607,12 @@ async fn event_loop(
                 dirty = true;
             },
             reason = signals.recv() => {
-                let _ = commands.send(Command::Cancel { reason: reason.to_owned() });
+                if running {
+                    let _ = commands.send(Command::Cancel { reason: reason.to_owned() });
+                    view.notice = Some(format!("{reason}: cancelling; leaving when the engine stops"));
+                    stop_requests += 1;
+                }
                 view.leave_when_stopped = true;
-                view.notice = Some(format!("{reason}: cancelling; leaving when the engine stops"));
-                stop_requests += 1;
                 dirty = true;
             },
             _ = tick.tick() => dirty = true,

@@ -3,7 +3,10 @@
 
 use super::fmt;
 use super::keys::{Action, Panel, Stage, ViewState};
-use super::state::{GraphRow, Level, Overall, Prompt, StepStatus, StepUi, UiState};
+use super::state::{
+    GraphRow, Level, Overall, Prompt, Restored, StepStatus, StepUi, StopKind, UiState,
+    decision_word,
+};
 use crate::engine::events::{Decision, Outcome};
 use crate::runbook::Severity;
 use chrono::{DateTime, Utc};
@@ -150,6 +153,11 @@ pub fn draw(frame: &mut Frame, state: &UiState, view: &ViewState) {
     draw_footer(frame, footer, state, view);
     if view.modal_visible(state) || (state.prompt.is_some() && view.modal.is_none()) {
         draw_modal(frame, body, state, view);
+    }
+    if let (Some(resume), Some(restored)) = (&view.resume, &state.restored)
+        && !resume.hidden
+    {
+        draw_resume(frame, body, state, restored);
     }
     if view.help {
         draw_help(frame, body);
@@ -410,6 +418,27 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
         spans.push(Span::styled(format!(" {notice} "), Style::new().fg(AMBER)));
         spans.push(Span::styled("│ ", dim()));
     }
+    if let Some(resume) = &view.resume {
+        if resume.hidden {
+            spans.push(Span::styled(
+                " not continued yet ",
+                Style::new().fg(Color::Black).bg(AMBER),
+            ));
+            spans.push(Span::raw(" "));
+            key_hint(&mut spans, "d", "resume summary");
+            key_hint(&mut spans, "Tab/1-6", "panel");
+            key_hint(&mut spans, "↑↓", "move");
+            key_hint(&mut spans, "⏎", "select");
+            key_hint(&mut spans, "q", "leave");
+        } else {
+            key_hint(&mut spans, "⏎", "continue the run");
+            key_hint(&mut spans, "Esc", "look around first");
+            key_hint(&mut spans, "q", "leave (nothing runs)");
+            key_hint(&mut spans, "?", "help");
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
     if state.prompt.is_some() && !view.modal_visible(state) && view.modal.is_some() {
         spans.push(Span::styled(
             " waiting for you ",
@@ -491,7 +520,12 @@ fn draw_timeline(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewStat
     if inner.width < 20 || inner.height < 2 {
         return;
     }
-    let now = view.now;
+    // A stopped run's open phases end where the run did, not at the wall clock.
+    let now = if state.is_active() {
+        view.now
+    } else {
+        state.last_ts.unwrap_or(view.now)
+    };
     let ws = state.header.window_start;
     let now_ms = if state.started {
         offset_ms(ws, now)
@@ -601,7 +635,13 @@ fn draw_timeline(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewStat
                 "{}/{}{}",
                 fmt::dur(fmt::between(s, now)),
                 fmt::dur(ph.budget),
-                if ph.over_budget { " OVER" } else { " ▶" }
+                if ph.over_budget {
+                    " OVER"
+                } else if state.is_active() {
+                    " ▶"
+                } else {
+                    " ‖"
+                }
             ),
             (None, None) => format!("budget {}", fmt::dur(ph.budget)),
         };
@@ -1892,9 +1932,15 @@ fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) 
         }
         Prompt::Failure { step } => {
             let s = state.step(step);
+            let cancelled = s.is_some_and(|s| s.statement_cancelled);
             lines.push(Line::styled(
                 format!(
-                    "{step} failed{}",
+                    "{step} failed{}{}",
+                    if cancelled {
+                        ": you cancelled its running statement (x)"
+                    } else {
+                        ""
+                    },
                     s.filter(|s| s.attempt > 1 || s.starts > 1)
                         .map(|s| format!(" (attempt {}, started {}×)", s.attempt, s.starts))
                         .unwrap_or_default()
@@ -1915,6 +1961,12 @@ fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) 
                     dim(),
                 ));
             }
+            if cancelled {
+                lines.push(Line::styled(
+                    "The run waits for your choice; retry runs the whole step again.",
+                    dim(),
+                ));
+            }
             lines.push(Line::raw(""));
             lines.push(keys_line(&[
                 ("r", "retry"),
@@ -1923,7 +1975,11 @@ fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) 
                 ("Esc", "hide"),
             ]));
             (
-                format!(" ✗ STEP FAILED {step} "),
+                if cancelled {
+                    format!(" ✗ STEP FAILED {step} — statement cancelled ")
+                } else {
+                    format!(" ✗ STEP FAILED {step} ")
+                },
                 Style::new().fg(Color::Red),
             )
         }
@@ -1966,6 +2022,333 @@ fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) 
     );
 }
 
+/// Step ids, comma-separated, cut to about `max` characters with how many were left out.
+fn id_list(state: &UiState, ids: &[usize], max: usize) -> String {
+    let mut out = String::new();
+    for (n, &i) in ids.iter().enumerate() {
+        let id = state.steps.get(i).map_or("?", |s| s.id.as_str());
+        let sep = if n == 0 { "" } else { ", " };
+        let rest = ids.len() - n;
+        if n > 0 && out.chars().count() + sep.len() + id.chars().count() + 14 > max {
+            out.push_str(&format!(" … and {rest} more"));
+            break;
+        }
+        out.push_str(sep);
+        out.push_str(id);
+    }
+    out
+}
+
+fn outcome_label(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Succeeded => "SUCCEEDED",
+        Outcome::Failed => "FAILED",
+        Outcome::Halted => "HALTED",
+        Outcome::RolledBack => "ROLLED BACK",
+        Outcome::Aborted => "ABORTED",
+        Outcome::Interrupted => "INTERRUPTED",
+    }
+}
+
+/// `cutover run --resume`: what the journal says happened, over the replayed panels, until
+/// the operator continues (Enter) or leaves (q).
+fn draw_resume(frame: &mut Frame, area: Rect, state: &UiState, r: &Restored) {
+    let width = area.width.saturating_sub(4).min(110);
+    let inner_w = width.saturating_sub(2).max(1) as usize;
+    let label = |s: &str| Span::styled(format!("{s:<10}"), dim());
+    let indent = || Span::raw(" ".repeat(10));
+    let mut lines: Vec<Line<'static>> = Vec::new();
+
+    // Where the journal is and how much of it there is.
+    let mut journal = vec![label("journal")];
+    let mut facts = Vec::new();
+    if let Some(path) = &r.journal {
+        facts.push(path.clone());
+    }
+    facts.push(format!("{} events", r.events));
+    facts.push(format!(
+        "{} attempt{}",
+        r.attempts,
+        if r.attempts == 1 { "" } else { "s" }
+    ));
+    if let (Some(a), Some(b)) = (r.first_ts, r.last_ts) {
+        facts.push(format!("{}–{} UTC", fmt::clock(a), fmt::clock(b)));
+    }
+    journal.push(Span::raw(facts.join(" · ")));
+    lines.push(Line::from(journal));
+    if r.unreadable > 0 {
+        lines.push(Line::from(vec![
+            indent(),
+            Span::styled(
+                format!(
+                    "{} unreadable line{} (a torn last write) ignored",
+                    r.unreadable,
+                    if r.unreadable == 1 { "" } else { "s" }
+                ),
+                Style::new().fg(AMBER),
+            ),
+        ]));
+    }
+    lines.push(Line::raw(""));
+
+    // How and where it stopped.
+    let mut stopped = vec![label("stopped")];
+    match &r.outcome {
+        Some((outcome, message)) => {
+            let style = match outcome {
+                Outcome::Halted | Outcome::Interrupted => Style::new().fg(AMBER),
+                Outcome::Succeeded => Style::new().fg(Color::Green),
+                _ => Style::new().fg(Color::Red),
+            }
+            .add_modifier(Modifier::BOLD);
+            let at = r.last_ts.map(|t| format!(" at {}", fmt::clock(t)));
+            if r.unfinished {
+                stopped.push(Span::styled(
+                    format!("NO FINISH IN THE JOURNAL{}", at.unwrap_or_default()),
+                    style,
+                ));
+            } else {
+                stopped.push(Span::styled(
+                    format!("{}{}", outcome_label(*outcome), at.unwrap_or_default()),
+                    style,
+                ));
+            }
+            if let Some(m) = message {
+                stopped.push(Span::raw(format!(" — {m}")));
+            }
+        }
+        None => stopped.push(Span::raw("the journal has no run in it")),
+    }
+    lines.push(Line::from(stopped));
+    let (where_, then): (String, Option<&str>) = match &r.stop {
+        Some(stop) => match &stop.kind {
+            StopKind::Running {
+                statement,
+                in_transaction,
+            } => (
+                format!(
+                    "during {}{}",
+                    stop.step,
+                    statement
+                        .map(|(n, of)| format!(" (statement {n} of {of})"))
+                        .unwrap_or_default()
+                ),
+                Some(match in_transaction {
+                    Some(true) => {
+                        "its transaction was rolled back (nothing applied): it runs again"
+                    }
+                    Some(false) => "outside a transaction, may be half done: you will be asked",
+                    None => "it runs again",
+                }),
+            ),
+            StopKind::Gate => (
+                format!("at gate {}: no decision was given", stop.step),
+                Some("the gate asks again"),
+            ),
+            StopKind::Manual => (
+                format!("at manual step {}: not acknowledged", stop.step),
+                Some("it asks again"),
+            ),
+            StopKind::FailureDecision => (
+                format!(
+                    "after {} failed: no retry, roll back or abort was chosen",
+                    stop.step
+                ),
+                Some("it runs again"),
+            ),
+            StopKind::Uncertain => (
+                format!(
+                    "at {}, left half done by an earlier crash (unresolved)",
+                    stop.step
+                ),
+                Some("you will be asked again whether it was applied"),
+            ),
+            StopKind::RollingBack => (format!("rolling back ({})", stop.step), None),
+        },
+        None => (
+            match r.next {
+                Some(i) => format!(
+                    "between steps; next: {}",
+                    state.steps.get(i).map_or("?", |s| s.id.as_str())
+                ),
+                None => "with nothing left to run".to_owned(),
+            },
+            None,
+        ),
+    };
+    lines.push(Line::from(vec![indent(), Span::styled(where_, bold())]));
+    if let Some(then) = then {
+        lines.push(Line::from(vec![indent(), Span::styled(then, dim())]));
+    }
+    if let Some((outcome, _)) = &r.outcome
+        && matches!(
+            outcome,
+            Outcome::Succeeded | Outcome::RolledBack | Outcome::Aborted
+        )
+    {
+        lines.push(Line::from(vec![
+            indent(),
+            Span::styled(
+                format!(
+                    "this run ended {}: the database will most likely refuse to resume it",
+                    outcome.as_str()
+                ),
+                Style::new().fg(AMBER),
+            ),
+        ]));
+    }
+    lines.push(Line::raw(""));
+
+    // What was done.
+    let mut counts = vec![Span::styled(
+        format!("{} done", r.done.len()),
+        Style::new().fg(Color::Green),
+    )];
+    let mut more = |n: usize, what: &str, style: Style| {
+        if n > 0 {
+            counts.push(Span::raw(" · "));
+            counts.push(Span::styled(format!("{n} {what}"), style));
+        }
+    };
+    more(r.skipped.len(), "skipped", dim());
+    more(r.failed.len(), "failed", Style::new().fg(Color::Red));
+    more(
+        r.rolled_back.len(),
+        "rolled back",
+        Style::new().fg(Color::Magenta),
+    );
+    counts.push(Span::raw(format!(" · {} to run", r.to_run)));
+    let mut steps = vec![label("steps")];
+    steps.extend(counts);
+    lines.push(Line::from(steps));
+    let list_w = inner_w.saturating_sub(10);
+    if !r.done.is_empty() {
+        lines.push(Line::from(vec![
+            label("  done"),
+            Span::raw(id_list(state, &r.done, list_w)),
+        ]));
+    }
+    if !r.skipped.is_empty() {
+        lines.push(Line::from(vec![
+            label("  skipped"),
+            Span::styled(id_list(state, &r.skipped, list_w), dim()),
+        ]));
+    }
+    for &i in r.failed.iter().take(3) {
+        let s = &state.steps[i];
+        let why = match (&s.error, &s.check) {
+            (Some(e), _) => e.to_string(),
+            (None, Some(c)) => format!("got {}, expected {}", c.actual, c.expected),
+            (None, None) => s.status.label().to_owned(),
+        };
+        lines.push(Line::from(vec![
+            label("  failed"),
+            Span::styled(
+                fmt::fit(&format!("{}: {why}", s.id), list_w),
+                Style::new().fg(Color::Red),
+            ),
+        ]));
+    }
+    if r.failed.len() > 3 {
+        lines.push(Line::from(vec![
+            indent(),
+            Span::styled(format!("… and {} more failed", r.failed.len() - 3), dim()),
+        ]));
+    }
+    if !r.rolled_back.is_empty() {
+        lines.push(Line::from(vec![
+            label("  undone"),
+            Span::raw(id_list(state, &r.rolled_back, list_w)),
+        ]));
+    }
+    lines.push(Line::raw(""));
+
+    // The decisions already given: they stand.
+    const SHOWN: usize = 6;
+    if r.decisions.is_empty() {
+        lines.push(Line::from(vec![
+            label("decisions"),
+            Span::styled("none given yet", dim()),
+        ]));
+    } else {
+        lines.push(Line::from(vec![
+            label("decisions"),
+            Span::styled("given earlier in this run; they stand", dim()),
+        ]));
+        let skip = r.decisions.len().saturating_sub(SHOWN);
+        if skip > 0 {
+            lines.push(Line::from(vec![
+                indent(),
+                Span::styled(format!("… {skip} earlier"), dim()),
+            ]));
+        }
+        for d in r.decisions.iter().skip(skip) {
+            let style = match d.decision {
+                Some(Decision::Go) => Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
+                Some(_) => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                None => Style::new().fg(Color::Green),
+            };
+            let mut row = vec![
+                Span::raw("  "),
+                Span::styled(format!("{:<13}", decision_word(d.decision)), style),
+                Span::raw(format!(
+                    "{} by {} at {}",
+                    d.step,
+                    if d.operator.is_empty() {
+                        "?"
+                    } else {
+                        d.operator.as_str()
+                    },
+                    fmt::clock(d.ts)
+                )),
+            ];
+            if !d.overrode.is_empty() {
+                row.push(Span::styled(
+                    format!(" OVERRIDING {}", d.overrode.join(", ")),
+                    Style::new().fg(Color::Red),
+                ));
+            }
+            if let Some(c) = &d.comment {
+                row.push(Span::styled(format!(" — \"{c}\""), dim()));
+            }
+            lines.push(Line::from(row));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Continuing reconnects and asks the database: applied steps are skipped, decisions given stand.",
+        dim(),
+    ));
+
+    let needed: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_w).max(1))
+        .sum();
+    let height = (needed as u16 + 2).min(area.height);
+    let rect = centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let title = match &r.run_id {
+        Some(id) => format!(" ↻ RESUMING RUN {id} "),
+        None => " ↻ RESUMING ".to_owned(),
+    };
+    let keys = keys_line(&[
+        ("⏎", "continue the run"),
+        ("Esc", "look around"),
+        ("q", "leave (nothing runs)"),
+    ]);
+    let border = Style::new().fg(Color::Cyan);
+    let block = Block::bordered()
+        .title(Line::styled(title, border.add_modifier(Modifier::BOLD)))
+        .title_bottom(keys)
+        .border_style(border);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
 fn draw_help(frame: &mut Frame, area: Rect) {
     let rows: [(&str, &str); 22] = [
         ("Tab / Shift-Tab", "next / previous panel"),
@@ -1977,9 +2360,12 @@ fn draw_help(frame: &mut Frame, area: Rect) {
         ("Home / End", "top / follow the run again"),
         ("Enter", "show the step under the cursor"),
         ("Esc", "follow the running step; hide a prompt"),
-        ("d", "show the waiting prompt again"),
+        ("d", "show the waiting prompt (or resume summary) again"),
         ("p", "pause after the current step (resumable)"),
-        ("x then y", "cancel the running statement and stop"),
+        (
+            "x then y",
+            "cancel the running statement: its step fails, then r/b/a",
+        ),
         ("A then y", "abort the run"),
         ("E then y", "end the monitoring phase early"),
         ("q then y", "quit: pause, then leave (resumable)"),

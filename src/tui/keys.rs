@@ -66,7 +66,7 @@ impl Confirm {
     pub fn question(self) -> &'static str {
         match self {
             Confirm::CancelStatement => {
-                "Cancel the running statement and stop the run (resumable)?"
+                "Cancel the running statement? Its step fails (57014); then retry, roll back or abort."
             }
             Confirm::Abort => "ABORT the run, leaving the database as it is now?",
             Confirm::EndPhase => "End the monitoring phase now?",
@@ -128,6 +128,14 @@ pub enum Stage {
     Sent,
 }
 
+/// `cutover run --resume`: the restored run is on screen and the engine has not been
+/// started. Only a deliberate `Enter` on the summary continues the run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResumeView {
+    /// The summary hidden (Esc) to look at the panels; `d` shows it again.
+    pub hidden: bool,
+}
+
 /// The modal's own state for the prompt that is open.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModalView {
@@ -168,6 +176,9 @@ pub struct ViewState {
     pub quit: bool,
     /// Leave as soon as the engine has stopped.
     pub leave_when_stopped: bool,
+    /// Resuming: waiting for the operator to continue the restored run (`None` once they
+    /// have, or when not resuming). The engine is started only when this is `None`.
+    pub resume: Option<ResumeView>,
 }
 
 impl ViewState {
@@ -187,6 +198,7 @@ impl ViewState {
             notice: None,
             quit: false,
             leave_when_stopped: false,
+            resume: None,
         }
     }
 
@@ -297,6 +309,10 @@ pub fn handle_key(
     if !is_press(&key) {
         return None;
     }
+    if view.resume.is_some() {
+        resume_key(state, view, key);
+        return None;
+    }
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
         view.confirm = None;
         if !state.is_active() {
@@ -328,6 +344,59 @@ pub fn handle_key(
     global_key(state, view, key)
 }
 
+/// Keys while a restored run waits to be continued. Nothing is running, so nothing here
+/// returns a command: `Enter` on the summary continues (the caller starts the engine),
+/// `q` or Ctrl-C leaves, Esc hides the summary to look around, `d` shows it again.
+fn resume_key(state: &UiState, view: &mut ViewState, key: KeyEvent) {
+    view.confirm = None;
+    let hidden = view.resume.as_ref().is_some_and(|r| r.hidden);
+    let c = char_of(&key);
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        view.quit = true;
+        return;
+    }
+    if view.help {
+        view.help = false;
+        return;
+    }
+    match (key.code, c) {
+        (_, Some('q')) => view.quit = true,
+        (_, Some('?')) => view.help = true,
+        (KeyCode::Enter, _) if !hidden => {
+            view.resume = None;
+            view.notice = None;
+        }
+        (KeyCode::Esc, _) if !hidden => {
+            if let Some(r) = &mut view.resume {
+                r.hidden = true;
+            }
+            view.notice = None;
+        }
+        (_, Some('d')) => {
+            if let Some(r) = &mut view.resume {
+                r.hidden = false;
+            }
+            view.notice = None;
+        }
+        _ if !hidden => {
+            view.notice =
+                Some("not continued yet: Enter continues the run, q leaves without running anything, Esc looks around".into());
+        }
+        (_, Some('p' | 'x' | 'A' | 'E')) => {
+            view.notice = Some(
+                "nothing is running yet: d shows the resume summary (Enter there continues)".into(),
+            );
+        }
+        // Looking around: panels, scrolling, selecting a step. No command can come out of
+        // here (nothing is running, and run-wide keys were answered above).
+        _ => {
+            let _ = global_key(state, view, key);
+            view.confirm = None;
+            view.quit = false;
+        }
+    }
+}
+
 fn confirm_global(
     state: &UiState,
     view: &mut ViewState,
@@ -346,8 +415,9 @@ fn confirm_global(
     }
     match confirm {
         Confirm::CancelStatement => {
-            view.notice =
-                Some("cancel sent: the statement's step fails; then retry, roll back or abort".into());
+            view.notice = Some(
+                "cancel sent: the statement's step fails; then retry, roll back or abort".into(),
+            );
             Some(Command::CancelStatement)
         }
         Confirm::Abort => {

@@ -169,6 +169,9 @@ pub struct StepUi {
     pub decision: Option<Decision>,
     pub decided_by: Option<String>,
     pub rollback_error: Option<SqlFailure>,
+    /// Its running statement was cancelled on request (the operator's `x`): the failure is
+    /// SQLSTATE 57014 from that cancel, not from the SQL.
+    pub statement_cancelled: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -325,6 +328,90 @@ pub enum GraphRow {
     Step(usize),
 }
 
+/// An operator decision, as journaled: a gate's go/no-go or a manual step's acknowledgement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecisionUi {
+    pub ts: DateTime<Utc>,
+    pub step: String,
+    /// `None`: a manual step acknowledged.
+    pub decision: Option<Decision>,
+    pub operator: String,
+    pub comment: Option<String>,
+    /// Failed critical checks a go overrode.
+    pub overrode: Vec<String>,
+}
+
+/// What the run was doing when it stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StopKind {
+    /// A step was running (a statement, a command, a check).
+    Running {
+        /// The 1-based statement running, of how many.
+        statement: Option<(usize, usize)>,
+        in_transaction: Option<bool>,
+    },
+    /// Waiting at a checkpoint for a decision.
+    Gate,
+    /// Waiting for a manual step's acknowledgement.
+    Manual,
+    /// A step had failed; retry, roll back or abort was not chosen.
+    FailureDecision,
+    /// A step left half-done by an earlier crash was not resolved.
+    Uncertain,
+    RollingBack,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StopPoint {
+    pub step: String,
+    pub kind: StopKind,
+}
+
+/// What a replayed journal says about the run being resumed: the resume summary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Restored {
+    pub journal: Option<String>,
+    pub run_id: Option<String>,
+    /// Attempts of the run so far (one per `run_started`).
+    pub attempts: u32,
+    pub events: usize,
+    /// Journal lines that could not be read (a torn last write).
+    pub unreadable: usize,
+    pub first_ts: Option<DateTime<Utc>>,
+    pub last_ts: Option<DateTime<Utc>>,
+    /// The journal ends without `run_finished`: the process died (crash, kill, power loss).
+    pub unfinished: bool,
+    pub outcome: Option<(Outcome, Option<String>)>,
+    pub stop: Option<StopPoint>,
+    /// Step indices, in execution order. Checkpoints are listed as decisions instead.
+    pub done: Vec<usize>,
+    pub skipped: Vec<usize>,
+    pub failed: Vec<usize>,
+    pub rolled_back: Vec<usize>,
+    /// Steps not done yet (pending, interrupted, failed, waiting), probes excluded.
+    pub to_run: usize,
+    /// The first step in execution order that is not done.
+    pub next: Option<usize>,
+    pub decisions: Vec<DecisionUi>,
+}
+
+/// The entries of the journal's last run (from its first attempt): a journal may hold
+/// earlier runs too (`--journal` reused with `--new-run`).
+pub fn last_run(entries: &[Entry]) -> &[Entry] {
+    let last_id = entries.iter().rev().find_map(|e| match &e.event {
+        Event::RunStarted { run_id, .. } => Some(run_id),
+        _ => None,
+    });
+    let Some(last_id) = last_id else {
+        return entries;
+    };
+    let first = entries
+        .iter()
+        .position(|e| matches!(&e.event, Event::RunStarted { run_id, .. } if run_id == last_id))
+        .unwrap_or(0);
+    &entries[first..]
+}
+
 #[derive(Clone, Debug)]
 pub struct UiState {
     pub header: Header,
@@ -363,6 +450,18 @@ pub struct UiState {
     pub last_ts: Option<DateTime<Utc>>,
     /// Bumped on every applied entry.
     pub version: u64,
+    /// Every go/no-go and acknowledgement, in order (restored ones are not repeated).
+    pub decisions: Vec<DecisionUi>,
+    /// `run_started` events seen: the attempts of this run.
+    pub attempts: u32,
+    /// Where the run stopped, once it has (not after a success).
+    pub stopped_at: Option<StopPoint>,
+    /// A prompt that a cancel closed, kept for `stopped_at`.
+    stop_candidate: Option<StopPoint>,
+    /// The step whose statement a cancel reached, until it fails or the run ends.
+    cancel_reached: Option<usize>,
+    /// Set by [`UiState::finish_replay`]: the journal's story before this process resumes.
+    pub restored: Option<Restored>,
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -510,6 +609,7 @@ impl UiState {
                 decision: None,
                 decided_by: None,
                 rollback_error: None,
+                statement_cancelled: false,
             };
             if let Some(rs) = rs {
                 if let Some(src) = rs.kind.sql() {
@@ -670,6 +770,12 @@ impl UiState {
             started: false,
             last_ts: None,
             version: 0,
+            decisions: Vec::new(),
+            attempts: 0,
+            stopped_at: None,
+            stop_candidate: None,
+            cancel_reached: None,
+            restored: None,
         }
     }
 
@@ -749,7 +855,10 @@ impl UiState {
         let mut total = Duration::ZERO;
         for s in &self.steps {
             match s.status {
-                StepStatus::Pending | StepStatus::Waiting | StepStatus::Uncertain => {
+                StepStatus::Pending
+                | StepStatus::Waiting
+                | StepStatus::Uncertain
+                | StepStatus::Interrupted => {
                     total += s.expected;
                 }
                 StepStatus::Running => {
@@ -820,12 +929,174 @@ impl UiState {
         }
     }
 
+    /// What the run was doing: the open prompt, else a waiting, uncertain or running step.
+    fn stop_point(&self) -> Option<StopPoint> {
+        if let Some(p) = &self.prompt {
+            let kind = match p {
+                Prompt::Gate { .. } => StopKind::Gate,
+                Prompt::Manual { .. } => StopKind::Manual,
+                Prompt::Failure { .. } => StopKind::FailureDecision,
+                Prompt::Uncertain { .. } => StopKind::Uncertain,
+            };
+            return Some(StopPoint {
+                step: p.step().to_owned(),
+                kind,
+            });
+        }
+        let mut order: Vec<usize> = (0..self.steps.len()).collect();
+        order.sort_by_key(|&i| (Some(i) != self.current_step, self.exec_pos[i]));
+        for i in order {
+            let s = &self.steps[i];
+            let kind = match s.status {
+                StepStatus::Waiting if s.kind == "checkpoint" => StopKind::Gate,
+                StepStatus::Waiting => StopKind::Manual,
+                StepStatus::Uncertain => StopKind::Uncertain,
+                StepStatus::Running if s.kind != "probe" => StopKind::Running {
+                    statement: s.statement.map(|n| (n, s.statement_lines.len().max(n))),
+                    in_transaction: s.in_transaction,
+                },
+                _ => continue,
+            };
+            return Some(StopPoint {
+                step: s.id.clone(),
+                kind,
+            });
+        }
+        if self.rolling_back {
+            return self.current_step.map(|i| StopPoint {
+                step: self.steps[i].id.clone(),
+                kind: StopKind::RollingBack,
+            });
+        }
+        None
+    }
+
+    /// Rebuilds the screen of an earlier attempt of the run from its journal (before
+    /// `--resume` continues it): the last run's entries through [`UiState::apply`], then
+    /// the summary in [`UiState::restored`]. A journal that stops without `run_finished`
+    /// (the process died) is closed as interrupted, with its running steps settled.
+    pub fn restore(&mut self, entries: &[Entry], journal: Option<&str>, unreadable: usize) {
+        let entries = last_run(entries);
+        for entry in entries {
+            self.apply(entry);
+        }
+        let unfinished = self.started && self.outcome.is_none();
+        if unfinished {
+            self.stopped_at = self.stop_point();
+            self.settle_running(StepStatus::Interrupted);
+            for s in &mut self.steps {
+                if s.kind == "probe" && s.status == StepStatus::Running {
+                    s.status = StepStatus::Done;
+                }
+            }
+            self.rolling_back = false;
+            let message = "the journal ends before the run finished: cutover was killed or crashed, or the machine went down";
+            if let Some(ts) = self.last_ts {
+                self.log(ts, message.to_owned(), Level::Warn);
+            }
+            self.outcome = Some((Outcome::Interrupted, Some(message.to_owned())));
+        }
+        self.prompt = None;
+        self.stop_candidate = None;
+        self.cancel_reached = None;
+
+        let mut order: Vec<usize> = (0..self.steps.len())
+            .filter(|&i| self.steps[i].kind != "probe")
+            .collect();
+        order.sort_by_key(|&i| self.exec_pos[i]);
+        let mut summary = Restored {
+            journal: journal.map(str::to_owned),
+            run_id: self.header.run_id.clone(),
+            attempts: self.attempts,
+            events: entries.len(),
+            unreadable,
+            first_ts: entries.first().map(|e| e.ts),
+            last_ts: self.last_ts,
+            unfinished,
+            outcome: self.outcome.clone(),
+            stop: self.stopped_at.clone(),
+            done: Vec::new(),
+            skipped: Vec::new(),
+            failed: Vec::new(),
+            rolled_back: Vec::new(),
+            to_run: 0,
+            next: None,
+            decisions: self.decisions.clone(),
+        };
+        for i in order {
+            let s = &self.steps[i];
+            match s.status {
+                StepStatus::Done if s.kind != "checkpoint" => summary.done.push(i),
+                StepStatus::Skipped => summary.skipped.push(i),
+                StepStatus::Failed | StepStatus::RollbackFailed => summary.failed.push(i),
+                StepStatus::RolledBack => summary.rolled_back.push(i),
+                _ => {}
+            }
+            if !matches!(s.status, StepStatus::Done | StepStatus::Skipped) {
+                summary.to_run += 1;
+                summary.next.get_or_insert(i);
+            }
+        }
+        self.restored = Some(summary);
+    }
+
+    /// The operator chose to continue a restored run: the engine starts again, so the
+    /// screen is "connecting" until its `run_started` (the replayed steps stay as they were).
+    pub fn continue_resumed(&mut self) {
+        self.outcome = None;
+        self.started = false;
+        self.cancelled = None;
+        self.prompt = None;
+        self.rolling_back = false;
+        self.stopped_at = None;
+        // The engine runs the checks again and counts failed critical ones afresh.
+        self.failed_critical.clear();
+    }
+
+    /// The log line of an event, with what the replayed journal adds to it.
+    fn log_text(&self, event: &Event, text: String) -> String {
+        match event {
+            Event::DecisionRecorded {
+                step,
+                restored: true,
+                ..
+            } => match self.decisions.iter().rev().find(|d| &d.step == step) {
+                Some(earlier) => format!(
+                    "DECISION {step}: {} by {} at {} (given earlier in this run; it stands)",
+                    decision_word(earlier.decision),
+                    earlier.operator,
+                    super::fmt::clock(earlier.ts)
+                ),
+                None => text,
+            },
+            _ => text,
+        }
+    }
+
     /// Folds one journal entry into the state.
     pub fn apply(&mut self, entry: &Entry) {
         self.version += 1;
         self.last_ts = Some(entry.ts);
         let ts = entry.ts;
+        if let Event::RunStarted {
+            run_id,
+            resumed: true,
+            ..
+        } = &entry.event
+            && !self.log.is_empty()
+        {
+            // What follows is this attempt; what precedes it, the earlier ones.
+            self.log(
+                ts,
+                format!(
+                    "──── continuing run {run_id} (attempt {}) ────",
+                    self.attempts + 1
+                ),
+                Level::Gate,
+            );
+        }
         let (text, level) = super::log::describe(&entry.event);
+        let text = self.log_text(&entry.event, text);
         if !text.is_empty() {
             self.log(ts, text, level);
         }
@@ -844,6 +1115,10 @@ impl UiState {
             } => {
                 self.started = true;
                 self.outcome = None;
+                self.attempts += 1;
+                self.stopped_at = None;
+                self.stop_candidate = None;
+                self.cancel_reached = None;
                 let h = &mut self.header;
                 h.run_id = Some(run_id.clone());
                 h.title = title.clone();
@@ -864,9 +1139,12 @@ impl UiState {
                 if let Some(p) = self.phase_index(phase) {
                     self.current_phase = Some(p);
                     let ph = &mut self.phases[p];
-                    ph.started = Some(ts);
-                    ph.finished = None;
-                    ph.duration_ms = None;
+                    // A phase finished in an earlier attempt of this run (a replayed journal)
+                    // is only walked through again on resume: it keeps its own timing.
+                    if ph.finished.is_none() {
+                        ph.started = Some(ts);
+                        ph.duration_ms = None;
+                    }
                 }
             }
             Event::PhaseBudgetExceeded { phase, .. } => {
@@ -877,8 +1155,10 @@ impl UiState {
             Event::PhaseFinished { phase, duration_ms } => {
                 if let Some(p) = self.phase_index(phase) {
                     let ph = &mut self.phases[p];
-                    ph.finished = Some(ts);
-                    ph.duration_ms = Some(*duration_ms);
+                    if ph.finished.is_none() {
+                        ph.finished = Some(ts);
+                        ph.duration_ms = Some(*duration_ms);
+                    }
                     let members = ph.order.clone();
                     for i in members {
                         let s = &mut self.steps[i];
@@ -890,7 +1170,11 @@ impl UiState {
                 }
             }
             Event::StepSkipped { step, reason } => {
-                if let Some(s) = self.step_mut(step) {
+                if let Some(s) = self.step_mut(step)
+                    // Done in an earlier attempt of this run (a replayed journal): on resume
+                    // the engine skips it, and it stays done, with its own timing.
+                    && s.status != StepStatus::Done
+                {
                     s.status = StepStatus::Skipped;
                     s.skip_reason = Some(reason.clone());
                     s.finished = Some(ts);
@@ -927,7 +1211,10 @@ impl UiState {
                     s.rows = 0;
                     s.lock_wait = None;
                     s.error = None;
+                    s.statement_cancelled = false;
                 }
+                self.stop_candidate = None;
+                self.cancel_reached = None;
                 if self
                     .prompt
                     .as_ref()
@@ -1002,7 +1289,17 @@ impl UiState {
                 }
             }
             Event::StepFailed { step, error } => {
+                // A cancel that reached this step's statement and did not stop the run: the
+                // operator's `x` (the engine then offers retry, roll back or abort).
+                let cancelled = error.sqlstate.as_deref() == Some("57014")
+                    && self.cancel_reached.is_some()
+                    && self.cancel_reached == self.step_index(step);
+                self.cancel_reached = None;
+                if cancelled {
+                    self.cancelled = None;
+                }
                 if let Some(s) = self.step_mut(step) {
+                    s.statement_cancelled = cancelled;
                     s.status = StepStatus::Failed;
                     s.finished = Some(ts);
                     s.duration_ms = s
@@ -1096,6 +1393,7 @@ impl UiState {
                 });
             }
             Event::ManualWaiting { step, prompt } => {
+                self.stop_candidate = None;
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
                     let s = &mut self.steps[i];
@@ -1110,6 +1408,14 @@ impl UiState {
                 self.prompt_seq += 1;
             }
             Event::ManualAcknowledged { step, operator } => {
+                self.decisions.push(DecisionUi {
+                    ts,
+                    step: step.clone(),
+                    decision: None,
+                    operator: operator.clone(),
+                    comment: None,
+                    overrode: Vec::new(),
+                });
                 if let Some(s) = self.step_mut(step) {
                     s.status = StepStatus::Done;
                     s.finished = Some(ts);
@@ -1128,6 +1434,7 @@ impl UiState {
                 projected_end,
                 hard_end,
             } => {
+                self.stop_candidate = None;
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
                     let s = &mut self.steps[i];
@@ -1161,8 +1468,24 @@ impl UiState {
                 step,
                 decision,
                 operator,
+                comment,
+                overrode_failed_checks,
+                restored,
                 ..
             } => {
+                // A decision given in an earlier attempt, announced again on resume: the
+                // replayed one (who, when) stands.
+                let earlier = *restored && self.step(step).is_some_and(|s| s.decision.is_some());
+                if !restored {
+                    self.decisions.push(DecisionUi {
+                        ts,
+                        step: step.clone(),
+                        decision: Some(*decision),
+                        operator: operator.clone(),
+                        comment: comment.clone(),
+                        overrode: overrode_failed_checks.clone(),
+                    });
+                }
                 if let Some(s) = self.step_mut(step) {
                     s.status = if *decision == Decision::Go {
                         StepStatus::Done
@@ -1170,11 +1493,13 @@ impl UiState {
                         StepStatus::NoGo
                     };
                     s.decision = Some(*decision);
-                    s.decided_by = Some(operator.clone()).filter(|o| !o.is_empty());
-                    s.finished = Some(ts);
-                    s.duration_ms = s
-                        .started
-                        .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+                    if !earlier {
+                        s.decided_by = Some(operator.clone()).filter(|o| !o.is_empty());
+                        s.finished = Some(ts);
+                        s.duration_ms = s
+                            .started
+                            .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+                    }
                 }
                 if *decision == Decision::Go {
                     self.failed_critical.clear();
@@ -1182,6 +1507,7 @@ impl UiState {
                 self.prompt = None;
             }
             Event::UncertainStep { step } => {
+                self.stop_candidate = None;
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
                     self.steps[i].status = StepStatus::Uncertain;
@@ -1190,6 +1516,7 @@ impl UiState {
                 self.prompt_seq += 1;
             }
             Event::AwaitingFailureDecision { step } => {
+                self.stop_candidate = None;
                 self.prompt = Some(Prompt::Failure { step: step.clone() });
                 self.prompt_seq += 1;
             }
@@ -1219,9 +1546,21 @@ impl UiState {
             }
             Event::Cancelled { reason } => {
                 self.cancelled = Some(reason.clone());
+                // The prompt closes; where the run stood is kept in case it now stops.
+                if self.prompt.is_some() {
+                    self.stop_candidate = self.stop_point();
+                }
+                self.cancel_reached = self.current_step.filter(|&i| {
+                    self.steps[i].status == StepStatus::Running && self.steps[i].kind != "probe"
+                });
                 self.prompt = None;
             }
             Event::RunFinished { outcome, message } => {
+                if *outcome != Outcome::Succeeded {
+                    self.stopped_at = self.stop_point().or_else(|| self.stop_candidate.take());
+                }
+                self.stop_candidate = None;
+                self.cancel_reached = None;
                 self.outcome = Some((*outcome, message.clone()));
                 self.prompt = None;
                 self.rolling_back = false;
@@ -1235,5 +1574,15 @@ impl UiState {
                 }
             }
         }
+    }
+}
+
+/// A decision in one word.
+pub fn decision_word(decision: Option<Decision>) -> &'static str {
+    match decision {
+        Some(Decision::Go) => "GO",
+        Some(Decision::Abort) => "NO-GO (abort)",
+        Some(Decision::Rollback) => "NO-GO (roll back)",
+        None => "acknowledged",
     }
 }
