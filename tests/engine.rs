@@ -1117,6 +1117,13 @@ async fn cancelling_only_the_statement_fails_its_step_and_offers_the_failure_cho
     run.send(Command::Abort);
     let (result, events) = run.finish().await;
     assert!(matches!(result, Ok(Outcome::Aborted)), "{result:?}");
+    // Journaled as a statement cancel of that step, not as the run being cancelled.
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::StatementCancelled { step, .. } if step == "sleepy"))
+    );
+    assert!(!events.iter().any(|e| matches!(e, Event::Cancelled { .. })));
     assert!(!has_started(&events, "after"));
     assert!(!exists(&db, "public.after_cancel").await);
 }
@@ -1407,7 +1414,15 @@ async fn a_halted_run_resumes_where_it_stopped_and_keeps_its_decisions() {
         &dir,
         &path,
         &url,
-        &["--resume", "--approve", "gate1", "--journal", j],
+        &[
+            "--resume",
+            "--approve",
+            "gate1",
+            "--operator",
+            "lead-a",
+            "--journal",
+            j,
+        ],
     )
     .await;
     assert_eq!(second.code, Some(3), "{second:?}");
@@ -1467,7 +1482,8 @@ async fn a_halted_run_resumes_where_it_stopped_and_keeps_its_decisions() {
     assert!(
         last.iter().any(|e| matches!(
             e,
-            Event::DecisionRecorded { step, decision: Decision::Go, restored: true, .. } if step == "gate1"
+            Event::DecisionRecorded { step, decision: Decision::Go, restored: true, operator, .. }
+                if step == "gate1" && operator == "lead-a"
         )),
         "{last:#?}"
     );

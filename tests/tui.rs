@@ -1876,8 +1876,9 @@ fn a_cancelled_statement_fails_its_step_and_asks_what_next() {
     );
     feed.at(
         221,
-        Event::Cancelled {
-            reason: "the running statement was cancelled by the operator".into(),
+        Event::StatementCancelled {
+            step: "003_backfill_loyalty_tier".into(),
+            reason: "cancelled by the operator".into(),
         },
     )
     .at(

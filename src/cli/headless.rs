@@ -229,6 +229,9 @@ pub fn line(entry: &Entry) -> String {
             }
         ),
         Event::Cancelled { reason } => format!("CANCELLED: {reason}"),
+        Event::StatementCancelled { step, reason } => {
+            format!("{step}: running statement {reason} (the step fails)")
+        }
         Event::RunFinished { outcome, message } => format!(
             "run finished: {}{}",
             outcome.as_str(),

@@ -234,6 +234,12 @@ pub enum Event {
     Cancelled {
         reason: String,
     },
+    /// Only the running statement of `step` was cancelled (the operator's `x`): the step fails
+    /// with SQLSTATE 57014 and the run waits for the failure choice.
+    StatementCancelled {
+        step: String,
+        reason: String,
+    },
     RunFinished {
         outcome: Outcome,
         message: Option<String>,

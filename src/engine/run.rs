@@ -199,6 +199,8 @@ struct Engine<'a> {
     applied: Vec<usize>,
     failed_critical: Vec<String>,
     decisions: HashMap<String, Decision>,
+    /// Who gave each decision restored on resume, and when.
+    decided_by: HashMap<String, (String, chrono::DateTime<chrono::Utc>)>,
     pause_requested: bool,
     /// Set when a Cancel arrived while a statement ran.
     cancelled: Option<String>,
@@ -357,15 +359,19 @@ pub async fn run(
     let mut decisions = HashMap::new();
     let decided = client
         .query(
-            "SELECT step_id, decision FROM cutover.decisions WHERE run_id = $1 ORDER BY decided_at",
+            "SELECT step_id, decision, operator, decided_at FROM cutover.decisions WHERE run_id = $1 ORDER BY decided_at",
             &[&run_id],
         )
         .await
         .map_err(db)?;
+    let mut decided_by = HashMap::new();
     for row in decided {
         let step: String = row.get(0);
         let decision: String = row.get(1);
         if decision == "go" {
+            let operator: String = row.get(2);
+            let at: chrono::DateTime<chrono::Utc> = row.get(3);
+            decided_by.insert(step.clone(), (operator, at));
             decisions.insert(step, Decision::Go);
         }
     }
@@ -423,6 +429,7 @@ pub async fn run(
         applied,
         failed_critical: Vec::new(),
         decisions,
+        decided_by,
         pause_requested: false,
         cancelled: None,
         abort_requested: false,
@@ -864,11 +871,18 @@ impl Engine<'_> {
     ) -> Result<Option<Stop>, EngineError> {
         let id = self.steps[i].id.clone();
         if self.decisions.get(&id) == Some(&Decision::Go) {
+            let (operator, at) = self.decided_by.get(&id).cloned().unzip();
             self.out.emit(Event::DecisionRecorded {
                 step: id.clone(),
                 decision: Decision::Go,
-                operator: String::new(),
-                comment: Some("decision given earlier in this run stands".into()),
+                operator: operator.unwrap_or_default(),
+                comment: Some(match at {
+                    Some(at) => format!(
+                        "decision given earlier in this run ({}) stands",
+                        at.format("%Y-%m-%d %H:%M:%S UTC")
+                    ),
+                    None => "decision given earlier in this run stands".into(),
+                }),
                 answers: Vec::new(),
                 overrode_failed_checks: Vec::new(),
                 restored: true,
@@ -1141,8 +1155,9 @@ impl Engine<'_> {
                                 // The step fails with 57014 and the failure choice follows.
                                 cancelled = true;
                                 let _ = crate::connect::cancel(&target, &cancel).await;
-                                self.out.emit(Event::Cancelled {
-                                    reason: "the running statement was cancelled by the operator".into(),
+                                self.out.emit(Event::StatementCancelled {
+                                    step: step.to_owned(),
+                                    reason: "cancelled by the operator".into(),
                                 })?;
                             }
                             Some(Command::Pause) => self.pause_requested = true,

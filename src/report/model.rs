@@ -1560,6 +1560,16 @@ impl Builder {
                     StepStatus::RollbackFailed
                 };
             }
+            Event::StatementCancelled { step, reason } => {
+                self.cancellations.push(Cancellation {
+                    segment,
+                    at: ts,
+                    reason: format!(
+                        "running statement {reason}; the run went on to the failure choice"
+                    ),
+                    step: Some(step.clone()),
+                });
+            }
             Event::Cancelled { reason } => {
                 let step = self.running_step();
                 self.cancellations.push(Cancellation {

@@ -292,6 +292,12 @@ pub fn describe(event: &Event) -> (String, Level) {
             if *ok { Level::Good } else { Level::Error },
         ),
         Event::Cancelled { reason } => (format!("CANCELLED: {reason}"), Level::Error),
+        Event::StatementCancelled { step, reason } => (
+            format!(
+                "{step}: running statement {reason}; the step fails, then retry, roll back or abort"
+            ),
+            Level::Warn,
+        ),
         Event::RunFinished { outcome, message } => (
             format!(
                 "run finished: {}{}",

@@ -1544,6 +1544,10 @@ impl UiState {
                     });
                 }
             }
+            Event::StatementCancelled { step, .. } => {
+                // Not a run cancel: the step's 57014 failure and the failure choice follow.
+                self.cancel_reached = self.step_index(step);
+            }
             Event::Cancelled { reason } => {
                 self.cancelled = Some(reason.clone());
                 // The prompt closes; where the run stood is kept in case it now stops.
