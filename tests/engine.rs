@@ -820,6 +820,45 @@ async fn a_long_lock_wait_names_the_blocker() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abort_during_a_retry_backoff_ends_the_run_without_waiting_it_out() {
+    let url = fresh_db("lockabort").await;
+    let dir = common::scratch_dir("lockabort");
+    let db = common::connect(&url).await;
+    db.batch_execute("CREATE TABLE t (id int)").await.unwrap();
+    // A backoff far longer than the test's patience: only an interrupted wait can pass.
+    let text = r#"name: lockabort
+window:
+  budget: 1h
+defaults:
+  retry_backoff: 10m
+phases:
+  - id: main
+    kind: migration
+    budget: 30m
+    steps:
+      - migrate: add-column
+        sql: ALTER TABLE t ADD COLUMN c int
+        rollback: ALTER TABLE t DROP COLUMN c
+        lock_timeout: 100ms
+        lock_retries: 3
+"#;
+    let path = common::write(&dir, "runbook.yaml", text);
+    let (holder, _pid) = hold_lock(&url, "t").await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until("the first retry", |e| matches!(e, Event::Retry { .. }))
+        .await;
+    run.send(Command::Abort);
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Aborted, "{events:#?}");
+    let attempts = events
+        .iter()
+        .filter(|e| matches!(e, Event::StepStarted { .. }))
+        .count();
+    assert_eq!(attempts, 1, "no retry may start after the abort");
+    holder.batch_execute("COMMIT").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exhausted_lock_retries_fail_the_step_with_55p03() {
     let url = fresh_db("lockfail").await;
     let dir = common::scratch_dir("lockfail");
@@ -1126,6 +1165,53 @@ async fn cancelling_only_the_statement_fails_its_step_and_offers_the_failure_cho
     assert!(!events.iter().any(|e| matches!(e, Event::Cancelled { .. })));
     assert!(!has_started(&events, "after"));
     assert!(!exists(&db, "public.after_cancel").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_says_which_migrations_it_could_not_undo() {
+    let url = fresh_db("leftapplied").await;
+    let dir = common::scratch_dir("leftapplied");
+    let path = runbook(
+        &dir,
+        "leftapplied",
+        r#"      - migrate: permanent
+        sql: CREATE TABLE permanent (id int)
+      - migrate: undoable
+        sql: CREATE TABLE undoable (id int)
+        rollback: DROP TABLE undoable
+      - checkpoint: gate
+        prompt: Go?
+        questions: [Ready?]
+"#,
+    );
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until(
+        "the gate",
+        |e| matches!(e, Event::CheckpointReached { step, .. } if step == "gate"),
+    )
+    .await;
+    run.send(Command::Decide {
+        step: "gate".into(),
+        decision: Decision::Rollback,
+        operator: "op".into(),
+        comment: None,
+        answers: vec![],
+        override_failed_checks: false,
+    });
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::RolledBack, "{events:#?}");
+    let message = events.iter().find_map(|e| match e {
+        Event::RunFinished { message, .. } => message.clone(),
+        _ => None,
+    });
+    assert_eq!(
+        message.as_deref(),
+        Some("left applied (no rollback SQL): `permanent`"),
+        "{events:#?}"
+    );
+    let db = common::connect(&url).await;
+    assert!(exists(&db, "permanent").await);
+    assert!(!exists(&db, "undoable").await);
 }
 
 // ----- 9. checksums -----

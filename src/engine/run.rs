@@ -498,6 +498,38 @@ impl Engine<'_> {
     }
 
     /// Handles commands that arrived while working; returns a stop when one says so.
+    /// Waits out a retry's backoff. A cancel or abort ends the wait (and the step) at once:
+    /// returns its reason.
+    async fn backoff(&mut self, delay: Duration) -> Result<Option<String>, EngineError> {
+        let sleep = tokio::time::sleep(delay);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => return Ok(None),
+                command = self.commands.recv() => match command {
+                    Some(Command::Cancel { reason }) => {
+                        self.out.emit(Event::Cancelled { reason: reason.clone() })?;
+                        return Ok(Some(reason));
+                    }
+                    Some(Command::Abort) => {
+                        self.abort_requested = true;
+                        let reason = "aborted by the operator".to_owned();
+                        self.out.emit(Event::Cancelled { reason: reason.clone() })?;
+                        return Ok(Some(reason));
+                    }
+                    Some(Command::Pause) => self.pause_requested = true,
+                    Some(Command::EndPhase) => self.end_phase = true,
+                    Some(_) => {}
+                    // The front end went away: nothing more can arrive.
+                    None => {
+                        (&mut sleep).await;
+                        return Ok(None);
+                    }
+                },
+            }
+        }
+    }
+
     fn poll_commands(&mut self) -> Option<Stop> {
         while let Ok(command) = self.commands.try_recv() {
             match command {
@@ -1230,7 +1262,11 @@ impl Engine<'_> {
                             delay_ms: delay,
                             reason: failure.message.clone(),
                         })?;
-                        tokio::time::sleep(Duration::from_millis(delay)).await;
+                        if let Some(reason) = self.backoff(Duration::from_millis(delay)).await? {
+                            return Ok(StepResult::Interrupted(format!(
+                                "{reason} while `{id}` waited to retry"
+                            )));
+                        }
                         continue;
                     }
                     if let Some(reason) = self.cancelled.take() {
@@ -1650,12 +1686,14 @@ impl Engine<'_> {
                 steps: order.iter().map(|&i| self.steps[i].id.clone()).collect(),
             })
             .await?;
+        let mut left_applied = Vec::new();
         for i in order {
             let step = self.steps[i];
             let StepKind::Migrate(m) = &step.kind else {
                 continue;
             };
             let Some(rollback) = &m.rollback else {
+                left_applied.push(step.id.clone());
                 self.out.emit(Event::RollbackStep {
                     step: step.id.clone(),
                     ok: false,
@@ -1754,7 +1792,18 @@ impl Engine<'_> {
             }
         }
         self.applied.clear();
-        Ok(Stop::Finished(Outcome::RolledBack, None))
+        // Said in the outcome's message, so nobody reads "rolled back" as "as before".
+        let message = (!left_applied.is_empty()).then(|| {
+            format!(
+                "left applied (no rollback SQL): {}",
+                left_applied
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
+        Ok(Stop::Finished(Outcome::RolledBack, message))
     }
 }
 
