@@ -381,6 +381,65 @@ async fn tracking_times_span_the_whole_step() {
     assert!(seconds >= 0.3, "finished_at - started_at = {seconds}s");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_shows_who_holds_and_who_waits_for_locks_on_the_server() {
+    let url = fresh_db("gatesrv").await;
+    let dir = common::scratch_dir("gatesrv");
+    let db = common::connect(&url).await;
+    db.batch_execute("CREATE TABLE t (id int)").await.unwrap();
+    let (holder, holder_pid) = hold_lock(&url, "t").await;
+    let waiter = common::connect(&with_app_name(&url, "report-job")).await;
+    let waiter_pid: i32 = waiter
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let waiting = tokio::spawn(async move {
+        let _ = waiter.query_one("SELECT count(*) FROM t", &[]).await;
+    });
+    let path = runbook(
+        &dir,
+        "gatesrv",
+        r#"      - checkpoint: gate
+        prompt: Go?
+        questions: [Ready?]
+"#,
+    );
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    // The waiter may take a moment to queue behind the lock: the gate looks again.
+    let event = run
+        .until("the server activity with both sessions", |e| {
+            matches!(e, Event::ServerActivity { sessions, .. }
+                if sessions.iter().any(|s| s.pid == waiter_pid))
+        })
+        .await;
+    let Event::ServerActivity { step, sessions } = event else {
+        unreachable!()
+    };
+    assert_eq!(step, "gate");
+    let holder_row = sessions.iter().find(|s| s.pid == holder_pid);
+    let waiter_row = sessions.iter().find(|s| s.pid == waiter_pid);
+    let (Some(h), Some(w)) = (holder_row, waiter_row) else {
+        panic!("{sessions:#?}")
+    };
+    assert_eq!(h.application_name, "lock-holder");
+    assert!(h.blocking >= 1, "{h:?}");
+    assert!(h.xact_start.is_some(), "{h:?}");
+    assert_eq!(w.waits_for, vec![holder_pid], "{w:?}");
+    assert!(w.query.contains("SELECT count(*) FROM t"), "{w:?}");
+    assert!(
+        sessions
+            .iter()
+            .all(|s| !s.application_name.starts_with("cutover:")),
+        "cutover's own sessions are not evidence: {sessions:#?}"
+    );
+    run.send(go("gate", &["Ready?"]));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    holder.batch_execute("COMMIT").await.unwrap();
+    waiting.await.unwrap();
+}
+
 // ----- 2. decisions -----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

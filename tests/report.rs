@@ -2438,3 +2438,46 @@ fn report_of_a_journal_path_that_is_a_directory_fails_cleanly() {
     assert_eq!(out.status.code(), Some(2));
     assert!(Path::new(&dir).is_dir());
 }
+
+#[test]
+fn the_server_seen_at_a_gate_is_in_the_report() {
+    use cutover::engine::events::{Event, ServerSession};
+    let replayed = replay(&fixture_path("complete")).unwrap();
+    let mut entries = replayed.entries;
+    let gate = entries
+        .iter()
+        .position(|e| matches!(e.event, Event::CheckpointReached { .. }))
+        .unwrap();
+    let Event::CheckpointReached { step, .. } = entries[gate].event.clone() else {
+        unreachable!()
+    };
+    let mut seen = entries[gate].clone();
+    seen.event = Event::ServerActivity {
+        step: step.clone(),
+        sessions: vec![ServerSession {
+            pid: 4242,
+            application_name: "nightly-report".into(),
+            user: "reporting".into(),
+            state: "idle in transaction".into(),
+            xact_start: Some(seen.ts - chrono::Duration::minutes(3)),
+            query: "UPDATE orders SET flag = true".into(),
+            waits_for: vec![],
+            blocking: 1,
+        }],
+    };
+    entries.insert(gate + 1, seen);
+    let r = report::build(&entries, &replayed.unreadable);
+    let cp = r.checkpoints.iter().find(|c| c.step == step).unwrap();
+    let line = "pid 4242 nightly-report as reporting, idle in transaction, transaction open 3m, blocks 1: UPDATE orders SET flag = true";
+    assert_eq!(cp.server_sessions, vec![line.to_owned()]);
+    let md = markdown::render(&r);
+    assert!(md.contains("Server at the gate"), "{md}");
+    assert!(md.contains(line), "{md}");
+    // Gates where nothing was going on add nothing.
+    assert!(
+        load("complete")
+            .checkpoints
+            .iter()
+            .all(|c| c.server_sessions.is_empty())
+    );
+}

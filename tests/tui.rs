@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use cutover::engine::events::{Blocker, Command, Decision, Event, Outcome, SqlFailure};
+use cutover::engine::events::{
+    Blocker, Command, Decision, Event, Outcome, ServerSession, SqlFailure,
+};
 use cutover::journal::Entry;
 use cutover::plan::Plan;
 use cutover::runbook::{Comparison, Expectation, Op, Runbook, Scalar, Severity};
@@ -1926,5 +1928,55 @@ fn a_cancelled_statement_fails_its_step_and_asks_what_next() {
             .step("003_backfill_loyalty_tier")
             .unwrap()
             .statement_cancelled
+    );
+}
+
+#[test]
+fn the_gate_shows_the_servers_long_transactions_and_lock_waits() {
+    let mut feed = Feed::new();
+    feed.prepared().gate(41, "go-for-migration", &GATE1, &[]);
+    // Before the engine has looked, the gate says nothing about the server.
+    let before = screen(&feed.state, &view(at(45)), 160, 48);
+    assert!(!before.contains("server "), "{before}");
+    feed.at(
+        42,
+        Event::ServerActivity {
+            step: "go-for-migration".into(),
+            sessions: vec![ServerSession {
+                pid: 4242,
+                application_name: "nightly-report".into(),
+                user: "reporting".into(),
+                state: "idle in transaction".into(),
+                xact_start: Some(at(41) - chrono::Duration::minutes(5)),
+                query: "UPDATE orders\n   SET flag = true".into(),
+                waits_for: vec![],
+                blocking: 2,
+            }],
+        },
+    );
+    let text = screen(&feed.state, &view(at(45)), 160, 48);
+    assert!(
+        text.contains("1 session in long transactions or lock waits"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "pid 4242 nightly-report as reporting, idle in transaction, transaction open 5m4s, blocks 2"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("UPDATE orders SET flag = true"), "{text}");
+    // A gate with nothing going on says so.
+    feed.at(
+        50,
+        Event::ServerActivity {
+            step: "go-for-migration".into(),
+            sessions: vec![],
+        },
+    );
+    let quiet = screen(&feed.state, &view(at(51)), 160, 48);
+    assert!(
+        quiet.contains("no long transactions or lock waits"),
+        "{quiet}"
     );
 }

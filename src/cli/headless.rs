@@ -185,6 +185,21 @@ pub fn line(entry: &Entry) -> String {
         Event::DecisionRejected { step, reason } => {
             format!("  decision at {step} rejected: {reason}")
         }
+        Event::ServerActivity { step, sessions } => {
+            if sessions.is_empty() {
+                format!("  server at {step}: no long transactions or lock waits")
+            } else {
+                let lines: Vec<String> = sessions
+                    .iter()
+                    .map(|s| format!("    {}", s.summary(entry.ts)))
+                    .collect();
+                format!(
+                    "  server at {step}: {} session(s) in long transactions or lock waits\n{}",
+                    sessions.len(),
+                    lines.join("\n")
+                )
+            }
+        }
         Event::DecisionRecorded {
             step,
             decision,

@@ -16,6 +16,72 @@ pub struct Blocker {
     pub xact_age_s: f64,
 }
 
+/// Another session on the server worth a look before a go: in a long transaction, waiting for a
+/// lock, or holding one that others wait for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerSession {
+    pub pid: i32,
+    pub application_name: String,
+    pub user: String,
+    pub state: String,
+    /// When its transaction began, if it is in one.
+    pub xact_start: Option<chrono::DateTime<chrono::Utc>>,
+    pub query: String,
+    /// Sessions it waits for.
+    pub waits_for: Vec<i32>,
+    /// How many sessions wait for it.
+    pub blocking: i64,
+}
+
+impl ServerSession {
+    /// One line: who, what it does, how long its transaction is open, its lock relations,
+    /// and its query.
+    pub fn summary(&self, now: chrono::DateTime<chrono::Utc>) -> String {
+        format!("{}: {}", self.headline(now), self.query_line())
+    }
+
+    /// The query on one line.
+    pub fn query_line(&self) -> String {
+        self.query.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// Who, what it does, how long its transaction is open, its lock relations.
+    pub fn headline(&self, now: chrono::DateTime<chrono::Utc>) -> String {
+        let mut parts = vec![format!(
+            "pid {} {}{}",
+            self.pid,
+            if self.application_name.is_empty() {
+                "(no application_name)"
+            } else {
+                &self.application_name
+            },
+            if self.user.is_empty() {
+                String::new()
+            } else {
+                format!(" as {}", self.user)
+            }
+        )];
+        if !self.state.is_empty() {
+            parts.push(self.state.clone());
+        }
+        if let Some(start) = self.xact_start {
+            let secs = (now - start).num_seconds().max(0);
+            parts.push(format!(
+                "transaction open {}",
+                crate::runbook::duration::format(std::time::Duration::from_secs(secs as u64))
+            ));
+        }
+        if self.blocking > 0 {
+            parts.push(format!("blocks {}", self.blocking));
+        }
+        if !self.waits_for.is_empty() {
+            let pids: Vec<String> = self.waits_for.iter().map(i32::to_string).collect();
+            parts.push(format!("waits for pid {}", pids.join(", ")));
+        }
+        parts.join(", ")
+    }
+}
+
 /// A server error as a DBA needs it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SqlFailure {
@@ -206,6 +272,12 @@ pub enum Event {
     DecisionRejected {
         step: String,
         reason: String,
+    },
+    /// At a checkpoint (and again whenever it changes while the gate waits): other sessions in
+    /// long transactions or lock waits. Empty means none.
+    ServerActivity {
+        step: String,
+        sessions: Vec<ServerSession>,
     },
     DecisionRecorded {
         step: String,

@@ -153,6 +153,9 @@ fn planned_window(plan: &Plan, window_start: chrono::DateTime<chrono::Utc>) -> P
     }
 }
 
+/// How often a waiting gate looks at the server's long transactions and lock waits again.
+const GATE_SERVER_LOOK: Duration = Duration::from_secs(5);
+
 fn new_run_id(runbook: &str) -> String {
     format!(
         "{runbook}-{}",
@@ -190,6 +193,8 @@ struct Engine<'a> {
     client: Client,
     notices: UnboundedReceiver<(String, String)>,
     monitor: Client,
+    /// Our own sessions (working, monitor, lock), left out of what a gate shows.
+    own_pids: Vec<i32>,
     /// `tracking::UPSERT_STEP`, prepared once on `client` (one round trip per use).
     upsert_step: tokio_postgres::Statement,
     backend_pid: i32,
@@ -324,6 +329,15 @@ pub async fn run(
         .await
         .map_err(db)?
         .get(0);
+    let mut own_pids = vec![backend_pid];
+    for c in [&monitor, &lock_conn] {
+        own_pids.push(
+            c.query_one("SELECT pg_backend_pid()", &[])
+                .await
+                .map_err(db)?
+                .get(0),
+        );
+    }
     let server_version: String = client
         .query_one("SHOW server_version", &[])
         .await
@@ -422,6 +436,7 @@ pub async fn run(
         client,
         notices,
         monitor,
+        own_pids,
         upsert_step,
         backend_pid,
         run_id: run_id.clone(),
@@ -939,8 +954,40 @@ impl Engine<'_> {
             projected_end: projected_end.to_rfc3339(),
             hard_end: hard_end.to_rfc3339(),
         })?;
+        // What else the server is doing is part of the evidence; looked at again while the
+        // gate waits, and journaled when it changes.
+        let mut sessions =
+            sqlexec::server_activity(&self.monitor, &self.own_pids, &self.runbook.name).await;
+        self.out.emit(Event::ServerActivity {
+            step: id.clone(),
+            sessions: sessions.clone(),
+        })?;
+        let mut look = tokio::time::interval_at(
+            tokio::time::Instant::now() + GATE_SERVER_LOOK,
+            GATE_SERVER_LOOK,
+        );
         loop {
-            let command = match self.commands.recv().await {
+            let received = tokio::select! {
+                command = self.commands.recv() => command,
+                _ = look.tick() => {
+                    let now =
+                        sqlexec::server_activity(&self.monitor, &self.own_pids, &self.runbook.name).await;
+                    let key = |s: &[super::events::ServerSession]| {
+                        s.iter()
+                            .map(|x| (x.pid, x.state.clone(), x.xact_start, x.waits_for.clone(), x.blocking))
+                            .collect::<Vec<_>>()
+                    };
+                    if key(&now) != key(&sessions) {
+                        sessions = now;
+                        self.out.emit(Event::ServerActivity {
+                            step: id.clone(),
+                            sessions: sessions.clone(),
+                        })?;
+                    }
+                    continue;
+                }
+            };
+            let command = match received {
                 Some(c) => c,
                 None => {
                     return Ok(Some(Stop::Finished(

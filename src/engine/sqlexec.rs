@@ -1,7 +1,7 @@
 //! Running SQL and turning what the server says into events: per-statement rows and
 //! notices, lock waits with their blockers, errors with SQLSTATE and a source position.
 
-use super::events::{Blocker, SqlFailure};
+use super::events::{Blocker, ServerSession, SqlFailure};
 use crate::plan::sql::Statement;
 use crate::runbook::{Runbook, SqlSource};
 use std::time::Duration;
@@ -90,6 +90,52 @@ pub async fn blockers(monitor: &Client, pid: i32) -> Vec<Blocker> {
                 state: r.get(2),
                 query: r.get(3),
                 xact_age_s: r.get(4),
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// A transaction open this long is shown at a gate.
+pub const LONG_TRANSACTION_S: f64 = 60.0;
+
+/// Other sessions in this database in long transactions or lock waits (not `ours`, nor a
+/// watcher or mirror of `runbook`).
+pub async fn server_activity(monitor: &Client, ours: &[i32], runbook: &str) -> Vec<ServerSession> {
+    let own_app = format!("cutover:{runbook}:%");
+    let rows = monitor
+        .query(
+            "WITH s AS (
+               SELECT a.pid, coalesce(a.application_name, '') AS app, coalesce(a.usename::text, '') AS usr,
+                      coalesce(a.state, '') AS state, a.xact_start, left(coalesce(a.query, ''), 200) AS query,
+                      pg_blocking_pids(a.pid) AS waits_for
+                 FROM pg_stat_activity a
+                WHERE a.datname = current_database() AND a.backend_type = 'client backend'
+                  AND a.pid <> ALL($1) AND a.pid <> pg_backend_pid()
+                  AND coalesce(a.application_name, '') NOT LIKE $2)
+             SELECT s.pid, s.app, s.usr, s.state, s.xact_start, s.query, s.waits_for,
+                    (SELECT count(*) FROM s w WHERE s.pid = ANY(w.waits_for)) AS blocking
+               FROM s
+              WHERE cardinality(s.waits_for) > 0
+                 OR s.xact_start < now() - make_interval(secs => $3)
+                 OR EXISTS (SELECT 1 FROM s w WHERE s.pid = ANY(w.waits_for))
+              ORDER BY s.xact_start NULLS LAST, s.pid
+              LIMIT 20",
+            &[&ours, &own_app, &LONG_TRANSACTION_S],
+        )
+        .await;
+    match rows {
+        Ok(rows) => rows
+            .iter()
+            .map(|r| ServerSession {
+                pid: r.get(0),
+                application_name: r.get(1),
+                user: r.get(2),
+                state: r.get(3),
+                xact_start: r.get(4),
+                query: r.get(5),
+                waits_for: r.get(6),
+                blocking: r.get(7),
             })
             .collect(),
         Err(_) => Vec::new(),

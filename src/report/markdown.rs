@@ -439,6 +439,15 @@ fn decisions(out: &mut String, r: &Report, clock: Clock) {
                 ),
             );
         }
+        if !cp.server_sessions.is_empty() {
+            line(
+                out,
+                "- **Server at the gate** (long transactions, lock waits):",
+            );
+            for s in &cp.server_sessions {
+                line(out, &format!("  - {}", esc(s)));
+            }
+        }
         for rej in &cp.rejections {
             line(
                 out,

@@ -264,6 +264,10 @@ pub struct Checkpoint {
     pub projected_end: Option<Timestamp>,
     pub hard_end: Option<Timestamp>,
     pub rejections: Vec<Rejection>,
+    /// Other sessions in long transactions or lock waits while the gate waited (the last
+    /// look before the decision), one line each; absent when there were none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_sessions: Vec<String>,
     /// `null`: nobody decided (the run halted or stopped at the gate).
     pub decision: Option<DecisionRecord>,
 }
@@ -1440,8 +1444,15 @@ impl Builder {
                     projected_end: parse_ts(projected_end),
                     hard_end: parse_ts(hard_end),
                     rejections: Vec::new(),
+                    server_sessions: Vec::new(),
                     decision: None,
                 });
+            }
+            Event::ServerActivity { step, sessions } => {
+                self.kind(step, StepKind::Checkpoint);
+                let cp = self.pending_checkpoint(step, segment);
+                self.checkpoints[cp].server_sessions =
+                    sessions.iter().map(|s| s.summary(ts)).collect();
             }
             Event::DecisionRejected { step, reason } => {
                 self.kind(step, StepKind::Checkpoint);
@@ -1636,6 +1647,7 @@ impl Builder {
             projected_end: None,
             hard_end: None,
             rejections: Vec::new(),
+            server_sessions: Vec::new(),
             decision: None,
         });
         self.checkpoints.len() - 1

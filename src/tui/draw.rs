@@ -1846,6 +1846,49 @@ fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) 
                     },
                 ),
             ]));
+            if let Some(sessions) = &state.server_sessions {
+                if sessions.is_empty() {
+                    lines.push(Line::from(vec![
+                        Span::styled("  server  ", dim()),
+                        Span::raw("no long transactions or lock waits"),
+                    ]));
+                } else if area.height < 30 {
+                    // A small screen keeps the keys in view: the pids only.
+                    let pids: Vec<String> = sessions.iter().map(|s| s.pid.to_string()).collect();
+                    lines.push(Line::from(vec![
+                        Span::styled("  server  ", dim()),
+                        Span::styled(
+                            format!("long transactions or lock waits: pid {}", pids.join(", ")),
+                            Style::new().fg(AMBER),
+                        ),
+                    ]));
+                } else {
+                    lines.push(Line::from(vec![
+                        Span::styled("  server  ", dim()),
+                        Span::styled(
+                            format!(
+                                "{} session{} in long transactions or lock waits:",
+                                sessions.len(),
+                                if sessions.len() == 1 { "" } else { "s" }
+                            ),
+                            Style::new().fg(AMBER),
+                        ),
+                    ]));
+                    for s in sessions.iter().take(3) {
+                        lines.push(Line::styled(
+                            format!("    {}", s.headline(now)),
+                            Style::new().fg(AMBER),
+                        ));
+                        lines.push(Line::styled(format!("      {}", s.query_line()), dim()));
+                    }
+                    if sessions.len() > 3 {
+                        lines.push(Line::styled(
+                            format!("    … and {} more", sessions.len() - 3),
+                            dim(),
+                        ));
+                    }
+                }
+            }
             // The live projection (the same as the header's); the engine's as a fallback.
             let proj = state.projected_end(now).or(*projected_end);
             let hard = hard_end.or(state.header.hard_end);

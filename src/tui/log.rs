@@ -215,6 +215,23 @@ pub fn describe(event: &Event) -> (String, Level) {
             format!("  decision at {step} rejected: {reason}"),
             Level::Warn,
         ),
+        Event::ServerActivity { step, sessions } => {
+            if sessions.is_empty() {
+                (
+                    format!("  server at {step}: no long transactions or lock waits"),
+                    Level::Info,
+                )
+            } else {
+                let pids: Vec<String> = sessions.iter().map(|s| s.pid.to_string()).collect();
+                (
+                    format!(
+                        "  server at {step}: long transactions or lock waits in pid {}",
+                        pids.join(", ")
+                    ),
+                    Level::Warn,
+                )
+            }
+        }
         Event::DecisionRecorded {
             step,
             decision,

@@ -444,6 +444,9 @@ pub struct UiState {
     pub cancelled: Option<String>,
     /// Critical checks that failed since the last gate (as the engine counts them).
     pub failed_critical: Vec<String>,
+    /// The server's long transactions and lock waits, as last seen at the open gate
+    /// (`None`: not looked at yet).
+    pub server_sessions: Option<Vec<crate::engine::events::ServerSession>>,
     pub window_budget: Duration,
     pub planned_end: Duration,
     pub started: bool,
@@ -765,6 +768,7 @@ impl UiState {
             rollback_steps: Vec::new(),
             cancelled: None,
             failed_critical: Vec::new(),
+            server_sessions: None,
             window_budget: runbook.window.budget,
             planned_end: plan.planned_end,
             started: false,
@@ -1443,6 +1447,7 @@ impl UiState {
                     s.first_started.get_or_insert(ts);
                 }
                 self.failed_critical = failed_critical.clone();
+                self.server_sessions = None;
                 self.prompt = Some(Prompt::Gate {
                     step: step.clone(),
                     prompt: prompt.clone(),
@@ -1453,6 +1458,11 @@ impl UiState {
                     rejected: None,
                 });
                 self.prompt_seq += 1;
+            }
+            Event::ServerActivity { step, sessions } => {
+                if matches!(&self.prompt, Some(Prompt::Gate { step: s, .. }) if s == step) {
+                    self.server_sessions = Some(sessions.clone());
+                }
             }
             Event::DecisionRejected { step, reason } => {
                 if let Some(Prompt::Gate {
