@@ -1831,6 +1831,35 @@ async fn headless_without_approval_halts_at_the_first_gate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_with_a_changed_runbook_says_so() {
+    let url = fresh_db("rbchanged").await;
+    let dir = common::scratch_dir("rbchanged");
+    let path = gated_runbook(&dir, "rbchanged");
+    let first = headless(&dir, &path, &url, &["--journal", "j.jsonl"]).await;
+    assert_eq!(first.code, Some(3), "{first:?}");
+    assert!(!first.stdout.contains("runbook changed"), "{first:?}");
+    // The operator fixes something after the gate before continuing.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("CREATE TABLE t2", "CREATE TABLE t2b")).unwrap();
+    let second = headless(
+        &dir,
+        &path,
+        &url,
+        &["--resume", "--approve", "gate", "--journal", "j.jsonl"],
+    )
+    .await;
+    assert_eq!(second.code, Some(0), "{second:?}");
+    assert!(
+        second
+            .stdout
+            .contains("WARNING: the runbook changed since this run started"),
+        "{second:?}"
+    );
+    let db = common::connect(&url).await;
+    assert!(exists(&db, "t2b").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headless_approve_all_runs_to_the_end() {
     let url = fresh_db("approveall").await;
     let dir = common::scratch_dir("approveall");

@@ -244,6 +244,11 @@ pub fn line(entry: &Entry) -> String {
             }
         ),
         Event::Cancelled { reason } => format!("CANCELLED: {reason}"),
+        Event::RunbookChanged { started_with, now } => format!(
+            "WARNING: the runbook changed since this run started (checksum {} -> {}); applied steps whose SQL changed are still refused",
+            short(started_with),
+            short(now)
+        ),
         Event::StatementCancelled { step, reason } => {
             format!("{step}: running statement {reason} (the step fails)")
         }
@@ -342,4 +347,9 @@ pub fn exit_code(outcome: Outcome) -> u8 {
         Outcome::Aborted => 5,
         Outcome::Interrupted => 6,
     }
+}
+
+/// The first 12 characters of a checksum.
+fn short(checksum: &str) -> &str {
+    checksum.get(..12).unwrap_or(checksum)
 }

@@ -172,6 +172,12 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         plan: Option<PlannedWindow>,
     },
+    /// A resumed run's runbook differs from the one the run started with. Applied steps whose
+    /// SQL changed are still refused (checksums per step); this says the rest changed too.
+    RunbookChanged {
+        started_with: String,
+        now: String,
+    },
     PhaseStarted {
         phase: String,
     },

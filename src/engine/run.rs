@@ -352,7 +352,16 @@ pub async fn run(
     } else {
         Default::default()
     };
+    let mut started_with: Option<String> = None;
     if resumed {
+        started_with = client
+            .query_opt(
+                "SELECT checksum FROM cutover.runs WHERE id = $1",
+                &[&run_id],
+            )
+            .await
+            .map_err(db)?
+            .map(|r| r.get(0));
         client
             .execute(
                 "UPDATE cutover.runs SET outcome = NULL, finished_at = NULL WHERE id = $1",
@@ -470,6 +479,12 @@ pub async fn run(
         hard_end,
         plan: Some(planned_window(plan, window_start)),
     })?;
+    if let Some(started_with) = started_with.filter(|c| *c != runbook.checksum) {
+        engine.out.emit(Event::RunbookChanged {
+            started_with,
+            now: runbook.checksum.clone(),
+        })?;
+    }
     let outcome = match engine.phases().await {
         Ok(Stop::Finished(outcome, message)) => {
             engine.finish(outcome, message).await?;

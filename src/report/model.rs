@@ -1571,6 +1571,12 @@ impl Builder {
                     StepStatus::RollbackFailed
                 };
             }
+            Event::RunbookChanged { started_with, now } => {
+                self.warnings.push(format!(
+                    "the runbook changed between attempts of this run (checksum {started_with} at the start, {now} from {})",
+                    ts.to_rfc3339()
+                ));
+            }
             Event::StatementCancelled { step, reason } => {
                 self.cancellations.push(Cancellation {
                     segment,

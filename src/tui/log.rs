@@ -309,6 +309,14 @@ pub fn describe(event: &Event) -> (String, Level) {
             if *ok { Level::Good } else { Level::Error },
         ),
         Event::Cancelled { reason } => (format!("CANCELLED: {reason}"), Level::Error),
+        Event::RunbookChanged { started_with, now } => (
+            format!(
+                "the runbook changed since this run started (checksum {} → {}); applied steps whose SQL changed are still refused",
+                started_with.get(..12).unwrap_or(started_with),
+                now.get(..12).unwrap_or(now)
+            ),
+            Level::Warn,
+        ),
         Event::StatementCancelled { step, reason } => (
             format!(
                 "{step}: running statement {reason}; the step fails, then retry, roll back or abort"

@@ -1554,6 +1554,8 @@ impl UiState {
                     });
                 }
             }
+            // Said in the log; nothing on screen changes.
+            Event::RunbookChanged { .. } => {}
             Event::StatementCancelled { step, .. } => {
                 // Not a run cancel: the step's 57014 failure and the failure choice follow.
                 self.cancel_reached = self.step_index(step);
