@@ -332,9 +332,9 @@ fn every_broken_runbook_reports_exactly_where_and_what() {
 }
 
 /// Files marked `# bug:` describe a defect in src/; this test passes once they are fixed
-/// (then drop the `# bug:` line so the file joins the main test).
+/// (then drop the `# bug:` line so the file joins the main test). None are open at present.
 #[test]
-#[ignore = "bug: known src/ defects, see the `# bug:` header of each file in tests/broken"]
+#[ignore = "runs only the corpus files marked `# bug:` (known defects); none at present"]
 fn known_bugs_in_the_corpus() {
     let files: Vec<PathBuf> = corpus_files()
         .into_iter()

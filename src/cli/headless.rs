@@ -118,7 +118,11 @@ pub fn line(entry: &Entry) -> String {
             step,
             duration_ms,
             rows,
-        } => format!("  done {step} in {duration_ms}ms ({rows} rows)"),
+        } => match rows {
+            0 => format!("  done {step} in {duration_ms}ms"),
+            1 => format!("  done {step} in {duration_ms}ms (1 row)"),
+            n => format!("  done {step} in {duration_ms}ms ({n} rows)"),
+        },
         Event::StepFailed { step, error } => format!("  FAILED {step}: {error}"),
         Event::CommandOutput {
             step,
@@ -175,7 +179,9 @@ pub fn line(entry: &Entry) -> String {
             hard_end,
             ..
         } => format!(
-            "GATE {step}: {prompt} (projected end {projected_end}, hard end {hard_end}{})",
+            "GATE {step}: {prompt} (projected end {}, hard end {}{})",
+            clock(projected_end),
+            clock(hard_end),
             if failed_critical.is_empty() {
                 String::new()
             } else {
@@ -352,4 +358,16 @@ pub fn exit_code(outcome: Outcome) -> u8 {
 /// The first 12 characters of a checksum.
 fn short(checksum: &str) -> &str {
     checksum.get(..12).unwrap_or(checksum)
+}
+
+/// `HH:MM:SS UTC` of an RFC 3339 time (as written if it does not parse).
+fn clock(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
+        |_| rfc3339.to_owned(),
+        |t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%H:%M:%S UTC")
+                .to_string()
+        },
+    )
 }

@@ -3,7 +3,7 @@
 use super::sql::{self, Analysis, Destructive};
 use super::{EdgeKind, StepPlan};
 use crate::diag::Diagnostic;
-use crate::runbook::{Loc, Runbook, SqlOrigin, SqlSource, StepKind, TxMode};
+use crate::runbook::{Loc, Runbook, SqlSource, StepKind, TxMode};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
@@ -36,31 +36,7 @@ pub(crate) fn locate(
     offset: usize,
     len: usize,
 ) -> (PathBuf, Loc) {
-    let (line, column) = sql::line_col(&source.text, offset);
-    match &source.origin {
-        SqlOrigin::File { path, .. } => (
-            path.clone(),
-            Loc {
-                line,
-                column,
-                offset,
-                len,
-            },
-        ),
-        SqlOrigin::Inline {
-            first_line,
-            column: first_column,
-            ..
-        } => (
-            runbook_file.to_path_buf(),
-            Loc {
-                line: first_line + line - 1,
-                column: *first_column + column - 1,
-                offset: 0,
-                len,
-            },
-        ),
-    }
+    source.locate(runbook_file, offset, len)
 }
 
 /// Fills in each SQL step's transaction mode, tables and statement count, and reports

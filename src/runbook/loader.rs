@@ -7,7 +7,7 @@
 use super::duration;
 use super::env;
 use super::model::*;
-use super::yaml::{self, Loc, Node, Value};
+use super::yaml::{self, Loc, Node, ScalarMap, Value};
 use crate::diag::{Diagnostic, Sources};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -311,11 +311,13 @@ impl Ctx<'_> {
         }
     }
 
-    /// The scalar exactly as it appears in the file, when its span is known.
+    /// The scalar exactly as it appears in the file (at its anchor for an alias), when
+    /// its span is known.
     fn raw_text(&self, node: &Node) -> Option<String> {
-        let end = node.loc.offset.checked_add(node.loc.len)?;
-        let raw = self.text.get(node.loc.offset..end)?.trim();
-        (!raw.is_empty() && node.loc.len > 0 && !raw.contains(['\n', ':', '#', '[', '{']))
+        let at = node.written;
+        let end = at.offset.checked_add(at.len)?;
+        let raw = self.text.get(at.offset..end)?.trim();
+        (!raw.is_empty() && at.len > 0 && !raw.contains(['\n', ':', '#', '[', '{', '*', '&', '!']))
             .then(|| raw.to_owned())
     }
 
@@ -581,7 +583,7 @@ impl Ctx<'_> {
         Some(Window {
             start,
             budget: budget?,
-            loc: node.loc,
+            loc: f.get("budget").map_or(node.loc, |n| n.loc),
         })
     }
 
@@ -930,6 +932,7 @@ impl Ctx<'_> {
         let map = Node {
             value: Value::Map(own),
             loc: node.loc,
+            written: node.written,
         };
         let f = self.fields(&map, "a step", &allowed, "")?;
         let title = f.get("title").and_then(|n| self.string(n, "title"));
@@ -996,25 +999,28 @@ impl Ctx<'_> {
 
     fn inline_sql(&mut self, node: &Node, what: &str) -> Option<SqlSource> {
         let text = self.string(node, what)?;
-        // A block scalar (`|` or `>`) starts on the line after its indicator.
-        let at = node.loc.offset.min(self.text.len());
-        let rest = self.text.get(at..).unwrap_or("");
-        let (first_line, column) = if rest.starts_with('|') || rest.starts_with('>') {
-            let next = rest.split_once('\n').map_or("", |(_, n)| n);
-            let indent = next.chars().take_while(|c| *c == ' ').count();
-            (node.loc.line + 1, indent + 1)
-        } else if rest.starts_with('"') || rest.starts_with('\'') {
-            (node.loc.line, node.loc.column + 1)
-        } else {
-            (node.loc.line, node.loc.column)
-        };
+        // Where each character of the SQL is written (for an alias: at its anchor).
+        let map = ScalarMap::new(self.text, node.written, &text);
+        if !map.is_exact() {
+            self.diags.push(
+                Diagnostic::note(
+                    "sql-position",
+                    &self.file,
+                    Some(node.loc),
+                    format!("places inside this `{what}` cannot be traced back to the runbook exactly: problems in it are reported at its start"),
+                )
+                .with_help("write the SQL as a literal block (`|`) or in a file for exact places"),
+            );
+        }
+        let first = map.locate(&text, 0, 0);
         self.hasher.update(text.as_bytes());
         Some(SqlSource {
             text,
             origin: SqlOrigin::Inline {
                 loc: node.loc,
-                first_line,
-                column,
+                first_line: first.line,
+                column: first.column,
+                map,
             },
         })
     }
@@ -1480,6 +1486,107 @@ mod tests {
         assert!(!has_literal_password("postgres://app:${PW}@db/app"));
         assert!(!has_literal_password("postgres://app@db/app"));
         assert!(!has_literal_password("${DATABASE_URL}"));
+    }
+
+    fn load_ok(text: &str) -> Runbook {
+        let loaded = load_text(Path::new("rb.yaml"), text, &|_| None);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        loaded.runbook.unwrap()
+    }
+
+    fn only_sql(runbook: &Runbook) -> &SqlSource {
+        runbook.phases[0].steps[0].kind.sql().unwrap()
+    }
+
+    /// Line and column in the runbook of the first `needle` in the step's SQL.
+    fn sql_place(source: &SqlSource, needle: &str) -> (usize, usize) {
+        let offset = source.text.find(needle).unwrap();
+        let (file, loc) = source.locate(Path::new("rb.yaml"), offset, needle.len());
+        assert_eq!(file, Path::new("rb.yaml"));
+        (loc.line, loc.column)
+    }
+
+    const HEAD: &str = "name: demo\nwindow:\n  budget: 4h\nphases:\n  - id: m\n    kind: migration\n    budget: 30m\n    steps:\n      - migrate: s\n";
+
+    #[test]
+    fn folded_inline_sql_locates_each_statement_on_its_own_line() {
+        let text = format!(
+            "{HEAD}        sql: >\n          ALTER TABLE t ADD c int;\n          BEGIN;\n          COMMIT;\n        rollback: ALTER TABLE t\n          DROP c\n"
+        );
+        let runbook = load_ok(&text);
+        let sql = only_sql(&runbook);
+        assert_eq!(sql.text, "ALTER TABLE t ADD c int; BEGIN; COMMIT;\n");
+        assert_eq!(sql_place(sql, "ALTER"), (11, 11));
+        assert_eq!(sql_place(sql, "BEGIN"), (12, 11));
+        assert_eq!(sql_place(sql, "COMMIT"), (13, 11));
+        let SqlOrigin::Inline {
+            first_line, column, ..
+        } = &sql.origin
+        else {
+            panic!("inline")
+        };
+        assert_eq!((*first_line, *column), (11, 11));
+        // A multi-line plain rollback too.
+        let StepKind::Migrate(m) = &runbook.phases[0].steps[0].kind else {
+            panic!("migrate")
+        };
+        let rollback = m.rollback.as_ref().unwrap();
+        assert_eq!(rollback.text, "ALTER TABLE t DROP c");
+        assert_eq!(sql_place(rollback, "DROP"), (15, 11));
+    }
+
+    #[test]
+    fn literal_inline_sql_starting_with_a_blank_line_starts_on_that_line() {
+        let text = format!("{HEAD}        sql: |\n\n          BEGIN;\n          SELECT 1;\n");
+        let runbook = load_ok(&text);
+        let sql = only_sql(&runbook);
+        assert_eq!(sql_place(sql, "BEGIN"), (12, 11));
+        assert_eq!(sql_place(sql, "SELECT"), (13, 11));
+        let SqlOrigin::Inline { first_line, .. } = &sql.origin else {
+            panic!("inline")
+        };
+        assert_eq!(*first_line, 11);
+    }
+
+    #[test]
+    fn quoted_inline_sql_points_past_the_quote_and_escapes() {
+        let text = format!("{HEAD}        sql: \"SELECT \\\"a\\\"\n          FROM t\"\n");
+        let runbook = load_ok(&text);
+        let sql = only_sql(&runbook);
+        assert_eq!(sql.text, "SELECT \"a\" FROM t");
+        assert_eq!(sql_place(sql, "SELECT"), (10, 15));
+        assert_eq!(sql_place(sql, "a"), (10, 24));
+        assert_eq!(sql_place(sql, "FROM"), (11, 11));
+    }
+
+    #[test]
+    fn a_number_through_an_alias_is_taken_as_written_at_its_anchor() {
+        let text = format!(
+            "{HEAD}        sql: SELECT 1\n      - migrate: &id 007\n        sql: SELECT 2\n      - manual: n\n        depends_on: [*id]\n        prompt: ok\n"
+        );
+        let runbook = load_ok(&text);
+        let steps = &runbook.phases[0].steps;
+        assert_eq!(steps[1].id, "007");
+        assert_eq!(steps[2].depends_on[0].id, "007");
+    }
+
+    #[test]
+    fn mapping_level_diagnostics_point_at_the_key_that_owns_the_mapping() {
+        let text = "name: demo\nwindow:\n  start: 2024-01-31T22:00:00+01:00\nphases: []\n";
+        let loaded = load_text(Path::new("rb.yaml"), text, &|_| None);
+        let missing = loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "missing-key")
+            .unwrap();
+        let loc = missing.loc.unwrap();
+        assert_eq!((loc.line, loc.column), (2, 1), "{missing}");
+        // The window is located at its budget, the thing a window-level warning is about.
+        let runbook = load_ok(&format!("{HEAD}        sql: SELECT 1\n"));
+        assert_eq!(
+            (runbook.window.loc.line, runbook.window.loc.column),
+            (3, 11)
+        );
     }
 
     #[test]

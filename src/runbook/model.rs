@@ -1,8 +1,8 @@
 //! The runbook as the planner and the engine see it: validated, typed, every item located.
 
-use super::yaml::Loc;
+use super::yaml::{Loc, ScalarMap};
 use chrono::{DateTime, FixedOffset};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
@@ -26,6 +26,8 @@ pub struct Window {
     /// Planned start; `None` means the window starts when the run starts.
     pub start: Option<DateTime<FixedOffset>>,
     pub budget: Duration,
+    /// Where `window.budget`'s value is written: what a window-level diagnostic (the
+    /// phases not fitting in the window) is about.
     pub loc: Loc,
 }
 
@@ -191,14 +193,56 @@ pub struct SqlSource {
     pub origin: SqlOrigin,
 }
 
+impl SqlSource {
+    /// Where `len` bytes at byte `offset` of the SQL text are written: in the SQL file,
+    /// or, for SQL written in the runbook, at their line and column there, even when YAML
+    /// rewrote the text (a folded `>` block or a multi-line plain scalar joins its lines,
+    /// a block loses its indentation, quotes and escapes vanish).
+    pub fn locate(&self, runbook_file: &Path, offset: usize, len: usize) -> (PathBuf, Loc) {
+        match &self.origin {
+            SqlOrigin::File { path, .. } => {
+                let (line, column) = line_col(&self.text, offset);
+                (
+                    path.clone(),
+                    Loc {
+                        line,
+                        column,
+                        offset,
+                        len,
+                    },
+                )
+            }
+            SqlOrigin::Inline { map, .. } => (
+                runbook_file.to_path_buf(),
+                map.locate(&self.text, offset, len),
+            ),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = text.get(..offset).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
+    let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
+    (line, column)
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum SqlOrigin {
-    /// Written in the runbook. `first_line`/`column` locate the first character of the SQL
-    /// in the runbook file (a block scalar starts on the line after its key).
+    /// Written in the runbook. `first_line`/`column` place the first character of the SQL
+    /// in the runbook file (for display); `map` places every other one (see
+    /// [`SqlSource::locate`]).
     Inline {
         loc: Loc,
         first_line: usize,
         column: usize,
+        map: ScalarMap,
     },
     /// Read from a file; `path` is the resolved path, `loc` where the runbook names it.
     File { path: PathBuf, loc: Loc },
