@@ -236,19 +236,47 @@ impl Background {
     /// Waits until everything appended is on disk, then stops the writer thread; later
     /// appends fail.
     pub async fn close(&mut self) -> std::io::Result<()> {
-        if self.tx.is_none() {
-            return self.failed();
-        }
-        let done = self.durable();
-        if let Ok(done) = done {
-            done.wait().await?;
-        }
+        self.shutdown().wait().await
+    }
+
+    /// Like [`Background::close`], split so that a shared journal need not stay locked while
+    /// the disk catches up: stops taking events now; the returned value waits.
+    pub fn shutdown(&mut self) -> Shutdown {
+        let flushed = self.tx.as_ref().and_then(|_| self.durable().ok());
         self.tx = None;
-        if let Some(handle) = self.handle.take() {
+        Shutdown {
+            flushed,
+            handle: self.handle.take(),
+            failure: Arc::clone(&self.failure),
+            path: self.path.clone(),
+        }
+    }
+}
+
+/// See [`Background::shutdown`].
+pub struct Shutdown {
+    flushed: Option<Durable>,
+    handle: Option<std::thread::JoinHandle<()>>,
+    failure: Arc<Mutex<Option<String>>>,
+    path: PathBuf,
+}
+
+impl Shutdown {
+    pub async fn wait(self) -> std::io::Result<()> {
+        if let Some(flushed) = self.flushed {
+            flushed.wait().await?;
+        }
+        if let Some(handle) = self.handle {
             // The queue is empty and closed: the thread ends at once.
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
-        self.failed()
+        match self.failure.lock().ok().and_then(|slot| slot.clone()) {
+            Some(message) => Err(std::io::Error::other(format!(
+                "writing {}: {message}",
+                self.path.display()
+            ))),
+            None => Ok(()),
+        }
     }
 }
 

@@ -440,6 +440,176 @@ async fn a_gate_shows_who_holds_and_who_waits_for_locks_on_the_server() {
     waiting.await.unwrap();
 }
 
+/// A runbook whose one migration phase runs `parallel` steps at once.
+fn parallel_runbook(dir: &Path, name: &str, parallel: usize, steps: &str) -> PathBuf {
+    let text = format!(
+        "name: {name}\nwindow:\n  budget: 1h\nphases:\n  - id: main\n    kind: migration\n    budget: 30m\n    parallel: {parallel}\n    steps:\n{steps}"
+    );
+    common::write(dir, "runbook.yaml", &text)
+}
+
+/// SQL that finishes only once `parties` sessions have reached it (a rendezvous on a
+/// sequence, which is not transactional): such steps can only finish if they run together.
+fn rendezvous(parties: i64) -> String {
+    format!(
+        "SELECT nextval('public.rendezvous');\n          DO $$ BEGIN WHILE (SELECT last_value FROM public.rendezvous) < {parties} LOOP PERFORM pg_sleep(0.02); END LOOP; END $$;"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parallel_phase_runs_independent_migrations_at_the_same_time() {
+    let url = fresh_db("parallel").await;
+    let dir = common::scratch_dir("parallel");
+    let steps = format!(
+        r#"      - migrate: left
+        statement_timeout: 20s
+        sql: |
+          CREATE TABLE left_t (id int);
+          {}
+        rollback: DROP TABLE left_t
+      - migrate: right
+        statement_timeout: 20s
+        sql: |
+          CREATE TABLE right_t (id int);
+          {}
+        rollback: DROP TABLE right_t
+      - migrate: after_left
+        depends_on: [left]
+        sql: ALTER TABLE left_t ADD COLUMN note text
+        rollback: ALTER TABLE left_t DROP COLUMN note
+"#,
+        rendezvous(2),
+        rendezvous(2),
+    );
+    let path = parallel_runbook(&dir, "parallel", 2, &steps);
+    let db = common::connect(&url).await;
+    db.batch_execute("CREATE SEQUENCE public.rendezvous")
+        .await
+        .unwrap();
+    let run = start(&path, options(&url, dir.join("j.jsonl")));
+    let (result, events) = run.finish().await;
+    // Run one after the other, each would wait for the other until its statement_timeout.
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let position = |what: &dyn Fn(&Event) -> bool| events.iter().position(what).unwrap();
+    let started = |id: &'static str| {
+        position(&move |e: &Event| matches!(e, Event::StepStarted { step, .. } if step == id))
+    };
+    let finished = |id: &'static str| {
+        position(&move |e: &Event| matches!(e, Event::StepFinished { step, .. } if step == id))
+    };
+    assert!(started("right") < finished("left") && started("left") < finished("right"));
+    // A dependent step still waits for what it depends on.
+    assert!(started("after_left") > finished("left"));
+    for step in ["left", "right", "after_left"] {
+        assert_eq!(
+            step_status(&db, step).await.as_deref(),
+            Some("applied"),
+            "{step}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_index_build_runs_alone_in_a_parallel_phase() {
+    let url = fresh_db("parallelalone").await;
+    let dir = common::scratch_dir("parallelalone");
+    let db = common::connect(&url).await;
+    db.batch_execute("CREATE TABLE big (id int); CREATE TABLE other (id int)")
+        .await
+        .unwrap();
+    let path = parallel_runbook(
+        &dir,
+        "parallelalone",
+        3,
+        r#"      - migrate: first
+        sql: SELECT pg_sleep(0.3)
+      - migrate: index
+        transaction: auto
+        sql: CREATE INDEX CONCURRENTLY big_id ON big (id)
+        rollback: DROP INDEX CONCURRENTLY big_id
+      - migrate: last
+        sql: ALTER TABLE other ADD COLUMN c int
+        rollback: ALTER TABLE other DROP COLUMN c
+"#,
+    );
+    let run = start(&path, options(&url, dir.join("j.jsonl")));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    // Nothing runs while the index builds: every other step either finished before it
+    // started or started after it finished.
+    let mut running: Vec<&str> = Vec::new();
+    for e in &events {
+        match e {
+            Event::StepStarted { step, .. } => {
+                assert!(
+                    running.is_empty() || (step != "index" && !running.contains(&"index")),
+                    "{step} started beside {running:?}"
+                );
+                running.push(step);
+            }
+            Event::StepFinished { step, .. } => running.retain(|s| s != step),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_in_a_parallel_phase_lets_the_others_finish_then_asks() {
+    let url = fresh_db("parallelfail").await;
+    let dir = common::scratch_dir("parallelfail");
+    let path = parallel_runbook(
+        &dir,
+        "parallelfail",
+        2,
+        r#"      - migrate: broken
+        sql: SELECT 1/0
+      - migrate: fine
+        sql: |
+          SELECT pg_sleep(0.3);
+          CREATE TABLE fine (id int);
+        rollback: DROP TABLE fine
+      - migrate: later
+        sql: CREATE TABLE later (id int)
+        rollback: DROP TABLE later
+"#,
+    );
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    let failed = run
+        .until(
+            "the failure",
+            |e| matches!(e, Event::StepFailed { step, .. } if step == "broken"),
+        )
+        .await;
+    let Event::StepFailed { error, .. } = failed else {
+        unreachable!()
+    };
+    assert_eq!(error.sqlstate.as_deref(), Some("22012"));
+    // The failure is offered only once the step running beside it is done.
+    assert!(
+        run.seen
+            .iter()
+            .any(|e| matches!(e, Event::StepFinished { step, .. } if step == "fine")),
+        "{:#?}",
+        run.seen
+    );
+    run.until(
+        "the choice",
+        |e| matches!(e, Event::AwaitingFailureDecision { step } if step == "broken"),
+    )
+    .await;
+    run.send(Command::Rollback);
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::RolledBack, "{events:#?}");
+    // Nothing new started after the failure, and what ran beside it was undone.
+    assert!(!has_started(&events, "later"));
+    let db = common::connect(&url).await;
+    assert!(!exists(&db, "fine").await);
+    assert_eq!(
+        step_status(&db, "fine").await.as_deref(),
+        Some("rolled_back")
+    );
+}
+
 // ----- 2. decisions -----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

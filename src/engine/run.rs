@@ -12,7 +12,7 @@ use crate::runbook::{Check, Migrate, Runbook, Severity, SqlSource, Step, StepKin
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio_postgres::Client;
@@ -48,8 +48,11 @@ pub enum EngineError {
 /// Events go to the journal first, then to the front end (and the watch mirror). The journal
 /// group-commits on its own thread: the engine waits for the disk only where it must —
 /// before acting on a person's decision, before a step's COMMIT, and at the end.
+///
+/// Clones share the journal: the lanes of a parallel phase emit into the same one.
+#[derive(Clone)]
 struct Emitter {
-    journal: crate::journal::Background,
+    journal: Arc<Mutex<crate::journal::Background>>,
     /// Copies events to `cutover.events` for `cutover watch`.
     mirror: Option<super::mirror::Mirror>,
 }
@@ -68,11 +71,21 @@ impl Emitter {
             // A front end that went away must not stop the run: the journal has it.
             let _ = front_end.send(entry);
         })?;
-        Ok(Emitter { journal, mirror })
+        Ok(Emitter {
+            journal: Arc::new(Mutex::new(journal)),
+            mirror,
+        })
+    }
+
+    fn journal(&self) -> std::sync::MutexGuard<'_, crate::journal::Background> {
+        // A panic while holding it cannot leave the journal half-written: lines are whole.
+        self.journal
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn emit(&mut self, event: Event) -> Result<(), EngineError> {
-        self.journal.append(&event)?;
+        self.journal().append(&event)?;
         Ok(())
     }
 
@@ -85,12 +98,13 @@ impl Emitter {
 
     /// A promise that everything emitted so far is on disk.
     fn durable(&self) -> Result<crate::journal::Durable, EngineError> {
-        Ok(self.journal.durable()?)
+        Ok(self.journal().durable()?)
     }
 
     /// Flushes the journal, then gives the mirror a moment to catch up.
     async fn close(&mut self) -> Result<(), EngineError> {
-        let flushed = self.journal.close().await;
+        let shutdown = self.journal().shutdown();
+        let flushed = shutdown.wait().await;
         if let Some(mirror) = self.mirror.take() {
             mirror.close(Duration::from_secs(2)).await;
         }
@@ -502,7 +516,238 @@ pub async fn run(
     Ok(outcome)
 }
 
-impl Engine<'_> {
+impl<'a> Engine<'a> {
+    /// Another session to run a migration alongside this one (a lane of a parallel phase):
+    /// its own working and monitor connections, the shared journal; the caller gives it its
+    /// command channel.
+    async fn lane(&self) -> Result<Engine<'a>, EngineError> {
+        let ((client, notices), (monitor, _monitor_notices)) =
+            tokio::try_join!(connect(&self.opts.target), connect(&self.opts.target))?;
+        let upsert_step = client
+            .prepare(tracking::UPSERT_STEP)
+            .await
+            .map_err(|e| self.db_err(&e))?;
+        let backend_pid: i32 = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .map_err(|e| self.db_err(&e))?
+            .get(0);
+        let (_, commands) = tokio::sync::mpsc::unbounded_channel();
+        let lane = Engine {
+            runbook: self.runbook,
+            plan: self.plan,
+            steps: self.steps.clone(),
+            opts: self.opts.clone(),
+            out: self.out.clone(),
+            commands,
+            client,
+            notices,
+            monitor,
+            own_pids: self.own_pids.clone(),
+            upsert_step,
+            backend_pid,
+            run_id: self.run_id.clone(),
+            records: self.records.clone(),
+            applied: Vec::new(),
+            failed_critical: Vec::new(),
+            decisions: HashMap::new(),
+            decided_by: HashMap::new(),
+            pause_requested: false,
+            cancelled: None,
+            abort_requested: false,
+            lock_poll: self.lock_poll,
+            end_phase: false,
+            window_start: self.window_start,
+            secret: self.secret.clone(),
+        };
+        Ok(lane)
+    }
+
+    /// Runs a phase's consecutive migrations (`run`, in plan order) on up to `parallel` lanes
+    /// (sessions) at once, each starting as soon as the migrations it depends on are applied.
+    /// Commands are passed on to every running lane. After a failure nothing new starts; once
+    /// the running ones are done, failures are offered one by one as in a sequential phase (a
+    /// retry runs that step alone), then the rest continue.
+    async fn migrate_together(
+        &mut self,
+        run: &[usize],
+        parallel: usize,
+    ) -> Result<Option<Stop>, EngineError> {
+        use futures_util::stream::{FuturesUnordered, StreamExt};
+        let mut pending: Vec<usize> = run.to_vec();
+        let mut settled: HashSet<usize> = HashSet::new();
+        let mut idle: Vec<Engine<'a>> = Vec::new();
+        let mut senders: HashMap<usize, UnboundedSender<Command>> = HashMap::new();
+        let mut running = FuturesUnordered::new();
+        let mut failures: Vec<(usize, SqlFailure)> = Vec::new();
+        let mut interrupted: Option<String> = None;
+        let mut listening = true;
+        // A step outside a transaction (CREATE INDEX CONCURRENTLY, ...) runs alone: it waits
+        // for every older transaction in the database, so a migration beside it would hold it
+        // up until its lock_timeout fires and leave an invalid index.
+        let alone = |j: usize| self.plan.steps[j].in_transaction == Some(false);
+        let mut running_alone: Option<usize> = None;
+        loop {
+            // Start whatever is ready, unless something failed or the run is stopping.
+            while failures.is_empty()
+                && interrupted.is_none()
+                && !self.pause_requested
+                && running.len() < parallel
+            {
+                let ready = pending.iter().position(|&j| {
+                    self.steps[j].depends_on.iter().all(|d| {
+                        run.iter()
+                            .find(|&&r| self.steps[r].id == d.id)
+                            .is_none_or(|r| settled.contains(r))
+                    })
+                });
+                let Some(at) = ready else { break };
+                if running_alone.is_some() || (alone(pending[at]) && !running.is_empty()) {
+                    break;
+                }
+                let i = pending.remove(at);
+                if alone(i) {
+                    running_alone = Some(i);
+                }
+                let step: &'a Step = self.steps[i];
+                let mut lane = match idle.pop() {
+                    Some(lane) => lane,
+                    None => self.lane().await?,
+                };
+                let (sender, commands) = tokio::sync::mpsc::unbounded_channel();
+                lane.commands = commands;
+                senders.insert(i, sender);
+                running.push(async move {
+                    let result = match &step.kind {
+                        StepKind::Migrate(m) => lane.migrate(i, m).await,
+                        _ => Ok(StepResult::Done),
+                    };
+                    (lane, i, result)
+                });
+            }
+            if running.is_empty() {
+                if let Some(reason) = interrupted {
+                    let outcome = if self.abort_requested {
+                        Outcome::Aborted
+                    } else {
+                        Outcome::Interrupted
+                    };
+                    return Ok(Some(Stop::Finished(outcome, Some(reason))));
+                }
+                if failures.is_empty() {
+                    // Done, or paused: what did not start runs on resume.
+                    if pending.is_empty() || self.pause_requested {
+                        return Ok(None);
+                    }
+                    // Nothing ready (cannot happen in a planned run): go one at a time.
+                    let i = pending.remove(0);
+                    if let StepKind::Migrate(m) = &self.steps[i].kind
+                        && let Some(stop) = self.run_migration(i, m).await?
+                    {
+                        return Ok(Some(stop));
+                    }
+                    settled.insert(i);
+                    continue;
+                }
+                for (i, error) in std::mem::take(&mut failures) {
+                    let step = self.steps[i];
+                    self.out.emit(Event::StepFailed {
+                        step: step.id.clone(),
+                        error,
+                    })?;
+                    match self.after_failure(&step.id).await? {
+                        FailureChoice::Retry => {
+                            if let StepKind::Migrate(m) = &step.kind
+                                && let Some(stop) = self.run_migration(i, m).await?
+                            {
+                                return Ok(Some(stop));
+                            }
+                            settled.insert(i);
+                        }
+                        FailureChoice::Stop(stop) => return Ok(Some(stop)),
+                    }
+                }
+                continue;
+            }
+            tokio::select! {
+                Some((lane, i, result)) = running.next() => {
+                    senders.remove(&i);
+                    if running_alone == Some(i) {
+                        running_alone = None;
+                    }
+                    match result? {
+                        StepResult::Done => {
+                            // Rollback undoes in the reverse order they were applied.
+                            self.applied.push(i);
+                            settled.insert(i);
+                            let id = &self.steps[i].id;
+                            if let Some(record) = lane.records.get(id) {
+                                self.records.insert(id.clone(), record.clone());
+                            }
+                        }
+                        StepResult::Failed(error) => failures.push((i, error)),
+                        StepResult::Interrupted(reason) => {
+                            self.abort_requested |= lane.abort_requested;
+                            interrupted.get_or_insert(reason);
+                        }
+                    }
+                    idle.push(lane);
+                }
+                command = self.commands.recv(), if listening => match command {
+                    Some(Command::Pause) => self.pause_requested = true,
+                    Some(Command::EndPhase) => self.end_phase = true,
+                    Some(command @ (Command::Abort | Command::Cancel { .. } | Command::CancelStatement)) => {
+                        if command == Command::Abort {
+                            self.abort_requested = true;
+                        }
+                        if let Command::Cancel { reason } = &command {
+                            interrupted.get_or_insert(reason.clone());
+                        } else if command == Command::Abort {
+                            interrupted.get_or_insert("aborted by the operator".into());
+                        }
+                        for sender in senders.values() {
+                            let _ = sender.send(command.clone());
+                        }
+                    }
+                    Some(_) => {}
+                    None => listening = false,
+                },
+            }
+        }
+    }
+
+    /// A migration until it is applied or the operator stops: failures offer retry,
+    /// rollback or abort.
+    async fn run_migration(&mut self, i: usize, m: &Migrate) -> Result<Option<Stop>, EngineError> {
+        let id = self.steps[i].id.clone();
+        loop {
+            match self.migrate(i, m).await? {
+                StepResult::Done => {
+                    self.applied.push(i);
+                    return Ok(None);
+                }
+                StepResult::Interrupted(reason) => {
+                    let outcome = if self.abort_requested {
+                        Outcome::Aborted
+                    } else {
+                        Outcome::Interrupted
+                    };
+                    return Ok(Some(Stop::Finished(outcome, Some(reason))));
+                }
+                StepResult::Failed(error) => {
+                    self.out.emit(Event::StepFailed {
+                        step: id.clone(),
+                        error,
+                    })?;
+                    match self.after_failure(&id).await? {
+                        FailureChoice::Retry => continue,
+                        FailureChoice::Stop(stop) => return Ok(Some(stop)),
+                    }
+                }
+            }
+        }
+    }
+
     async fn finish(
         &mut self,
         outcome: Outcome,
@@ -622,6 +867,40 @@ impl Engine<'_> {
                     ));
                 }
                 let i = order[k];
+                // Consecutive migrations may run together, each in its own session, up to the
+                // phase's `parallel` (the planner refused unordered ones on one table).
+                let migrations: Vec<usize> = if phase.parallel > 1 {
+                    order[k..]
+                        .iter()
+                        .copied()
+                        .take_while(|&j| matches!(self.steps[j].kind, StepKind::Migrate(_)))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                // Applied or uncertain ones go the sequential way (skip, or ask).
+                let fresh = migrations.iter().all(|&j| {
+                    self.record(&self.steps[j].id)
+                        .is_none_or(|r| !matches!(r.status.as_str(), "applied" | "started"))
+                });
+                if migrations.len() > 1 && fresh {
+                    if let Some(stop) = self.migrate_together(&migrations, phase.parallel).await? {
+                        return Ok(stop);
+                    }
+                    if self.pause_requested {
+                        // Paused inside: what did not start runs on resume.
+                        continue;
+                    }
+                    k += migrations.len();
+                    if !over_budget_reported && phase_started.elapsed() > phase.budget {
+                        over_budget_reported = true;
+                        self.out.emit(Event::PhaseBudgetExceeded {
+                            phase: phase.id.clone(),
+                            budget_ms: ms(phase.budget),
+                        })?;
+                    }
+                    continue;
+                }
                 // Independent checks may run together, up to the phase's `parallel`.
                 let batch: Vec<usize> = if phase.parallel > 1 {
                     order[k..]
@@ -728,32 +1007,7 @@ impl Engine<'_> {
                     }
                     _ => {}
                 }
-                loop {
-                    match self.migrate(i, m).await? {
-                        StepResult::Done => {
-                            self.applied.push(i);
-                            return Ok(None);
-                        }
-                        StepResult::Interrupted(reason) => {
-                            let outcome = if self.abort_requested {
-                                Outcome::Aborted
-                            } else {
-                                Outcome::Interrupted
-                            };
-                            return Ok(Some(Stop::Finished(outcome, Some(reason))));
-                        }
-                        StepResult::Failed(error) => {
-                            self.out.emit(Event::StepFailed {
-                                step: id.clone(),
-                                error,
-                            })?;
-                            match self.after_failure(&id).await? {
-                                FailureChoice::Retry => continue,
-                                FailureChoice::Stop(stop) => return Ok(Some(stop)),
-                            }
-                        }
-                    }
-                }
+                self.run_migration(i, m).await
             }
             StepKind::Check(_) => {
                 self.run_checks(&[i], 1).await?;
