@@ -620,12 +620,37 @@ mod tls {
         token.cancel_query(tls).await.map_err(|e| e.to_string())
     }
 
+    /// What went wrong connecting, in the server's words when it said something (the bare
+    /// `Display` of tokio-postgres says only "db error"), else with the underlying cause.
+    fn describe(e: &tokio_postgres::Error) -> String {
+        if let Some(db) = e.as_db_error() {
+            let mut text = format!("{} ({})", db.message(), db.code().code());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!("; {detail}"));
+            }
+            if let Some(hint) = db.hint() {
+                text.push_str(&format!("; hint: {hint}"));
+            }
+            return text;
+        }
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            if !text.contains(&cause_text) {
+                text.push_str(&format!(": {cause_text}"));
+            }
+            source = cause.source();
+        }
+        text
+    }
+
     /// Like [`open`], also delivering `NOTIFY`s (for `LISTEN`).
     pub async fn open_listening(
         target: &Target,
     ) -> Result<(Client, Notices, Notifications), String> {
         let secret = target.secret();
-        let scrub = |e: tokio_postgres::Error| super::scrub(&e.to_string(), secret.as_deref());
+        let scrub = |e: tokio_postgres::Error| super::scrub(&describe(&e), secret.as_deref());
         if target.ssl == SslMode::Disable {
             let (client, connection) = target.config.connect(NoTls).await.map_err(scrub)?;
             let (notices, notifications) = forward_messages(connection);
@@ -640,7 +665,7 @@ mod tls {
     /// Connects as the target says; the error text never contains the password.
     pub async fn open(target: &Target) -> Result<(Client, Notices), String> {
         let secret = target.secret();
-        let scrub = |e: tokio_postgres::Error| super::scrub(&e.to_string(), secret.as_deref());
+        let scrub = |e: tokio_postgres::Error| super::scrub(&describe(&e), secret.as_deref());
         if target.ssl == SslMode::Disable {
             let (client, connection) = target.config.connect(NoTls).await.map_err(scrub)?;
             return Ok((client, forward_notices(connection)));

@@ -1144,20 +1144,37 @@ phases:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_index_left_by_a_failed_concurrent_build_is_reported() {
-    let url = fresh_db("invalid").await;
-    let dir = common::scratch_dir("invalid");
+    invalid_index_is_reported("invalid", "").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_index_on_a_table_in_another_schema_is_reported() {
+    // The index lives in `app`, off the search_path: looking it up by bare name misses it.
+    invalid_index_is_reported("invalidapp", "app.").await;
+}
+
+async fn invalid_index_is_reported(tag: &str, schema: &str) {
+    let url = fresh_db(tag).await;
+    let dir = common::scratch_dir(tag);
     let db = common::connect(&url).await;
-    db.batch_execute("CREATE TABLE t (v int); INSERT INTO t VALUES (1), (1)")
-        .await
-        .unwrap();
+    if !schema.is_empty() {
+        db.batch_execute("CREATE SCHEMA app").await.unwrap();
+    }
+    db.batch_execute(&format!(
+        "CREATE TABLE {schema}t (v int); INSERT INTO {schema}t VALUES (1), (1)"
+    ))
+    .await
+    .unwrap();
     let err = db
-        .batch_execute("CREATE UNIQUE INDEX CONCURRENTLY u ON t (v)")
+        .batch_execute(&format!(
+            "CREATE UNIQUE INDEX CONCURRENTLY u ON {schema}t (v)"
+        ))
         .await
         .expect_err("duplicates make the build fail");
     assert_eq!(err.code().map(|c| c.code()), Some("23505"));
     let valid: bool = db
         .query_one(
-            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'u'::regclass",
+            &format!("SELECT indisvalid FROM pg_index WHERE indexrelid = '{schema}u'::regclass"),
             &[],
         )
         .await
@@ -1167,11 +1184,13 @@ async fn an_invalid_index_left_by_a_failed_concurrent_build_is_reported() {
 
     let path = runbook(
         &dir,
-        "invalid",
-        r#"      - migrate: unique-v
-        sql: CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS u ON t (v)
-        rollback: DROP INDEX CONCURRENTLY IF EXISTS u
-"#,
+        tag,
+        &format!(
+            r#"      - migrate: unique-v
+        sql: CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS u ON {schema}t (v)
+        rollback: DROP INDEX CONCURRENTLY IF EXISTS {schema}u
+"#
+        ),
     );
     let mut run = start(&path, options(&url, dir.join("j.jsonl")));
     let failed = run
@@ -2027,6 +2046,73 @@ async fn resuming_with_a_changed_runbook_says_so() {
     );
     let db = common::connect(&url).await;
     assert!(exists(&db, "t2b").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_after_resume_undoes_in_reverse_order_of_application() {
+    let url = fresh_db("rbresume").await;
+    let dir = common::scratch_dir("rbresume");
+    // `b` is listed first but needs `a`: applied a, then b; undone b, then a.
+    let path = runbook(
+        &dir,
+        "rbresume",
+        r#"      - migrate: b
+        depends_on: [a]
+        sql: CREATE TABLE tb (id int REFERENCES ta (id))
+        rollback: DROP TABLE tb
+      - migrate: a
+        sql: CREATE TABLE ta (id int PRIMARY KEY)
+        rollback: DROP TABLE ta
+      - checkpoint: g
+        prompt: Go?
+        questions: [Ready?]
+      - migrate: boom
+        sql: SELECT 1/0
+"#,
+    );
+    let first = headless(&dir, &path, &url, &["--journal", "j.jsonl"]).await;
+    assert_eq!(first.code, Some(3), "{first:?}");
+    let second = headless(
+        &dir,
+        &path,
+        &url,
+        &[
+            "--resume",
+            "--approve-all",
+            "--on-failure",
+            "rollback",
+            "--journal",
+            "j.jsonl",
+        ],
+    )
+    .await;
+    assert_eq!(second.code, Some(4), "{second:?}");
+    let db = common::connect(&url).await;
+    assert!(!exists(&db, "ta").await && !exists(&db, "tb").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_says_why_in_the_servers_words() {
+    let url = fresh_db("badpw").await;
+    let dir = common::scratch_dir("badpw");
+    let path = gated_runbook(&dir, "badpw");
+    let (scheme_user, rest) = url.split_once('@').unwrap();
+    let user = scheme_user.rsplit_once(':').map_or(scheme_user, |(u, _)| u);
+    let wrong = format!("{user}:Wr0ng-Secret-42@{rest}");
+    let out = headless(&dir, &path, &wrong, &["--journal", "j.jsonl"]).await;
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains("password authentication failed"),
+        "{out:?}"
+    );
+    assert!(!out.stderr.contains("Wr0ng-Secret-42"), "{out:?}");
+    let missing = format!("{}/no_such_database_here", url.rsplit_once('/').unwrap().0);
+    let out = headless(&dir, &path, &missing, &["--journal", "j2.jsonl"]).await;
+    assert!(
+        out.stderr
+            .contains("database \"no_such_database_here\" does not exist"),
+        "{out:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -307,11 +307,13 @@ pub async fn run(
         _ => (new_run_id(&runbook.name), false),
     };
 
-    let records: HashMap<String, StepRecord> = tracking::step_records(&client, &runbook.name)
+    // In the order they finished: a rollback undoes them in reverse.
+    let finished_order: Vec<StepRecord> = tracking::step_records(&client, &runbook.name)
         .await
-        .map_err(db)?
-        .into_iter()
-        .map(|r| (r.step_id.clone(), r))
+        .map_err(db)?;
+    let records: HashMap<String, StepRecord> = finished_order
+        .iter()
+        .map(|r| (r.step_id.clone(), r.clone()))
         .collect();
     let steps: Vec<&Step> = runbook.phases.iter().flat_map(|p| &p.steps).collect();
 
@@ -413,15 +415,10 @@ pub async fn run(
         }
     }
     let _ = prior;
-    let applied: Vec<usize> = steps
+    let applied: Vec<usize> = finished_order
         .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            records
-                .get(&s.id)
-                .is_some_and(|r| r.run_id == run_id && r.status == "applied")
-        })
-        .map(|(i, _)| i)
+        .filter(|r| r.run_id == run_id && r.status == "applied")
+        .filter_map(|r| steps.iter().position(|s| s.id == r.step_id))
         .collect();
 
     // The hard end never moves on resume: the declared start, else when the run first started.
@@ -1759,11 +1756,19 @@ impl<'a> Engine<'a> {
             if let Some(index) = sqlexec::concurrent_index_name(&stmt.text)
                 .filter(|_| stmt.kind.contains("CONCURRENTLY"))
             {
+                // An index lives in its table's schema, whatever the search_path says.
+                let table = sqlexec::concurrent_index_table(&stmt.text).unwrap_or_default();
                 let invalid = self
                     .client
                     .query_opt(
-                        "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid",
-                        &[&index],
+                        "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                          WHERE NOT i.indisvalid
+                            AND c.oid = coalesce(
+                                  (SELECT x.oid FROM pg_class x
+                                    WHERE x.relname = $1
+                                      AND x.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))),
+                                  to_regclass($3))",
+                        &[&sqlexec::relname(&index), &table, &index],
                     )
                     .await
                     .map_err(|e| self.db_err(&e))?;

@@ -214,9 +214,47 @@ pub fn concurrent_index_name(statement: &str) -> Option<String> {
     (upper.get(i).map(String::as_str) != Some("ON")).then(|| name.trim_end_matches('(').to_owned())
 }
 
+/// The table a `CREATE INDEX CONCURRENTLY ... ON [ONLY] table` statement indexes, as written.
+pub fn concurrent_index_table(statement: &str) -> Option<String> {
+    let words: Vec<&str> = statement.split_whitespace().collect();
+    let on = words.iter().position(|w| w.eq_ignore_ascii_case("ON"))?;
+    let mut table = *words.get(on + 1)?;
+    if table.eq_ignore_ascii_case("ONLY") {
+        table = words.get(on + 2)?;
+    }
+    // `t(a)` written without a space before the column list.
+    let table = table.split('(').next().unwrap_or(table);
+    (!table.is_empty()).then(|| table.to_owned())
+}
+
+/// How PostgreSQL stores an identifier as written: unquoted folds to lower case.
+pub fn relname(identifier: &str) -> String {
+    match identifier
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+    {
+        Some(quoted) => quoted.replace("\"\"", "\""),
+        None => identifier.to_lowercase(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_table_of_a_concurrent_build() {
+        assert_eq!(
+            concurrent_index_table("CREATE INDEX CONCURRENTLY i ON app.t (a)").as_deref(),
+            Some("app.t")
+        );
+        assert_eq!(
+            concurrent_index_table("create index concurrently i on only t(a)").as_deref(),
+            Some("t")
+        );
+        assert_eq!(relname("Idx_A"), "idx_a");
+        assert_eq!(relname("\"Idx_A\""), "Idx_A");
+    }
 
     #[test]
     fn finds_the_index_name_of_a_concurrent_build() {
