@@ -2116,6 +2116,76 @@ async fn a_refused_connection_says_why_in_the_servers_words() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_approval_never_passes_failed_critical_checks_without_an_override() {
+    let url = fresh_db("hloverride").await;
+    let dir = common::scratch_dir("hloverride");
+    let path = runbook(
+        &dir,
+        "hloverride",
+        r#"      - check: rows-match
+        sql: SELECT 0
+        expect: 1
+      - checkpoint: gate
+        prompt: Go?
+        questions: [Ready?]
+      - migrate: after
+        sql: CREATE TABLE after_gate (id int)
+        rollback: DROP TABLE after_gate
+"#,
+    );
+    // A mistyped id is refused before anything runs.
+    let typo = headless(&dir, &path, &url, &["--approve", "gat"]).await;
+    assert_eq!(typo.code, Some(2), "{typo:?}");
+    assert!(typo.stderr.contains("did you mean `gate`"), "{typo:?}");
+    // --approve-all does not pass a gate behind a failed critical check.
+    let first = headless(
+        &dir,
+        &path,
+        &url,
+        &["--approve-all", "--journal", "j.jsonl"],
+    )
+    .await;
+    assert_eq!(first.code, Some(3), "{first:?}");
+    assert!(
+        first.stderr.contains("--override-failed-checks gate"),
+        "{first:?}"
+    );
+    assert!(
+        first.stderr.contains("continue with: cutover run"),
+        "{first:?}"
+    );
+    let db = common::connect(&url).await;
+    assert!(!exists(&db, "after_gate").await);
+    // Naming the override gives the go, journaled as one.
+    let second = headless(
+        &dir,
+        &path,
+        &url,
+        &[
+            "--resume",
+            "--approve",
+            "gate",
+            "--override-failed-checks",
+            "gate",
+            "--journal",
+            "j.jsonl",
+        ],
+    )
+    .await;
+    assert_eq!(second.code, Some(0), "{second:?}");
+    assert!(exists(&db, "after_gate").await);
+    let overrides: serde_json::Value = db
+        .query_one(
+            "SELECT overrides FROM cutover.decisions WHERE step_id = 'gate'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(overrides, serde_json::json!(["rows-match"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headless_approve_all_runs_to_the_end() {
     let url = fresh_db("approveall").await;
     let dir = common::scratch_dir("approveall");

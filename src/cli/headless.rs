@@ -25,6 +25,8 @@ pub enum Uncertain {
 pub struct Policy {
     pub approve: Vec<String>,
     pub approve_all: bool,
+    /// Checkpoints whose go may pass failed critical checks (journaled as overrides).
+    pub override_checks: Vec<String>,
     pub operator: String,
     pub on_failure: OnFailure,
     pub uncertain: Option<Uncertain>,
@@ -271,11 +273,14 @@ pub fn line(entry: &Entry) -> String {
 }
 
 /// Prints events and answers the engine's questions by the policy.
+/// Returns where the run was left waiting for a person, if it was: the step, and whether its
+/// go needs an override of failed critical checks.
 pub async fn drive(
     mut events: UnboundedReceiver<Entry>,
     commands: UnboundedSender<Command>,
     policy: Policy,
-) {
+) -> Option<(String, bool)> {
+    let mut waiting: Option<(String, bool)> = None;
     while let Some(entry) = events.recv().await {
         if policy.json {
             say!("{}", serde_json::to_string(&entry).unwrap_or_default());
@@ -292,18 +297,29 @@ pub async fn drive(
                 failed_critical,
                 ..
             } => {
-                if policy.approve_all || policy.approve.contains(step) {
+                let overriding = policy.override_checks.contains(step);
+                if (policy.approve_all || policy.approve.contains(step))
+                    && (failed_critical.is_empty() || overriding)
+                {
                     Some(Command::Decide {
                         step: step.clone(),
                         decision: Decision::Go,
                         operator: policy.operator.clone(),
                         comment: Some("approved on the command line (headless)".into()),
                         answers: questions.iter().map(|q| (q.clone(), true)).collect(),
-                        // Approving a gate by name on the command line is explicit enough.
-                        override_failed_checks: policy.approve.contains(step)
-                            && !failed_critical.is_empty(),
+                        // Only where asked for by name: it is journaled as an override.
+                        override_failed_checks: overriding && !failed_critical.is_empty(),
                     })
                 } else {
+                    if !failed_critical.is_empty()
+                        && (policy.approve_all || policy.approve.contains(step))
+                    {
+                        eprintln!(
+                            "critical checks failed before `{step}` ({}): approving is not enough; pass --override-failed-checks {step} to give the go anyway",
+                            failed_critical.join(", ")
+                        );
+                    }
+                    waiting = Some((step.clone(), !failed_critical.is_empty()));
                     Some(Command::Pause)
                 }
             }
@@ -315,6 +331,7 @@ pub async fn drive(
                         operator: policy.operator.clone(),
                     })
                 } else {
+                    waiting = Some((step.clone(), false));
                     Some(Command::Pause)
                 }
             }
@@ -341,6 +358,7 @@ pub async fn drive(
             let _ = commands.send(command);
         }
     }
+    waiting
 }
 
 /// The exit code for an outcome (documented in the README).

@@ -25,9 +25,14 @@ pub struct RunArgs {
     /// Pass this checkpoint or acknowledge this manual step (repeatable).
     #[arg(long, value_name = "STEP_ID")]
     pub approve: Vec<String>,
-    /// Pass every checkpoint and manual step (rehearsals, CI).
+    /// Pass every checkpoint and manual step (rehearsals, CI). Never passes a checkpoint whose
+    /// critical checks failed: that needs --override-failed-checks.
     #[arg(long)]
     pub approve_all: bool,
+    /// Give the go at this checkpoint even though critical checks failed before it; journaled
+    /// as an override (repeatable; the checkpoint must also be approved).
+    #[arg(long, value_name = "CHECKPOINT_ID")]
+    pub override_failed_checks: Vec<String>,
     /// Continue the interrupted run of this runbook.
     #[arg(long)]
     pub resume: bool,
@@ -116,9 +121,49 @@ pub fn run(args: RunArgs) -> u8 {
         allow_changed: args.allow_changed,
         monitor_cap: args.monitor_for,
     };
+    // A mistyped id would otherwise just leave the run halted at the real gate.
+    for (flag, ids, kinds) in [
+        ("--approve", &args.approve, &["checkpoint", "manual"][..]),
+        (
+            "--override-failed-checks",
+            &args.override_failed_checks,
+            &["checkpoint"][..],
+        ),
+    ] {
+        for id in ids {
+            if !plan
+                .steps
+                .iter()
+                .any(|s| &s.id == id && kinds.contains(&s.kind))
+            {
+                let candidates: Vec<&str> = plan
+                    .steps
+                    .iter()
+                    .filter(|s| kinds.contains(&s.kind))
+                    .map(|s| s.id.as_str())
+                    .collect();
+                let near = candidates
+                    .iter()
+                    .copied()
+                    .filter(|c| strsim::levenshtein(c, id) <= 3)
+                    .min_by_key(|c| strsim::levenshtein(c, id));
+                eprintln!(
+                    "cutover: {flag} {id}: no {} `{id}` in {}{}",
+                    kinds.join(" or "),
+                    args.runbook.display(),
+                    match near {
+                        Some(n) => format!("; did you mean `{n}`?"),
+                        None => format!("; there are: {}", candidates.join(", ")),
+                    }
+                );
+                return exit::USAGE;
+            }
+        }
+    }
     let policy = Policy {
         approve: args.approve.clone(),
         approve_all: args.approve_all,
+        override_checks: args.override_failed_checks.clone(),
         operator,
         on_failure: args.on_failure,
         uncertain: args.uncertain,
@@ -172,10 +217,23 @@ pub fn run(args: RunArgs) -> u8 {
         spawn_signal_handler(command_tx.clone());
         let printer = tokio::spawn(headless::drive(event_rx, command_tx, policy));
         let result = engine::run(&runbook, &plan, options, event_tx, command_rx).await;
-        let _ = printer.await;
+        let waiting = printer.await.ok().flatten();
         match result {
             Ok(outcome) => {
                 eprintln!("journal: {}", journal.display());
+                if let (engine::events::Outcome::Halted, Some((step, needs_override))) =
+                    (outcome, waiting)
+                {
+                    eprintln!(
+                        "continue with: cutover run {} --headless --resume --approve {step}{}",
+                        args.runbook.display(),
+                        if needs_override {
+                            format!(" --override-failed-checks {step}")
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
                 headless::exit_code(outcome)
             }
             Err(e) => {
