@@ -610,6 +610,133 @@ async fn a_failure_in_a_parallel_phase_lets_the_others_finish_then_asks() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_alerts_when_its_threshold_is_crossed_not_on_every_sample() {
+    let url = fresh_db("probealert").await;
+    let dir = common::scratch_dir("probealert");
+    let db = common::connect(&url).await;
+    db.batch_execute("CREATE SEQUENCE public.samples")
+        .await
+        .unwrap();
+    // Samples go 0 0 1 1 1 0 0 0 1 1 1 0 ...: over the threshold in runs of three.
+    let text = r#"name: probealert
+window:
+  budget: 1h
+phases:
+  - id: watch
+    kind: monitoring
+    budget: 2s
+    steps:
+      - probe: wave
+        sql: SELECT (nextval('public.samples') / 3) % 2
+        every: 50ms
+        alert: { gt: 0 }
+"#;
+    let path = common::write(&dir, "runbook.yaml", text);
+    let run = start(&path, options(&url, dir.join("j.jsonl")));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let samples: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ProbeSample { alert, .. } => Some(*alert),
+            _ => None,
+        })
+        .collect();
+    let crossings = samples
+        .iter()
+        .enumerate()
+        .filter(|&(n, &a)| a && (n == 0 || !samples[n - 1]))
+        .count();
+    let alerts = events
+        .iter()
+        .filter(|e| matches!(e, Event::Alert { .. }))
+        .count();
+    assert!(
+        samples.iter().filter(|a| **a).count() > crossings,
+        "{samples:?}"
+    );
+    assert!(crossings >= 1, "{samples:?}");
+    assert_eq!(alerts, crossings, "one alert per crossing: {samples:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_checks_report_each_result_as_it_comes() {
+    let url = fresh_db("checksontime").await;
+    let dir = common::scratch_dir("checksontime");
+    let path = parallel_runbook(
+        &dir,
+        "checksontime",
+        2,
+        r#"      - check: slow
+        sql: SELECT 1 FROM pg_sleep(1)
+        expect: 1
+      - check: fast
+        sql: SELECT 1
+        expect: 1
+"#,
+    );
+    let run = start(&path, options(&url, dir.join("j.jsonl")));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let finished: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StepFinished { step, .. } => Some(step.as_str()),
+            _ => None,
+        })
+        .collect();
+    // Both started together; the fast one is done long before the slow one.
+    assert_eq!(finished, ["fast", "slow"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_projected_end_at_a_gate_counts_the_monitoring_still_to_come() {
+    let url = fresh_db("projection").await;
+    let dir = common::scratch_dir("projection");
+    let text = r#"name: projection
+window:
+  budget: 2h
+phases:
+  - id: cut
+    kind: migration
+    budget: 5m
+    steps:
+      - checkpoint: go-live
+        prompt: Go?
+        questions: [Ready?]
+  - id: watch
+    kind: monitoring
+    budget: 30m
+    steps:
+      - probe: sessions
+        sql: SELECT count(*) FROM pg_stat_activity
+        every: 1m
+"#;
+    let path = common::write(&dir, "runbook.yaml", text);
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    let reached = run
+        .until("the gate", |e| matches!(e, Event::CheckpointReached { .. }))
+        .await;
+    let Event::CheckpointReached { projected_end, .. } = reached else {
+        unreachable!()
+    };
+    let projected = chrono::DateTime::parse_from_rfc3339(&projected_end).unwrap();
+    let ahead = projected.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    // Half an hour of sampling is still ahead after the go.
+    assert!(ahead > chrono::Duration::minutes(29), "{ahead}");
+    run.send(Command::Decide {
+        step: "go-live".into(),
+        decision: Decision::Abort,
+        operator: "op".into(),
+        comment: None,
+        answers: vec![],
+        override_failed_checks: false,
+    });
+    let (result, _) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Aborted);
+}
+
 // ----- 2. decisions -----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

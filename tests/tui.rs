@@ -1381,6 +1381,154 @@ fn the_window_turns_amber_near_the_hard_end_and_red_past_it() {
     assert_eq!(window_colour(&feed.state, at(26 * 60)), Color::Red);
 }
 
+/// The first `n` rows and the last row of an 80x24 screen.
+fn header_and_footer(state: &UiState, v: &ViewState) -> (String, String) {
+    let text = screen(state, v, 80, 24);
+    let rows: Vec<&str> = text.lines().collect();
+    (rows[..2].join("\n"), rows[rows.len() - 1].to_owned())
+}
+
+#[test]
+fn at_80x24_the_header_and_footer_keep_what_matters() {
+    // Running, with a statement waiting on a lock.
+    let mut feed = Feed::new();
+    lock_wait(feed.prepared().migrating());
+    let (header, footer) = header_and_footer(&feed.state, &view(at(221)));
+    for want in [
+        "Shop", "/shop", "app@", "PG 16.4", "alice", "RUNNING", "left", "22:03:41",
+    ] {
+        assert!(header.contains(want), "{want:?} missing from\n{header}");
+    }
+    assert!(!header.contains("scratch"), "{header}");
+    for want in ["? help", "q quit", "p pause", "A abort"] {
+        assert!(footer.contains(want), "{want:?} missing from\n{footer}");
+    }
+
+    // At a gate with failed critical checks: the override key is in the footer too.
+    let (feed, v) = at_gate(&["two-tiers-in-use"]);
+    let (header, footer) = header_and_footer(&feed.state, &v);
+    for want in [
+        "/shop",
+        "PG 16.4",
+        "operator alice",
+        "GATE: DECISION NEEDED",
+        "left",
+    ] {
+        assert!(header.contains(want), "{want:?} missing from\n{header}");
+    }
+    for want in ["O go overriding", "n no-go", "? help", "q quit"] {
+        assert!(footer.contains(want), "{want:?} missing from\n{footer}");
+    }
+
+    // Monitoring: E ends the phase early.
+    let mut feed = Feed::new();
+    verified(lock_wait(feed.prepared().migrating()), false);
+    feed.gate(280, "go-live", &GATE2, &[])
+        .go(290, "go-live")
+        .phase_done(291, "verify", 23_000)
+        .phase(291, "watch");
+    assert!(feed.state.monitoring_active());
+    let mut v = view(at(300));
+    v.sync(&feed.state);
+    let (header, footer) = header_and_footer(&feed.state, &v);
+    assert!(header.contains("MONITORING"), "{header}");
+    for want in ["E end", "? help", "q quit"] {
+        assert!(footer.contains(want), "{want:?} missing from\n{footer}");
+    }
+
+    // A real target (no scheme, an unusual port, a long database name), a long server
+    // version and operator name, and a long title: the host gives way, not the database.
+    let mut feed = Feed::new();
+    feed.at(
+        0,
+        Event::RunStarted {
+            run_id: "demo-20250301T220000.000Z".into(),
+            runbook: "demo".into(),
+            title: "Demo shop — loyalty tiers and order events (2025-03-01)".into(),
+            checksum: "abc".into(),
+            operator: "e2e-tester".into(),
+            target: "cutover@pg-primary.eu-west-1.internal:37613/t_e2e_nogo_123456_0".into(),
+            server_version: "15.18 (Debian 15.18-1.pgdg120+1)".into(),
+            cutover_version: "0.1.0".into(),
+            resumed: true,
+            hard_end: "2025-03-01T22:30:00+00:00".into(),
+            plan: None,
+        },
+    );
+    let (header, footer) = header_and_footer(&feed.state, &view(at(30)));
+    for want in [
+        "Demo shop",
+        "cutover@",
+        "/t_e2e_nogo_123456_0",
+        "PG 15.18",
+        "e2e-tester",
+        "left",
+    ] {
+        assert!(header.contains(want), "{want:?} missing from\n{header}");
+    }
+    for want in ["? help", "q quit"] {
+        assert!(footer.contains(want), "{want:?} missing from\n{footer}");
+    }
+
+    // A finished run: how long it ran and how much window was left.
+    let mut feed = Feed::new();
+    feed.started().at(
+        300,
+        Event::RunFinished {
+            outcome: Outcome::Halted,
+            message: Some("paused by the operator".into()),
+        },
+    );
+    let (header, footer) = header_and_footer(&feed.state, &view(at(360)));
+    for want in [
+        "/shop",
+        "PG 16.4",
+        "operator alice",
+        "HALTED",
+        "ran 5m00s",
+        "25m00s to spare",
+    ] {
+        assert!(header.contains(want), "{want:?} missing from\n{header}");
+    }
+    for want in ["run finished", "? help", "q quit"] {
+        assert!(footer.contains(want), "{want:?} missing from\n{footer}");
+    }
+}
+
+/// At 160 columns nothing needs to give way: the full title, the URL, the run.
+#[test]
+fn at_160x48_the_header_uses_the_room() {
+    let mut feed = Feed::new();
+    lock_wait(feed.prepared().migrating());
+    let text = screen(&feed.state, &view(at(221)), 160, 48);
+    let rows: Vec<&str> = text.lines().collect();
+    let header = rows[..2].join("\n");
+    for want in [
+        "Shop — loyalty tiers and order events",
+        "postgres://app@db.internal:5432/shop",
+        "PostgreSQL 16.4",
+        "operator alice",
+        "run shop-20250301T220000.000Z",
+        "22:03:41 UTC",
+        "migrate › 003_backfill_loyalty_tier",
+        "window +3m41s",
+        "projected end",
+        "hard end 22:30:00",
+    ] {
+        assert!(header.contains(want), "{want:?} missing from\n{header}");
+    }
+    let footer = rows[rows.len() - 1];
+    for want in [
+        "Tab/1-6 panel",
+        "x cancel stmt",
+        "A abort",
+        "q quit",
+        "? help",
+    ] {
+        assert!(footer.contains(want), "{want:?} missing from\n{footer}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Resuming: the journal's story on screen before anything runs again
 

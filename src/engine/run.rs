@@ -1202,12 +1202,26 @@ impl<'a> Engine<'a> {
             })?;
             return Ok(None);
         }
-        let remaining: Duration = self
+        let steps_left: Duration = self
             .plan
             .execution_order()
             .skip_while(|&j| j != i)
             .map(|j| self.plan.steps[j].expected)
             .sum();
+        // Probes sample for their phase's budget (or the rehearsal cap) after its steps.
+        let sampling_left: Duration = self
+            .plan
+            .phases
+            .iter()
+            .skip(self.plan.steps[i].phase)
+            .filter(|p| p.order.iter().any(|&j| self.plan.steps[j].kind == "probe"))
+            .map(|p| {
+                self.opts
+                    .monitor_cap
+                    .map_or(p.budget, |cap| cap.min(p.budget))
+            })
+            .sum();
+        let remaining = steps_left + sampling_left;
         let projected_end =
             chrono::Utc::now() + chrono::Duration::from_std(remaining).unwrap_or_default();
         let hard_end = self.window_start
@@ -1879,14 +1893,11 @@ impl<'a> Engine<'a> {
                 (n, id, check, result, started.elapsed())
             });
         }
-        let mut results = Vec::new();
+        // Each result is told as it comes: the report and the grid time each check on its own.
         while let Some(joined) = tasks.join_next().await {
-            if let Ok(r) = joined {
-                results.push(r);
-            }
-        }
-        results.sort_by_key(|r| r.0);
-        for (_, id, check, result, elapsed) in results {
+            let Ok((_, id, check, result, elapsed)) = joined else {
+                continue;
+            };
             let (passed, actual) = match result {
                 Ok(r) => {
                     let verdict = check.expect.evaluate(&r.rows);
@@ -1961,7 +1972,11 @@ impl<'a> Engine<'a> {
                         value: value.clone(),
                         alert,
                     })?;
-                    if alert {
+                    // An alert is raised when the threshold is crossed, not on every sample
+                    // beyond it (the samples say that); it is raised again after a recovery.
+                    let crossed = alert && !slot.alerting;
+                    slot.alerting = alert;
+                    if crossed {
                         self.out.emit(Event::Alert {
                             step: step.id.clone(),
                             value: value.map(|v| v.to_string()).unwrap_or_default(),
@@ -2136,6 +2151,8 @@ enum FailureChoice {
 struct ProbeSlot {
     index: usize,
     next_at: Instant,
+    /// Its last sample was beyond the threshold.
+    alerting: bool,
 }
 
 struct ProbeRunner {
@@ -2150,6 +2167,7 @@ impl ProbeRunner {
                 .map(|&index| ProbeSlot {
                     index,
                     next_at: start,
+                    alerting: false,
                 })
                 .collect(),
         }

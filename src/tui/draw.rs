@@ -244,50 +244,228 @@ fn draw_panel(frame: &mut Frame, area: Rect, panel: Panel, state: &UiState, view
 // ---------------------------------------------------------------------------------------
 // Header and footer
 
+/// One item of a header line, from its longest rendering to its shortest (an empty one
+/// drops it).
+struct Part {
+    variants: Vec<Vec<Span<'static>>>,
+    at: usize,
+    /// No separator between this part and the next.
+    glued: bool,
+}
+
+impl Part {
+    fn new(variants: Vec<Vec<Span<'static>>>) -> Part {
+        Part {
+            variants,
+            at: 0,
+            glued: false,
+        }
+    }
+
+    fn texts(texts: Vec<String>, style: Style) -> Part {
+        Part::new(
+            texts
+                .into_iter()
+                .map(|t| {
+                    if t.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![Span::styled(t, style)]
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    fn glued(mut self) -> Part {
+        self.glued = true;
+        self
+    }
+
+    fn spans(&self) -> &[Span<'static>] {
+        &self.variants[self.at]
+    }
+
+    fn width(&self) -> usize {
+        self.spans().iter().map(Span::width).sum()
+    }
+}
+
+/// How a header line gives way when it does not fit, in order.
+#[derive(Clone, Copy)]
+enum Give {
+    /// The next shorter rendering of a part.
+    Next(usize),
+    /// Shorter renderings of a part while the line is too wide and they are at least
+    /// this wide.
+    Shrink(usize, usize),
+}
+
+const SEP: &str = " │ ";
+
+fn line_width(parts: &[Part]) -> usize {
+    let mut w = 0;
+    let mut glued = true;
+    for p in parts {
+        let pw = p.width();
+        if pw == 0 {
+            continue;
+        }
+        if !glued {
+            w += SEP.chars().count();
+        }
+        w += pw;
+        glued = p.glued;
+    }
+    w
+}
+
+/// Gives way, step by step, until the line fits `width`; then joins it.
+fn fit_line(mut parts: Vec<Part>, gives: &[Give], width: usize) -> Line<'static> {
+    for give in gives {
+        if line_width(&parts) <= width {
+            break;
+        }
+        match *give {
+            Give::Next(i) => {
+                if parts[i].at + 1 < parts[i].variants.len() {
+                    parts[i].at += 1;
+                }
+            }
+            Give::Shrink(i, min) => {
+                while line_width(&parts) > width
+                    && parts[i].at + 1 < parts[i].variants.len()
+                    && parts[i].variants[parts[i].at + 1]
+                        .iter()
+                        .map(Span::width)
+                        .sum::<usize>()
+                        >= min
+                {
+                    parts[i].at += 1;
+                }
+            }
+        }
+    }
+    // What shrank to make room may grow back into room that later steps freed.
+    for give in gives.iter().rev() {
+        let (Give::Next(i) | Give::Shrink(i, _)) = *give;
+        {
+            while parts[i].at > 0 {
+                parts[i].at -= 1;
+                if line_width(&parts) > width {
+                    parts[i].at += 1;
+                    break;
+                }
+            }
+        }
+    }
+    let mut spans = Vec::new();
+    let mut glued = true;
+    for p in &parts {
+        if p.width() == 0 {
+            continue;
+        }
+        if !glued {
+            spans.push(Span::styled(SEP, dim()));
+        }
+        spans.extend(p.spans().iter().cloned());
+        glued = p.glued;
+    }
+    Line::from(spans)
+}
+
+/// Two lines whatever the width: who and where (title, target, server, operator), then
+/// when and how (clock, state, window). Each part has shorter renderings that a narrow
+/// terminal falls back on, least important first, so at 80 columns every item stays.
 fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) {
     let h = &state.header;
     let now = view.now;
-    let narrow = area.width < 120;
-    let sep = || Span::styled(" │ ", dim());
-    let mut top = vec![
-        Span::styled(" cutover ", Style::new().fg(Color::Black).bg(Color::Cyan)),
-        Span::raw(" "),
-        Span::styled(h.title.clone(), bold()),
-    ];
-    if let Some(target) = &h.target {
-        top.push(sep());
-        top.push(Span::raw(target.clone()));
-    }
-    if let Some(v) = &h.server_version {
-        top.push(sep());
-        top.push(Span::raw(format!("PostgreSQL {v}")));
-    }
-    top.push(sep());
-    top.push(Span::raw(format!("operator {}", h.operator)));
-    if let Some(run) = &h.run_id {
-        top.push(sep());
-        top.push(Span::styled(
-            format!("run {run}{}", if h.resumed { " (resumed)" } else { "" }),
-            dim(),
-        ));
-    }
+    let width = area.width as usize;
 
-    // Second line: clock, state first (it must survive a narrow terminal), then the window.
-    let overall = state.overall();
-    let mut bottom = vec![Span::styled(
-        if narrow {
-            format!(" {}", fmt::clock(now))
-        } else {
-            format!(" {} UTC", fmt::clock(now))
+    // First line: who and where.
+    let badge = Part::new(vec![
+        vec![
+            Span::styled(" cutover ", Style::new().fg(Color::Black).bg(Color::Cyan)),
+            Span::raw(" "),
+        ],
+        vec![Span::raw(" ")],
+    ])
+    .glued();
+    let title = Part::texts(fmt::title_variants(&h.title, 8), bold());
+    let target = Part::texts(
+        h.target
+            .as_deref()
+            .map(fmt::target_variants)
+            .unwrap_or_default()
+            .into_iter()
+            .chain([String::new()])
+            .collect(),
+        Style::new(),
+    );
+    let version = Part::texts(
+        match &h.server_version {
+            Some(v) => vec![
+                format!("PostgreSQL {v}"),
+                format!("PG {}", fmt::short_version(v)),
+            ],
+            None => vec![String::new()],
         },
+        Style::new(),
+    );
+    let operator = Part::texts(
+        vec![
+            format!("operator {}", h.operator),
+            format!("op {}", h.operator),
+        ],
+        Style::new(),
+    );
+    let run = Part::texts(
+        match &h.run_id {
+            Some(run) if h.resumed => vec![
+                format!("run {run} (resumed)"),
+                "resumed".to_owned(),
+                String::new(),
+            ],
+            Some(run) => vec![format!("run {run}"), String::new()],
+            None => vec![String::new()],
+        },
+        dim(),
+    );
+    const BADGE: usize = 0;
+    const TITLE: usize = 1;
+    const TARGET: usize = 2;
+    const VERSION: usize = 3;
+    const OPERATOR: usize = 4;
+    const RUN: usize = 5;
+    let top = fit_line(
+        vec![badge, title, target, version, operator, run],
+        &[
+            Give::Shrink(RUN, 0),
+            Give::Next(VERSION),
+            Give::Next(TARGET),
+            Give::Next(TITLE),
+            Give::Next(TITLE),
+            Give::Next(BADGE),
+            Give::Next(OPERATOR),
+            Give::Shrink(TITLE, 16),
+            Give::Shrink(TARGET, 0),
+            Give::Shrink(TITLE, 0),
+        ],
+        width,
+    );
+
+    // Second line: the clock, the state (it must survive a narrow terminal), the window.
+    let overall = state.overall();
+    let clock = Part::texts(
+        vec![
+            format!(" {} UTC", fmt::clock(now)),
+            format!(" {}", fmt::clock(now)),
+        ],
         bold(),
-    )];
-    bottom.push(sep());
-    bottom.push(Span::styled(
-        format!(" {} ", overall.label()),
-        overall_style(&overall),
-    ));
-    if !narrow && state.is_active() {
+    );
+    let label = || Span::styled(format!(" {} ", overall.label()), overall_style(&overall));
+    let mut badge = vec![vec![label()]];
+    if state.is_active() {
         let phase = state
             .current_phase
             .and_then(|p| state.phases.get(p))
@@ -296,98 +474,160 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
             .current_step
             .and_then(|i| state.steps.get(i))
             .map(|s| s.id.clone());
-        match (phase, step) {
-            (Some(p), Some(s)) => bottom.push(Span::raw(format!(" {p} › {s}"))),
-            (Some(p), None) => bottom.push(Span::raw(format!(" {p}"))),
-            _ => {}
+        let at = match (phase, step) {
+            (Some(p), Some(s)) => Some(format!(" {p} › {s}")),
+            (Some(p), None) => Some(format!(" {p}")),
+            _ => None,
+        };
+        if let Some(at) = at {
+            badge.insert(0, vec![label(), Span::raw(at)]);
         }
     }
-    bottom.push(sep());
+    let badge = Part::new(badge);
+    const CLOCK: usize = 0;
+    const AT: usize = 1;
+    const W1: usize = 2;
+    const W2: usize = 3;
+    const W3: usize = 4;
+    let mut parts = vec![clock, badge];
+    let mut gives: Vec<Give> = Vec::new();
     let p = pace(state, now);
     match (h.window_start, h.hard_end) {
         (Some(start), Some(end)) if !state.is_active() => {
             let ended = state.last_ts.unwrap_or(now);
+            let ran = fmt::signed(ended - start);
             let spare = end - ended;
-            bottom.push(Span::raw(format!(
-                "ran {}, ended {}",
-                fmt::signed(ended - start),
-                fmt::clock(ended)
-            )));
-            bottom.push(sep());
-            bottom.push(Span::styled(
-                format!(
-                    "hard end {} ({})",
-                    fmt::clock(end),
-                    if spare.num_milliseconds() < 0 {
-                        format!("{} OVER", fmt::signed(-spare))
-                    } else {
-                        format!("{} to spare", fmt::signed(spare))
-                    }
-                ),
+            parts.push(Part::texts(
+                vec![
+                    format!("ran {ran}, ended {}", fmt::clock(ended)),
+                    format!("ran {ran}"),
+                ],
+                Style::new(),
+            ));
+            let (long, short) = if spare.num_milliseconds() < 0 {
+                let over = fmt::signed(-spare);
+                (
+                    format!("hard end {} ({over} OVER)", fmt::clock(end)),
+                    format!("{over} OVER"),
+                )
+            } else {
+                let spare = fmt::signed(spare);
+                (
+                    format!("hard end {} ({spare} to spare)", fmt::clock(end)),
+                    format!("{spare} to spare"),
+                )
+            };
+            parts.push(Part::texts(
+                vec![long, short],
                 pace_style(if spare.num_milliseconds() < 0 {
                     Pace::Over
                 } else {
                     Pace::Fine
                 }),
             ));
-            if let Some((_, Some(message))) = &state.outcome {
-                bottom.push(sep());
-                bottom.push(Span::raw(message.clone()));
+            let mut message = Vec::new();
+            if let Some((_, Some(m))) = &state.outcome {
+                message.push(m.clone());
+                for w in (1..m.chars().count()).rev() {
+                    message.push(fmt::fit(m, w));
+                }
             }
+            message.push(String::new());
+            parts.push(Part::texts(message, Style::new()));
+            gives.extend([
+                Give::Next(CLOCK),
+                Give::Shrink(W3, 16),
+                Give::Next(W1),
+                Give::Shrink(W3, 12),
+                Give::Next(W2),
+                Give::Shrink(W3, 0),
+            ]);
         }
         (Some(start), Some(end)) if state.started => {
+            let elapsed = fmt::signed(now - start);
             let left = end - now;
-            bottom.push(Span::raw(if narrow {
-                format!("+{} ", fmt::signed(now - start))
+            let (left_text, left_short, left_style) = if left.num_milliseconds() >= 0 {
+                let l = format!("{} left", fmt::signed(left));
+                (l.clone(), l, pace_style(p))
             } else {
-                format!("window +{} · ", fmt::signed(now - start))
-            }));
-            bottom.push(Span::styled(
-                if left.num_milliseconds() >= 0 {
-                    format!("{} left", fmt::signed(left))
-                } else {
-                    format!("{} PAST THE HARD END", fmt::signed(-left))
-                },
-                pace_style(if left.num_milliseconds() < 0 {
-                    Pace::Over
-                } else {
-                    p
-                }),
-            ));
-            if let Some(proj) = state.projected_end(now) {
-                bottom.push(sep());
-                bottom.push(Span::styled(
-                    if narrow {
-                        format!("end ~{}", fmt::clock(proj))
-                    } else {
-                        format!("projected end {}", fmt::clock(proj))
-                    },
-                    pace_style(p),
-                ));
-                bottom.push(Span::raw(if narrow {
-                    format!(" / {}", fmt::clock(end))
-                } else {
-                    format!(" / hard end {}", fmt::clock(end))
-                }));
-            }
+                let over = fmt::signed(-left);
+                (
+                    format!("{over} PAST THE HARD END"),
+                    format!("{over} OVER"),
+                    pace_style(Pace::Over),
+                )
+            };
+            parts.push(Part::new(vec![
+                vec![
+                    Span::raw(format!("window +{elapsed} · ")),
+                    Span::styled(left_text.clone(), left_style),
+                ],
+                vec![
+                    Span::raw(format!("+{elapsed} · ")),
+                    Span::styled(left_text, left_style),
+                ],
+                vec![
+                    Span::raw(format!("+{elapsed} ")),
+                    Span::styled(left_short, left_style),
+                ],
+            ]));
+            let proj = match state.projected_end(now) {
+                Some(proj) => {
+                    let (pe, he) = (fmt::clock(proj), fmt::clock(end));
+                    let styled =
+                        |a: String, b: String| vec![Span::styled(a, pace_style(p)), Span::raw(b)];
+                    Part::new(vec![
+                        styled(format!("projected end {pe}"), format!(" / hard end {he}")),
+                        styled(format!("end ~{pe}"), format!(" / hard end {he}")),
+                        styled(format!("end ~{pe}"), format!(" / {he}")),
+                        styled(format!("end ~{pe}"), String::new()),
+                        Vec::new(),
+                    ])
+                }
+                None => Part::new(vec![Vec::new()]),
+            };
+            parts.push(proj);
+            gives.extend([
+                Give::Next(AT),
+                Give::Next(CLOCK),
+                Give::Next(W1),
+                Give::Next(W2),
+                Give::Next(W2),
+                Give::Next(W1),
+                Give::Next(W2),
+                Give::Next(W2),
+            ]);
         }
-        (Some(start), Some(end)) => bottom.push(Span::raw(format!(
-            "window {}–{} (budget {}, plan {})",
-            fmt::clock(start),
-            fmt::clock(end),
-            fmt::dur(state.window_budget),
-            fmt::dur(state.planned_end)
-        ))),
-        _ => bottom.push(Span::raw(format!(
-            "window starts with the run · budget {} · plan {}",
-            fmt::dur(state.window_budget),
-            fmt::dur(state.planned_end)
-        ))),
+        (Some(start), Some(end)) => {
+            let (s, e) = (fmt::clock(start), fmt::clock(end));
+            let (b, pl) = (fmt::dur(state.window_budget), fmt::dur(state.planned_end));
+            parts.push(Part::texts(
+                vec![
+                    format!("window {s}–{e} (budget {b}, plan {pl})"),
+                    format!("window {s}–{e} · plan {pl}"),
+                    format!("{s}–{e} · plan {pl}"),
+                    format!("{s}–{e}"),
+                ],
+                Style::new(),
+            ));
+            gives.extend([Give::Next(CLOCK), Give::Shrink(W1, 0)]);
+        }
+        _ => {
+            let (b, pl) = (fmt::dur(state.window_budget), fmt::dur(state.planned_end));
+            parts.push(Part::texts(
+                vec![
+                    format!("window starts with the run · budget {b} · plan {pl}"),
+                    format!("window starts with the run · budget {b}"),
+                    format!("budget {b} · plan {pl}"),
+                    format!("budget {b}"),
+                ],
+                Style::new(),
+            ));
+            gives.extend([Give::Next(CLOCK), Give::Shrink(W1, 0)]);
+        }
     }
-    frame.render_widget(
-        Paragraph::new(vec![Line::from(top), Line::from(bottom)]),
-        area,
-    );
+    let bottom = fit_line(parts, &gives, width);
+    frame.render_widget(Paragraph::new(vec![top, bottom]), area);
 }
 
 fn key_hint(spans: &mut Vec<Span<'static>>, key: &str, what: &str) {
@@ -398,7 +638,92 @@ fn key_hint(spans: &mut Vec<Span<'static>>, key: &str, what: &str) {
     spans.push(Span::raw(format!(" {what}  ")));
 }
 
+/// A key in the footer: `rank` 0 is always shown; the higher, the sooner it gives way
+/// (first to its short label, then altogether).
+struct Hint {
+    key: &'static str,
+    long: &'static str,
+    short: &'static str,
+    rank: u8,
+}
+
+fn hint(key: &'static str, long: &'static str, short: &'static str, rank: u8) -> Hint {
+    Hint {
+        key,
+        long,
+        short,
+        rank,
+    }
+}
+
+/// The hints that fit after `prefix`, in their order, the least important giving way.
+fn hints_line(mut spans: Vec<Span<'static>>, hints: &[Hint], width: usize) -> Line<'static> {
+    let prefix: usize = spans.iter().map(Span::width).sum();
+    let hint_w = |h: &Hint, short: bool| {
+        Span::raw(h.key).width() + 1 + (if short { h.short } else { h.long }).chars().count()
+    };
+    let total = |shown: &[bool], short: &[bool]| -> usize {
+        let n = shown.iter().filter(|s| **s).count();
+        prefix
+            + hints
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| shown[*i])
+                .map(|(i, h)| hint_w(h, short[i]))
+                .sum::<usize>()
+            + 2 * n.saturating_sub(1)
+    };
+    let mut shown = vec![true; hints.len()];
+    let mut short = vec![false; hints.len()];
+    // Giving way, most expendable first: a hint's short label, then the hint itself,
+    // before anything more important shortens; among equals, the later one first.
+    let mut gives: Vec<(u16, usize, bool)> = Vec::new();
+    for (i, h) in hints.iter().enumerate() {
+        if h.short != h.long {
+            gives.push((u16::from(h.rank) * 2 + 1, i, false));
+        }
+        if h.rank > 0 {
+            gives.push((u16::from(h.rank) * 2, i, true));
+        }
+    }
+    gives.sort_by_key(|&(key, i, _)| (std::cmp::Reverse(key), std::cmp::Reverse(i)));
+    for (_, i, drop) in gives {
+        if total(&shown, &short) <= width {
+            break;
+        }
+        if drop {
+            shown[i] = false;
+        } else {
+            short[i] = true;
+        }
+    }
+    for (i, h) in hints.iter().enumerate() {
+        if shown[i] {
+            key_hint(&mut spans, h.key, if short[i] { h.short } else { h.long });
+        }
+    }
+    if let Some(last) = spans.last_mut()
+        && let Some(t) = last.content.strip_suffix("  ")
+    {
+        last.content = t.to_owned().into();
+    }
+    Line::from(spans)
+}
+
+/// A notice cut to leave room for `reserve` columns.
+fn notice_spans(notice: &str, width: usize, reserve: usize) -> Vec<Span<'static>> {
+    let room = width.saturating_sub(reserve + 4).max(12);
+    vec![
+        Span::styled(
+            format!(" {} ", fmt::fit(notice, room)),
+            Style::new().fg(AMBER),
+        ),
+        Span::styled("│ ", dim()),
+    ]
+}
+
 fn draw_footer(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) {
+    let width = area.width as usize;
     let mut spans: Vec<Span<'static>> = Vec::new();
     if let Some(confirm) = view.confirm {
         spans.push(Span::styled(
@@ -414,64 +739,113 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }
-    if let Some(notice) = &view.notice {
-        spans.push(Span::styled(format!(" {notice} "), Style::new().fg(AMBER)));
-        spans.push(Span::styled("│ ", dim()));
-    }
+    // Room the notice leaves for the keys that are always shown.
+    const MUST: usize = 18;
     if let Some(resume) = &view.resume {
-        if resume.hidden {
+        if let Some(notice) = &view.notice {
+            spans.extend(notice_spans(notice, width, MUST));
+        }
+        let hints = if resume.hidden {
             spans.push(Span::styled(
                 " not continued yet ",
                 Style::new().fg(Color::Black).bg(AMBER),
             ));
             spans.push(Span::raw(" "));
-            key_hint(&mut spans, "d", "resume summary");
-            key_hint(&mut spans, "Tab/1-6", "panel");
-            key_hint(&mut spans, "↑↓", "move");
-            key_hint(&mut spans, "⏎", "select");
-            key_hint(&mut spans, "q", "leave");
+            vec![
+                hint("d", "resume summary", "summary", 0),
+                hint("Tab/1-6", "panel", "panel", 3),
+                hint("↑↓", "move", "move", 4),
+                hint("⏎", "select", "select", 3),
+                hint("?", "help", "help", 0),
+                hint("q", "leave", "leave", 0),
+            ]
         } else {
-            key_hint(&mut spans, "⏎", "continue the run");
-            key_hint(&mut spans, "Esc", "look around first");
-            key_hint(&mut spans, "q", "leave (nothing runs)");
-            key_hint(&mut spans, "?", "help");
-        }
-        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+            vec![
+                hint("⏎", "continue the run", "continue", 0),
+                hint("Esc", "look around first", "look around", 1),
+                hint("q", "leave (nothing runs)", "leave", 0),
+                hint("?", "help", "help", 0),
+            ]
+        };
+        frame.render_widget(Paragraph::new(hints_line(spans, &hints, width)), area);
         return;
     }
-    if state.prompt.is_some() && !view.modal_visible(state) && view.modal.is_some() {
+    let mut hints = Vec::new();
+    let waiting = state.prompt.is_some() && !view.modal_visible(state) && view.modal.is_some();
+    if let Some(notice) = &view.notice {
+        spans.extend(notice_spans(
+            notice,
+            width,
+            MUST + if waiting { 26 } else { 0 },
+        ));
+    }
+    if waiting {
         spans.push(Span::styled(
             " waiting for you ",
             Style::new().fg(Color::Black).bg(AMBER),
         ));
         spans.push(Span::raw(" "));
-        key_hint(&mut spans, "d", "decide");
+        hints.push(hint("d", "decide", "decide", 0));
     }
     if state.is_active() {
-        key_hint(&mut spans, "?", "help");
-        key_hint(&mut spans, "Tab/1-6", "panel");
-        key_hint(&mut spans, "↑↓", "move");
-        key_hint(&mut spans, "⏎", "select");
-        key_hint(&mut spans, "p", "pause");
-        key_hint(&mut spans, "x", "cancel stmt");
-        key_hint(&mut spans, "A", "abort");
-        if state.monitoring_active() {
-            key_hint(&mut spans, "E", "end monitoring");
+        // What the open prompt asks for comes first; the modal lists it too, but a small
+        // modal may not show its last line.
+        if view.modal_visible(state)
+            && let Some(prompt) = &state.prompt
+        {
+            match prompt {
+                Prompt::Gate {
+                    failed_critical, ..
+                } => {
+                    if failed_critical.is_empty() {
+                        hints.push(hint("g", "go", "go", 1));
+                    } else {
+                        hints.push(hint("O", "go overriding", "override", 1));
+                    }
+                    hints.push(hint("n", "no-go", "no-go", 1));
+                }
+                Prompt::Failure { .. } => {
+                    hints.push(hint("r", "retry", "retry", 1));
+                    hints.push(hint("b", "roll back", "roll back", 1));
+                    hints.push(hint("a", "abort", "abort", 1));
+                }
+                Prompt::Manual { .. } => hints.push(hint("a", "acknowledge", "ack", 1)),
+                Prompt::Uncertain { .. } => {
+                    hints.push(hint("m", "mark applied", "applied", 1));
+                    hints.push(hint("r", "run again", "rerun", 1));
+                }
+            }
+            hints.push(hint("Esc", "hide", "hide", 4));
         }
-        key_hint(&mut spans, "q", "quit");
+        hints.push(hint("?", "help", "help", 0));
+        hints.push(hint("Tab/1-6", "panel", "panel", 5));
+        hints.push(hint("↑↓", "move", "move", 6));
+        hints.push(hint("⏎", "select", "select", 5));
+        hints.push(hint("p", "pause", "pause", 2));
+        hints.push(hint("x", "cancel stmt", "cancel", 3));
+        if !matches!(
+            (&state.prompt, view.modal_visible(state)),
+            (Some(Prompt::Failure { .. }), true)
+        ) {
+            hints.push(hint("A", "abort", "abort", 2));
+        }
+        if state.monitoring_active() {
+            hints.push(hint("E", "end monitoring", "end mon.", 1));
+        }
+        hints.push(hint("q", "quit", "quit", 0));
     } else {
         spans.push(Span::styled(
             " run finished ",
             Style::new().fg(Color::Black).bg(Color::Gray),
         ));
         spans.push(Span::raw(" "));
-        key_hint(&mut spans, "q", "quit");
-        key_hint(&mut spans, "Tab/1-6", "panel");
-        key_hint(&mut spans, "↑↓", "move");
-        key_hint(&mut spans, "⏎", "select");
-        key_hint(&mut spans, "?", "help");
+        hints.push(hint("q", "quit", "quit", 0));
+        hints.push(hint("Tab/1-6", "panel", "panel", 2));
+        hints.push(hint("↑↓", "move", "move", 3));
+        hints.push(hint("⏎", "select", "select", 2));
+        hints.push(hint("?", "help", "help", 0));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(Paragraph::new(hints_line(spans, &hints, width)), area);
 }
 
 // ---------------------------------------------------------------------------------------
