@@ -2081,6 +2081,17 @@ async fn the_password_never_leaks() {
         let text = std::fs::read_to_string(&journal).unwrap();
         assert!(!text.contains(&password), "password in the journal");
         assert!(text.contains("********"));
+        // Nor in the report built from it, in any format.
+        let journal_arg = journal.to_str().unwrap();
+        for format in ["md", "json", "html"] {
+            let report = cutover(&dir, &["report", journal_arg, "--format", format]).await;
+            assert_eq!(report.code, Some(0), "{report:?}");
+            assert!(report.stdout.contains("********"), "{format}: {report:?}");
+            assert!(
+                !report.stdout.contains(&password) && !report.stderr.contains(&password),
+                "password in the {format} report"
+            );
+        }
         if json {
             let started: Vec<serde_json::Value> = out
                 .stdout
