@@ -1274,8 +1274,9 @@ fn complete_run_summary() {
         Some("cutover@db-prod-1.internal:5432/shop")
     );
     let c = &s.counts;
-    // Six migrations (the seed and 001–005), the command and the two manual steps.
-    assert_eq!(c.steps_applied, 9);
+    // Six migrations (the seed and 001–005) are applied, as `cutover history` counts them;
+    // the command and the two manual steps are done, counted apart.
+    assert_eq!((c.steps_applied, c.steps_done), (6, 3));
     assert_eq!(
         (c.steps_failed, c.steps_rolled_back, c.steps_skipped),
         (0, 0, 0)
@@ -1318,6 +1319,12 @@ fn complete_run_summary() {
 
     let md = markdown::render(&r);
     assert!(md.contains("| Outcome | **succeeded** |"));
+    assert!(
+        md.contains(
+            "| Steps | 6 migration(s) applied, 3 command(s) and manual step(s) done, 0 failed,"
+        ),
+        "{md}"
+    );
     assert!(md.contains("blocked by pid 48213"));
     assert!(md.contains("**FAIL** (warning)"));
 }
@@ -2480,4 +2487,248 @@ fn the_server_seen_at_a_gate_is_in_the_report() {
             .iter()
             .all(|c| c.server_sessions.is_empty())
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Journals with nothing readable, parallel checks
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn an_empty_or_torn_first_line_journal_reports_incomplete_with_nothing_recorded() {
+    let dir = tmp_dir("empty");
+    let first_line = std::fs::read_to_string(fixture_path("complete"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let torn = dir.join("torn.jsonl");
+    std::fs::write(&torn, &first_line[..60]).unwrap();
+    let barely = dir.join("barely.jsonl");
+    std::fs::write(&barely, "{\"t").unwrap();
+    for (path, torn_line) in [(&empty, None), (&torn, Some(1)), (&barely, Some(1))] {
+        let out = run_cli(&["report", path.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{}: {err}", path.display());
+        let md = String::from_utf8(out.stdout).unwrap();
+        assert!(md.contains("INCOMPLETE"), "{md}");
+        assert!(md.contains("nothing was recorded"), "{md}");
+        assert!(md.contains("| Actual end | — |"), "{md}");
+
+        let out = run_cli(&["report", path.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(out.status.code(), Some(0));
+        let r: Report = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(r.summary.outcome, RunOutcome::Incomplete);
+        assert_eq!(r.journal.entries, 0);
+        assert_eq!(r.journal.torn_tail, torn_line.is_some());
+        assert_eq!(
+            r.journal.unreadable_lines,
+            torn_line.into_iter().collect::<Vec<_>>()
+        );
+        assert!(r.outcome_line().contains("nothing was recorded"));
+
+        let out = run_cli(&["report", path.to_str().unwrap(), "--format", "html"]);
+        assert_eq!(out.status.code(), Some(0));
+        let page = String::from_utf8(out.stdout).unwrap();
+        assert!(page.contains("nothing was recorded"));
+        assert_self_contained("empty-cli", &page, false);
+    }
+    let r = report::build(&[], &[1]);
+    assert!(
+        r.outcome_line().contains("line 1 is torn"),
+        "{}",
+        r.outcome_line()
+    );
+
+    // Not journals: a one-line runbook, other JSON, and (as before) a longer runbook.
+    for (name, text) in [
+        ("one-line.yaml", "name: demo\n"),
+        ("other.json", "{\"name\": \"demo\"}\n"),
+        ("runbook.yaml", "name: demo\nphases: []\n"),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = run_cli(&["report", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("holds no readable journal entry"),
+            "{name}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{name}");
+    }
+}
+
+/// A batch of three checks run in parallel, as `run_checks` journals it: every
+/// `step_started` when the batch starts, each `check_result` with the check's own duration;
+/// `step_finished` either together when the batch ends (`batch_end`) or each on time.
+fn parallel_checks(batch_end: bool) -> Report {
+    use cutover::engine::events::{Event, Outcome, PlannedPhase, PlannedStep};
+    use cutover::runbook::{Expectation, Severity};
+    let t0 = at("2025-04-01T10:00:00Z");
+    let checks: [(&str, u64, u64); 3] = [
+        ("fast-a", 40, 1000),
+        ("fast-b", 30, 1000),
+        ("slow-c", 5000, 6000),
+    ];
+    let plan = PlannedWindow {
+        window_start: t0.to_rfc3339(),
+        window_budget_ms: 60_000,
+        phases: vec![PlannedPhase {
+            phase: "verify".into(),
+            kind: "verification".into(),
+            start_ms: 0,
+            end_ms: 30_000,
+            budget_ms: 30_000,
+            steps: checks
+                .iter()
+                .map(|&(step, _, expected_ms)| PlannedStep {
+                    step: step.into(),
+                    kind: "check".into(),
+                    start_ms: 0,
+                    end_ms: expected_ms,
+                    expected_ms,
+                })
+                .collect(),
+        }],
+    };
+    let mut events: Vec<(i64, Event)> = vec![
+        (
+            0,
+            Event::RunStarted {
+                run_id: "par".into(),
+                runbook: "par".into(),
+                title: "Parallel checks".into(),
+                checksum: "c".into(),
+                operator: "o".into(),
+                target: "u@h:5432/d".into(),
+                server_version: "17.0".into(),
+                cutover_version: "0.1.0".into(),
+                resumed: false,
+                hard_end: (t0 + chrono::Duration::minutes(1)).to_rfc3339(),
+                plan: Some(plan),
+            },
+        ),
+        (
+            10,
+            Event::PhaseStarted {
+                phase: "verify".into(),
+            },
+        ),
+    ];
+    for (n, &(step, _, _)) in checks.iter().enumerate() {
+        events.push((
+            20 + n as i64,
+            Event::StepStarted {
+                step: step.into(),
+                attempt: 1,
+                in_transaction: Some(true),
+            },
+        ));
+    }
+    let mut done: Vec<(i64, Event)> = Vec::new();
+    for (n, &(step, took, _)) in checks.iter().enumerate() {
+        let start = 20 + n as i64;
+        // The batch ends when its slowest check does.
+        let ms = if batch_end {
+            5030 + 2 * n as i64
+        } else {
+            start + took as i64 + 1
+        };
+        done.push((
+            ms,
+            Event::CheckResult {
+                step: step.into(),
+                passed: true,
+                actual: "0".into(),
+                expected: Expectation::Rows(0),
+                severity: Severity::Critical,
+                duration_ms: took,
+            },
+        ));
+        done.push((
+            ms + 1,
+            Event::StepFinished {
+                step: step.into(),
+                duration_ms: took,
+                rows: 0,
+            },
+        ));
+    }
+    done.sort_by_key(|(ms, _)| *ms);
+    events.extend(done);
+    events.push((
+        5040,
+        Event::PhaseFinished {
+            phase: "verify".into(),
+            duration_ms: 5030,
+        },
+    ));
+    events.push((
+        5050,
+        Event::RunFinished {
+            outcome: Outcome::Succeeded,
+            message: None,
+        },
+    ));
+    let entries: Vec<Entry> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (ms, event))| Entry {
+            ts: t0 + chrono::Duration::milliseconds(ms),
+            seq: i as u64 + 1,
+            event,
+        })
+        .collect();
+    report::build(&entries, &[])
+}
+
+#[test]
+fn parallel_checks_are_measured_by_their_own_duration() {
+    let t0 = at("2025-04-01T10:00:00Z");
+    for batch_end in [true, false] {
+        let r = parallel_checks(batch_end);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_eq!(r.much_longer_steps().count(), 0, "batch_end {batch_end}");
+        for (n, (id, took)) in [("fast-a", 40u64), ("fast-b", 30), ("slow-c", 5000)]
+            .into_iter()
+            .enumerate()
+        {
+            let start = t0 + chrono::Duration::milliseconds(20 + n as i64);
+            let end = start + chrono::Duration::milliseconds(took as i64);
+            let s = r.step(id).unwrap();
+            assert_eq!(s.status, StepStatus::Passed);
+            assert_eq!(s.duration_ms, Some(took), "{id}");
+            assert_eq!(
+                (s.started_at, s.finished_at),
+                (Some(start), Some(end)),
+                "{id}"
+            );
+            let p = r.planned_step(id).unwrap();
+            assert_eq!(p.actual_ms, Some(took), "{id} batch_end {batch_end}");
+            assert_eq!(
+                (p.actual_start, p.actual_end),
+                (Some(start), Some(end)),
+                "{id}"
+            );
+            assert!(!p.much_longer, "{id}");
+            // The gantt and SVG bars are drawn from the spans.
+            let span = r.phases[0].spans.iter().find(|sp| sp.step == id).unwrap();
+            assert_eq!((span.started_at, span.ended_at), (start, end), "{id}");
+        }
+        let md = markdown::render(&r);
+        assert!(
+            md.contains("| Steps much longer than expected | none |"),
+            "{md}"
+        );
+        assert!(!md.contains("expected)**"), "{md}");
+        validate_gantt(&mermaid_blocks(&md)[0]).unwrap();
+        let page = html::render(&r);
+        assert!(page.contains("Steps much longer than expected"));
+        for id in ["fast-a", "fast-b"] {
+            assert!(!page.contains(&format!("<code>{id}</code> (")), "{page}");
+        }
+    }
 }

@@ -44,6 +44,40 @@ fn format_for(args: &ReportArgs) -> ReportFormat {
     }
 }
 
+/// How every journal line starts (`Entry` serialized: `ts` first).
+const LINE_START: &[u8] = b"{\"ts\":\"";
+
+/// A journal with no readable entry is still a journal (of a run killed before its first
+/// write reached the disk) when it is empty, or when its only line is the start of a journal
+/// line cut short (NUL padding and blank space aside). Anything else with no readable entry
+/// (a runbook, some other JSON) is not a journal.
+fn torn_before_first_entry(path: &Path, unreadable: &[usize]) -> bool {
+    use std::io::Read;
+    match unreadable {
+        [] => true,
+        [_] => {
+            let mut head = Vec::new();
+            let read = std::fs::File::open(path)
+                .and_then(|f| f.take(4096).read_to_end(&mut head).map(|_| ()));
+            if read.is_err() {
+                return false;
+            }
+            let start = head
+                .iter()
+                .position(|b| !b.is_ascii_whitespace() && *b != 0)
+                .unwrap_or(head.len());
+            let line = &head[start..];
+            let line = &line[..line
+                .iter()
+                .position(|&b| b == b'\n' || b == 0)
+                .unwrap_or(line.len())];
+            let n = line.len().min(LINE_START.len());
+            line[..n] == LINE_START[..n]
+        }
+        _ => false,
+    }
+}
+
 pub fn run(args: ReportArgs) -> u8 {
     let path = &args.journal;
     let replay = match crate::journal::replay(path) {
@@ -56,7 +90,7 @@ pub fn run(args: ReportArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    if replay.entries.is_empty() {
+    if replay.entries.is_empty() && !torn_before_first_entry(path, &replay.unreadable) {
         eprintln!(
             "cutover report: {} holds no readable journal entry ({} unreadable line(s)); is it a journal written by `cutover run`?",
             path.display(),

@@ -1,7 +1,6 @@
 //! `cutover status RUNBOOK` and `cutover history`: where is this database now?
 
 use super::exit;
-use crate::engine::tracking;
 use crate::runbook::StepKind;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -30,6 +29,123 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| e.to_string())
 }
 
+/// `status`: nothing pending and nothing needing attention is `exit::OK` (0); a failed,
+/// uncertain or changed migration (or a status this version does not know) is
+/// `exit::FAILED` (1), pending steps too or not; pending steps and nothing else are this (3).
+pub const PENDING: u8 = 3;
+
+/// One row of `cutover.steps`, with what `status` shows of it.
+struct Row {
+    status: String,
+    sql_checksum: Option<String>,
+    decision: Option<String>,
+    approver: Option<String>,
+}
+
+/// How `status` sorts a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    /// A migration applied with the SQL the runbook has now.
+    Applied,
+    /// A command run or a manual step acknowledged.
+    Done,
+    /// A checkpoint decided (go, abort or rollback).
+    Decided,
+    /// Still to do: a migration not applied (or rolled back), a command, manual step or
+    /// checkpoint never completed on this database.
+    Pending,
+    Failed,
+    Uncertain,
+    Changed,
+    /// A status this version does not know: worth a look.
+    Unknown,
+    /// Checks (recorded, but run again every time): nothing to resume, never pending.
+    Check,
+    /// Probes: never recorded, sampled in every run.
+    Probe,
+}
+
+/// What one step is on this database: its class and the words shown for it.
+fn classify(kind: &StepKind, row: Option<&Row>) -> (Class, String) {
+    match (kind, row) {
+        (StepKind::Probe(_), _) => (Class::Probe, "not tracked (runs every time)".into()),
+        (StepKind::Check(_), None) => (Class::Check, "not run yet (runs every time)".into()),
+        (StepKind::Check(_), Some(r)) => (
+            Class::Check,
+            format!("{} last time (runs every time)", r.status),
+        ),
+        (StepKind::Migrate(m), Some(r)) => match r.status.as_str() {
+            "applied" => {
+                let sum = format!("{:x}", Sha256::digest(m.sql.text.as_bytes()));
+                if r.sql_checksum.as_deref() == Some(sum.as_str()) {
+                    (Class::Applied, "applied".into())
+                } else {
+                    (Class::Changed, "CHANGED since applied".into())
+                }
+            }
+            "started" => (
+                Class::Uncertain,
+                "UNCERTAIN (interrupted between statements)".into(),
+            ),
+            "failed" => (Class::Failed, "failed".into()),
+            "rolled_back" => (Class::Pending, "rolled back (pending)".into()),
+            other => (Class::Unknown, format!("{other} (unknown status)")),
+        },
+        (StepKind::Checkpoint(_), Some(r)) if r.status == "decided" => {
+            let decision = r.decision.as_deref().unwrap_or("decided");
+            let words = match r.approver.as_deref() {
+                Some(who) => format!("{decision} (by {who})"),
+                None => decision.to_owned(),
+            };
+            (Class::Decided, words)
+        }
+        (StepKind::Command(_) | StepKind::Manual { .. }, Some(r)) if r.status == "done" => {
+            (Class::Done, "done".into())
+        }
+        (_, Some(r)) => (Class::Unknown, format!("{} (unknown status)", r.status)),
+        (_, None) => (Class::Pending, "pending".into()),
+    }
+}
+
+/// The summary line and the exit code of `status`.
+fn summary(classes: &[Class]) -> (String, u8) {
+    let n = |c: Class| classes.iter().filter(|&&x| x == c).count();
+    let mut parts = vec![
+        format!("{} applied", n(Class::Applied)),
+        format!("{} done", n(Class::Done)),
+        format!("{} decided", n(Class::Decided)),
+        format!("{} pending", n(Class::Pending)),
+        format!("{} failed", n(Class::Failed)),
+        format!("{} uncertain", n(Class::Uncertain)),
+        format!("{} changed", n(Class::Changed)),
+    ];
+    if n(Class::Unknown) > 0 {
+        parts.push(format!("{} unknown", n(Class::Unknown)));
+    }
+    let mut line = parts.join(", ");
+    let every_run: Vec<String> = [(Class::Check, "check"), (Class::Probe, "probe")]
+        .into_iter()
+        .filter(|&(c, _)| n(c) > 0)
+        .map(|(c, what)| format!("{} {what}(s)", n(c)))
+        .collect();
+    if !every_run.is_empty() {
+        line.push_str(&format!(
+            "; {} run every time, never pending",
+            every_run.join(" and ")
+        ));
+    }
+    let attention = n(Class::Failed) + n(Class::Uncertain) + n(Class::Changed) + n(Class::Unknown);
+    let code = if attention > 0 {
+        line.push_str(&format!(" — NEEDS ATTENTION: {attention} step(s)"));
+        exit::FAILED
+    } else if n(Class::Pending) > 0 {
+        PENDING
+    } else {
+        exit::OK
+    };
+    (line, code)
+}
+
 /// What the database says about each step of a runbook.
 pub fn status(args: StatusArgs) -> u8 {
     let (runbook, _plan) = match super::inspect::load_clean(&args.runbook) {
@@ -53,51 +169,51 @@ pub fn status(args: StatusArgs) -> u8 {
                 .map_err(|e| e.to_string())?
                 .get(0);
             if !exists {
-                return Ok(Vec::new());
+                return Ok(HashMap::new());
             }
-            tracking::step_records(&client, &runbook.name)
+            let rows = client
+                .query(
+                    "SELECT step_id, status, sql_checksum, decision, approver FROM cutover.steps WHERE runbook = $1",
+                    &[&runbook.name],
+                )
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.get::<_, String>(0),
+                        Row {
+                            status: r.get(1),
+                            sql_checksum: r.get(2),
+                            decision: r.get(3),
+                            approver: r.get(4),
+                        },
+                    )
+                })
+                .collect::<HashMap<String, Row>>())
         })
     });
-    let records = match result {
+    let by_id = match result {
         Ok(r) => r,
         Err(m) => {
             eprintln!("cutover: {}: {m}", target.redacted());
             return exit::USAGE;
         }
     };
-    let by_id: HashMap<&str, &tracking::StepRecord> =
-        records.iter().map(|r| (r.step_id.as_str(), r)).collect();
     say!("{} on {}", runbook.name, target.redacted());
-    let mut pending = 0;
+    let mut classes = Vec::new();
     for phase in &runbook.phases {
         say!("{}", phase.id);
         for step in &phase.steps {
-            let record = by_id.get(step.id.as_str());
-            let state = match (&step.kind, record) {
-                (StepKind::Migrate(m), Some(r)) if r.status == "applied" => {
-                    let sum = format!("{:x}", Sha256::digest(m.sql.text.as_bytes()));
-                    if r.sql_checksum.as_deref() == Some(sum.as_str()) {
-                        "applied".to_owned()
-                    } else {
-                        "CHANGED since applied".to_owned()
-                    }
-                }
-                (StepKind::Migrate(_), Some(r)) if r.status == "started" => {
-                    "UNCERTAIN (interrupted between statements)".to_owned()
-                }
-                (_, Some(r)) => r.status.clone(),
-                (_, None) => {
-                    pending += 1;
-                    "pending".to_owned()
-                }
-            };
+            let (class, state) = classify(&step.kind, by_id.get(step.id.as_str()));
+            classes.push(class);
             say!("  {:<11} {:<40} {state}", step.kind.key(), step.id);
         }
     }
-    say!("{pending} step(s) pending");
-    exit::OK
+    let (line, code) = summary(&classes);
+    say!("{line}");
+    code
 }
 
 /// The runs recorded in a database.

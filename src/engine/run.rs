@@ -8,7 +8,7 @@ use super::tracking::{self, StepRecord};
 use crate::connect::Target;
 use crate::journal::{Entry, Journal};
 use crate::plan::{Plan, sql};
-use crate::runbook::{Check, Migrate, Runbook, Severity, SqlSource, Step, StepKind};
+use crate::runbook::{Check, Migrate, Runbook, Severity, SqlSource, Step, StepKind, TxMode};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -170,6 +170,22 @@ fn planned_window(plan: &Plan, window_start: chrono::DateTime<chrono::Utc>) -> P
 /// How often a waiting gate looks at the server's long transactions and lock waits again.
 const GATE_SERVER_LOOK: Duration = Duration::from_secs(5);
 
+/// Whether a migration runs in one transaction on this server. The plan decides for every
+/// server; with `transaction: auto`, statements that only old servers refuse in a transaction
+/// (e.g. `ALTER TYPE ... ADD VALUE` before PostgreSQL 12) move it outside on those servers.
+fn runs_in_transaction(
+    planned: Option<bool>,
+    mode: TxMode,
+    statements: &[sql::Statement],
+    server_version_num: u32,
+) -> bool {
+    planned.unwrap_or(true)
+        && !(mode == TxMode::Auto
+            && statements
+                .iter()
+                .any(|s| sql::needs_no_transaction_on(server_version_num, s)))
+}
+
 fn new_run_id(runbook: &str) -> String {
     format!(
         "{runbook}-{}",
@@ -207,6 +223,8 @@ struct Engine<'a> {
     client: Client,
     notices: UnboundedReceiver<(String, String)>,
     monitor: Client,
+    /// `server_version_num` of the target (e.g. 150018).
+    server_version_num: u32,
     /// Our own sessions (working, monitor, lock), left out of what a gate shows.
     own_pids: Vec<i32>,
     /// `tracking::UPSERT_STEP`, prepared once on `client` (one round trip per use).
@@ -354,6 +372,13 @@ pub async fn run(
                 .get(0),
         );
     }
+    let server_version_num: u32 = client
+        .query_one("SHOW server_version_num", &[])
+        .await
+        .map_err(db)?
+        .get::<_, String>(0)
+        .parse()
+        .unwrap_or(u32::MAX);
     let server_version: String = client
         .query_one("SHOW server_version", &[])
         .await
@@ -456,6 +481,7 @@ pub async fn run(
         client,
         notices,
         monitor,
+        server_version_num,
         own_pids,
         upsert_step,
         backend_pid,
@@ -540,6 +566,7 @@ impl<'a> Engine<'a> {
             client,
             notices,
             monitor,
+            server_version_num: self.server_version_num,
             own_pids: self.own_pids.clone(),
             upsert_step,
             backend_pid,
@@ -1544,11 +1571,16 @@ impl<'a> Engine<'a> {
 
     async fn migrate(&mut self, i: usize, m: &Migrate) -> Result<StepResult, EngineError> {
         let id = self.steps[i].id.clone();
-        let in_tx = self.plan.steps[i].in_transaction.unwrap_or(true);
         // Look for blockers well before lock_timeout fires, so the operator sees who it was.
         self.lock_poll =
             (m.lock_timeout / 3).clamp(Duration::from_millis(50), Duration::from_millis(500));
         let statements = sql::split_statements(&m.sql.text);
+        let in_tx = runs_in_transaction(
+            self.plan.steps[i].in_transaction,
+            m.transaction,
+            &statements,
+            self.server_version_num,
+        );
         let sum = checksum(&m.sql.text);
         let mut attempt: u32 = 0;
         loop {
@@ -2184,4 +2216,47 @@ fn jitter(bound: u64) -> u64 {
     x ^= x >> 7;
     x ^= x << 17;
     x % bound.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_value_leaves_the_transaction_only_on_servers_that_need_it() {
+        let statements = sql::split_statements("ALTER TYPE mood ADD VALUE 'meh'");
+        // PostgreSQL 11 refuses it in a transaction block; 12 and later accept it.
+        assert!(!runs_in_transaction(
+            Some(true),
+            TxMode::Auto,
+            &statements,
+            110_022
+        ));
+        assert!(runs_in_transaction(
+            Some(true),
+            TxMode::Auto,
+            &statements,
+            150_018
+        ));
+        // `always` is the author's word; `never` was planned outside already.
+        assert!(runs_in_transaction(
+            Some(true),
+            TxMode::Always,
+            &statements,
+            110_022
+        ));
+        assert!(!runs_in_transaction(
+            Some(false),
+            TxMode::Never,
+            &statements,
+            150_018
+        ));
+        let plain = sql::split_statements("CREATE TABLE t (id int)");
+        assert!(runs_in_transaction(
+            Some(true),
+            TxMode::Auto,
+            &plain,
+            110_022
+        ));
+    }
 }

@@ -210,7 +210,7 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
             ));
         }
     }
-    if s.outcome == RunOutcome::Incomplete {
+    if s.outcome == RunOutcome::Incomplete && w.ended_at.is_some() {
         end.push_str(" (the last journaled event: the run did not finish)");
     }
     let mut start = w.started_at.map(full).unwrap_or_default();
@@ -226,8 +226,8 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
         ));
     }
     let mut steps = format!(
-        "{} applied, {} failed, {} rolled back, {} skipped",
-        c.steps_applied, c.steps_failed, c.steps_rolled_back, c.steps_skipped
+        "{} migration(s) applied, {} command(s) and manual step(s) done, {} failed, {} rolled back, {} skipped",
+        c.steps_applied, c.steps_done, c.steps_failed, c.steps_rolled_back, c.steps_skipped
     );
     if c.steps_interrupted > 0 {
         steps.push_str(&format!(

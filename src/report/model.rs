@@ -160,8 +160,10 @@ pub struct Window {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
-    /// Migrations applied, commands run and manual steps acknowledged (and not rolled back).
+    /// Migrations applied (and not rolled back): what `cutover history` counts as applied.
     pub steps_applied: u32,
+    /// Commands run and manual steps acknowledged (not migrations, so not in `steps_applied`).
+    pub steps_done: u32,
     pub steps_failed: u32,
     pub steps_rolled_back: u32,
     /// Skipped because an earlier run had already done them.
@@ -738,9 +740,16 @@ impl Report {
                 }
                 line
             }
-            (RunOutcome::Incomplete, None) => {
-                "INCOMPLETE — the journal holds no readable event".to_owned()
-            }
+            (RunOutcome::Incomplete, None) => match self.journal.unreadable_lines.as_slice() {
+                [] => "INCOMPLETE — the journal holds no readable event: nothing was recorded (the file is empty: a run killed before its first journal write, or one that has not written yet)".to_owned(),
+                [line] => format!(
+                    "INCOMPLETE — the journal holds no readable event: nothing was recorded (line {line} is torn: a run killed before its first journal write was complete)"
+                ),
+                lines => format!(
+                    "INCOMPLETE — the journal holds no readable event: nothing was recorded ({} unreadable lines)",
+                    lines.len()
+                ),
+            },
             (outcome, _) => match &s.message {
                 Some(m) => format!("{} — {}", outcome.as_str(), text(m)),
                 None => outcome.as_str().to_owned(),
@@ -877,6 +886,10 @@ struct Builder {
     last_seq: Option<u64>,
     last_ts: Option<Timestamp>,
     warned_outside: bool,
+    /// Checks whose `check_result` closed their current attempt: the engine may journal a
+    /// parallel batch's `step_finished` together when the batch ends, so a check's own
+    /// `duration_ms` is its measure, not the time until its `step_finished`.
+    check_measured: std::collections::BTreeSet<String>,
     /// The reference plan: the first one journaled, with its segment and seq.
     plan: Option<(u32, u64, PlannedWindow)>,
 }
@@ -1220,6 +1233,7 @@ impl Builder {
                         StepKind::Command
                     },
                 );
+                self.check_measured.remove(step);
                 self.open_span(step, ts);
                 let s = self.step_mut(step);
                 s.attempts += 1;
@@ -1274,9 +1288,12 @@ impl Builder {
                     _ => SpanResult::Done,
                 };
                 self.close_span(step, ts, result);
+                let measured = self.check_measured.remove(step);
                 let s = self.step_mut(step);
-                s.finished_at = Some(ts);
-                s.duration_ms = Some(*duration_ms);
+                if !measured {
+                    s.finished_at = Some(ts);
+                    s.duration_ms = Some(*duration_ms);
+                }
                 match kind {
                     StepKind::Check => {
                         if s.status == StepStatus::Interrupted {
@@ -1324,7 +1341,31 @@ impl Builder {
                 duration_ms,
             } => {
                 self.kind(step, StepKind::Check);
-                self.open_span(step, ts);
+                // With its `step_started` journaled, the check ran from there for its own
+                // `duration_ms` (never past this event): its span, finish and duration end
+                // there, whenever the engine gets round to journaling `step_finished`.
+                let measured = self.open.get(step).map(|o| {
+                    let span = &self.phases[o.phase].spans[o.span];
+                    offset(span.started_at, *duration_ms)
+                        .unwrap_or(ts)
+                        .min(ts)
+                        .max(span.started_at)
+                });
+                let result = if *passed {
+                    SpanResult::Done
+                } else {
+                    SpanResult::Failed
+                };
+                match measured {
+                    Some(end) => {
+                        self.close_span(step, end, result);
+                        self.check_measured.insert(step.clone());
+                        let s = self.step_mut(step);
+                        s.finished_at = Some(end);
+                        s.duration_ms = Some(*duration_ms);
+                    }
+                    None => self.open_span(step, ts),
+                }
                 let s = self.step_mut(step);
                 s.status = if *passed {
                     StepStatus::Passed
@@ -1800,7 +1841,7 @@ impl Builder {
             match s.status {
                 StepStatus::Applied => counts.steps_applied += 1,
                 StepStatus::Done if matches!(s.kind, StepKind::Command | StepKind::Manual) => {
-                    counts.steps_applied += 1
+                    counts.steps_done += 1
                 }
                 StepStatus::Failed => counts.steps_failed += 1,
                 StepStatus::RolledBack => counts.steps_rolled_back += 1,
