@@ -2551,11 +2551,28 @@ async fn an_uncertain_step_marked_applied_is_skipped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_statement_exits_as_interrupted() {
-    let url = fresh_db("sigterm").await;
-    let dir = common::scratch_dir("sigterm");
+    signal_during_a_statement_exits_as_interrupted("TERM").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_during_a_statement_exits_as_interrupted() {
+    signal_during_a_statement_exits_as_interrupted("HUP").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_during_a_statement_exits_as_interrupted() {
+    signal_during_a_statement_exits_as_interrupted("INT").await;
+}
+
+/// The signal cancels the running statement on the server, is journaled, and the run ends
+/// interrupted (resumable).
+async fn signal_during_a_statement_exits_as_interrupted(signal: &str) {
+    let tag = format!("sig{}", signal.to_lowercase());
+    let url = fresh_db(&tag).await;
+    let dir = common::scratch_dir(&tag);
     let path = runbook(
         &dir,
-        "sigterm",
+        &tag,
         r#"      - migrate: sleepy
         sql: SELECT pg_sleep(30)
 "#,
@@ -2584,13 +2601,13 @@ async fn sigterm_during_a_statement_exits_as_interrupted() {
     }
     let pid = child.id().unwrap().to_string();
     let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
+        .args([&format!("-{signal}"), &pid])
         .status()
         .unwrap();
     assert!(killed.success());
     let out = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
         .await
-        .expect("cutover exits within 5s of SIGTERM")
+        .unwrap_or_else(|_| panic!("cutover did not exit within 5s of SIG{signal}"))
         .unwrap();
     let out = Output {
         code: out.status.code(),
