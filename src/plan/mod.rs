@@ -289,6 +289,7 @@ pub fn plan(runbook: &Runbook) -> Plan {
     safety::analyze(runbook, &mut steps, &mut diags);
     let ordering_notes = safety::conflicts(runbook, &steps, &edges, &mut diags);
     let timing = timing::schedule(runbook, &mut phases, &mut steps, &edges, &mut diags);
+    probes_outside_monitoring(runbook, &mut diags);
 
     Plan {
         phases,
@@ -426,4 +427,36 @@ fn cycle_through(graph: &DiGraph<usize, Loc>, scc: &[NodeIndex]) -> Vec<NodeInde
         }
     }
     vec![first]
+}
+
+/// A probe samples for its phase's whole budget once the phase's other steps are done: outside
+/// a monitoring phase that holds the window there, which is rarely what the author meant.
+fn probes_outside_monitoring(runbook: &Runbook, diags: &mut Vec<Diagnostic>) {
+    for phase in runbook
+        .phases
+        .iter()
+        .filter(|p| p.kind != crate::runbook::PhaseKind::Monitoring)
+    {
+        for step in phase
+            .steps
+            .iter()
+            .filter(|s| matches!(s.kind, crate::runbook::StepKind::Probe(_)))
+        {
+            diags.push(
+                Diagnostic::warning(
+                    "probe-outside-monitoring",
+                    &runbook.path,
+                    Some(step.loc),
+                    format!(
+                        "probe `{}` is in {} phase `{}`: once the phase's other steps are done it samples until the phase's budget ({}) is used up, holding the window there",
+                        step.id,
+                        phase.kind.as_str(),
+                        phase.id,
+                        crate::runbook::duration::format(phase.budget)
+                    ),
+                )
+                .with_help("move it to a phase with `kind: monitoring` (the operator can end that one early)"),
+            );
+        }
+    }
 }
