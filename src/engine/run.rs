@@ -651,12 +651,7 @@ impl<'a> Engine<'a> {
             }
             if running.is_empty() {
                 if let Some(reason) = interrupted {
-                    let outcome = if self.abort_requested {
-                        Outcome::Aborted
-                    } else {
-                        Outcome::Interrupted
-                    };
-                    return Ok(Some(Stop::Finished(outcome, Some(reason))));
+                    return Ok(Some(self.stopped(reason)));
                 }
                 if failures.is_empty() {
                     // Done, or paused: what did not start runs on resume.
@@ -740,6 +735,16 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// How a run cut short by a cancel or abort ends.
+    fn stopped(&self, reason: String) -> Stop {
+        let outcome = if self.abort_requested {
+            Outcome::Aborted
+        } else {
+            Outcome::Interrupted
+        };
+        Stop::Finished(outcome, Some(reason))
+    }
+
     /// A migration until it is applied or the operator stops: failures offer retry,
     /// rollback or abort.
     async fn run_migration(&mut self, i: usize, m: &Migrate) -> Result<Option<Stop>, EngineError> {
@@ -751,12 +756,7 @@ impl<'a> Engine<'a> {
                     return Ok(None);
                 }
                 StepResult::Interrupted(reason) => {
-                    let outcome = if self.abort_requested {
-                        Outcome::Aborted
-                    } else {
-                        Outcome::Interrupted
-                    };
-                    return Ok(Some(Stop::Finished(outcome, Some(reason))));
+                    return Ok(Some(self.stopped(reason)));
                 }
                 StepResult::Failed(error) => {
                     self.out.emit(Event::StepFailed {
@@ -877,12 +877,7 @@ impl<'a> Engine<'a> {
                 // A cancel or abort that reached a statement too late to stop it still stops
                 // the run before the next step.
                 if let Some(reason) = self.cancelled.take() {
-                    let outcome = if self.abort_requested {
-                        Outcome::Aborted
-                    } else {
-                        Outcome::Interrupted
-                    };
-                    return Ok(Stop::Finished(outcome, Some(reason)));
+                    return Ok(self.stopped(reason));
                 }
                 if self.pause_requested {
                     return Ok(Stop::Finished(
