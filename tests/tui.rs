@@ -2128,3 +2128,64 @@ fn the_gate_shows_the_servers_long_transactions_and_lock_waits() {
         "{quiet}"
     );
 }
+
+#[test]
+fn the_graph_of_a_40_step_runbook_follows_the_running_step_at_120x40() {
+    let mut text = String::from("name: forty\nwindow:\n  budget: 4h\nphases:\n");
+    for p in 0..4 {
+        text.push_str(&format!(
+            "  - id: phase{p}\n    kind: migration\n    budget: 30m\n    steps:\n"
+        ));
+        for k in 0..10 {
+            let n = p * 10 + k;
+            text.push_str(&format!(
+                "      - migrate: m{n:02}\n        sql: CREATE TABLE t{n:02} (id int)\n        rollback: DROP TABLE t{n:02}\n"
+            ));
+            if k > 1 {
+                // Two chains per phase: a layered graph with edges, not a list.
+                text.push_str(&format!("        depends_on: [m{:02}]\n", n - 2));
+            }
+        }
+    }
+    let loaded = cutover::runbook::load_text(Path::new("forty.yaml"), &text, &|_| None);
+    let runbook = loaded.runbook.expect("the generated runbook loads");
+    let plan = cutover::plan::plan(&runbook);
+    assert!(!plan.has_errors(), "{:?}", plan.diagnostics);
+    let mut state = UiState::new(&runbook, &plan, "alice");
+    let mut seq = 0;
+    let mut feed = |secs: i64, event: Event| {
+        seq += 1;
+        state.apply(&Entry {
+            ts: at(secs),
+            seq,
+            event,
+        });
+    };
+    feed(
+        0,
+        Event::PhaseStarted {
+            phase: "phase3".into(),
+        },
+    );
+    feed(
+        1,
+        Event::StepStarted {
+            step: "m35".into(),
+            attempt: 1,
+            in_transaction: Some(true),
+        },
+    );
+    let mut v = view(at(2));
+    v.panel = Panel::Graph;
+    let text = screen(&state, &v, 120, 40);
+    // Far down the graph, the running step is in view, with its neighbours whole.
+    for id in ["m33", "m35", "m37"] {
+        assert!(text.contains(id), "{id} not in view:\n{text}");
+    }
+    assert!(
+        !text.contains("m01 "),
+        "the view did not follow the running step:\n{text}"
+    );
+    // Drawn as a layered graph: the running step with the edge it waited on.
+    assert!(text.contains("▶ m35 ← m33"), "{text}");
+}
