@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 use tokio_postgres::Config;
 use tokio_postgres::config::Host;
 
@@ -159,6 +160,13 @@ pub fn resolve(
         && let Some(db) = env_lookup("PGDATABASE", env)
     {
         config.dbname(db);
+    }
+    // A peer that vanished (a cut network, a powered-off host) is noticed in about a minute,
+    // not after the system's two hours of TCP silence; conninfo settings still win.
+    if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+        config.keepalives_idle(Duration::from_secs(30));
+        config.keepalives_interval(Duration::from_secs(10));
+        config.keepalives_retries(3);
     }
     if config.get_application_name().is_none() {
         let name = env_lookup("PGAPPNAME", env).unwrap_or_else(|| application_name.to_owned());

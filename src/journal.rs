@@ -82,6 +82,30 @@ impl Journal {
         })
     }
 
+    /// Creates a new run's own journal; fails if the file exists already (two runs never
+    /// share a journal).
+    pub fn create_new(path: &Path, secret: Option<String>) -> std::io::Result<Journal> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .read(true)
+            .open(path)
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot create a new journal at {}: {e}", path.display()),
+                )
+            })?;
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+            stamper: Stamper { seq: 0, secret },
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -383,12 +407,10 @@ pub fn latest(dir: &Path, runbook: &str) -> Option<PathBuf> {
     candidates.pop()
 }
 
-/// The default journal path for a new run.
-pub fn default_path(dir: &Path, runbook: &str, started: chrono::DateTime<chrono::Utc>) -> PathBuf {
-    dir.join(format!(
-        "{runbook}-{}.jsonl",
-        started.format("%Y%m%dT%H%M%SZ")
-    ))
+/// The journal of a run: its own file, named after the run id (which carries the runbook,
+/// the start to the millisecond and a random tag).
+pub fn path_for_run(dir: &Path, run_id: &str) -> PathBuf {
+    dir.join(format!("{run_id}.jsonl"))
 }
 
 #[cfg(test)]

@@ -459,7 +459,7 @@ fn step_of(event: &Event) -> Option<&str> {
         | Event::StatementStarted { step, .. }
         | Event::StatementFinished { step, .. }
         | Event::Notice { step, .. }
-        | Event::UncertainStep { step }
+        | Event::UncertainStep { step, .. }
         | Event::CheckpointReached { step, .. }
         | Event::DecisionRecorded { step, .. } => Some(step),
         _ => None,
@@ -834,7 +834,7 @@ async fn sigkill_at_many_moments_then_resume_applies_everything_exactly_once() {
     let uncertain: Vec<&str> = entries
         .iter()
         .filter_map(|e| match &e.event {
-            Event::UncertainStep { step } => Some(step.as_str()),
+            Event::UncertainStep { step, .. } => Some(step.as_str()),
             _ => None,
         })
         .collect();

@@ -52,6 +52,8 @@ fn options(url: &str, journal: PathBuf) -> RunOptions {
         target: cutover::connect::resolve(Some(url), "cutover:test", &|_| None).unwrap(),
         operator: "tester".into(),
         journal,
+        run_id: None,
+        exclusive_journal: false,
         resume: false,
         new_run: false,
         allow_changed: false,
@@ -1760,54 +1762,7 @@ async fn a_rollback_decision_undoes_migrations_in_reverse_order() {
 
 // ----- the headless binary -----
 
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Output {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-fn cutover_command(dir: &Path, args: &[&str]) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(common::binary());
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("CUTOVER_DATABASE_URL")
-        .env_remove("PGPASSWORD")
-        .env_remove("PGAPPNAME")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    cmd
-}
-
-/// Runs `cutover` in `dir` and waits (bounded) for it.
-async fn cutover(dir: &Path, args: &[&str]) -> Output {
-    let out = tokio::time::timeout(Duration::from_secs(30), cutover_command(dir, args).output())
-        .await
-        .unwrap_or_else(|_| panic!("cutover {args:?} did not finish within 30s"))
-        .expect("cutover runs");
-    Output {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// `cutover run RUNBOOK --headless --database-url URL` plus `extra`.
-async fn headless(dir: &Path, runbook: &Path, url: &str, extra: &[&str]) -> Output {
-    let runbook = runbook.to_str().unwrap();
-    let mut args = vec!["run", runbook, "--headless", "--database-url", url];
-    args.extend_from_slice(extra);
-    cutover(dir, &args).await
-}
+use common::cli::{Output, cutover, cutover_command, headless};
 
 /// `user@host:port/db` of a `postgres://user:password@host:port/db` URL.
 fn expected_target(url: &str) -> String {
@@ -2518,6 +2473,9 @@ async fn an_uncertain_step_marked_applied_is_skipped() {
     assert_eq!(stopped.code, Some(3), "{stopped:?}");
     assert!(stopped.stdout.contains("UNCERTAIN index"), "{stopped:?}");
     assert!(stopped.stderr.contains("--uncertain"), "{stopped:?}");
+    // The DBA looked and found the index built (a mark is refused while it is missing or
+    // INVALID: tests/integrity.rs).
+    db.batch_execute("CREATE INDEX t_v ON t (v)").await.unwrap();
 
     let skipped = headless(
         &dir,
@@ -2539,10 +2497,9 @@ async fn an_uncertain_step_marked_applied_is_skipped() {
         skipped.stdout.contains("skip index: marked applied"),
         "{skipped:?}"
     );
-    assert!(!skipped.stdout.contains("start index"), "{skipped:?}");
     assert!(
-        !exists(&db, "t_v").await,
-        "the step was said to be applied, so it must not run"
+        !skipped.stdout.contains("start index"),
+        "the step was said to be applied, so it must not run: {skipped:?}"
     );
     assert_eq!(step_status(&db, "index").await.as_deref(), Some("applied"));
 }

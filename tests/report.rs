@@ -2216,7 +2216,10 @@ fn a_step_marked_applied_after_an_uncertain_crash_counts_as_applied() {
             plan: None,
         },
         Event::PhaseStarted { phase: "p".into() },
-        Event::UncertainStep { step: "idx".into() },
+        Event::UncertainStep {
+            step: "idx".into(),
+            still_running: Vec::new(),
+        },
         Event::StepSkipped {
             step: "idx".into(),
             reason: "marked applied by the operator after an uncertain interruption".into(),

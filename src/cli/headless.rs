@@ -231,8 +231,21 @@ pub fn line(entry: &Entry) -> String {
                 )
             }
         ),
-        Event::UncertainStep { step } => {
-            format!("  UNCERTAIN {step}: it was interrupted between its statements")
+        Event::UncertainStep {
+            step,
+            still_running,
+        } => format!(
+            "  UNCERTAIN {step}: it was interrupted between its statements{}",
+            crate::tui::log::still_running_text(still_running)
+        ),
+        Event::LockLost { reason } => {
+            format!("LOCK LOST: {reason}; nothing starts or commits until it is held again")
+        }
+        Event::LockRegained { pid } => {
+            format!("lock held again (pid {pid}); applied steps read again from the database")
+        }
+        Event::Reconnected { session, reason } => {
+            format!("reconnected the {session} session: {reason}")
         }
         Event::AwaitingFailureDecision { step } => format!("  {step} failed: deciding"),
         Event::RollbackStarted { steps } => format!(
@@ -340,7 +353,7 @@ pub async fn drive(
                 OnFailure::Rollback => Command::Rollback,
                 OnFailure::Abort => Command::Abort,
             }),
-            Event::UncertainStep { step } => Some(match policy.uncertain {
+            Event::UncertainStep { step, .. } => Some(match policy.uncertain {
                 Some(u) => Command::ResolveUncertain {
                     step: step.clone(),
                     applied: u == Uncertain::Applied,

@@ -42,7 +42,8 @@ pub struct RunArgs {
     /// Accept applied migrations whose SQL has changed since.
     #[arg(long)]
     pub allow_changed: bool,
-    /// Journal file (default: runs/<name>-<UTC timestamp>.jsonl; with --resume the newest one).
+    /// Journal file (default: a new run's own file runs/<run id>.jsonl; with --resume the file
+    /// the interrupted run recorded in the database).
     #[arg(long)]
     pub journal: Option<PathBuf>,
     /// With --headless: what to do when a step fails.
@@ -103,19 +104,41 @@ pub fn run(args: RunArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let runs_dir = PathBuf::from("runs");
-    let journal = match (&args.journal, args.resume) {
-        (Some(path), _) => path.clone(),
-        (None, true) => crate::journal::latest(&runs_dir, &runbook.name).unwrap_or_else(|| {
-            crate::journal::default_path(&runs_dir, &runbook.name, chrono::Utc::now())
-        }),
-        (None, false) => crate::journal::default_path(&runs_dir, &runbook.name, chrono::Utc::now()),
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cutover: cannot start the async runtime: {e}");
+            return exit::USAGE;
+        }
+    };
+    let place = runtime.block_on(journal_place(
+        &target,
+        &runbook.name,
+        args.journal.as_deref(),
+        args.resume,
+    ));
+    let JournalPlace {
+        path: journal,
+        run_id,
+        exclusive,
+    } = match place {
+        Ok(place) => place,
+        Err(message) => {
+            eprintln!("cutover: {message}");
+            return exit::USAGE;
+        }
     };
     let operator = args.operator.clone().unwrap_or_else(os_user);
     let options = RunOptions {
         target,
         operator: operator.clone(),
         journal: journal.clone(),
+        run_id,
+        exclusive_journal: exclusive,
         resume: args.resume,
         new_run: args.new_run,
         allow_changed: args.allow_changed,
@@ -168,17 +191,6 @@ pub fn run(args: RunArgs) -> u8 {
         on_failure: args.on_failure,
         uncertain: args.uncertain,
         json: args.json,
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cutover: cannot start the async runtime: {e}");
-            return exit::USAGE;
-        }
     };
     if !args.headless {
         return runtime.block_on(async move {
@@ -249,6 +261,91 @@ pub fn run(args: RunArgs) -> u8 {
                 }
             }
         }
+    })
+}
+
+/// Where a run's journal is.
+struct JournalPlace {
+    path: PathBuf,
+    /// The id a new run takes (its journal is named after it).
+    run_id: Option<String>,
+    /// A new run's own file: created, never appended to.
+    exclusive: bool,
+}
+
+/// The journal for this run: `--journal` if given; on `--resume`, the file the interrupted
+/// run recorded in the database (from whatever directory or host it is resumed); otherwise a
+/// new file named after the new run's id. A resume whose journal is not here is refused
+/// rather than quietly starting a second one.
+async fn journal_place(
+    target: &crate::connect::Target,
+    runbook: &str,
+    explicit: Option<&std::path::Path>,
+    resume: bool,
+) -> Result<JournalPlace, String> {
+    let runs_dir = PathBuf::from("runs");
+    let new_id = engine::new_run_id(runbook);
+    if let Some(path) = explicit {
+        return Ok(JournalPlace {
+            path: path.to_path_buf(),
+            run_id: Some(new_id),
+            exclusive: false,
+        });
+    }
+    let fresh = || JournalPlace {
+        path: crate::journal::path_for_run(&runs_dir, &new_id),
+        run_id: Some(new_id.clone()),
+        exclusive: true,
+    };
+    if !resume {
+        return Ok(fresh());
+    }
+    let (client, _notices) = crate::connect::open(target)
+        .await
+        .map_err(|message| format!("cannot connect to {}: {message}", target.redacted()))?;
+    let latest = engine::tracking::latest_recorded_run(&client, runbook)
+        .await
+        .map_err(|e| crate::connect::scrub(&e.to_string(), target.secret().as_deref()))?;
+    // Nothing to resume: the engine starts the run (nothing recorded) or says why not.
+    let Some(run) = latest.filter(|r| {
+        !matches!(
+            r.outcome.as_deref(),
+            Some("succeeded" | "rolled_back" | "aborted")
+        )
+    }) else {
+        return Ok(fresh());
+    };
+    let recorded = run.journal.as_ref().map(PathBuf::from);
+    let candidates = [
+        recorded.clone(),
+        Some(crate::journal::path_for_run(&runs_dir, &run.id)),
+        // Runs started before journals were recorded with the run.
+        recorded
+            .is_none()
+            .then(|| crate::journal::latest(&runs_dir, runbook))
+            .flatten(),
+    ];
+    if let Some(path) = candidates.into_iter().flatten().find(|p| p.is_file()) {
+        return Ok(JournalPlace {
+            path,
+            run_id: None,
+            exclusive: false,
+        });
+    }
+    Err(match recorded {
+        Some(path) => format!(
+            "the journal of run {} is {}{}, which is not here; pass --journal with its path (or a new file to go on journaling there)",
+            run.id,
+            run.journal_host
+                .filter(|h| !h.is_empty())
+                .map(|h| format!("{h}:"))
+                .unwrap_or_default(),
+            path.display()
+        ),
+        None => format!(
+            "cannot find the journal of run {} (no runs/{}.jsonl here); pass --journal with its path (or a new file to go on journaling there)",
+            run.id, run.id
+        ),
     })
 }
 

@@ -297,6 +297,26 @@ pub enum Event {
     },
     UncertainStep {
         step: String,
+        /// Sessions of an earlier runner of this runbook still at work (e.g. a `CREATE INDEX
+        /// CONCURRENTLY` the server goes on building after cutover was killed), one line each.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        still_running: Vec<String>,
+    },
+    /// The connection holding the runbook lock was lost: nothing starts or commits until the
+    /// lock is held again; if it cannot be taken again the run ends interrupted.
+    LockLost {
+        reason: String,
+    },
+    /// The runbook lock is held again (backend `pid`); what another runner applied meanwhile
+    /// was read again before going on.
+    LockRegained {
+        pid: i32,
+    },
+    /// A session of the run was lost and opened again before going on (`session`: `working`
+    /// or `monitor`).
+    Reconnected {
+        session: String,
+        reason: String,
     },
     AwaitingFailureDecision {
         step: String,

@@ -2,9 +2,10 @@
 //! it emits typed events and takes commands on channels.
 mod command;
 pub mod events;
+pub mod lock;
 pub mod mirror;
 mod run;
 pub mod sqlexec;
 pub mod tracking;
 
-pub use run::{EngineError, RunOptions, run};
+pub use run::{EngineError, RunOptions, new_run_id, run};

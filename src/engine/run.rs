@@ -3,6 +3,7 @@
 use super::events::{
     Command, Decision, Event, Outcome, PlannedPhase, PlannedStep, PlannedWindow, SqlFailure,
 };
+use super::lock::{LockState, Refusal, RunbookLock};
 use super::sqlexec::{self, pg_ms};
 use super::tracking::{self, StepRecord};
 use crate::connect::Target;
@@ -23,6 +24,11 @@ pub struct RunOptions {
     pub target: Target,
     pub operator: String,
     pub journal: PathBuf,
+    /// The id of a new run (its journal is named after it, see [`new_run_id`]); `None`: the
+    /// engine picks one. A resumed run keeps its own.
+    pub run_id: Option<String>,
+    /// The journal is a new run's own file: created here, never appended to an existing one.
+    pub exclusive_journal: bool,
     /// Continue the interrupted run instead of refusing.
     pub resume: bool,
     /// Start a new run even if the last one was interrupted (applied steps are still skipped).
@@ -126,9 +132,10 @@ async fn connect(
     // A role named `cutover` would find the tracking schema first through "$user" in the
     // search path (unqualified CREATE TABLE would land there, checks would read it).
     client
-        .batch_execute(
-            "SELECT set_config('search_path', regexp_replace(current_setting('search_path'), '\"\\$user\",?\\s*', '', 'g'), false) WHERE current_user = 'cutover'",
-        )
+        .batch_execute(&format!(
+            "SELECT set_config('search_path', regexp_replace(current_setting('search_path'), '\"\\$user\",?\\s*', '', 'g'), false) WHERE current_user = 'cutover'; {}",
+            super::lock::SESSION_SETTINGS
+        ))
         .await
         .map_err(|e| {
             EngineError::Database(crate::connect::scrub(&e.to_string(), target.secret().as_deref()))
@@ -186,10 +193,13 @@ fn runs_in_transaction(
                 .any(|s| sql::needs_no_transaction_on(server_version_num, s)))
 }
 
-fn new_run_id(runbook: &str) -> String {
+/// A run's id: the runbook, when it started (to the millisecond) and a random tag, so two
+/// runs never share an id (nor the journal named after it).
+pub fn new_run_id(runbook: &str) -> String {
     format!(
-        "{runbook}-{}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
+        "{runbook}-{}-{:04x}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
+        jitter(0x1_0000)
     )
 }
 
@@ -211,7 +221,17 @@ enum StepResult {
     Failed(SqlFailure),
     /// Cancelled by the operator or a signal; the run stops, resumable.
     Interrupted(String),
+    /// The server refused the COMMIT because the runbook lock is no longer held: nothing of
+    /// the step was committed.
+    LockLost(String),
+    /// Another runner applied the step first (the `cutover.applied` key refused this one):
+    /// this attempt rolled back.
+    AppliedElsewhere(String),
 }
+
+/// How long the engine waits for the heartbeat to notice a loss the server reported, and to
+/// settle whether the lock can be taken again.
+const LOCK_SETTLE: Duration = Duration::from_secs(15);
 
 struct Engine<'a> {
     runbook: &'a Runbook,
@@ -248,6 +268,10 @@ struct Engine<'a> {
     end_phase: bool,
     window_start: chrono::DateTime<chrono::Utc>,
     secret: Option<String>,
+    /// The runbook lock, shared with the lanes: nothing starts or commits without it.
+    lock: Arc<RunbookLock>,
+    /// The loss of the lock has been journaled (and not yet a regain).
+    lock_loss_journaled: bool,
 }
 
 /// Runs the runbook to the end, a gate nobody passes, a failure, or a cancellation.
@@ -271,27 +295,25 @@ pub async fn run(
     };
 
     tracking::ensure_schema(&client).await.map_err(db)?;
-    // One runner per runbook per database: a session lock on an idle connection, never waited for.
-    let locked: bool = lock_conn
-        .query_one(
-            "SELECT pg_try_advisory_lock($1, hashtext($2))",
-            &[&tracking::LOCK_CLASS, &runbook.name],
-        )
-        .await
-        .map_err(db)?
-        .get(0);
-    if !locked {
-        let holder = tracking::lock_holder(&monitor, &runbook.name)
-            .await
-            .ok()
-            .flatten();
-        return Err(EngineError::Refused(format!(
-            "another cutover is already running `{}` on this database ({})",
-            runbook.name,
-            holder.unwrap_or_else(|| "holder not visible to this user".into())
-        )));
-    }
+    // One runner per runbook per database: a session lock on an idle connection, never waited
+    // for, watched by a heartbeat (see engine/lock.rs).
+    let lock = match RunbookLock::take(&opts.target, &runbook.name, lock_conn, &monitor).await {
+        Ok(lock) => Arc::new(lock),
+        Err(Refusal::Held(holder)) => {
+            return Err(EngineError::Refused(format!(
+                "another cutover is already running `{}` on this database ({})",
+                runbook.name,
+                holder.unwrap_or_else(|| "holder not visible to this user".into())
+            )));
+        }
+        Err(Refusal::Failed(message)) => return Err(EngineError::Database(message)),
+    };
 
+    let fresh_id = || {
+        opts.run_id
+            .clone()
+            .unwrap_or_else(|| new_run_id(&runbook.name))
+    };
     let latest = tracking::latest_run(&client, &runbook.name)
         .await
         .map_err(db)?;
@@ -304,7 +326,7 @@ pub async fn run(
     let (run_id, resumed) = match (resumable, opts.resume, opts.new_run) {
         (Some((id, _)), true, _) => (id.clone(), true),
         // Killed before its run was even recorded: nothing ran, so begin it now.
-        (None, true, _) if latest.is_none() => (new_run_id(&runbook.name), false),
+        (None, true, _) if latest.is_none() => (fresh_id(), false),
         (None, true, _) => {
             return Err(EngineError::Refused(format!(
                 "there is no interrupted run of `{}` to resume on this database (its last run ended {}); start a new one without `--resume`",
@@ -322,7 +344,7 @@ pub async fn run(
                 outcome.as_deref().unwrap_or("interrupted")
             )));
         }
-        _ => (new_run_id(&runbook.name), false),
+        _ => (fresh_id(), false),
     };
 
     // In the order they finished: a rollback undoes them in reverse.
@@ -363,15 +385,14 @@ pub async fn run(
         .await
         .map_err(db)?
         .get(0);
-    let mut own_pids = vec![backend_pid];
-    for c in [&monitor, &lock_conn] {
-        own_pids.push(
-            c.query_one("SELECT pg_backend_pid()", &[])
-                .await
-                .map_err(db)?
-                .get(0),
-        );
-    }
+    let mut own_pids = vec![backend_pid, lock.pid()];
+    own_pids.push(
+        monitor
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .map_err(db)?
+            .get(0),
+    );
     let server_version_num: u32 = client
         .query_one("SHOW server_version_num", &[])
         .await
@@ -385,14 +406,17 @@ pub async fn run(
         .map_err(db)?
         .get(0);
 
-    let journal = Journal::open(&opts.journal, secret.clone())?;
-    let prior = if resumed && opts.journal.exists() {
-        crate::journal::replay(&opts.journal)
-            .map(|r| r.state())
-            .unwrap_or_default()
+    let journal = if opts.exclusive_journal && !resumed {
+        Journal::create_new(&opts.journal, secret.clone())?
     } else {
-        Default::default()
+        Journal::open(&opts.journal, secret.clone())?
     };
+    // Recorded with the run, so a resume from another directory or host finds it.
+    let journal_path = std::path::absolute(&opts.journal)
+        .unwrap_or_else(|_| opts.journal.clone())
+        .display()
+        .to_string();
+    let host = whoami::hostname().unwrap_or_default();
     let mut started_with: Option<String> = None;
     if resumed {
         started_with = client
@@ -405,16 +429,16 @@ pub async fn run(
             .map(|r| r.get(0));
         client
             .execute(
-                "UPDATE cutover.runs SET outcome = NULL, finished_at = NULL WHERE id = $1",
-                &[&run_id],
+                "UPDATE cutover.runs SET outcome = NULL, finished_at = NULL, journal = $2, journal_host = $3 WHERE id = $1",
+                &[&run_id, &journal_path, &host],
             )
             .await
             .map_err(db)?;
     } else {
         client
             .execute(
-                "INSERT INTO cutover.runs (id, runbook, checksum, operator) VALUES ($1, $2, $3, $4)",
-                &[&run_id, &runbook.name, &runbook.checksum, &opts.operator],
+                "INSERT INTO cutover.runs (id, runbook, checksum, operator, journal, journal_host) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&run_id, &runbook.name, &runbook.checksum, &opts.operator, &journal_path, &host],
             )
             .await
             .map_err(db)?;
@@ -439,7 +463,6 @@ pub async fn run(
             decisions.insert(step, Decision::Go);
         }
     }
-    let _ = prior;
     let applied: Vec<usize> = finished_order
         .iter()
         .filter(|r| r.run_id == run_id && r.status == "applied")
@@ -498,6 +521,8 @@ pub async fn run(
         end_phase: false,
         window_start,
         secret,
+        lock: Arc::clone(&lock),
+        lock_loss_journaled: false,
         opts,
     };
     let hard_end = (window_start
@@ -535,7 +560,9 @@ pub async fn run(
         }
     };
     engine.out.close().await?;
-    drop(lock_conn);
+    // Releases the lock (its connection closes) only once everything is journaled.
+    drop(engine);
+    drop(lock);
     Ok(outcome)
 }
 
@@ -583,6 +610,8 @@ impl<'a> Engine<'a> {
             end_phase: false,
             window_start: self.window_start,
             secret: self.secret.clone(),
+            lock: Arc::clone(&self.lock),
+            lock_loss_journaled: false,
         };
         Ok(lane)
     }
@@ -603,7 +632,8 @@ impl<'a> Engine<'a> {
         let mut idle: Vec<Engine<'a>> = Vec::new();
         let mut senders: HashMap<usize, UnboundedSender<Command>> = HashMap::new();
         let mut running = FuturesUnordered::new();
-        let mut failures: Vec<(usize, SqlFailure)> = Vec::new();
+        // Each failure with whether its session was lost.
+        let mut failures: Vec<(usize, SqlFailure, bool)> = Vec::new();
         let mut interrupted: Option<String> = None;
         let mut listening = true;
         // A step outside a transaction (CREATE INDEX CONCURRENTLY, ...) runs alone: it waits
@@ -627,6 +657,17 @@ impl<'a> Engine<'a> {
                 });
                 let Some(at) = ready else { break };
                 if running_alone.is_some() || (alone(pending[at]) && !running.is_empty()) {
+                    break;
+                }
+                if let LockState::Retaking { reason }
+                | LockState::Lost { reason }
+                | LockState::Regained { reason } = self.lock.state()
+                {
+                    // Nothing new starts without the lock; the phase stops once the running
+                    // lanes are done.
+                    self.journal_lock_loss(reason.clone())?;
+                    interrupted
+                        .get_or_insert(format!("{reason}; stopped before starting anything more"));
                     break;
                 }
                 let i = pending.remove(at);
@@ -668,13 +709,13 @@ impl<'a> Engine<'a> {
                     settled.insert(i);
                     continue;
                 }
-                for (i, error) in std::mem::take(&mut failures) {
+                for (i, error, connection_lost) in std::mem::take(&mut failures) {
                     let step = self.steps[i];
                     self.out.emit(Event::StepFailed {
                         step: step.id.clone(),
                         error,
                     })?;
-                    match self.after_failure(&step.id).await? {
+                    match self.after_failure(&step.id, connection_lost).await? {
                         FailureChoice::Retry => {
                             if let StepKind::Migrate(m) = &step.kind
                                 && let Some(stop) = self.run_migration(i, m).await?
@@ -704,7 +745,15 @@ impl<'a> Engine<'a> {
                                 self.records.insert(id.clone(), record.clone());
                             }
                         }
-                        StepResult::Failed(error) => failures.push((i, error)),
+                        StepResult::Failed(error) => {
+                            let lost = session_lost(&lane.client, &error);
+                            failures.push((i, error, lost));
+                        }
+                        StepResult::LockLost(reason) | StepResult::AppliedElsewhere(reason) => {
+                            // A parallel phase does not wait to take the lock again: it stops.
+                            self.journal_lock_loss(reason.clone())?;
+                            interrupted.get_or_insert(reason);
+                        }
                         StepResult::Interrupted(reason) => {
                             self.abort_requested |= lane.abort_requested;
                             interrupted.get_or_insert(reason);
@@ -735,6 +784,124 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Before anything starts: the runbook lock must be held. A lost lock that the heartbeat
+    /// takes again means another runner may have applied steps meanwhile: they are read again.
+    /// `Some` stops the run (interrupted, resumable) when the lock is gone for good.
+    async fn ensure_lock(&mut self) -> Result<Option<Stop>, EngineError> {
+        let mut state = self.lock.state();
+        if let LockState::Retaking { reason } = &state {
+            self.journal_lock_loss(reason.clone())?;
+            state = self.lock.settled(LOCK_SETTLE).await;
+        }
+        match state {
+            LockState::Held => Ok(None),
+            LockState::Retaking { reason } | LockState::Lost { reason } => {
+                self.journal_lock_loss(reason.clone())?;
+                self.out.durable()?.wait().await?;
+                Ok(Some(Stop::Finished(
+                    Outcome::Interrupted,
+                    Some(format!(
+                        "{reason}; stopped before starting anything more (resume once no other runner holds the lock)"
+                    )),
+                )))
+            }
+            LockState::Regained { reason } => {
+                self.journal_lock_loss(reason)?;
+                self.reload_records().await?;
+                self.lock.acknowledge_regained();
+                self.lock_loss_journaled = false;
+                self.out.emit(Event::LockRegained {
+                    pid: self.lock.pid(),
+                })?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// After the server refused a COMMIT for want of the lock: waits for the heartbeat to
+    /// see the loss too and settle, then as [`Engine::ensure_lock`].
+    async fn after_lock_refusal(&mut self, reason: &str) -> Result<Option<Stop>, EngineError> {
+        let mut rx_wait = LOCK_SETTLE;
+        while self.lock.state() == LockState::Held && !rx_wait.is_zero() {
+            let pause = Duration::from_millis(100);
+            tokio::time::sleep(pause).await;
+            rx_wait = rx_wait.saturating_sub(pause);
+        }
+        if self.lock.state() == LockState::Held {
+            // The heartbeat's connection looks fine, yet the server says the lock is not held.
+            self.journal_lock_loss(reason.to_owned())?;
+            return Ok(Some(Stop::Finished(
+                Outcome::Interrupted,
+                Some(format!(
+                    "{reason}; stopped (resume once no other runner holds the lock)"
+                )),
+            )));
+        }
+        self.ensure_lock().await
+    }
+
+    fn journal_lock_loss(&mut self, reason: String) -> Result<(), EngineError> {
+        if !self.lock_loss_journaled {
+            self.lock_loss_journaled = true;
+            self.out.emit(Event::LockLost { reason })?;
+        }
+        Ok(())
+    }
+
+    /// Reads what is applied from the database again (another runner may have applied steps).
+    async fn reload_records(&mut self) -> Result<(), EngineError> {
+        self.reconnect_if_lost().await?;
+        let records = tracking::step_records(&self.monitor, &self.runbook.name)
+            .await
+            .map_err(|e| self.db_err(&e))?;
+        self.records = records
+            .into_iter()
+            .map(|r| (r.step_id.clone(), r))
+            .collect();
+        Ok(())
+    }
+
+    /// Opens the working and monitor sessions again if the server or the network closed them
+    /// (a retry after a lost connection must not fail forever).
+    async fn reconnect_if_lost(&mut self) -> Result<(), EngineError> {
+        if self.client.is_closed() {
+            let (client, notices) = connect(&self.opts.target).await?;
+            let upsert_step = client
+                .prepare(tracking::UPSERT_STEP)
+                .await
+                .map_err(|e| self.db_err(&e))?;
+            let old_pid = self.backend_pid;
+            self.backend_pid = client
+                .query_one("SELECT pg_backend_pid()", &[])
+                .await
+                .map_err(|e| self.db_err(&e))?
+                .get(0);
+            self.own_pids.push(self.backend_pid);
+            self.client = client;
+            self.notices = notices;
+            self.upsert_step = upsert_step;
+            self.out.emit(Event::Reconnected {
+                session: "working".into(),
+                reason: format!("its connection (pid {old_pid}) was closed"),
+            })?;
+        }
+        if self.monitor.is_closed() {
+            let (monitor, _) = connect(&self.opts.target).await?;
+            let pid: i32 = monitor
+                .query_one("SELECT pg_backend_pid()", &[])
+                .await
+                .map_err(|e| self.db_err(&e))?
+                .get(0);
+            self.own_pids.push(pid);
+            self.monitor = monitor;
+            self.out.emit(Event::Reconnected {
+                session: "monitor".into(),
+                reason: "its connection was closed".into(),
+            })?;
+        }
+        Ok(())
+    }
+
     /// How a run cut short by a cancel or abort ends.
     fn stopped(&self, reason: String) -> Stop {
         let outcome = if self.abort_requested {
@@ -750,6 +917,17 @@ impl<'a> Engine<'a> {
     async fn run_migration(&mut self, i: usize, m: &Migrate) -> Result<Option<Stop>, EngineError> {
         let id = self.steps[i].id.clone();
         loop {
+            if let Some(stop) = self.ensure_lock().await? {
+                return Ok(Some(stop));
+            }
+            if self.record(&id).is_some_and(|r| r.status == "applied") {
+                // Applied by another runner while this one had lost the lock.
+                self.out.emit(Event::StepSkipped {
+                    step: id,
+                    reason: "already applied (by another runner while the lock was lost)".into(),
+                })?;
+                return Ok(None);
+            }
             match self.migrate(i, m).await? {
                 StepResult::Done => {
                     self.applied.push(i);
@@ -758,12 +936,21 @@ impl<'a> Engine<'a> {
                 StepResult::Interrupted(reason) => {
                     return Ok(Some(self.stopped(reason)));
                 }
+                StepResult::LockLost(reason) => {
+                    if let Some(stop) = self.after_lock_refusal(&reason).await? {
+                        return Ok(Some(stop));
+                    }
+                }
+                StepResult::AppliedElsewhere(reason) => {
+                    return Ok(Some(Stop::Finished(Outcome::Interrupted, Some(reason))));
+                }
                 StepResult::Failed(error) => {
+                    let connection_lost = session_lost(&self.client, &error);
                     self.out.emit(Event::StepFailed {
                         step: id.clone(),
                         error,
                     })?;
-                    match self.after_failure(&id).await? {
+                    match self.after_failure(&id, connection_lost).await? {
                         FailureChoice::Retry => continue,
                         FailureChoice::Stop(stop) => return Ok(Some(stop)),
                     }
@@ -777,11 +964,13 @@ impl<'a> Engine<'a> {
         outcome: Outcome,
         message: Option<String>,
     ) -> Result<(), EngineError> {
+        // Only while holding the lock: a runner that lost it must not overwrite the outcome of
+        // the run another runner has since taken over.
         let _ = self
             .monitor
             .execute(
-                "UPDATE cutover.runs SET outcome = $2, finished_at = now() WHERE id = $1",
-                &[&self.run_id, &outcome.as_str()],
+                "UPDATE cutover.runs SET outcome = $2, finished_at = now() WHERE id = $1 AND cutover.require_lock($3, $4)",
+                &[&self.run_id, &outcome.as_str(), &self.lock.pid(), &self.runbook.name],
             )
             .await;
         self.out
@@ -884,6 +1073,10 @@ impl<'a> Engine<'a> {
                         Outcome::Halted,
                         Some("paused by the operator".into()),
                     ));
+                }
+                // Nothing starts without the runbook lock.
+                if let Some(stop) = self.ensure_lock().await? {
+                    return Ok(stop);
                 }
                 let i = order[k];
                 // Consecutive migrations may run together, each in its own session, up to the
@@ -1007,10 +1200,21 @@ impl<'a> Engine<'a> {
                         })?;
                         return Ok(None);
                     }
-                    Some("started") => {
-                        self.out.emit(Event::UncertainStep { step: id.clone() })?;
+                    Some("started") => loop {
+                        let still_running = self.still_running().await;
+                        self.out.emit(Event::UncertainStep {
+                            step: id.clone(),
+                            still_running,
+                        })?;
                         match self.wait_uncertain(&id).await? {
                             Ok(true) => {
+                                if let Some(reason) = self.cannot_mark_applied(m).await? {
+                                    self.out.emit(Event::DecisionRejected {
+                                        step: id.clone(),
+                                        reason,
+                                    })?;
+                                    continue;
+                                }
                                 self.mark(&id, "migrate", Some(&m.sql.text), "applied", 1, 0)
                                     .await?;
                                 self.applied.push(i);
@@ -1020,10 +1224,10 @@ impl<'a> Engine<'a> {
                                 })?;
                                 return Ok(None);
                             }
-                            Ok(false) => {}
+                            Ok(false) => break,
                             Err(stop) => return Ok(Some(stop)),
                         }
-                    }
+                    },
                     _ => {}
                 }
                 self.run_migration(i, m).await
@@ -1138,7 +1342,7 @@ impl<'a> Engine<'a> {
                             })?;
                         }
                     }
-                    match self.after_failure(&id).await? {
+                    match self.after_failure(&id, false).await? {
                         FailureChoice::Retry => continue,
                         FailureChoice::Stop(stop) => return Ok(Some(stop)),
                     }
@@ -1175,6 +1379,62 @@ impl<'a> Engine<'a> {
             }
             _ => Ok(None),
         }
+    }
+
+    /// Sessions of an earlier runner of this runbook still at work on the server, one line
+    /// each (best effort: none if they cannot be seen).
+    async fn still_running(&self) -> Vec<String> {
+        let app = self
+            .opts
+            .target
+            .config
+            .get_application_name()
+            .unwrap_or_default()
+            .to_owned();
+        sqlexec::leftover_sessions(&self.monitor, &app, &self.own_pids)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|line| crate::connect::scrub(&line, self.secret.as_deref()))
+            .collect()
+    }
+
+    /// Why an uncertain step cannot be marked applied yet: an earlier session is still at work
+    /// on the server, or an index it builds concurrently is missing or INVALID.
+    async fn cannot_mark_applied(&mut self, m: &Migrate) -> Result<Option<String>, EngineError> {
+        let still_running = self.still_running().await;
+        if !still_running.is_empty() {
+            return Ok(Some(format!(
+                "not marked applied: the interrupted run's session is still at work ({}); wait for it to finish, or cancel it with pg_cancel_backend(pid), then decide again",
+                still_running.join("; ")
+            )));
+        }
+        self.reconnect_if_lost().await?;
+        for stmt in sql::split_statements(&m.sql.text) {
+            let Some(index) = sqlexec::concurrent_index_name(&stmt.text)
+                .filter(|_| stmt.kind.contains("CONCURRENTLY"))
+            else {
+                continue;
+            };
+            let table = sqlexec::concurrent_index_table(&stmt.text).unwrap_or_default();
+            let state = sqlexec::index_state(&self.monitor, &index, &table)
+                .await
+                .map_err(|e| self.db_err(&e))?;
+            match state {
+                sqlexec::IndexState::Valid => {}
+                sqlexec::IndexState::Invalid => {
+                    return Ok(Some(format!(
+                        "not marked applied: index {index} is INVALID (its concurrent build did not complete); drop it with `DROP INDEX CONCURRENTLY {index};` and run the step again"
+                    )));
+                }
+                sqlexec::IndexState::Missing => {
+                    return Ok(Some(format!(
+                        "not marked applied: index {index} does not exist (its build never finished); run the step again"
+                    )));
+                }
+            }
+        }
+        Ok(None)
     }
 
     async fn wait_uncertain(&mut self, id: &str) -> Result<Result<bool, Stop>, EngineError> {
@@ -1369,20 +1629,17 @@ impl<'a> Engine<'a> {
             };
             let answers_json = serde_json::to_value(&answers).unwrap_or_default();
             let overrides_json = serde_json::to_value(&overrode).unwrap_or_default();
+            // One statement, so a crash never leaves a decision without its step row.
             self.client
                 .execute(
-                    "INSERT INTO cutover.decisions (run_id, step_id, decision, operator, comment, answers, overrides) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    &[&self.run_id, &id, &decision_text, &operator, &comment, &answers_json, &overrides_json],
-                )
-                .await
-                .map_err(|e| self.db_err(&e))?;
-            self.client
-                .execute(
-                    "INSERT INTO cutover.steps (runbook, step_id, run_id, kind, status, started_at, finished_at, decision, approver)
-                     VALUES ($1, $2, $3, 'checkpoint', 'decided', now(), now(), $4, $5)
+                    "WITH decided AS (
+                       INSERT INTO cutover.decisions (run_id, step_id, decision, operator, comment, answers, overrides)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7))
+                     INSERT INTO cutover.steps (runbook, step_id, run_id, kind, status, started_at, finished_at, decision, approver)
+                     VALUES ($8, $2, $1, 'checkpoint', 'decided', now(), now(), $3, $4)
                      ON CONFLICT (runbook, step_id) DO UPDATE SET run_id = EXCLUDED.run_id, status = 'decided',
                        finished_at = now(), decision = EXCLUDED.decision, approver = EXCLUDED.approver",
-                    &[&self.runbook.name, &id, &self.run_id, &decision_text, &operator],
+                    &[&self.run_id, &id, &decision_text, &operator, &comment, &answers_json, &overrides_json, &self.runbook.name],
                 )
                 .await
                 .map_err(|e| self.db_err(&e))?;
@@ -1398,14 +1655,24 @@ impl<'a> Engine<'a> {
         }
     }
 
-    async fn after_failure(&mut self, id: &str) -> Result<FailureChoice, EngineError> {
+    /// The operator's choice after a failed step. `connection_lost`: the step failed because
+    /// its session was lost; stopping then ends the run interrupted (resumable, exit 6), and a
+    /// retry or rollback opens the session again first.
+    async fn after_failure(
+        &mut self,
+        id: &str,
+        connection_lost: bool,
+    ) -> Result<FailureChoice, EngineError> {
         self.out.emit(Event::AwaitingFailureDecision {
             step: id.to_owned(),
         })?;
         loop {
             match self.commands.recv().await {
                 Some(Command::Retry) => return Ok(FailureChoice::Retry),
-                Some(Command::Rollback) => return Ok(FailureChoice::Stop(self.rollback().await?)),
+                Some(Command::Rollback) => {
+                    self.reconnect_if_lost().await?;
+                    return Ok(FailureChoice::Stop(self.rollback().await?));
+                }
                 Some(Command::Abort) => {
                     return Ok(FailureChoice::Stop(Stop::Finished(
                         Outcome::Aborted,
@@ -1413,10 +1680,7 @@ impl<'a> Engine<'a> {
                     )));
                 }
                 Some(Command::Pause) => {
-                    return Ok(FailureChoice::Stop(Stop::Finished(
-                        Outcome::Failed,
-                        Some(format!("step `{id}` failed")),
-                    )));
+                    return Ok(FailureChoice::Stop(failed_stop(id, connection_lost)));
                 }
                 Some(Command::Cancel { reason }) => {
                     self.out.emit(Event::Cancelled {
@@ -1428,12 +1692,7 @@ impl<'a> Engine<'a> {
                     )));
                 }
                 Some(_) => {}
-                None => {
-                    return Ok(FailureChoice::Stop(Stop::Finished(
-                        Outcome::Failed,
-                        Some(format!("step `{id}` failed")),
-                    )));
-                }
+                None => return Ok(FailureChoice::Stop(failed_stop(id, connection_lost))),
             }
         }
     }
@@ -1460,6 +1719,7 @@ impl<'a> Engine<'a> {
                     &status,
                     &attempts,
                     &rows,
+                    &self.lock.pid(),
                 ],
             )
             .await
@@ -1580,6 +1840,7 @@ impl<'a> Engine<'a> {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
+            self.reconnect_if_lost().await?;
             self.out.emit(Event::StepStarted {
                 step: id.clone(),
                 attempt,
@@ -1604,6 +1865,9 @@ impl<'a> Engine<'a> {
                     return Ok(StepResult::Done);
                 }
                 Err((error, failure)) => {
+                    if let Some(refusal) = self.integrity_refusal(&id, error.as_ref()).await {
+                        return Ok(refusal);
+                    }
                     let lock_timeout = error.as_ref().and_then(sqlexec::sqlstate) == Some("55P03");
                     if lock_timeout && attempt <= m.lock_retries && self.cancelled.is_none() {
                         let base = ms(self.runbook.defaults.retry_backoff).max(1);
@@ -1650,6 +1914,34 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+    }
+
+    /// A commit the tracking rules refused: the lock is no longer held, or another runner
+    /// applied the step first. Either way nothing of this attempt was committed.
+    async fn integrity_refusal(
+        &self,
+        id: &str,
+        error: Option<&tokio_postgres::Error>,
+    ) -> Option<StepResult> {
+        let db = error?.as_db_error()?;
+        if db.code().code() == tracking::LOCK_NOT_HELD {
+            return Some(StepResult::LockLost(format!(
+                "the server refused to commit `{id}`: this runner no longer holds the runbook lock (nothing of `{id}` was committed)"
+            )));
+        }
+        if *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION
+            && db.constraint() == Some(tracking::APPLIED_TWICE)
+        {
+            let by = tracking::applied_by(&self.monitor, &self.runbook.name, id)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| "another run".into());
+            return Some(StepResult::AppliedElsewhere(format!(
+                "`{id}` was applied meanwhile by another runner (run {by}); this attempt rolled back, so it is applied once. Stopped: two runners must never work on one runbook — find the other one before resuming"
+            )));
+        }
+        None
     }
 
     fn failure_of(
@@ -1718,6 +2010,7 @@ impl<'a> Engine<'a> {
                     &"applied",
                     &(attempt as i32),
                     &(rows as i64),
+                    &self.lock.pid(),
                 ],
             ),
             self.client.batch_execute("COMMIT"),
@@ -1797,23 +2090,11 @@ impl<'a> Engine<'a> {
             if let Some(index) = sqlexec::concurrent_index_name(&stmt.text)
                 .filter(|_| stmt.kind.contains("CONCURRENTLY"))
             {
-                // An index lives in its table's schema, whatever the search_path says.
                 let table = sqlexec::concurrent_index_table(&stmt.text).unwrap_or_default();
-                let invalid = self
-                    .client
-                    .query_opt(
-                        "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                          WHERE NOT i.indisvalid
-                            AND c.oid = coalesce(
-                                  (SELECT x.oid FROM pg_class x
-                                    WHERE x.relname = $1
-                                      AND x.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))),
-                                  to_regclass($3))",
-                        &[&sqlexec::relname(&index), &table, &index],
-                    )
+                let state = sqlexec::index_state(&self.client, &index, &table)
                     .await
                     .map_err(|e| self.db_err(&e))?;
-                if invalid.is_some() {
+                if state == sqlexec::IndexState::Invalid {
                     let _ = self.client.batch_execute(reset).await;
                     self.mark(
                         id,
@@ -2112,6 +2393,7 @@ impl<'a> Engine<'a> {
                                 &"rolled_back",
                                 &1i32,
                                 &0i64,
+                                &self.lock.pid(),
                             ],
                         )
                         .await;
@@ -2170,6 +2452,31 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// Whether a step failed because its session is gone: the connection closed, or the server
+/// ended it (57P01 terminated by an administrator, 57P02/57P03 shutting down or restarting,
+/// class 08 connection exceptions).
+fn session_lost(client: &Client, failure: &SqlFailure) -> bool {
+    client.is_closed()
+        || failure
+            .sqlstate
+            .as_deref()
+            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08"))
+}
+
+/// How a run ends when the operator (or the headless policy) stops after a failed step.
+fn failed_stop(id: &str, connection_lost: bool) -> Stop {
+    if connection_lost {
+        Stop::Finished(
+            Outcome::Interrupted,
+            Some(format!(
+                "step `{id}` failed: the connection to the server was lost; nothing of it was committed unless it ran outside a transaction — resume with --resume"
+            )),
+        )
+    } else {
+        Stop::Finished(Outcome::Failed, Some(format!("step `{id}` failed")))
+    }
+}
+
 enum FailureChoice {
     Retry,
     Stop(Stop),
@@ -2206,7 +2513,7 @@ fn jitter(bound: u64) -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos() as u64);
-    let mut x = nanos ^ 0x9E37_79B9_7F4A_7C15;
+    let mut x = nanos ^ (u64::from(std::process::id()) << 32) ^ 0x9E37_79B9_7F4A_7C15;
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;

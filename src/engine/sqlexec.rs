@@ -228,6 +228,104 @@ pub fn concurrent_index_table(statement: &str) -> Option<String> {
 }
 
 /// How PostgreSQL stores an identifier as written: unquoted folds to lower case.
+/// What the catalog says of an index a step builds concurrently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexState {
+    Missing,
+    /// Left INVALID (or not yet ready) by a build that failed, was cancelled, or is running.
+    Invalid,
+    Valid,
+}
+
+/// The state of `index` (as written in the statement) on `table`. An index lives in its
+/// table's schema, whatever the search_path says.
+pub async fn index_state(
+    client: &Client,
+    index: &str,
+    table: &str,
+) -> Result<IndexState, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT i.indisvalid AND i.indisready FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+              WHERE c.oid = coalesce(
+                      (SELECT x.oid FROM pg_class x
+                        WHERE x.relname = $1
+                          AND x.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))),
+                      to_regclass($3))",
+            &[&relname(index), &table, &index],
+        )
+        .await?;
+    Ok(match row.map(|r| r.get::<_, bool>(0)) {
+        None => IndexState::Missing,
+        Some(false) => IndexState::Invalid,
+        Some(true) => IndexState::Valid,
+    })
+}
+
+/// Sessions with our application name (an earlier runner's, e.g. one killed while the server
+/// kept building its index) still busy in this database, one line each with the progress of
+/// an index build.
+pub async fn leftover_sessions(
+    client: &Client,
+    application_name: &str,
+    own_pids: &[i32],
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT a.pid, a.state, left(regexp_replace(a.query, '\\s+', ' ', 'g'), 200),
+                    coalesce(extract(epoch FROM clock_timestamp() - a.query_start), 0)::float8,
+                    p.phase, p.blocks_done, p.blocks_total, p.tuples_done, p.tuples_total
+               FROM pg_stat_activity a
+               LEFT JOIN pg_stat_progress_create_index p ON p.pid = a.pid
+              WHERE a.datname = current_database() AND a.application_name = $1
+                AND a.pid <> ALL($2) AND a.state IS DISTINCT FROM 'idle'
+                AND a.backend_type = 'client backend'
+              ORDER BY a.pid",
+            &[&application_name, &own_pids],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let pid: i32 = r.get(0);
+            let state: Option<String> = r.get(1);
+            let query: Option<String> = r.get(2);
+            let secs: f64 = r.get(3);
+            let phase: Option<String> = r.get(4);
+            let mut line = format!(
+                "pid {pid} is still {} `{}` (for {})",
+                match state.as_deref() {
+                    Some("active") | None => "running".to_owned(),
+                    Some(other) => format!("{other}, last"),
+                },
+                query.unwrap_or_default(),
+                crate::runbook::duration::format(std::time::Duration::from_secs(
+                    secs.max(0.0) as u64
+                ))
+            );
+            if let Some(phase) = phase {
+                let progress =
+                    |done: Option<i64>, total: Option<i64>, what: &str| match (done, total) {
+                        (Some(d), Some(t)) if t > 0 => Some(format!("{d} of {t} {what}")),
+                        _ => None,
+                    };
+                let parts: Vec<String> = [
+                    progress(r.get(5), r.get(6), "blocks"),
+                    progress(r.get(7), r.get(8), "tuples"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                line.push_str(&format!("; index build: {phase}"));
+                if !parts.is_empty() {
+                    line.push_str(&format!(", {}", parts.join(", ")));
+                }
+            }
+            line
+        })
+        .collect())
+}
+
 pub fn relname(identifier: &str) -> String {
     match identifier
         .strip_prefix('"')

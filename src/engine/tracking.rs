@@ -48,7 +48,49 @@ CREATE TABLE IF NOT EXISTS cutover.events (
     event        jsonb NOT NULL,
     PRIMARY KEY (run_id, seq)
 );
+-- Where each run's journal is, so a resume from anywhere finds it (older schemas lack these).
+ALTER TABLE cutover.runs ADD COLUMN IF NOT EXISTS journal text;
+ALTER TABLE cutover.runs ADD COLUMN IF NOT EXISTS journal_host text;
+-- One row per step that is applied now, whichever run applied it: a plain INSERT in the step's
+-- own transaction, so a second runner committing the same step fails on the primary key and
+-- its transaction (the migration with it) rolls back. A rollback deletes the row.
+CREATE TABLE IF NOT EXISTS cutover.applied (
+    runbook      text NOT NULL,
+    step_id      text NOT NULL,
+    sql_checksum text,
+    run_id       text NOT NULL,
+    applied_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (runbook, step_id)
+);
+-- Steps applied before this table existed.
+INSERT INTO cutover.applied (runbook, step_id, sql_checksum, run_id, applied_at)
+  SELECT runbook, step_id, sql_checksum, run_id, coalesce(finished_at, now())
+    FROM cutover.steps WHERE status = 'applied'
+  ON CONFLICT DO NOTHING;
+-- Raises unless `holder` holds the runbook's lock (see engine/lock.rs): asked in every step's
+-- transaction before its COMMIT.
+CREATE OR REPLACE FUNCTION cutover.require_lock(holder integer, runbook text) RETURNS boolean
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM pg_locks
+     WHERE locktype = 'advisory' AND granted AND pid = holder AND objsubid = 2
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND classid = 7370328::oid
+       AND objid = (hashtext(runbook)::bigint & 4294967295)::oid) THEN
+    RAISE EXCEPTION 'cutover no longer holds the lock of runbook %', runbook
+      USING ERRCODE = 'CU001',
+            HINT = 'its lock connection was lost; nothing of this step was committed';
+  END IF;
+  RETURN true;
+END
+$fn$;
 "#;
+
+/// SQLSTATE of `cutover.require_lock`'s refusal.
+pub const LOCK_NOT_HELD: &str = "CU001";
+/// The constraint a second application of an applied step trips over.
+pub const APPLIED_TWICE: &str = "applied_pkey";
 
 /// Creates the schema once; concurrent first runs are serialized by a transaction lock.
 /// Quietly: its "already exists, skipping" notices would show up under the first step.
@@ -90,6 +132,59 @@ pub async fn step_records(
         .collect())
 }
 
+/// The run that applied a step, per `cutover.applied`.
+pub async fn applied_by(
+    client: &Client,
+    runbook: &str,
+    step: &str,
+) -> Result<Option<String>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT run_id FROM cutover.applied WHERE runbook = $1 AND step_id = $2",
+            &[&runbook, &step],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// Where the latest run of a runbook keeps its journal, as the run recorded it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedRun {
+    pub id: String,
+    pub outcome: Option<String>,
+    pub journal: Option<String>,
+    pub journal_host: Option<String>,
+}
+
+/// The latest run of a runbook with its journal's place; `None` if there is none (or no
+/// tracking schema yet). Reads only.
+pub async fn latest_recorded_run(
+    client: &Client,
+    runbook: &str,
+) -> Result<Option<RecordedRun>, tokio_postgres::Error> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('cutover.runs') IS NOT NULL", &[])
+        .await?
+        .get(0);
+    if !exists {
+        return Ok(None);
+    }
+    // Through jsonb: runs recorded before these columns existed read as NULL.
+    let row = client
+        .query_opt(
+            "SELECT id, outcome, to_jsonb(r) ->> 'journal', to_jsonb(r) ->> 'journal_host'
+               FROM cutover.runs r WHERE runbook = $1 ORDER BY started_at DESC LIMIT 1",
+            &[&runbook],
+        )
+        .await?;
+    Ok(row.map(|r| RecordedRun {
+        id: r.get(0),
+        outcome: r.get(1),
+        journal: r.get(2),
+        journal_host: r.get(3),
+    }))
+}
+
 /// The latest run of a runbook: (id, outcome).
 pub async fn latest_run(
     client: &Client,
@@ -106,8 +201,17 @@ pub async fn latest_run(
 
 /// SQL that upserts a step's status; run inside the step's own transaction when it has one
 /// (so `now()` is when that transaction began, and the finish is `clock_timestamp()`).
-pub const UPSERT_STEP: &str = "INSERT INTO cutover.steps AS s (runbook, step_id, run_id, kind, sql_checksum, status, started_at, finished_at, attempts, rows)
-     VALUES ($1, $2, $3, $4, $5, $6, now(), CASE WHEN $6 = 'started' THEN NULL ELSE clock_timestamp() END, $7, $8)
+///
+/// It fails unless backend `$9` holds the runbook lock, and an `applied` row is also inserted
+/// into `cutover.applied` (failing if the step is applied already; `rolled_back` deletes it).
+/// Parameters: runbook, step, run id, kind, checksum, status, attempts, rows, lock holder pid.
+pub const UPSERT_STEP: &str = "WITH guard AS (SELECT cutover.require_lock($9::int, $1::text) AS held),
+     ledger AS (INSERT INTO cutover.applied (runbook, step_id, sql_checksum, run_id)
+                SELECT $1, $2, $5, $3 FROM guard WHERE $6::text = 'applied'),
+     unledger AS (DELETE FROM cutover.applied a USING guard
+                   WHERE a.runbook = $1 AND a.step_id = $2 AND $6::text = 'rolled_back')
+     INSERT INTO cutover.steps AS s (runbook, step_id, run_id, kind, sql_checksum, status, started_at, finished_at, attempts, rows)
+     SELECT $1, $2, $3, $4, $5, $6, now(), CASE WHEN $6 = 'started' THEN NULL ELSE clock_timestamp() END, $7, $8 FROM guard
      ON CONFLICT (runbook, step_id) DO UPDATE SET run_id = EXCLUDED.run_id, kind = EXCLUDED.kind,
        sql_checksum = EXCLUDED.sql_checksum, status = EXCLUDED.status,
        started_at = CASE WHEN s.status = 'started' AND EXCLUDED.status <> 'started' THEN s.started_at ELSE now() END,

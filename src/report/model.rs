@@ -1550,7 +1550,7 @@ impl Builder {
                 }
                 self.last_decision = Some((step.clone(), kind));
             }
-            Event::UncertainStep { step } => {
+            Event::UncertainStep { step, .. } => {
                 self.kind(step, StepKind::Migrate);
                 self.step_mut(step).uncertain = true;
             }
@@ -1611,6 +1611,25 @@ impl Builder {
                 } else {
                     StepStatus::RollbackFailed
                 };
+            }
+            // What the run did to keep its exactly-once promise, said where a reader looks.
+            Event::LockLost { reason } => {
+                self.warnings.push(format!(
+                    "the runbook lock was lost at {}: {reason}",
+                    ts.to_rfc3339()
+                ));
+            }
+            Event::LockRegained { pid } => {
+                self.warnings.push(format!(
+                    "the runbook lock was held again at {} (pid {pid}); applied steps were read again from the database",
+                    ts.to_rfc3339()
+                ));
+            }
+            Event::Reconnected { session, reason } => {
+                self.warnings.push(format!(
+                    "the {session} session was reconnected at {}: {reason}",
+                    ts.to_rfc3339()
+                ));
             }
             Event::RunbookChanged { started_with, now } => {
                 self.warnings.push(format!(

@@ -278,9 +278,27 @@ pub fn describe(event: &Event) -> (String, Level) {
                 Level::Error
             },
         ),
-        Event::UncertainStep { step } => (
-            format!("  UNCERTAIN {step}: it was interrupted between its statements"),
+        Event::UncertainStep {
+            step,
+            still_running,
+        } => (
+            format!(
+                "  UNCERTAIN {step}: it was interrupted between its statements{}",
+                still_running_text(still_running)
+            ),
             Level::Error,
+        ),
+        Event::LockLost { reason } => (
+            format!("LOCK LOST: {reason}; nothing starts or commits until it is held again"),
+            Level::Error,
+        ),
+        Event::LockRegained { pid } => (
+            format!("lock held again (pid {pid}); applied steps read again from the database"),
+            Level::Warn,
+        ),
+        Event::Reconnected { session, reason } => (
+            format!("reconnected the {session} session: {reason}"),
+            Level::Warn,
         ),
         Event::AwaitingFailureDecision { step } => (
             format!("  {step} failed: retry, roll back or abort?"),
@@ -338,5 +356,17 @@ pub fn describe(event: &Event) -> (String, Level) {
                 _ => Level::Error,
             },
         ),
+    }
+}
+
+/// The sessions an earlier runner left at work, for an uncertain step's line.
+pub fn still_running_text(still_running: &[String]) -> String {
+    if still_running.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; an earlier session is still at work: {}",
+            still_running.join("; ")
+        )
     }
 }

@@ -1516,7 +1516,7 @@ impl UiState {
                 }
                 self.prompt = None;
             }
-            Event::UncertainStep { step } => {
+            Event::UncertainStep { step, .. } => {
                 self.stop_candidate = None;
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
@@ -1556,6 +1556,8 @@ impl UiState {
             }
             // Said in the log; nothing on screen changes.
             Event::RunbookChanged { .. } => {}
+            // Told in the log; the run's end (or going on) follows.
+            Event::LockLost { .. } | Event::LockRegained { .. } | Event::Reconnected { .. } => {}
             Event::StatementCancelled { step, .. } => {
                 // Not a run cancel: the step's 57014 failure and the failure choice follow.
                 self.cancel_reached = self.step_index(step);

@@ -4,6 +4,7 @@
 //! developer may point it at their own server. Each test gets its own fresh database.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod pty;
 
 use std::path::{Path, PathBuf};
