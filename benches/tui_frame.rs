@@ -5,7 +5,7 @@
 //! target is under 5 ms per frame. It reports, it does not assert.
 
 use chrono::{TimeZone, Utc};
-use cutover::engine::events::{Blocker, Event};
+use cutover::events::{Blocker, Event};
 use cutover::journal::Entry;
 use cutover::runbook::{Comparison, Expectation, Op, Scalar, Severity};
 use cutover::tui::{Panel, UiState, ViewState, draw};

@@ -169,7 +169,7 @@ fn median_ms(v: &[f64]) -> f64 {
 /// A rough profile of one cutover run from its journal (timestamps are taken as each
 /// event is emitted, before it is written).
 fn breakdown(journal: &Path, wall: Duration) {
-    use cutover::engine::events::Event;
+    use cutover::events::Event;
     let Ok(replay) = cutover::journal::replay(journal) else {
         return;
     };

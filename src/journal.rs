@@ -1,7 +1,7 @@
 //! The append-only, fsynced event log. One JSON object per line: `{"ts", "seq", event...}`.
 //! Replaying it rebuilds the run state; a torn last line (power loss) is tolerated.
 
-use crate::engine::events::{Decision, Event, Outcome};
+use crate::events::{Decision, Event, Outcome};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};

@@ -3,6 +3,9 @@ pub mod cli;
 pub mod connect;
 pub mod diag;
 pub mod engine;
+/// What a run says and is told: events, decisions, commands. The engine, the journal and every
+/// front end depend on this; it depends on none of them.
+pub mod events;
 pub mod journal;
 pub mod plan;
 pub mod report;

@@ -34,7 +34,7 @@
 //!   every later process skipped it as already applied.
 mod common;
 
-use cutover::engine::events::{Event, Outcome};
+use cutover::events::{Event, Outcome};
 use cutover::journal::{Entry, replay};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

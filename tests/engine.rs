@@ -5,8 +5,8 @@
 //! hang fails the test instead of blocking CI.
 mod common;
 
-use cutover::engine::events::{Command, Decision, Event, Outcome};
 use cutover::engine::{EngineError, RunOptions};
+use cutover::events::{Command, Decision, Event, Outcome};
 use cutover::journal::Entry;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 mod common;
 
 use common::cli::{Output, cutover_command, headless};
-use cutover::engine::events::Event;
+use cutover::events::Event;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -505,9 +505,7 @@ async fn a_retry_after_the_working_connection_was_killed_reconnects() {
                 terminate(&db, pid).await;
             }
             Event::AwaitingFailureDecision { .. } => {
-                commands
-                    .send(cutover::engine::events::Command::Retry)
-                    .unwrap();
+                commands.send(cutover::events::Command::Retry).unwrap();
             }
             _ => {}
         }

@@ -5,7 +5,7 @@
 //! `REGENERATE_FIXTURES=1 cargo test --test report` rewrites them; `UPDATE_GOLDEN=1` rewrites
 //! the expected reports in tests/golden/ (review the diff before committing either).
 
-use cutover::engine::events::PlannedWindow;
+use cutover::events::PlannedWindow;
 use cutover::journal::{Entry, replay};
 use cutover::report::model::{PhaseProgress, RunOutcome, StepStatus};
 use cutover::report::{self, Report, html, markdown};
@@ -95,7 +95,7 @@ fn golden(file: &str, actual: &str) {
 
 mod fixtures {
     use chrono::{DateTime, Duration, Utc};
-    use cutover::engine::events::{
+    use cutover::events::{
         Blocker, Decision, Event, Outcome, PlannedPhase, PlannedStep, PlannedWindow, SqlFailure,
     };
     use cutover::journal::Entry;
@@ -1434,7 +1434,7 @@ fn resumed_run_is_one_run_with_its_interruption_and_override() {
 
 /// A fixture's report with `plans[i]` as the plan of its i-th `run_started`.
 fn with_plans(name: &str, plans: &[Option<PlannedWindow>]) -> Report {
-    use cutover::engine::events::Event;
+    use cutover::events::Event;
     let replayed = replay(&fixture_path(name)).unwrap();
     let mut entries = replayed.entries;
     let mut n = 0;
@@ -2072,7 +2072,7 @@ fn synthetic_with_hostile_text() -> Report {
 
 /// The same with a plan whose ids are just as hostile (one phase ran, one never started).
 fn synthetic_with_hostile_plan() -> Report {
-    use cutover::engine::events::{PlannedPhase, PlannedStep};
+    use cutover::events::{PlannedPhase, PlannedStep};
     let phase = |id: &str, start_ms: u64| PlannedPhase {
         phase: id.into(),
         kind: "migration</td><script>".into(),
@@ -2098,7 +2098,7 @@ fn synthetic_with_hostile_plan() -> Report {
 }
 
 fn synthetic_with_hostile_text_and(plan: Option<PlannedWindow>) -> Report {
-    use cutover::engine::events::{Event, Outcome, SqlFailure};
+    use cutover::events::{Event, Outcome, SqlFailure};
     let t0 = chrono::DateTime::parse_from_rfc3339("2025-04-01T10:00:00Z")
         .unwrap()
         .with_timezone(&chrono::Utc);
@@ -2199,7 +2199,7 @@ fn html_escapes_all_journal_text() {
 
 #[test]
 fn a_step_marked_applied_after_an_uncertain_crash_counts_as_applied() {
-    use cutover::engine::events::{Event, Outcome};
+    use cutover::events::{Event, Outcome};
     let t0 = chrono::Utc::now();
     let events = vec![
         Event::RunStarted {
@@ -2269,7 +2269,7 @@ fn a_step_marked_applied_after_an_uncertain_crash_counts_as_applied() {
 
 #[test]
 fn a_crash_then_resume_is_one_run_with_a_crash_interruption() {
-    use cutover::engine::events::{Event, Outcome};
+    use cutover::events::{Event, Outcome};
     // What `Journal::open` does after a torn tail: a newline, then the sequence continues.
     let mut text = std::fs::read_to_string(fixture_path("crashed")).unwrap();
     text.push('\n');
@@ -2451,7 +2451,7 @@ fn report_of_a_journal_path_that_is_a_directory_fails_cleanly() {
 
 #[test]
 fn the_server_seen_at_a_gate_is_in_the_report() {
-    use cutover::engine::events::{Event, ServerSession};
+    use cutover::events::{Event, ServerSession};
     let replayed = replay(&fixture_path("complete")).unwrap();
     let mut entries = replayed.entries;
     let gate = entries
@@ -2568,7 +2568,7 @@ fn an_empty_or_torn_first_line_journal_reports_incomplete_with_nothing_recorded(
 /// `step_started` when the batch starts, each `check_result` with the check's own duration;
 /// `step_finished` either together when the batch ends (`batch_end`) or each on time.
 fn parallel_checks(batch_end: bool) -> Report {
-    use cutover::engine::events::{Event, Outcome, PlannedPhase, PlannedStep};
+    use cutover::events::{Event, Outcome, PlannedPhase, PlannedStep};
     use cutover::runbook::{Expectation, Severity};
     let t0 = at("2025-04-01T10:00:00Z");
     let checks: [(&str, u64, u64); 3] = [

@@ -7,7 +7,7 @@
 //! each with the failed steps as the journal tells them.
 mod common;
 
-use cutover::engine::events::{Event, Outcome};
+use cutover::events::{Event, Outcome};
 use cutover::journal::replay;
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -4,9 +4,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use cutover::engine::events::{
-    Blocker, Command, Decision, Event, Outcome, ServerSession, SqlFailure,
-};
+use cutover::events::{Blocker, Command, Decision, Event, Outcome, ServerSession, SqlFailure};
 use cutover::journal::Entry;
 use cutover::plan::Plan;
 use cutover::runbook::{Comparison, Expectation, Op, Runbook, Scalar, Severity};

@@ -6,7 +6,7 @@
 mod common;
 
 use common::pty::{self, Spawn, keys};
-use cutover::engine::events::{Event, Outcome};
+use cutover::events::{Event, Outcome};
 use std::path::Path;
 
 const RUNBOOK: &str = r#"

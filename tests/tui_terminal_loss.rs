@@ -10,7 +10,7 @@
 
 mod common;
 
-use cutover::engine::events::{Event, Outcome};
+use cutover::events::{Event, Outcome};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::Read;
 use std::num::NonZeroU16;

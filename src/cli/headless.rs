@@ -1,7 +1,7 @@
 //! `cutover run --headless`: the engine with a line printer instead of a screen. Gates pass
 //! only by `--approve ID` / `--approve-all`; otherwise the run halts there, resumable.
 
-use crate::engine::events::{Command, Decision, Event, Outcome};
+use crate::events::{Command, Decision, Event, Outcome};
 use crate::journal::Entry;
 use crate::runbook::duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};

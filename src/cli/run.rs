@@ -2,7 +2,8 @@
 
 use super::exit;
 use super::headless::{self, OnFailure, Policy, Uncertain};
-use crate::engine::{self, RunOptions, events::Command};
+use crate::engine::{self, RunOptions};
+use crate::events::Command;
 use crate::runbook::env;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -217,7 +218,7 @@ pub fn run(args: RunArgs) -> u8 {
                             say("cutover: no usable terminal; use `cutover run --headless`");
                             exit::USAGE
                         }
-                        _ => headless::exit_code(crate::engine::events::Outcome::Interrupted),
+                        _ => headless::exit_code(crate::events::Outcome::Interrupted),
                     }
                 }
             }
@@ -233,7 +234,7 @@ pub fn run(args: RunArgs) -> u8 {
         match result {
             Ok(outcome) => {
                 eprintln!("journal: {}", journal.display());
-                if let (engine::events::Outcome::Halted, Some((step, needs_override))) =
+                if let (crate::events::Outcome::Halted, Some((step, needs_override))) =
                     (outcome, waiting)
                 {
                     eprintln!(
@@ -257,7 +258,7 @@ pub fn run(args: RunArgs) -> u8 {
                     engine::EngineError::Refused(_) | engine::EngineError::Connect { .. } => {
                         exit::USAGE
                     }
-                    _ => headless::exit_code(crate::engine::events::Outcome::Interrupted),
+                    _ => headless::exit_code(crate::events::Outcome::Interrupted),
                 }
             }
         }

@@ -156,7 +156,7 @@ fn backoff(n: u32) -> Duration {
 fn renumber_offset(stored_max: Option<i64>, first: &Entry) -> u64 {
     let resumed = matches!(
         first.event,
-        crate::engine::events::Event::RunStarted { resumed: true, .. }
+        crate::events::Event::RunStarted { resumed: true, .. }
     );
     match stored_max.and_then(|m| u64::try_from(m).ok()) {
         Some(max) if resumed && first.seq <= max => max + 1 - first.seq,
@@ -306,7 +306,7 @@ async fn writer(shared: Arc<Shared>, target: Target, run_id: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::events::Event;
+    use crate::events::Event;
 
     fn entry(seq: u64) -> Entry {
         Entry {

@@ -1,7 +1,6 @@
 //! The executor: runs a planned runbook against PostgreSQL. It knows nothing of terminals:
 //! it emits typed events and takes commands on channels.
 mod command;
-pub mod events;
 pub mod lock;
 pub mod mirror;
 mod run;

@@ -1,12 +1,12 @@
 //! The executor loop: phases in order, steps in plan order, gates that wait for a person.
 
-use super::events::{
-    Command, Decision, Event, Outcome, PlannedPhase, PlannedStep, PlannedWindow, SqlFailure,
-};
 use super::lock::{LockState, Refusal, RunbookLock};
 use super::sqlexec::{self, pg_ms};
 use super::tracking::{self, StepRecord};
 use crate::connect::Target;
+use crate::events::{
+    Command, Decision, Event, Outcome, PlannedPhase, PlannedStep, PlannedWindow, SqlFailure,
+};
 use crate::journal::{Entry, Journal};
 use crate::plan::{Plan, sql};
 use crate::runbook::{Check, Migrate, Runbook, Severity, SqlSource, Step, StepKind, TxMode};
@@ -1534,7 +1534,7 @@ impl<'a> Engine<'a> {
                 _ = look.tick() => {
                     let now =
                         sqlexec::server_activity(&self.monitor, &self.own_pids, &self.runbook.name).await;
-                    let key = |s: &[super::events::ServerSession]| {
+                    let key = |s: &[crate::events::ServerSession]| {
                         s.iter()
                             .map(|x| (x.pid, x.state.clone(), x.xact_start, x.waits_for.clone(), x.blocking))
                             .collect::<Vec<_>>()
@@ -1771,7 +1771,7 @@ impl<'a> Engine<'a> {
                     result = &mut query => break result,
                     _ = tick.tick() => {
                         let blockers = sqlexec::blockers(&self.monitor, self.backend_pid).await;
-                        if !blockers.is_empty() && blockers.iter().map(|b| b.pid).ne(last_blockers.iter().map(|b: &super::events::Blocker| b.pid)) {
+                        if !blockers.is_empty() && blockers.iter().map(|b| b.pid).ne(last_blockers.iter().map(|b: &crate::events::Blocker| b.pid)) {
                             self.out.emit(Event::LockWait { step: step.to_owned(), blockers: blockers.clone() })?;
                         }
                         last_blockers = blockers;

@@ -1,7 +1,7 @@
 //! Running SQL and turning what the server says into events: per-statement rows and
 //! notices, lock waits with their blockers, errors with SQLSTATE and a source position.
 
-use super::events::{Blocker, ServerSession, SqlFailure};
+use crate::events::{Blocker, ServerSession, SqlFailure};
 use crate::plan::sql::Statement;
 use crate::runbook::{Runbook, SqlSource};
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! renaming or retyping a field is a schema change. They mirror the engine's events but do
 //! not reuse its types, so an engine refactor cannot silently change the report's shape.
 
-use crate::engine::events::{Blocker, Decision, Event, Outcome, PlannedWindow, SqlFailure};
+use crate::events::{Blocker, Decision, Event, Outcome, PlannedWindow, SqlFailure};
 use crate::journal::Entry;
 use crate::runbook::Severity;
 use chrono::{DateTime, Utc};

@@ -12,8 +12,8 @@
 use super::draw::draw;
 use super::keys::{ResumeView, ViewState, handle_key};
 use super::state::UiState;
-use crate::engine::events::{Command, Outcome};
 use crate::engine::{self, EngineError, RunOptions};
+use crate::events::{Command, Outcome};
 use crate::journal::Entry;
 use crate::plan::Plan;
 use crate::runbook::Runbook;

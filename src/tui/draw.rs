@@ -7,7 +7,7 @@ use super::state::{
     GraphRow, Level, Overall, Prompt, Restored, StepStatus, StepUi, StopKind, UiState,
     decision_word,
 };
-use crate::engine::events::{Decision, Outcome};
+use crate::events::{Decision, Outcome};
 use crate::runbook::Severity;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -1624,7 +1624,7 @@ fn draw_log(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState, fo
 // ---------------------------------------------------------------------------------------
 // Step detail
 
-fn error_lines(lines: &mut Vec<Line<'static>>, e: &crate::engine::events::SqlFailure) {
+fn error_lines(lines: &mut Vec<Line<'static>>, e: &crate::events::SqlFailure) {
     let red = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
     lines.push(Line::from(vec![
         Span::styled("✗ ", red),

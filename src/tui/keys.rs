@@ -3,7 +3,7 @@
 //! takes two different keys (an action and `y`), so a single stray keypress never does.
 
 use super::state::{Prompt, UiState};
-use crate::engine::events::{Command, Decision};
+use crate::events::{Command, Decision};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 

@@ -3,7 +3,7 @@
 
 use super::fmt;
 use super::state::Level;
-use crate::engine::events::{Decision, Event};
+use crate::events::{Decision, Event};
 use crate::runbook::Severity;
 
 fn first_line(s: &str, max: usize) -> String {
@@ -351,8 +351,8 @@ pub fn describe(event: &Event) -> (String, Level) {
                     .unwrap_or_default()
             ),
             match outcome {
-                crate::engine::events::Outcome::Succeeded => Level::Good,
-                crate::engine::events::Outcome::Halted => Level::Warn,
+                crate::events::Outcome::Succeeded => Level::Good,
+                crate::events::Outcome::Halted => Level::Warn,
                 _ => Level::Error,
             },
         ),

@@ -2,7 +2,7 @@
 //! entry into the state and never does I/O, so a journal replay or a test can build any
 //! screen without a terminal or a database.
 
-use crate::engine::events::{Blocker, Decision, Event, Outcome, SqlFailure};
+use crate::events::{Blocker, Decision, Event, Outcome, SqlFailure};
 use crate::journal::Entry;
 use crate::plan::{EdgeKind, Plan};
 use crate::runbook::{Runbook, Scalar, Severity, SqlOrigin, StepKind};
@@ -446,7 +446,7 @@ pub struct UiState {
     pub failed_critical: Vec<String>,
     /// The server's long transactions and lock waits, as last seen at the open gate
     /// (`None`: not looked at yet).
-    pub server_sessions: Option<Vec<crate::engine::events::ServerSession>>,
+    pub server_sessions: Option<Vec<crate::events::ServerSession>>,
     pub window_budget: Duration,
     pub planned_end: Duration,
     pub started: bool,

@@ -16,7 +16,7 @@ use super::fmt;
 use super::keys::{ViewState, handle_key};
 use super::state::{Prompt, UiState};
 use crate::connect::Target;
-use crate::engine::events::{Decision, Event};
+use crate::events::{Decision, Event};
 use crate::journal::Entry;
 use crate::plan::Plan;
 use crate::runbook::Runbook;
@@ -184,7 +184,7 @@ impl Watch {
                 self.halted = ui
                     .prompt
                     .clone()
-                    .filter(|_| *outcome == crate::engine::events::Outcome::Halted);
+                    .filter(|_| *outcome == crate::events::Outcome::Halted);
             }
             Event::DecisionRecorded {
                 step,
@@ -1109,7 +1109,7 @@ mod tests {
         let finished = at(
             2,
             Event::RunFinished {
-                outcome: crate::engine::events::Outcome::Halted,
+                outcome: crate::events::Outcome::Halted,
                 message: Some("halted at `gate`, waiting for a decision".into()),
             },
         );
