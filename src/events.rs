@@ -329,6 +329,12 @@ pub enum Event {
         ok: bool,
         error: Option<SqlFailure>,
     },
+    /// Nothing was run to undo `step`, so it stays applied (and so in tracking): no rollback
+    /// SQL, rollback SQL of comments only, or declared `irreversible`. `reason` says which.
+    RollbackLeftApplied {
+        step: String,
+        reason: String,
+    },
     Cancelled {
         reason: String,
     },

@@ -1583,12 +1583,126 @@ async fn a_rollback_says_which_migrations_it_could_not_undo() {
     });
     assert_eq!(
         message.as_deref(),
-        Some("left applied (no rollback SQL): `permanent`"),
+        Some("left applied: `permanent` (no rollback SQL)"),
         "{events:#?}"
     );
     let db = common::connect(&url).await;
     assert!(exists(&db, "permanent").await);
     assert!(!exists(&db, "undoable").await);
+}
+
+/// A rollback of only comments (a common way to write "irreversible") undoes nothing: the
+/// step must stay applied, so the next run does not apply it a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_that_runs_nothing_leaves_the_step_applied_and_it_never_runs_twice() {
+    let url = fresh_db("emptyrollback").await;
+    let dir = common::scratch_dir("emptyrollback");
+    let db = common::connect(&url).await;
+    db.batch_execute("CREATE TABLE seeded (what text)")
+        .await
+        .unwrap();
+    let path = runbook(
+        &dir,
+        "emptyrollback",
+        r#"      - migrate: seed
+        sql: INSERT INTO seeded VALUES ('once')
+        rollback: |
+          -- data migration: nothing to undo
+      - migrate: stamp
+        sql: INSERT INTO seeded VALUES ('stamp')
+        irreversible: audit rows stay
+      - migrate: undoable
+        sql: CREATE TABLE undoable (id int)
+        rollback: DROP TABLE undoable
+      - checkpoint: gate
+        prompt: Go?
+        questions: [Ready?]
+"#,
+    );
+    let journal = dir.join("j1.jsonl");
+    let mut run = start(&path, options(&url, journal.clone()));
+    run.until(
+        "the gate",
+        |e| matches!(e, Event::CheckpointReached { step, .. } if step == "gate"),
+    )
+    .await;
+    run.send(Command::Decide {
+        step: "gate".into(),
+        decision: Decision::Rollback,
+        operator: "op".into(),
+        comment: None,
+        answers: vec![],
+        override_failed_checks: false,
+    });
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::RolledBack, "{events:#?}");
+    let left: Vec<(String, String)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RollbackLeftApplied { step, reason } => Some((step.clone(), reason.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        left,
+        vec![
+            (
+                "stamp".to_owned(),
+                "irreversible: audit rows stay".to_owned()
+            ),
+            (
+                "seed".to_owned(),
+                "its rollback SQL has no statements, only comments".to_owned()
+            ),
+        ],
+        "{events:#?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::RollbackStep { step, .. } if step != "undoable")),
+        "only `undoable` is rolled back: {events:#?}"
+    );
+    assert_eq!(step_status(&db, "seed").await.as_deref(), Some("applied"));
+    assert_eq!(step_status(&db, "stamp").await.as_deref(), Some("applied"));
+    assert_eq!(
+        step_status(&db, "undoable").await.as_deref(),
+        Some("rolled_back")
+    );
+
+    // The report counts them applied and says why they were left.
+    let replayed = cutover::journal::replay(&journal).unwrap();
+    let report = cutover::report::build(&replayed.entries, &replayed.unreadable);
+    assert_eq!(report.summary.counts.steps_applied, 2, "{report:#?}");
+    assert_eq!(report.summary.counts.steps_rolled_back, 1, "{report:#?}");
+    let markdown = cutover::report::markdown::render(&report);
+    assert!(
+        markdown.contains("**left applied**"),
+        "the report says the step was left applied:\n{markdown}"
+    );
+    assert!(!markdown.contains("ROLLBACK FAILED"), "{markdown}");
+
+    // The next run skips both; nothing is written twice.
+    let mut run = start(&path, options(&url, dir.join("j2.jsonl")));
+    run.until(
+        "the gate",
+        |e| matches!(e, Event::CheckpointReached { step, .. } if step == "gate"),
+    )
+    .await;
+    run.send(go("gate", &["Ready?"]));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    assert!(!has_started(&events, "seed"), "{events:#?}");
+    assert!(!has_started(&events, "stamp"), "{events:#?}");
+    let rows: Vec<String> = db
+        .query("SELECT what FROM seeded ORDER BY what", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(rows, vec!["once", "stamp"]);
+    assert!(exists(&db, "undoable").await);
 }
 
 // ----- 9. checksums -----

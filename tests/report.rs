@@ -96,7 +96,7 @@ fn golden(file: &str, actual: &str) {
 mod fixtures {
     use chrono::{DateTime, Duration, Utc};
     use cutover::events::{
-        Blocker, Decision, Event, Outcome, PlannedPhase, PlannedStep, PlannedWindow, SqlFailure,
+        Blocker, Decision, Event, Outcome, PlannedPhase, PlannedStep, PlannedWindow,
     };
     use cutover::journal::Entry;
     use cutover::runbook::{Comparison, Expectation, Op, Scalar, Severity};
@@ -975,13 +975,9 @@ mod fixtures {
         }
         r.at(
             t,
-            Event::RollbackStep {
+            Event::RollbackLeftApplied {
                 step: "prepare-baseline-schema".into(),
-                ok: false,
-                error: Some(SqlFailure {
-                    message: "no rollback SQL declared; left applied".into(),
-                    ..SqlFailure::default()
-                }),
+                reason: "no rollback SQL".into(),
             },
         );
         r.at(
@@ -1347,12 +1343,22 @@ fn rolled_back_run_lists_the_no_go_and_every_undo() {
         "the seed migration has no rollback and stays applied"
     );
     assert_eq!(r.summary.counts.steps_rolled_back, 5);
+    // The migration without rollback SQL is still applied, and counted so (as `status` does).
+    assert_eq!(r.summary.counts.steps_applied, 1);
+    assert_eq!(
+        r.step("prepare-baseline-schema").map(|s| s.status),
+        Some(StepStatus::Applied)
+    );
     assert_eq!(r.summary.counts.checks_failed_critical, 1);
     // Rollback statements are not counted as the migration's own statements.
     assert_eq!(r.step("004_create_order_events").unwrap().statements, 2);
     let md = markdown::render(&r);
     assert!(md.contains("> **Outcome: rolled_back**"));
-    assert!(md.contains("no rollback SQL declared; left applied"));
+    assert!(
+        md.contains("| **left applied** | no rollback SQL |"),
+        "{md}"
+    );
+    assert!(!md.contains("ROLLBACK FAILED"), "{md}");
 }
 
 #[test]
@@ -2734,4 +2740,34 @@ fn parallel_checks_are_measured_by_their_own_duration() {
             assert!(!page.contains(&format!("<code>{id}</code> (")), "{page}");
         }
     }
+}
+
+/// Journals written before `rollback_left_applied` said "left applied" as a failed rollback
+/// step; the report still reads that as a step left applied, not a ROLLBACK FAILED.
+#[test]
+fn an_older_journal_s_left_applied_rollback_is_read_as_left_applied() {
+    let text = std::fs::read_to_string(fixture_path("rolled_back")).unwrap();
+    let old = r#""event":"rollback_left_applied","step":"prepare-baseline-schema","reason":"no rollback SQL""#;
+    assert!(text.contains(old), "the fixture has the new event");
+    let text = text.replace(
+        old,
+        r#""event":"rollback_step","step":"prepare-baseline-schema","ok":false,"error":{"message":"no rollback SQL declared; left applied"}"#,
+    );
+    let dir = std::env::temp_dir().join(format!("cutover-old-left-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("old.jsonl");
+    std::fs::write(&path, text).unwrap();
+    let replayed = replay(&path).unwrap();
+    assert!(replayed.unreadable.is_empty());
+    let r = report::build(&replayed.entries, &replayed.unreadable);
+    assert_eq!(
+        r.step("prepare-baseline-schema").map(|s| s.status),
+        Some(StepStatus::Applied)
+    );
+    assert_eq!(r.summary.counts.steps_applied, 1);
+    let md = markdown::render(&r);
+    assert!(
+        md.contains("| **left applied** | no rollback SQL |"),
+        "{md}"
+    );
 }

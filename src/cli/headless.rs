@@ -264,6 +264,9 @@ pub fn line(entry: &Entry) -> String {
                 error.as_ref().map_or("failed".into(), |e| e.to_string())
             }
         ),
+        Event::RollbackLeftApplied { step, reason } => {
+            format!("  rollback {step}: left applied ({reason})")
+        }
         Event::Cancelled { reason } => format!("CANCELLED: {reason}"),
         Event::RunbookChanged { started_with, now } => format!(
             "WARNING: the runbook changed since this run started (checksum {} -> {}); applied steps whose SQL changed are still refused",

@@ -2336,19 +2336,30 @@ impl<'a> Engine<'a> {
             let StepKind::Migrate(m) = &step.kind else {
                 continue;
             };
-            let Some(rollback) = &m.rollback else {
-                left_applied.push(step.id.clone());
-                self.out.emit(Event::RollbackStep {
+            let statements = m
+                .rollback
+                .as_ref()
+                .map(|r| sql::split_statements(&r.text))
+                .unwrap_or_default();
+            // Only comments undo nothing: running them and calling the step undone would let
+            // the next run apply it twice.
+            let nothing_to_run = match (&m.irreversible, &m.rollback) {
+                (Some(reason), _) => Some(format!("irreversible: {reason}")),
+                (None, None) => Some("no rollback SQL".to_owned()),
+                (None, Some(_)) if statements.is_empty() => {
+                    Some("its rollback SQL has no statements, only comments".to_owned())
+                }
+                (None, Some(_)) => None,
+            };
+            let (Some(rollback), None) = (&m.rollback, &nothing_to_run) else {
+                let reason = nothing_to_run.unwrap_or_default();
+                left_applied.push(format!("`{}` ({reason})", step.id));
+                self.out.emit(Event::RollbackLeftApplied {
                     step: step.id.clone(),
-                    ok: false,
-                    error: Some(SqlFailure {
-                        message: "no rollback SQL declared; left applied".into(),
-                        ..SqlFailure::default()
-                    }),
+                    reason,
                 })?;
                 continue;
             };
-            let statements = sql::split_statements(&rollback.text);
             let needs_no_tx = statements
                 .iter()
                 .any(|s| s.no_transaction.is_some() && s.no_transaction_below.is_none());
@@ -2438,16 +2449,8 @@ impl<'a> Engine<'a> {
         }
         self.applied.clear();
         // Said in the outcome's message, so nobody reads "rolled back" as "as before".
-        let message = (!left_applied.is_empty()).then(|| {
-            format!(
-                "left applied (no rollback SQL): {}",
-                left_applied
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        });
+        let message = (!left_applied.is_empty())
+            .then(|| format!("left applied: {}", left_applied.join(", ")));
         Ok(Stop::Finished(Outcome::RolledBack, message))
     }
 }

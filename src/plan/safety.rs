@@ -174,7 +174,24 @@ fn report_sql(
                     );
                 }
             }
-            if m.rollback.is_none() {
+            if let Some(rollback) = &m.rollback
+                && sql::split_statements(&rollback.text).is_empty()
+            {
+                let (f, loc) = locate(rollback, file, 0, 1);
+                diags.push(
+                    Diagnostic::warning(
+                        "empty-rollback",
+                        &f,
+                        Some(loc),
+                        format!(
+                            "the rollback of `{}` has no statements, only comments: a no-go leaves the migration applied",
+                            step.id
+                        ),
+                    )
+                    .with_help("write the SQL that undoes it, or replace `rollback:` with `irreversible: \"<why nothing can undo it>\"`"),
+                );
+            }
+            if m.rollback.is_none() && m.irreversible.is_none() {
                 diags.push(
                     Diagnostic::warning(
                         "no-rollback",
@@ -182,7 +199,7 @@ fn report_sql(
                         Some(step.loc),
                         format!("migration `{}` has no rollback", step.id),
                     )
-                    .with_help("add `rollback: migrations/<name>.down.sql` (or inline SQL) so a no-go can undo it"),
+                    .with_help("add `rollback: migrations/<name>.down.sql` (or inline SQL) so a no-go can undo it, or say `irreversible: \"<why>\"`"),
                 );
             }
             for finding in analysis

@@ -1138,12 +1138,14 @@ fn stops(out: &mut String, r: &Report, clock: Clock) {
                     vec![
                         code(&res.step),
                         clock.time(res.at),
-                        if res.ok {
-                            "undone".to_owned()
-                        } else {
-                            "<span class=\"fail\">FAILED</span>".to_owned()
+                        match (&res.left_applied, res.ok) {
+                            (_, true) => "undone".to_owned(),
+                            (Some(_), false) => {
+                                "<span class=\"fail\">left applied</span>".to_owned()
+                            }
+                            (None, false) => "<span class=\"fail\">FAILED</span>".to_owned(),
                         },
-                        error,
+                        res.left_applied.as_deref().map_or(error, escape),
                     ]
                 })
                 .collect();

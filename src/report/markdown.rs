@@ -1149,12 +1149,12 @@ fn stops(out: &mut String, r: &Report, clock: Clock) {
                     &[
                         code(&res.step),
                         clock.time(res.at),
-                        if res.ok {
-                            "undone".to_owned()
-                        } else {
-                            "**FAILED**".to_owned()
+                        match (&res.left_applied, res.ok) {
+                            (_, true) => "undone".to_owned(),
+                            (Some(_), false) => "**left applied**".to_owned(),
+                            (None, false) => "**FAILED**".to_owned(),
                         },
-                        error,
+                        res.left_applied.as_deref().map_or(error, esc),
                     ],
                 );
             }

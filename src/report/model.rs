@@ -592,6 +592,10 @@ pub struct RollbackResult {
     pub at: Timestamp,
     pub ok: bool,
     pub error: Option<SqlError>,
+    /// Nothing was run to undo the step, so it is still applied: why (no rollback SQL, only
+    /// comments, declared irreversible).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_applied: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -912,6 +916,27 @@ impl Builder {
                 ));
             }
         }
+    }
+
+    /// The rollback a `rollback_step` belongs to (one is opened, with a warning, for a journal
+    /// that lost its `rollback_started`).
+    fn rollback_in_progress(&mut self, segment: u32, ts: Timestamp, seq: u64) -> usize {
+        if let Some(r) = self.in_rollback {
+            return r;
+        }
+        self.warnings
+            .push(format!("seq {seq}: rollback_step without rollback_started"));
+        self.rollbacks.push(Rollback {
+            segment,
+            started_at: ts,
+            checkpoint: None,
+            failed_step: None,
+            planned: Vec::new(),
+            results: Vec::new(),
+            complete: false,
+        });
+        self.in_rollback = Some(self.rollbacks.len() - 1);
+        self.rollbacks.len() - 1
     }
 
     fn step_mut(&mut self, id: &str) -> &mut Step {
@@ -1580,37 +1605,42 @@ impl Builder {
             }
             Event::RollbackStep { step, ok, error } => {
                 self.kind(step, StepKind::Migrate);
-                let r = match self.in_rollback {
-                    Some(r) => r,
-                    None => {
-                        self.warnings.push(format!(
-                            "seq {}: rollback_step without rollback_started",
-                            entry.seq
-                        ));
-                        self.rollbacks.push(Rollback {
-                            segment,
-                            started_at: ts,
-                            checkpoint: None,
-                            failed_step: None,
-                            planned: Vec::new(),
-                            results: Vec::new(),
-                            complete: false,
-                        });
-                        self.in_rollback = Some(self.rollbacks.len() - 1);
-                        self.rollbacks.len() - 1
-                    }
-                };
+                let r = self.rollback_in_progress(segment, ts, entry.seq);
+                // Journals before `rollback_left_applied` said "left applied" as a failure.
+                let left_applied = (!*ok)
+                    .then_some(error.as_ref())
+                    .flatten()
+                    .filter(|e| e.message == "no rollback SQL declared; left applied")
+                    .map(|_| "no rollback SQL".to_owned());
                 self.rollbacks[r].results.push(RollbackResult {
                     step: step.clone(),
                     at: ts,
                     ok: *ok,
-                    error: error.as_ref().map(SqlError::from),
+                    error: if left_applied.is_some() {
+                        None
+                    } else {
+                        error.as_ref().map(SqlError::from)
+                    },
+                    left_applied: left_applied.clone(),
                 });
-                self.step_mut(step).status = if *ok {
-                    StepStatus::RolledBack
-                } else {
-                    StepStatus::RollbackFailed
-                };
+                if left_applied.is_none() {
+                    self.step_mut(step).status = if *ok {
+                        StepStatus::RolledBack
+                    } else {
+                        StepStatus::RollbackFailed
+                    };
+                }
+            }
+            Event::RollbackLeftApplied { step, reason } => {
+                self.kind(step, StepKind::Migrate);
+                let r = self.rollback_in_progress(segment, ts, entry.seq);
+                self.rollbacks[r].results.push(RollbackResult {
+                    step: step.clone(),
+                    at: ts,
+                    ok: false,
+                    error: None,
+                    left_applied: Some(reason.clone()),
+                });
             }
             // What the run did to keep its exactly-once promise, said where a reader looks.
             Event::LockLost { reason } => {

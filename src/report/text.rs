@@ -381,7 +381,11 @@ pub fn timeline(report: &Report) -> Vec<Section> {
                 detail: format!(
                     "rollback of {}: {}",
                     r.step,
-                    if r.ok { "ok" } else { "failed" }
+                    match (&r.left_applied, r.ok) {
+                        (_, true) => "ok",
+                        (Some(_), false) => "left applied",
+                        (None, false) => "failed",
+                    }
                 ),
             });
             from = r.at;

@@ -172,6 +172,7 @@ fn step_keys(kind: &str) -> &'static [&'static str] {
             "sql",
             "file",
             "rollback",
+            "irreversible",
             "transaction",
             "lock_timeout",
             "statement_timeout",
@@ -1087,6 +1088,17 @@ impl Ctx<'_> {
                 self.inline_sql(n, "rollback")
             }
         });
+        let irreversible = f.get("irreversible").and_then(|n| self.irreversible(n));
+        if irreversible.is_some()
+            && let Some(rollback_node) = f.get("rollback")
+        {
+            self.error(
+                "rollback-and-irreversible",
+                rollback_node.loc,
+                "a migration is either undone by its `rollback` or declared `irreversible`, not both",
+                "keep `rollback:` if its SQL undoes the migration, or remove it and keep `irreversible: <reason>`",
+            );
+        }
         let transaction_loc = f.get("transaction").map(|n| n.loc);
         let transaction = f
             .get("transaction")
@@ -1095,6 +1107,7 @@ impl Ctx<'_> {
         Some(Migrate {
             sql: sql?,
             rollback,
+            irreversible,
             transaction,
             transaction_loc,
             lock_timeout: self.optional_duration(f, "lock_timeout", defaults.lock_timeout),
@@ -1112,6 +1125,20 @@ impl Ctx<'_> {
                 .and_then(|n| self.boolean(n, "breaking"))
                 .unwrap_or(false),
         })
+    }
+
+    /// `irreversible: <reason>`: the reason is what the report and the operator read at a no-go.
+    fn irreversible(&mut self, node: &Node) -> Option<String> {
+        if let Value::Bool(_) = node.value {
+            self.error(
+                "irreversible-without-reason",
+                node.loc,
+                "`irreversible` takes the reason nothing can undo this migration, not true or false",
+                "write the reason, e.g. `irreversible: \"data migration: nothing to undo\"`",
+            );
+            return None;
+        }
+        self.string(node, "irreversible")
     }
 
     fn check(&mut self, f: &Fields, defaults: &Defaults) -> Option<Check> {

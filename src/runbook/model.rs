@@ -260,6 +260,9 @@ impl SqlOrigin {
 pub struct Migrate {
     pub sql: SqlSource,
     pub rollback: Option<SqlSource>,
+    /// Declared on purpose: nothing undoes this migration (`irreversible: <reason>`). A no-go
+    /// leaves it applied, as it does a migration without rollback SQL.
+    pub irreversible: Option<String>,
     pub transaction: TxMode,
     pub transaction_loc: Option<Loc>,
     pub lock_timeout: Duration,

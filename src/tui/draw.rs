@@ -1824,6 +1824,12 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState,
         lines.push(Line::styled("rollback:", Style::new().fg(Color::Red)));
         error_lines(&mut lines, e);
     }
+    if let Some(reason) = &s.left_applied {
+        lines.push(Line::styled(
+            format!("rollback: left applied ({reason})"),
+            Style::new().fg(AMBER),
+        ));
+    }
     if let Some(exp) = &s.expectation {
         match &s.check {
             Some(c) => lines.push(Line::from(vec![

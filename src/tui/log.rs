@@ -326,6 +326,10 @@ pub fn describe(event: &Event) -> (String, Level) {
             ),
             if *ok { Level::Good } else { Level::Error },
         ),
+        Event::RollbackLeftApplied { step, reason } => (
+            format!("  rollback {step}: left applied ({reason})"),
+            Level::Warn,
+        ),
         Event::Cancelled { reason } => (format!("CANCELLED: {reason}"), Level::Error),
         Event::RunbookChanged { started_with, now } => (
             format!(

@@ -169,6 +169,8 @@ pub struct StepUi {
     pub decision: Option<Decision>,
     pub decided_by: Option<String>,
     pub rollback_error: Option<SqlFailure>,
+    /// A rollback ran nothing for it, so it is still applied: why.
+    pub left_applied: Option<String>,
     /// Its running statement was cancelled on request (the operator's `x`): the failure is
     /// SQLSTATE 57014 from that cancel, not from the SQL.
     pub statement_cancelled: bool,
@@ -612,6 +614,7 @@ impl UiState {
                 decision: None,
                 decided_by: None,
                 rollback_error: None,
+                left_applied: None,
                 statement_cancelled: false,
             };
             if let Some(rs) = rs {
@@ -1552,6 +1555,12 @@ impl UiState {
                         step: step.clone(),
                         error: error.clone(),
                     });
+                }
+            }
+            Event::RollbackLeftApplied { step, reason } => {
+                if let Some(i) = self.step_index(step) {
+                    self.current_step = Some(i);
+                    self.steps[i].left_applied = Some(reason.clone());
                 }
             }
             // Said in the log; nothing on screen changes.
