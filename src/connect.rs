@@ -298,7 +298,11 @@ impl Target {
         let port = self.config.get_ports().first().copied().unwrap_or(5432);
         let user = self.config.get_user().unwrap_or("?");
         let db = self.config.get_dbname().unwrap_or(user);
-        format!("{user}@{host}:{port}/{db}")
+        // A user, host or database named like the password would show it.
+        crate::secret::mask(
+            &format!("{user}@{host}:{port}/{db}"),
+            self.secret().as_deref(),
+        )
     }
 
     /// The password, for scrubbing any text that might echo it.
@@ -315,14 +319,6 @@ impl Target {
             .or(self.config.get_user())
             .unwrap_or("postgres")
             .to_owned()
-    }
-}
-
-/// Replaces every occurrence of `secret` in `text`.
-pub fn scrub(text: &str, secret: Option<&str>) -> String {
-    match secret {
-        Some(s) if !s.is_empty() && text.contains(s) => text.replace(s, "********"),
-        _ => text.to_owned(),
     }
 }
 
@@ -404,11 +400,14 @@ mod tests {
     }
 
     #[test]
-    fn scrub_removes_the_secret() {
-        assert_eq!(
-            scrub("auth failed for s3cret", Some("s3cret")),
-            "auth failed for ********"
-        );
+    fn a_user_named_like_the_password_is_masked_in_the_target() {
+        let t = resolve(
+            Some("postgres://bars:bars@db:5432/shop"),
+            "cutover",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(t.redacted(), "********@db:5432/shop");
     }
 }
 
@@ -658,7 +657,8 @@ mod tls {
         target: &Target,
     ) -> Result<(Client, Notices, Notifications), String> {
         let secret = target.secret();
-        let scrub = |e: tokio_postgres::Error| super::scrub(&describe(&e), secret.as_deref());
+        let scrub =
+            |e: tokio_postgres::Error| crate::secret::mask(&describe(&e), secret.as_deref());
         if target.ssl == SslMode::Disable {
             let (client, connection) = target.config.connect(NoTls).await.map_err(scrub)?;
             let (notices, notifications) = forward_messages(connection);
@@ -673,7 +673,8 @@ mod tls {
     /// Connects as the target says; the error text never contains the password.
     pub async fn open(target: &Target) -> Result<(Client, Notices), String> {
         let secret = target.secret();
-        let scrub = |e: tokio_postgres::Error| super::scrub(&describe(&e), secret.as_deref());
+        let scrub =
+            |e: tokio_postgres::Error| crate::secret::mask(&describe(&e), secret.as_deref());
         if target.ssl == SslMode::Disable {
             let (client, connection) = target.config.connect(NoTls).await.map_err(scrub)?;
             return Ok((client, forward_notices(connection)));

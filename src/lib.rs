@@ -10,4 +10,5 @@ pub mod journal;
 pub mod plan;
 pub mod report;
 pub mod runbook;
+pub mod secret;
 pub mod tui;

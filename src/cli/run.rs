@@ -306,7 +306,7 @@ async fn journal_place(
         .map_err(|message| format!("cannot connect to {}: {message}", target.redacted()))?;
     let latest = engine::tracking::latest_recorded_run(&client, runbook)
         .await
-        .map_err(|e| crate::connect::scrub(&e.to_string(), target.secret().as_deref()))?;
+        .map_err(|e| crate::secret::mask(&e.to_string(), target.secret().as_deref()))?;
     // Nothing to resume: the engine starts the run (nothing recorded) or says why not.
     let Some(run) = latest.filter(|r| {
         !matches!(

@@ -74,7 +74,7 @@ impl RunbookLock {
     ) -> Result<RunbookLock, Refusal> {
         let secret = target.secret();
         let scrub = |e: tokio_postgres::Error| {
-            Refusal::Failed(crate::connect::scrub(&e.to_string(), secret.as_deref()))
+            Refusal::Failed(crate::secret::mask(&e.to_string(), secret.as_deref()))
         };
         let pid = try_lock(&client, runbook).await.map_err(scrub)?;
         let Some(pid) = pid else {
@@ -220,7 +220,7 @@ async fn retake(shared: &Shared) -> Result<(Client, i32), String> {
             Err(e) => {
                 last = format!(
                     "could not take it again: {}",
-                    crate::connect::scrub(&e.to_string(), shared.target.secret().as_deref())
+                    crate::secret::mask(&e.to_string(), shared.target.secret().as_deref())
                 );
             }
         }

@@ -164,21 +164,14 @@ fn renumber_offset(stored_max: Option<i64>, first: &Entry) -> u64 {
     }
 }
 
-/// Strips what jsonb refuses (NUL characters) and, as a second line of defence, the secret.
-fn clean(value: &mut serde_json::Value, secret: Option<&str>) {
+/// Strips what jsonb refuses (NUL characters).
+fn strip_nul(value: &mut serde_json::Value) {
     match value {
-        serde_json::Value::String(s) => {
-            if s.contains('\0') {
-                *s = s.replace('\0', "\u{FFFD}");
-            }
-            if let Some(secret) = secret.filter(|p| !p.is_empty())
-                && s.contains(secret)
-            {
-                *s = crate::connect::scrub(s, Some(secret));
-            }
+        serde_json::Value::String(s) if s.contains('\0') => {
+            *s = s.replace('\0', "\u{FFFD}");
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| clean(v, secret)),
-        serde_json::Value::Object(map) => map.values_mut().for_each(|v| clean(v, secret)),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nul),
+        serde_json::Value::Object(map) => map.values_mut().for_each(strip_nul),
         _ => {}
     }
 }
@@ -188,8 +181,14 @@ fn batch_json(entries: &[Entry], offset: u64, secret: Option<&str>) -> String {
     let rows: Vec<serde_json::Value> = entries
         .iter()
         .map(|e| {
-            let mut event = serde_json::to_value(&e.event).unwrap_or(serde_json::Value::Null);
-            clean(&mut event, secret);
+            // The journal masked the event already; masking again (the same values, typed)
+            // is a second line of defence that can never touch a name.
+            let mut event = e.event.clone();
+            if let Some(secret) = secret {
+                crate::secret::mask_event(&mut event, secret);
+            }
+            let mut event = serde_json::to_value(&event).unwrap_or(serde_json::Value::Null);
+            strip_nul(&mut event);
             serde_json::json!({
                 "seq": e.seq.saturating_add(offset),
                 "ts": e.ts.to_rfc3339(),

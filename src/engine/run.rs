@@ -138,7 +138,7 @@ async fn connect(
         ))
         .await
         .map_err(|e| {
-            EngineError::Database(crate::connect::scrub(&e.to_string(), target.secret().as_deref()))
+            EngineError::Database(crate::secret::mask(&e.to_string(), target.secret().as_deref()))
         })?;
     Ok((client, notices))
 }
@@ -291,7 +291,7 @@ pub async fn run(
         connect(&opts.target)
     )?;
     let db = |e: tokio_postgres::Error| {
-        EngineError::Database(crate::connect::scrub(&e.to_string(), secret.as_deref()))
+        EngineError::Database(crate::secret::mask(&e.to_string(), secret.as_deref()))
     };
 
     tracking::ensure_schema(&client).await.map_err(db)?;
@@ -979,10 +979,7 @@ impl<'a> Engine<'a> {
     }
 
     fn db_err(&self, e: &tokio_postgres::Error) -> EngineError {
-        EngineError::Database(crate::connect::scrub(
-            &e.to_string(),
-            self.secret.as_deref(),
-        ))
+        EngineError::Database(crate::secret::mask(&e.to_string(), self.secret.as_deref()))
     }
 
     /// Handles commands that arrived while working; returns a stop when one says so.
@@ -1295,11 +1292,11 @@ impl<'a> Engine<'a> {
                             self.out.emit(Event::CommandOutput {
                                 step: id.clone(),
                                 exit_code: result.exit_code,
-                                stdout_tail: crate::connect::scrub(
+                                stdout_tail: crate::secret::mask(
                                     &result.stdout_tail,
                                     self.secret.as_deref(),
                                 ),
-                                stderr_tail: crate::connect::scrub(
+                                stderr_tail: crate::secret::mask(
                                     &result.stderr_tail,
                                     self.secret.as_deref(),
                                 ),
@@ -1395,7 +1392,7 @@ impl<'a> Engine<'a> {
             .await
             .unwrap_or_default()
             .into_iter()
-            .map(|line| crate::connect::scrub(&line, self.secret.as_deref()))
+            .map(|line| crate::secret::mask(&line, self.secret.as_deref()))
             .collect()
     }
 
@@ -1729,7 +1726,7 @@ impl<'a> Engine<'a> {
 
     fn drain_notices(&mut self, step: &str) -> Result<(), EngineError> {
         while let Ok((severity, message)) = self.notices.try_recv() {
-            let message = crate::connect::scrub(&message, self.secret.as_deref());
+            let message = crate::secret::mask(&message, self.secret.as_deref());
             self.out.emit(Event::Notice {
                 step: step.to_owned(),
                 severity,
@@ -2216,7 +2213,7 @@ impl<'a> Engine<'a> {
                     format!(
                         "error{}: {}",
                         code.map(|c| format!(" [{c}]")).unwrap_or_default(),
-                        crate::connect::scrub(&message, self.secret.as_deref())
+                        crate::secret::mask(&message, self.secret.as_deref())
                     ),
                 ),
             };

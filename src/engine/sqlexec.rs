@@ -155,7 +155,7 @@ pub fn failure(
     statement: Option<(usize, &Statement)>,
     secret: Option<&str>,
 ) -> SqlFailure {
-    let scrub = |s: &str| crate::connect::scrub(s, secret);
+    let scrub = |s: &str| crate::secret::mask(s, secret);
     let Some(db) = error.as_db_error() else {
         let message = if error.is_closed() {
             "the connection to the server was lost".to_owned()

@@ -367,7 +367,7 @@ pub async fn feed(target: Target, runbook: String, tx: UnboundedSender<FeedMsg>)
         }
         let error = match session(&target, &runbook, &mut follow, &tx, &mut attempt).await {
             Ok(()) => return,
-            Err(e) => crate::connect::scrub(&e, secret.as_deref()),
+            Err(e) => crate::secret::mask(&e, secret.as_deref()),
         };
         let retry_in = backoff(attempt);
         if tx
