@@ -223,6 +223,7 @@ fn main() {
                 query: "SELECT 1".into(),
                 xact_age_s: 95.0,
             }],
+            waited_ms: 1000,
         },
     );
     let mut n = 0;

@@ -214,9 +214,14 @@ pub enum Event {
         rows: u64,
         duration_ms: u64,
     },
+    /// A statement of `step` waits for a lock: when the sessions it waits for change, and
+    /// again every 30 s of a long wait.
     LockWait {
         step: String,
         blockers: Vec<Blocker>,
+        /// How long the statement has been running (waiting included), when seen.
+        #[serde(default)]
+        waited_ms: u64,
     },
     Retry {
         step: String,
@@ -334,6 +339,14 @@ pub enum Event {
     RollbackLeftApplied {
         step: String,
         reason: String,
+    },
+    /// A concurrent index build of `step` failed or was cancelled and left `index` INVALID.
+    /// It was dropped (`DROP INDEX CONCURRENTLY`) so the next attempt starts clean, or, with
+    /// `error`, could not be and is still there.
+    InvalidIndexDropped {
+        step: String,
+        index: String,
+        error: Option<SqlFailure>,
     },
     Cancelled {
         reason: String,

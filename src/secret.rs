@@ -82,7 +82,11 @@ pub fn mask_event(event: &mut Event, secret: &str) {
             severity: _,
             message,
         } => m(message),
-        Event::LockWait { step: _, blockers } => {
+        Event::LockWait {
+            step: _,
+            blockers,
+            waited_ms: _,
+        } => {
             blockers.iter_mut().for_each(|b| mask_blocker(b, secret));
         }
         Event::Retry {
@@ -135,6 +139,15 @@ pub fn mask_event(event: &mut Event, secret: &str) {
         Event::RollbackStep {
             step: _,
             ok: _,
+            error,
+        } => {
+            if let Some(error) = error {
+                mask_failure(error, secret);
+            }
+        }
+        Event::InvalidIndexDropped {
+            step: _,
+            index: _,
             error,
         } => {
             if let Some(error) = error {

@@ -1129,7 +1129,7 @@ async fn a_short_lock_timeout_still_names_the_blocker() {
     release.await.unwrap();
     assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
     let named = events.iter().any(|e| match e {
-        Event::LockWait { step, blockers } => {
+        Event::LockWait { step, blockers, .. } => {
             step == "add-column"
                 && blockers
                     .iter()
@@ -1164,7 +1164,7 @@ async fn a_long_lock_wait_names_the_blocker() {
     let wait = run
         .until("a lock wait", |e| matches!(e, Event::LockWait { .. }))
         .await;
-    let Event::LockWait { step, blockers } = wait else {
+    let Event::LockWait { step, blockers, .. } = wait else {
         unreachable!()
     };
     assert_eq!(step, "add-column");
@@ -1344,6 +1344,185 @@ async fn invalid_index_is_reported(tag: &str, schema: &str) {
     run.send(Command::Abort);
     let (result, _) = run.finish().await;
     assert_eq!(result.unwrap(), Outcome::Aborted);
+}
+
+// ----- 6b. concurrent index builds on a busy server -----
+
+/// A reporting session holding a snapshot on an unrelated table, as on any busy server: a
+/// concurrent index build must wait for it. Returns the session and its pid.
+async fn hold_snapshot(url: &str) -> (tokio_postgres::Client, i32) {
+    let session = common::connect(&with_app_name(url, "nightly-report")).await;
+    session
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM other")
+        .await
+        .unwrap();
+    let pid: i32 = session
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    (session, pid)
+}
+
+async fn busy_server_db(tag: &str) -> String {
+    let url = fresh_db(tag).await;
+    let db = common::connect(&url).await;
+    db.batch_execute(
+        "CREATE TABLE t (a int); INSERT INTO t SELECT g FROM generate_series(1, 1000) g;
+         CREATE TABLE other (id int); INSERT INTO other VALUES (1)",
+    )
+    .await
+    .unwrap();
+    url
+}
+
+async fn index_validity(db: &tokio_postgres::Client, index: &str) -> Option<bool> {
+    db.query_opt(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)",
+        &[&index],
+    )
+    .await
+    .unwrap()
+    .map(|r| r.get(0))
+}
+
+fn build_runbook(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let text = format!(
+        "name: {name}\nwindow:\n  budget: 1h\ndefaults:\n  lock_timeout: 1s\n  retry_backoff: 100ms\nphases:\n  - id: main\n    kind: migration\n    budget: 30m\n    steps:\n      - migrate: index-a\n        sql: CREATE INDEX CONCURRENTLY t_a ON t (a)\n        rollback: DROP INDEX CONCURRENTLY IF EXISTS t_a\n{extra}"
+    );
+    common::write(dir, "runbook.yaml", &text)
+}
+
+/// The build outlives the short DDL `lock_timeout` (1 s here): its wait for the old snapshot
+/// is governed by `concurrent_lock_timeout`, and the operator is told whom it waits for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_index_build_waits_out_an_old_snapshot_past_the_ddl_lock_timeout() {
+    let url = busy_server_db("cicwait").await;
+    let dir = common::scratch_dir("cicwait");
+    let path = build_runbook(&dir, "cicwait", "        lock_retries: 0\n");
+    let (report_session, report_pid) = hold_snapshot(&url).await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    let wait = run
+        .until(
+            "the build waiting for the snapshot",
+            |e| matches!(e, Event::LockWait { step, .. } if step == "index-a"),
+        )
+        .await;
+    let Event::LockWait { blockers, .. } = wait else {
+        unreachable!()
+    };
+    assert!(
+        blockers
+            .iter()
+            .any(|b| b.pid == report_pid && b.application_name == "nightly-report"),
+        "the operator sees whom the build waits for: {blockers:#?}"
+    );
+    // Well past the 1 s lock_timeout, the build still waits rather than failing.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let db = common::connect(&url).await;
+    assert_eq!(
+        index_validity(&db, "t_a").await,
+        Some(false),
+        "still building"
+    );
+    report_session.batch_execute("COMMIT").await.unwrap();
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::StepFailed { .. })),
+        "{events:#?}"
+    );
+    assert_eq!(index_validity(&db, "t_a").await, Some(true));
+}
+
+/// When the build's own timeout does fire, the INVALID index it left is dropped (journaled)
+/// before the retry, which then succeeds instead of failing with 42P07 "already exists".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_concurrent_build_leaves_no_invalid_index_and_its_retry_succeeds() {
+    let url = busy_server_db("cicretry").await;
+    let dir = common::scratch_dir("cicretry");
+    let path = build_runbook(
+        &dir,
+        "cicretry",
+        "        concurrent_lock_timeout: 1s\n        lock_retries: 3\n",
+    );
+    let (report_session, _) = hold_snapshot(&url).await;
+    let journal = dir.join("j.jsonl");
+    let mut run = start(&path, options(&url, journal.clone()));
+    let dropped = run
+        .until(
+            "the leftover dropped",
+            |e| matches!(e, Event::InvalidIndexDropped { step, .. } if step == "index-a"),
+        )
+        .await;
+    let Event::InvalidIndexDropped { index, error, .. } = dropped else {
+        unreachable!()
+    };
+    assert_eq!(index, "t_a");
+    assert!(error.is_none(), "{error:?}");
+    let db = common::connect(&url).await;
+    assert_eq!(
+        index_validity(&db, "t_a").await,
+        None,
+        "no INVALID index is left behind the failed attempt"
+    );
+    report_session.batch_execute("COMMIT").await.unwrap();
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Retry { .. })),
+        "{events:#?}"
+    );
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::StepFailed { .. })),
+        "the retry never fails on its own leftover: {events:#?}"
+    );
+    assert_eq!(index_validity(&db, "t_a").await, Some(true));
+    // The report tells it.
+    let replayed = cutover::journal::replay(&journal).unwrap();
+    let report = cutover::report::build(&replayed.entries, &replayed.unreadable);
+    let markdown = cutover::report::markdown::render(&report);
+    assert!(
+        markdown.contains("**INVALID index** `t_a` left by a failed concurrent build"),
+        "{markdown}"
+    );
+}
+
+/// The operator's `x` cancels a build stuck behind an old snapshot: its INVALID index is
+/// dropped, and the operator's retry builds it cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_concurrent_build_is_cleaned_up_and_an_operator_retry_succeeds() {
+    let url = busy_server_db("cicx").await;
+    let dir = common::scratch_dir("cicx");
+    let path = build_runbook(&dir, "cicx", "");
+    let (report_session, _) = hold_snapshot(&url).await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until(
+        "the build waiting",
+        |e| matches!(e, Event::LockWait { step, .. } if step == "index-a"),
+    )
+    .await;
+    run.send(Command::CancelStatement);
+    run.until(
+        "the failure choice",
+        |e| matches!(e, Event::AwaitingFailureDecision { step } if step == "index-a"),
+    )
+    .await;
+    assert!(
+        run.seen.iter().any(|e| matches!(
+            e,
+            Event::InvalidIndexDropped { index, error: None, .. } if index == "t_a"
+        )),
+        "{:#?}",
+        run.seen
+    );
+    let db = common::connect(&url).await;
+    assert_eq!(index_validity(&db, "t_a").await, None);
+    report_session.batch_execute("COMMIT").await.unwrap();
+    run.send(Command::Retry);
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    assert_eq!(index_validity(&db, "t_a").await, Some(true));
 }
 
 // ----- 7. notices -----

@@ -699,3 +699,60 @@ async fn an_invalid_index_is_never_marked_applied() {
         .get(0);
     assert_eq!(status, "started", "not marked applied");
 }
+
+/// Run again after a killed build: the INVALID index that build left is dropped (journaled)
+/// before the step runs, so the retry builds a valid index instead of failing on it (an
+/// `IF NOT EXISTS` would otherwise skip it and the step would fail as INVALID).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrying_an_interrupted_build_drops_its_invalid_leftover_first() {
+    let url = common::fresh_db("cicreretry").await;
+    let dir = common::scratch_dir("cicreretry");
+    let path = index_runbook(&dir, "cicreretry");
+    let db = common::connect(&url).await;
+    let out = headless(
+        &dir,
+        &path,
+        &url,
+        &["--approve", "gate", "--journal", "j.jsonl"],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    // As a killed build leaves it: the index INVALID, the step `started`.
+    db.batch_execute(
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'public.t_v'::regclass;
+         DELETE FROM cutover.applied WHERE step_id = 'index';
+         UPDATE cutover.steps SET status = 'started' WHERE step_id = 'index';
+         UPDATE cutover.runs SET outcome = 'interrupted'",
+    )
+    .await
+    .unwrap();
+    let retried = headless(
+        &dir,
+        &path,
+        &url,
+        &["--resume", "--uncertain", "retry", "--journal", "j.jsonl"],
+    )
+    .await;
+    assert_eq!(retried.code, Some(0), "{retried:?}");
+    assert!(
+        retried
+            .stdout
+            .contains("dropped the INVALID index t_v its failed build left"),
+        "{retried:?}"
+    );
+    let valid: bool = db
+        .query_one(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.t_v'::regclass",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(valid, "the retry built a valid index");
+    assert!(
+        journal_events(&dir.join("j.jsonl"))
+            .iter()
+            .any(|e| matches!(e, Event::InvalidIndexDropped { error: None, .. })),
+        "the drop is journaled"
+    );
+}

@@ -710,6 +710,7 @@ mod fixtures {
             Event::LockWait {
                 step: s.into(),
                 blockers: vec![blocker(41.7)],
+                waited_ms: 510,
             },
         );
         r.at(
@@ -728,6 +729,7 @@ mod fixtures {
             Event::LockWait {
                 step: s.into(),
                 blockers: vec![blocker(44.4)],
+                waited_ms: 510,
             },
         );
         r.at(

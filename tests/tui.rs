@@ -472,6 +472,7 @@ fn lock_wait(feed: &mut Feed) -> &mut Feed {
         Event::LockWait {
             step: "003_backfill_loyalty_tier".into(),
             blockers: vec![blocker()],
+            waited_ms: 1200,
         },
     )
 }
@@ -686,11 +687,10 @@ fn events_drive_step_status_timing_and_lock_waits() {
     assert_eq!(s.current_step, s.step_index("003_backfill_loyalty_tier"));
     assert_eq!(s.phases[0].duration_ms, Some(62_000));
     assert!(s.prompt.is_none());
-    assert!(
-        s.log
-            .iter()
-            .any(|l| l.text.contains("waits for a lock held by pid 4242"))
-    );
+    assert!(s.log.iter().any(|l| {
+        l.text
+            .contains("waits for a lock (1.2s so far), held by pid 4242")
+    }));
 }
 
 #[test]

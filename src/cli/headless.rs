@@ -96,7 +96,11 @@ pub fn line(entry: &Entry) -> String {
             severity,
             message,
         } => format!("    {step} {severity}: {message}"),
-        Event::LockWait { step, blockers } => {
+        Event::LockWait {
+            step,
+            blockers,
+            waited_ms,
+        } => {
             let who: Vec<String> = blockers
                 .iter()
                 .map(|b| {
@@ -106,7 +110,11 @@ pub fn line(entry: &Entry) -> String {
                     )
                 })
                 .collect();
-            format!("    {step} waits for a lock held by {}", who.join("; "))
+            format!(
+                "    {step} waits for a lock ({}ms so far), held by {}",
+                waited_ms,
+                who.join("; ")
+            )
         }
         Event::Retry {
             step,
@@ -264,6 +272,14 @@ pub fn line(entry: &Entry) -> String {
                 error.as_ref().map_or("failed".into(), |e| e.to_string())
             }
         ),
+        Event::InvalidIndexDropped { step, index, error } => match error {
+            None => format!(
+                "    {step}: dropped the INVALID index {index} its failed build left (DROP INDEX CONCURRENTLY)"
+            ),
+            Some(e) => format!(
+                "    {step}: the INVALID index {index} its failed build left could not be dropped: {e} — drop it (DROP INDEX CONCURRENTLY {index}) before a retry"
+            ),
+        },
         Event::RollbackLeftApplied { step, reason } => {
             format!("  rollback {step}: left applied ({reason})")
         }

@@ -177,6 +177,9 @@ fn planned_window(plan: &Plan, window_start: chrono::DateTime<chrono::Utc>) -> P
 /// How often a waiting gate looks at the server's long transactions and lock waits again.
 const GATE_SERVER_LOOK: Duration = Duration::from_secs(5);
 
+/// A lock wait whose blockers stay the same is told again this often, with how long it waits.
+const LOCK_WAIT_RETELL: Duration = Duration::from_secs(30);
+
 /// Whether a migration runs in one transaction on this server. The plan decides for every
 /// server; with `transaction: auto`, statements that only old servers refuse in a transaction
 /// (e.g. `ALTER TYPE ... ADD VALUE` before PostgreSQL 12) move it outside on those servers.
@@ -272,6 +275,9 @@ struct Engine<'a> {
     lock: Arc<RunbookLock>,
     /// The loss of the lock has been journaled (and not yet a regain).
     lock_loss_journaled: bool,
+    /// Indexes this run's concurrent builds started (step, index, table): an INVALID one of
+    /// these is a failed attempt's leftover, dropped before the next attempt.
+    own_builds: Vec<(String, String, String)>,
 }
 
 /// Runs the runbook to the end, a gate nobody passes, a failure, or a cancellation.
@@ -518,6 +524,7 @@ pub async fn run(
         cancelled: None,
         abort_requested: false,
         lock_poll: Duration::from_millis(500),
+        own_builds: Vec::new(),
         end_phase: false,
         window_start,
         secret,
@@ -607,6 +614,7 @@ impl<'a> Engine<'a> {
             cancelled: None,
             abort_requested: false,
             lock_poll: self.lock_poll,
+            own_builds: Vec::new(),
             end_phase: false,
             window_start: self.window_start,
             secret: self.secret.clone(),
@@ -1221,7 +1229,10 @@ impl<'a> Engine<'a> {
                                 })?;
                                 return Ok(None);
                             }
-                            Ok(false) => break,
+                            Ok(false) => {
+                                self.adopt_interrupted_builds(&id, m).await?;
+                                break;
+                            }
                             Err(stop) => return Ok(Some(stop)),
                         }
                     },
@@ -1432,6 +1443,28 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(None)
+    }
+
+    /// The operator chose to run an uncertain step again: an index its interrupted build left
+    /// INVALID is that attempt's leftover (once no session of ours still builds it), dropped
+    /// before the step runs so the retry does not fail on it.
+    async fn adopt_interrupted_builds(&mut self, id: &str, m: &Migrate) -> Result<(), EngineError> {
+        if !self.still_running().await.is_empty() {
+            return Ok(());
+        }
+        self.reconnect_if_lost().await?;
+        for stmt in sql::split_statements(&m.sql.text) {
+            let Some((index, table)) = sqlexec::concurrent_build(&stmt) else {
+                continue;
+            };
+            let invalid = sqlexec::invalid_index(&self.monitor, &index, &table)
+                .await
+                .map_err(|e| self.db_err(&e))?;
+            if invalid.is_some() {
+                self.own_builds.push((id.to_owned(), index, table));
+            }
+        }
+        Ok(())
     }
 
     async fn wait_uncertain(&mut self, id: &str) -> Result<Result<bool, Stop>, EngineError> {
@@ -1761,6 +1794,7 @@ impl<'a> Engine<'a> {
                 self.lock_poll,
             );
             let mut last_blockers = Vec::new();
+            let mut last_told = started;
             let mut cancelled = false;
             let target = self.opts.target.clone();
             loop {
@@ -1768,8 +1802,16 @@ impl<'a> Engine<'a> {
                     result = &mut query => break result,
                     _ = tick.tick() => {
                         let blockers = sqlexec::blockers(&self.monitor, self.backend_pid).await;
-                        if !blockers.is_empty() && blockers.iter().map(|b| b.pid).ne(last_blockers.iter().map(|b: &crate::events::Blocker| b.pid)) {
-                            self.out.emit(Event::LockWait { step: step.to_owned(), blockers: blockers.clone() })?;
+                        // Said when who blocks changes, and again through a long wait (a
+                        // concurrent index build may wait minutes for old transactions).
+                        let changed = blockers.iter().map(|b| b.pid).ne(last_blockers.iter().map(|b: &crate::events::Blocker| b.pid));
+                        if !blockers.is_empty() && (changed || last_told.elapsed() >= LOCK_WAIT_RETELL) {
+                            last_told = Instant::now();
+                            self.out.emit(Event::LockWait {
+                                step: step.to_owned(),
+                                blockers: blockers.clone(),
+                                waited_ms: ms(started.elapsed()),
+                            })?;
                         }
                         last_blockers = blockers;
                     }
@@ -2050,6 +2092,9 @@ impl<'a> Engine<'a> {
             0,
         )
         .await?;
+        // What an earlier attempt's failed build left (its connection was lost before it
+        // could be dropped) goes before this attempt builds it again.
+        self.drop_own_invalid_indexes(id, m).await?;
         let setup = format!(
             "SET lock_timeout = '{}'; SET statement_timeout = '{}'",
             pg_ms(m.lock_timeout),
@@ -2060,14 +2105,43 @@ impl<'a> Engine<'a> {
             let f = self.failure_of(&e, &m.sql, None);
             return Ok(Err((Some(e), f)));
         }
+        let mut lock_timeout = m.lock_timeout;
         let mut rows = 0;
         for (n, stmt) in statements.iter().enumerate() {
-            let result = self.statement(id, n + 1, &stmt.text, None).await?;
+            // A concurrent build waits for every older transaction on the server (which does
+            // not block the application): that wait has its own, longer timeout.
+            let wanted = if sqlexec::waits_for_older_transactions(stmt) {
+                m.concurrent_lock_timeout
+            } else {
+                m.lock_timeout
+            };
+            let prelude =
+                (wanted != lock_timeout).then(|| format!("SET lock_timeout = '{}'", pg_ms(wanted)));
+            lock_timeout = wanted;
+            if let Some((index, table)) = sqlexec::concurrent_build(stmt) {
+                let before = sqlexec::index_state(&self.client, &index, &table)
+                    .await
+                    .map_err(|e| self.db_err(&e))?;
+                if before == sqlexec::IndexState::Missing
+                    && !self
+                        .own_builds
+                        .iter()
+                        .any(|(s, i, t)| s == id && *i == index && *t == table)
+                {
+                    self.own_builds.push((id.to_owned(), index, table));
+                }
+            }
+            let result = self
+                .statement(id, n + 1, &stmt.text, prelude.as_deref())
+                .await?;
             match result {
                 Ok(r) => rows += r,
                 Err(e) => {
                     let _ = self.client.batch_execute(reset).await;
                     let f = self.failure_of(&e, &m.sql, Some((n, stmt)));
+                    // A failed or cancelled build leaves its index INVALID: gone before
+                    // anything else, so a retry never fails on its own leftover.
+                    self.drop_own_invalid_indexes(id, m).await?;
                     // Statements before this one stay applied: then the step stays `started`
                     // (uncertain on resume) rather than claiming it failed cleanly.
                     if n == 0 {
@@ -2144,6 +2218,63 @@ impl<'a> Engine<'a> {
             },
         );
         Ok(Ok(rows))
+    }
+
+    /// Drops the INVALID indexes this run's failed concurrent builds of step `id` left
+    /// (`DROP INDEX CONCURRENTLY`, with the step's short `lock_timeout`: it waits only for
+    /// sessions using the table), each journaled. One that cannot be dropped now is tried again
+    /// before the next attempt.
+    async fn drop_own_invalid_indexes(&mut self, id: &str, m: &Migrate) -> Result<(), EngineError> {
+        if self.client.is_closed() {
+            return Ok(());
+        }
+        let ours: Vec<(String, String)> = self
+            .own_builds
+            .iter()
+            .filter(|(s, _, _)| s == id)
+            .map(|(_, i, t)| (i.clone(), t.clone()))
+            .collect();
+        for (index, table) in ours {
+            let invalid = match sqlexec::invalid_index(&self.client, &index, &table).await {
+                Ok(invalid) => invalid,
+                Err(_) => return Ok(()),
+            };
+            let Some(qualified) = invalid else {
+                // Built after all, or gone: no longer ours to clean.
+                self.own_builds
+                    .retain(|(s, i, t)| !(s == id && *i == index && *t == table));
+                continue;
+            };
+            // One statement per query: DROP INDEX CONCURRENTLY refuses the implicit
+            // transaction of a multi-statement query.
+            let setup = format!("SET lock_timeout = '{}'", pg_ms(m.lock_timeout));
+            let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}");
+            let dropped = match self.client.batch_execute(&setup).await {
+                Ok(()) => self.client.batch_execute(&drop).await,
+                Err(e) => Err(e),
+            };
+            let _ = self.client.batch_execute("RESET lock_timeout").await;
+            let error = match dropped {
+                Ok(()) => {
+                    self.own_builds
+                        .retain(|(s, i, t)| !(s == id && *i == index && *t == table));
+                    None
+                }
+                Err(e) => Some(sqlexec::failure(
+                    &e,
+                    self.runbook,
+                    None,
+                    None,
+                    self.secret.as_deref(),
+                )),
+            };
+            self.out.emit(Event::InvalidIndexDropped {
+                step: id.to_owned(),
+                index: qualified,
+                error,
+            })?;
+        }
+        Ok(())
     }
 
     /// Runs checks (concurrently when more than one), read-only, each with its timeout.

@@ -227,7 +227,25 @@ pub fn concurrent_index_table(statement: &str) -> Option<String> {
     (!table.is_empty()).then(|| table.to_owned())
 }
 
-/// How PostgreSQL stores an identifier as written: unquoted folds to lower case.
+/// Whether `stmt` waits for every older transaction on the server (`CREATE INDEX
+/// CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX CONCURRENTLY`, `DETACH PARTITION …
+/// CONCURRENTLY`): such waits do not block the application and get their own lock timeout.
+pub fn waits_for_older_transactions(stmt: &Statement) -> bool {
+    stmt.no_transaction
+        .is_some_and(|why| why.contains("CONCURRENTLY"))
+}
+
+/// The index and table of a `CREATE INDEX CONCURRENTLY` statement, as written.
+pub fn concurrent_build(stmt: &Statement) -> Option<(String, String)> {
+    if stmt.kind != "CREATE INDEX CONCURRENTLY" {
+        return None;
+    }
+    Some((
+        concurrent_index_name(&stmt.text)?,
+        concurrent_index_table(&stmt.text)?,
+    ))
+}
+
 /// What the catalog says of an index a step builds concurrently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IndexState {
@@ -260,6 +278,27 @@ pub async fn index_state(
         Some(false) => IndexState::Invalid,
         Some(true) => IndexState::Valid,
     })
+}
+
+/// The qualified name of `index` (as written) on `table` when it exists and is INVALID.
+pub async fn invalid_index(
+    client: &Client,
+    index: &str,
+    table: &str,
+) -> Result<Option<String>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT c.oid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+              WHERE NOT (i.indisvalid AND i.indisready)
+                AND c.oid = coalesce(
+                      (SELECT x.oid FROM pg_class x
+                        WHERE x.relname = $1
+                          AND x.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))),
+                      to_regclass($3))",
+            &[&relname(index), &table, &index],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
 }
 
 /// Sessions with our application name (an earlier runner's, e.g. one killed while the server

@@ -891,6 +891,7 @@ fn steps(out: &mut String, r: &Report, clock: Clock) {
 fn step_details(out: &mut String, s: &Step, clock: Clock) {
     let has = !s.notices.is_empty()
         || !s.lock_waits.is_empty()
+        || !s.invalid_indexes.is_empty()
         || !s.retries.is_empty()
         || !s.errors.is_empty()
         || s.command.is_some()
@@ -926,8 +927,9 @@ fn step_details(out: &mut String, s: &Step, clock: Clock) {
     for w in &s.lock_waits {
         for b in &w.blockers {
             out.push_str(&format!(
-                "<li><strong>Lock wait</strong> at {}: blocked by pid {} ({}, {}, transaction open {}s): {}</li>\n",
+                "<li><strong>Lock wait</strong> at {} ({} into the statement): blocked by pid {} ({}, {}, transaction open {}s): {}</li>\n",
                 clock.time(w.at),
+                dur(w.waited_ms),
                 b.pid,
                 code(&b.application_name),
                 escape(&b.state),
@@ -935,6 +937,22 @@ fn step_details(out: &mut String, s: &Step, clock: Clock) {
                 code(&b.query)
             ));
         }
+    }
+    for i in &s.invalid_indexes {
+        let what = match &i.error {
+            None => {
+                "dropped (<code>DROP INDEX CONCURRENTLY</code>) before the next attempt".to_owned()
+            }
+            Some(e) => format!(
+                "<span class=\"fail\">could not be dropped</span>: {} — still there",
+                escape(&text::error_head(e))
+            ),
+        };
+        out.push_str(&format!(
+            "<li><strong>INVALID index</strong> {} left by a failed concurrent build, at {}: {what}</li>\n",
+            code(&i.index),
+            clock.time(i.at)
+        ));
     }
     for retry in &s.retries {
         out.push_str(&format!(

@@ -884,6 +884,7 @@ fn steps(out: &mut String, r: &Report, clock: Clock) {
 fn step_details(out: &mut String, s: &Step, clock: Clock) {
     let has = !s.notices.is_empty()
         || !s.lock_waits.is_empty()
+        || !s.invalid_indexes.is_empty()
         || !s.retries.is_empty()
         || !s.errors.is_empty()
         || s.command.is_some()
@@ -927,8 +928,9 @@ fn step_details(out: &mut String, s: &Step, clock: Clock) {
             line(
                 out,
                 &format!(
-                    "- **Lock wait** at {}: blocked by pid {} ({}, {}, transaction open {}s): {}",
+                    "- **Lock wait** at {} ({} into the statement): blocked by pid {} ({}, {}, transaction open {}s): {}",
                     clock.time(w.at),
+                    dur(w.waited_ms),
                     b.pid,
                     code(&b.application_name),
                     esc(&b.state),
@@ -937,6 +939,23 @@ fn step_details(out: &mut String, s: &Step, clock: Clock) {
                 ),
             );
         }
+    }
+    for i in &s.invalid_indexes {
+        let what = match &i.error {
+            None => "dropped (`DROP INDEX CONCURRENTLY`) before the next attempt".to_owned(),
+            Some(e) => format!(
+                "**could not be dropped**: {} — still there",
+                esc(&text::error_head(e))
+            ),
+        };
+        line(
+            out,
+            &format!(
+                "- **INVALID index** {} left by a failed concurrent build, at {}: {what}",
+                code(&i.index),
+                clock.time(i.at)
+            ),
+        );
     }
     for retry in &s.retries {
         line(

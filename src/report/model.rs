@@ -434,6 +434,9 @@ pub struct Step {
     pub statements: u32,
     pub retries: Vec<Retry>,
     pub lock_waits: Vec<LockWait>,
+    /// INVALID indexes failed concurrent builds left (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invalid_indexes: Vec<InvalidIndex>,
     pub notices: Vec<Notice>,
     pub errors: Vec<StepError>,
     pub command: Option<CommandOutput>,
@@ -456,7 +459,20 @@ pub struct Retry {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LockWait {
     pub at: Timestamp,
+    /// How long the statement had been running (waiting included) when seen.
+    #[serde(default)]
+    pub waited_ms: u64,
     pub blockers: Vec<BlockerInfo>,
+}
+
+/// An INVALID index a failed concurrent build of the step left, and what became of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvalidIndex {
+    pub at: Timestamp,
+    pub index: String,
+    /// Dropped (`DROP INDEX CONCURRENTLY`) before the next attempt; otherwise still there.
+    pub dropped: bool,
+    pub error: Option<SqlError>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -958,6 +974,7 @@ impl Builder {
                     statements: 0,
                     retries: Vec::new(),
                     lock_waits: Vec::new(),
+                    invalid_indexes: Vec::new(),
                     notices: Vec::new(),
                     errors: Vec::new(),
                     command: None,
@@ -1287,10 +1304,23 @@ impl Builder {
                 severity: severity.clone(),
                 message: message.clone(),
             }),
-            Event::LockWait { step, blockers } => self.step_mut(step).lock_waits.push(LockWait {
+            Event::LockWait {
+                step,
+                blockers,
+                waited_ms,
+            } => self.step_mut(step).lock_waits.push(LockWait {
                 at: ts,
+                waited_ms: *waited_ms,
                 blockers: blockers.iter().map(blocker).collect(),
             }),
+            Event::InvalidIndexDropped { step, index, error } => {
+                self.step_mut(step).invalid_indexes.push(InvalidIndex {
+                    at: ts,
+                    index: index.clone(),
+                    dropped: error.is_none(),
+                    error: error.as_ref().map(SqlError::from),
+                })
+            }
             Event::Retry {
                 step,
                 attempt,

@@ -175,6 +175,7 @@ fn step_keys(kind: &str) -> &'static [&'static str] {
             "irreversible",
             "transaction",
             "lock_timeout",
+            "concurrent_lock_timeout",
             "statement_timeout",
             "lock_retries",
             "breaking",
@@ -622,8 +623,9 @@ impl Ctx<'_> {
     }
 
     fn defaults(&mut self, node: &Node) -> Defaults {
-        const KEYS: [&str; 7] = [
+        const KEYS: [&str; 8] = [
             "lock_timeout",
+            "concurrent_lock_timeout",
             "statement_timeout",
             "lock_retries",
             "retry_backoff",
@@ -637,6 +639,11 @@ impl Ctx<'_> {
         };
         Defaults {
             lock_timeout: self.optional_duration(&f, "lock_timeout", base.lock_timeout),
+            concurrent_lock_timeout: self.optional_duration(
+                &f,
+                "concurrent_lock_timeout",
+                base.concurrent_lock_timeout,
+            ),
             statement_timeout: self.optional_duration(
                 &f,
                 "statement_timeout",
@@ -1111,6 +1118,11 @@ impl Ctx<'_> {
             transaction,
             transaction_loc,
             lock_timeout: self.optional_duration(f, "lock_timeout", defaults.lock_timeout),
+            concurrent_lock_timeout: self.optional_duration(
+                f,
+                "concurrent_lock_timeout",
+                defaults.concurrent_lock_timeout,
+            ),
             statement_timeout: self.optional_duration(
                 f,
                 "statement_timeout",

@@ -42,6 +42,9 @@ pub struct DatabaseConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Defaults {
     pub lock_timeout: Duration,
+    /// The lock wait of a `CONCURRENTLY` statement (an index build waits for every older
+    /// transaction on the server, which does not block the application).
+    pub concurrent_lock_timeout: Duration,
     pub statement_timeout: Duration,
     pub lock_retries: u32,
     pub retry_backoff: Duration,
@@ -54,6 +57,7 @@ impl Default for Defaults {
     fn default() -> Self {
         Defaults {
             lock_timeout: Duration::from_secs(5),
+            concurrent_lock_timeout: Duration::from_secs(10 * 60),
             statement_timeout: Duration::from_secs(15 * 60),
             lock_retries: 5,
             retry_backoff: Duration::from_millis(500),
@@ -266,6 +270,8 @@ pub struct Migrate {
     pub transaction: TxMode,
     pub transaction_loc: Option<Loc>,
     pub lock_timeout: Duration,
+    /// `lock_timeout` for its `CONCURRENTLY` statements.
+    pub concurrent_lock_timeout: Duration,
     pub statement_timeout: Duration,
     pub lock_retries: u32,
     pub breaking: bool,

@@ -86,7 +86,11 @@ pub fn describe(event: &Event) -> (String, Level) {
                 Level::Detail
             },
         ),
-        Event::LockWait { step, blockers } => {
+        Event::LockWait {
+            step,
+            blockers,
+            waited_ms,
+        } => {
             let who: Vec<String> = blockers
                 .iter()
                 .map(|b| {
@@ -101,7 +105,11 @@ pub fn describe(event: &Event) -> (String, Level) {
                 })
                 .collect();
             (
-                format!("    {step} waits for a lock held by {}", who.join("; ")),
+                format!(
+                    "    {step} waits for a lock ({} so far), held by {}",
+                    fmt::ms(*waited_ms),
+                    who.join("; ")
+                ),
                 Level::Warn,
             )
         }
@@ -326,6 +334,20 @@ pub fn describe(event: &Event) -> (String, Level) {
             ),
             if *ok { Level::Good } else { Level::Error },
         ),
+        Event::InvalidIndexDropped { step, index, error } => match error {
+            None => (
+                format!(
+                    "    {step}: dropped the INVALID index {index} its failed build left (DROP INDEX CONCURRENTLY)"
+                ),
+                Level::Warn,
+            ),
+            Some(e) => (
+                format!(
+                    "    {step}: the INVALID index {index} its failed build left could not be dropped: {e} — drop it (DROP INDEX CONCURRENTLY {index}) before a retry"
+                ),
+                Level::Error,
+            ),
+        },
         Event::RollbackLeftApplied { step, reason } => (
             format!("  rollback {step}: left applied ({reason})"),
             Level::Warn,

@@ -1255,7 +1255,7 @@ impl UiState {
                     s.lock_wait = None;
                 }
             }
-            Event::LockWait { step, blockers } => {
+            Event::LockWait { step, blockers, .. } => {
                 if let Some(s) = self.step_mut(step) {
                     s.lock_waits += 1;
                     s.lock_wait = Some(LockWaitUi {
@@ -1564,7 +1564,7 @@ impl UiState {
                 }
             }
             // Said in the log; nothing on screen changes.
-            Event::RunbookChanged { .. } => {}
+            Event::RunbookChanged { .. } | Event::InvalidIndexDropped { .. } => {}
             // Told in the log; the run's end (or going on) follows.
             Event::LockLost { .. } | Event::LockRegained { .. } | Event::Reconnected { .. } => {}
             Event::StatementCancelled { step, .. } => {
