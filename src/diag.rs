@@ -3,6 +3,7 @@
 //! Plain data so tests can assert on them; rendered through miette for terminals and
 //! through serde for tools.
 
+use crate::runbook::encoding::escape_controls;
 use crate::runbook::yaml::Loc;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use serde::Serialize;
@@ -49,7 +50,8 @@ impl Diagnostic {
         Diagnostic {
             level: Level::Error,
             code,
-            message: message.into(),
+            // A message quotes what the user wrote: never let it drive the terminal.
+            message: escape_controls(&message.into()),
             file: file.to_path_buf(),
             loc,
             help: None,
@@ -82,7 +84,7 @@ impl Diagnostic {
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(escape_controls(&help.into()));
         self
     }
 
@@ -90,7 +92,7 @@ impl Diagnostic {
         self.related.push(Related {
             file: file.to_path_buf(),
             loc,
-            label: label.into(),
+            label: escape_controls(&label.into()),
         });
         self
     }
@@ -184,16 +186,27 @@ pub fn render(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> String
     let (Some(loc), Some(text)) = (diagnostic.loc, sources.get(&diagnostic.file)) else {
         return header;
     };
-    let offset = offset_of(text, loc);
-    let len = loc.len.max(1).min(text.len().saturating_sub(offset));
+    // Control characters drawn as visible symbols: the snippet must not drive the terminal.
+    let (shown, shift) = crate::runbook::encoding::visible(text);
+    let span = |loc: Loc| {
+        let at = offset_of(text, loc);
+        let end = (at + loc.len.max(1)).min(text.len());
+        let end = (at..=end)
+            .rev()
+            .find(|e| text.is_char_boundary(*e))
+            .unwrap_or(at);
+        (shift(at), shift(end).saturating_sub(shift(at)).max(1))
+    };
+    let (offset, len) = span(loc);
+    let len = len.min(shown.len().saturating_sub(offset));
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         Some("here".into()),
         (offset, len),
     )];
     for related in &diagnostic.related {
         if related.file == diagnostic.file {
-            let at = offset_of(text, related.loc);
-            let len = related.loc.len.max(1).min(text.len().saturating_sub(at));
+            let (at, len) = span(related.loc);
+            let len = len.min(shown.len().saturating_sub(at));
             labels.push(LabeledSpan::new_with_span(
                 Some(related.label.clone()),
                 (at, len),
@@ -210,7 +223,7 @@ pub fn render(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> String
     if let Some(help) = &diagnostic.help {
         report = report.with_help(help.clone());
     }
-    let source = NamedSource::new(diagnostic.file.display().to_string(), text.to_owned());
+    let source = NamedSource::new(diagnostic.file.display().to_string(), shown.clone());
     let report = miette::Report::new(report).with_source_code(source);
     let theme = if color {
         GraphicalTheme::unicode()
@@ -223,6 +236,17 @@ pub fn render(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> String
         .render_report(&mut out, report.as_ref())
     {
         Ok(()) => {
+            // miette counts columns in bytes: its `[file:line:col]` says ours instead, which
+            // counts characters as editors do.
+            let name = format!("[{}:", diagnostic.file.display());
+            if let Some(start) = out.find(&name)
+                && let Some(len) = out[start..].find(']')
+            {
+                out.replace_range(
+                    start..start + len + 1,
+                    &format!("[{}]", diagnostic.position()),
+                );
+            }
             // Keep the one-line `file:line:col` header: editors and CI logs link to it.
             let level = match diagnostic.level {
                 Level::Error => "error",

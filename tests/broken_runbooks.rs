@@ -11,6 +11,9 @@
 //! # absent: text                        (no diagnostic's message or help contains this)
 //! # level: warning                      (the file is about a warning: no error expected)
 //! # bug: description                    (a known bug in src/: checked by an ignored test)
+//! # fix: LINE | replacement line          (the suggestion, applied: it must appear in a help,
+//! #                                         and the file with every fix applied must load and
+//! #                                         plan without errors; `<delete>` removes the line)
 //! ```
 //!
 //! Any other `#` line is free text. LINE:COL are 1-based and name the place a user
@@ -43,6 +46,8 @@ struct Header {
     absent: Vec<(usize, String)>,
     warning_only: bool,
     bug: Option<String>,
+    /// (header line, runbook line, replacement or `None` to delete).
+    fixes: Vec<(usize, usize, Option<String>)>,
 }
 
 fn corpus_dir() -> PathBuf {
@@ -147,6 +152,22 @@ fn parse_header(source: &str) -> Result<Header, String> {
                 "warning" => header.warning_only = true,
                 other => return Err(at(format!("unknown level `{other}`"))),
             }
+        } else if let Some(rest) = line
+            .trim_start_matches('#')
+            .trim_start()
+            .strip_prefix("fix:")
+        {
+            // The replacement is taken verbatim after `| ` (indentation matters in YAML).
+            let (place, replacement) = rest
+                .split_once('|')
+                .ok_or_else(|| at("fix needs `LINE | replacement`".into()))?;
+            let line_no = place
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| at(format!("bad line number `{}`", place.trim())))?;
+            let replacement = replacement.strip_prefix(' ').unwrap_or(replacement);
+            let replacement = (replacement.trim() != "<delete>").then(|| replacement.to_owned());
+            header.fixes.push((n, line_no, replacement));
         } else if let Some(rest) = comment.strip_prefix("bug:") {
             header.bug = Some(rest.trim().to_owned());
         }
@@ -273,6 +294,9 @@ fn check_file(path: &Path) -> Option<String> {
             }
         }
     }
+    if !header.fixes.is_empty() {
+        problems.extend(check_fixes(path, &source, &header, &diagnostics));
+    }
     let errors = diagnostics
         .iter()
         .filter(|d| d.level == Level::Error)
@@ -301,6 +325,59 @@ fn check_file(path: &Path) -> Option<String> {
         let _ = writeln!(report, "    {}", describe(d, path));
     }
     Some(report)
+}
+
+/// Each fix is what a help suggests, and applying them all gives a runbook without errors.
+fn check_fixes(
+    path: &Path,
+    source: &str,
+    header: &Header,
+    diagnostics: &[Diagnostic],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (n, _, replacement) in &header.fixes {
+        if let Some(text) = replacement {
+            let wanted = text.trim();
+            // The whole line, or its value in backticks (`write \`5m\``).
+            let value = wanted
+                .split_once(": ")
+                .map(|(_, v)| format!("`{}`", v.trim()));
+            let suggested =
+                |h: &str| h.contains(wanted) || value.as_deref().is_some_and(|v| h.contains(v));
+            if !diagnostics
+                .iter()
+                .any(|d| d.help.as_deref().is_some_and(suggested))
+            {
+                problems.push(format!(
+                    "fix (header line {n}): no help suggests `{wanted}`"
+                ));
+            }
+        }
+    }
+    let mut lines: Vec<Option<String>> = source.lines().map(|l| Some(l.to_owned())).collect();
+    for (n, line, replacement) in &header.fixes {
+        match lines.get_mut(line.wrapping_sub(1)) {
+            Some(slot) => *slot = replacement.clone(),
+            None => problems.push(format!("fix (header line {n}): no line {line}")),
+        }
+    }
+    let fixed: String = lines.into_iter().flatten().map(|l| l + "\n").collect();
+    // Beside the original, so relative SQL paths resolve the same; not a `.yaml` file, so
+    // the corpus never picks it up.
+    let fixed_path = path.with_extension(format!("fixed-{}", std::process::id()));
+    if let Err(e) = std::fs::write(&fixed_path, fixed) {
+        problems.push(format!("cannot write the fixed runbook: {e}"));
+        return problems;
+    }
+    let after = diagnostics_of(&fixed_path, &header.env);
+    let _ = std::fs::remove_file(&fixed_path);
+    for d in after.iter().filter(|d| d.level == Level::Error) {
+        problems.push(format!(
+            "with the fixes applied, still: {}",
+            describe(d, &fixed_path)
+        ));
+    }
+    problems
 }
 
 fn is_known_bug(path: &Path) -> bool {

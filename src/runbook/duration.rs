@@ -11,6 +11,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     if trimmed.is_empty() {
         return Err("empty duration".into());
     }
+    if trimmed.starts_with('-') {
+        return Err("a duration is how long something may take: it cannot be negative".into());
+    }
     let mut total = Duration::ZERO;
     let mut rest = trimmed;
     while !rest.is_empty() {
@@ -41,6 +44,12 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 
 /// The suggestion shown when a duration does not parse: the same amount, written right.
 pub fn suggest(text: &str) -> String {
+    // `-5m` → `5m`: the amount without its sign.
+    if let Some(positive) = text.trim().strip_prefix('-')
+        && parse(positive.trim()).is_ok()
+    {
+        return format!("write `{}`", positive.trim());
+    }
     // `1.5h` → `1h30m`; `1h30` → `1h30m` (a trailing bare number continues the next unit down).
     let t = text.trim();
     if let Some((number, unit)) = t

@@ -5,6 +5,7 @@
 //! model or diagnostics.
 
 use super::duration;
+use super::encoding;
 use super::env;
 use super::model::*;
 use super::yaml::{self, Loc, Node, ScalarMap, Value};
@@ -30,22 +31,12 @@ pub fn load(path: &Path) -> Loaded {
 pub fn load_with_env(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Loaded {
     let mut loaded = Loaded::default();
     let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
+        Ok(bytes) => match encoding::decode(bytes.clone(), "the runbook") {
             Ok(text) => text,
             Err(e) => {
-                let offset = e.utf8_error().valid_up_to();
-                let before = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
-                let line = before.matches('\n').count() + 1;
-                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                let loc = Loc {
-                    line,
-                    column,
-                    offset,
-                    len: 1,
-                };
+                let loc = loc_of_byte(&bytes, e.offset);
                 loaded.diagnostics.push(
-                    Diagnostic::error("not-utf8", path, Some(loc), "the runbook is not valid UTF-8 here")
-                        .with_help("save the file as UTF-8 (this byte looks like Latin-1 or Windows-1252 text)"),
+                    Diagnostic::error("not-utf8", path, Some(loc), e.message).with_help(e.help),
                 );
                 return loaded;
             }
@@ -63,6 +54,82 @@ pub fn load_with_env(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Lo
     load_text(path, &text, lookup)
 }
 
+/// The comment written right after `key:` on the key's own line (`budget: #4h` → `#4h`),
+/// and where its `#` is.
+fn comment_after_key(text: &str, key: &Node) -> Option<(String, Loc)> {
+    let end = key.written.offset.checked_add(key.written.len)?;
+    let rest = text.get(end..)?;
+    let line = rest.split('\n').next()?.trim_end_matches('\r');
+    let after_colon = line.trim_start().strip_prefix(':')?;
+    let comment = after_colon.trim_start();
+    if !(after_colon.starts_with([' ', '\t']) && comment.starts_with('#')) {
+        return None;
+    }
+    let offset = end + (line.len() - comment.len());
+    let mut at = loc_of_byte(text.as_bytes(), offset);
+    at.len = comment.trim_end().len();
+    Some((comment.trim_end().to_owned(), at))
+}
+
+/// A value written where a path or SQL may go is a path when it is one word ending in
+/// `.sql` (in any case: `migrations/x.SQL` too).
+fn looks_like_sql_path(text: &str) -> bool {
+    !text.trim().contains(char::is_whitespace) && has_sql_extension(text.trim())
+}
+
+fn has_sql_extension(path: &str) -> bool {
+    Path::new(path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("sql"))
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system (`..` above the start is kept).
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The `.sql` files directly in `dir`, sorted.
+fn sql_files_in(dir: &Path) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                .filter(|name| has_sql_extension(name))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// The 1-based line and column (in characters) of a byte offset in bytes that may not all be
+/// UTF-8.
+fn loc_of_byte(bytes: &[u8], offset: usize) -> Loc {
+    let before = String::from_utf8_lossy(&bytes[..offset.min(bytes.len())]).into_owned();
+    Loc {
+        line: before.matches('\n').count() + 1,
+        column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+        offset,
+        len: 1,
+    }
+}
+
 /// Loads from text already read; `path` names the file in diagnostics and anchors
 /// relative SQL paths.
 pub fn load_text(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Loaded {
@@ -74,16 +141,52 @@ pub fn load_text(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String
         env: lookup,
         hasher: Sha256::new(),
         window_start_written: false,
+        sql_root: None,
+        comment_values: std::collections::HashSet::new(),
     };
     ctx.sources.insert(path, text.to_owned());
     ctx.hasher.update(text.as_bytes());
-    let runbook = match yaml::parse(text) {
-        Ok(doc) => ctx.runbook(&doc),
-        Err(e) => {
-            let (message, help) = yaml_message(&e.message);
-            ctx.diags
-                .push(Diagnostic::error("yaml-syntax", path, Some(e.loc), message).with_help(help));
-            None
+    // Invisible characters a terminal would act on: named where they are, before the YAML
+    // parser stumbles over them somewhere else.
+    let controls = encoding::control_characters(text);
+    for (offset, c) in controls.iter().take(10) {
+        let loc = loc_of_byte(text.as_bytes(), *offset);
+        let line = text[..*offset].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[*offset..]
+            .find('\n')
+            .map_or(text.len(), |i| offset + i);
+        let cleaned = encoding::without_controls(text[line..line_end].trim());
+        ctx.diags.push(
+            Diagnostic::error(
+                "control-character",
+                path,
+                Some(loc),
+                format!(
+                    "an invisible control character, {}, is written here",
+                    encoding::control_name(*c)
+                ),
+            )
+            .with_help(format!("delete it (a pasted terminal colour code or a stray key?): `{cleaned}`; to mean the character itself, write its escape in a double-quoted string, e.g. \"\\e\"")),
+        );
+    }
+    let runbook = if !controls.is_empty() {
+        None
+    } else {
+        match yaml::parse_with(text, yaml::Limits::from_env(lookup)) {
+            Ok(doc) => {
+                ctx.comments_taken_for_values(&doc);
+                ctx.runbook(&doc)
+            }
+            Err(e) => {
+                let (message, help) = match e.help {
+                    Some(help) => (e.message, help),
+                    None => yaml_message(&e.message),
+                };
+                ctx.diags.push(
+                    Diagnostic::error("yaml-syntax", path, Some(e.loc), message).with_help(help),
+                );
+                None
+            }
         }
     };
     let has_errors = ctx
@@ -129,6 +232,10 @@ struct Ctx<'a> {
     hasher: Sha256,
     /// `window.start` is written (even if it failed to parse): no cascade of errors.
     window_start_written: bool,
+    /// The declared `sql_root` (resolved), where every SQL file must be.
+    sql_root: Option<PathBuf>,
+    /// Where null values stand that a `#` made of what was meant as the value (reported).
+    comment_values: std::collections::HashSet<usize>,
 }
 
 /// The keys of one mapping, checked against the keys allowed there.
@@ -203,8 +310,68 @@ impl Ctx<'_> {
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
+        // A value a `#` turned into a comment is reported once, in those words.
+        if self.comment_values.contains(&loc.offset) {
+            return;
+        }
         let d = Diagnostic::error(code, &self.file, Some(loc), message).with_help(help);
         self.diags.push(d);
+    }
+
+    /// `key: #1` reads as a key with no value and a comment: said so where it happens, with
+    /// the quoted value to write instead.
+    fn comments_taken_for_values(&mut self, doc: &Node) {
+        let mut stack = vec![doc];
+        let mut found = Vec::new();
+        while let Some(node) = stack.pop() {
+            match &node.value {
+                Value::Map(entries) => {
+                    for (key, value) in entries {
+                        if value.value == Value::Null
+                            && let Some((comment, at)) = comment_after_key(self.text, key)
+                            && let Some(name) = key.scalar_text()
+                        {
+                            found.push((name, value.loc, at, comment));
+                        }
+                        stack.push(value);
+                    }
+                }
+                Value::Seq(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+        // Keys whose value is free text may really start with `#`; elsewhere the `#` is a slip.
+        const TEXT_KEYS: [&str; 7] = [
+            "title",
+            "description",
+            "prompt",
+            "notes",
+            "expect",
+            "eq",
+            "ne",
+        ];
+        for (key, null_at, loc, comment) in found {
+            let bare = comment.trim_start_matches('#').trim();
+            let help = if TEXT_KEYS.contains(&key.as_str()) {
+                let quoted = comment.replace('\\', "\\\\").replace('"', "\\\"");
+                format!("if `{comment}` is the value, quote it: `{key}: \"{quoted}\"`")
+            } else if !bare.is_empty() && !bare.contains(char::is_whitespace) {
+                format!("write the value without the `#`: `{key}: {bare}`")
+            } else {
+                format!("write the value before any `#`: `{key}: <value>  # comment`")
+            };
+            let d = Diagnostic::error(
+                "comment-not-value",
+                &self.file,
+                Some(loc),
+                format!(
+                    "`{key}` has no value: the `#` starts a comment, so `{comment}` is not read"
+                ),
+            )
+            .with_help(help);
+            self.diags.push(d);
+            self.comment_values.insert(null_at.offset);
+        }
     }
 
     fn fields<'n>(
@@ -351,6 +518,16 @@ impl Ctx<'_> {
     fn duration(&mut self, node: &Node, what: &str) -> Option<Duration> {
         let text = match &node.value {
             Value::Str(s) => s.clone(),
+            Value::Int(i) if *i < 0 => {
+                let n = i.unsigned_abs();
+                self.error(
+                    "bad-duration",
+                    node.loc,
+                    format!("`{what}: {i}` is negative and has no unit: a duration is how long something may take"),
+                    format!("write `{n}s` or `{n}m` (units: ms, s, m, h, d)"),
+                );
+                return None;
+            }
             Value::Int(i) => {
                 self.error(
                     "bad-duration",
@@ -392,16 +569,33 @@ impl Ctx<'_> {
     }
 
     fn count(&mut self, node: &Node, what: &str, min: i64) -> Option<u32> {
-        match &node.value {
-            Value::Int(i) if *i >= min => u32::try_from(*i).ok().or_else(|| {
-                self.error(
-                    "out-of-range",
-                    node.loc,
-                    format!("`{what}` is too large"),
-                    "use a smaller number",
-                );
+        let too_large =
+            |this: &mut Self, written: &str| {
+                this.error(
+                "out-of-range",
+                node.loc,
+                format!(
+                    "`{what}: {written}` is too large: the largest `{what}` cutover takes is {}",
+                    u32::MAX
+                ),
+                format!("write a number up to {}, e.g. `{what}: {}`", u32::MAX, min.max(5)),
+            );
                 None
-            }),
+            };
+        match &node.value {
+            Value::Int(i) if *i >= min => match u32::try_from(*i) {
+                Ok(n) => Some(n),
+                Err(_) => too_large(self, &i.to_string()),
+            },
+            // A whole number too large for the parser's integers arrives as a float.
+            Value::Float(_)
+                if self.raw_text(node).is_some_and(|raw| {
+                    !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit())
+                }) =>
+            {
+                let raw = self.raw_text(node).unwrap_or_default();
+                too_large(self, &raw)
+            }
             Value::Int(i) => {
                 self.error(
                     "out-of-range",
@@ -489,13 +683,14 @@ impl Ctx<'_> {
     // ----- the document -----
 
     fn runbook(&mut self, doc: &Node) -> Option<Runbook> {
-        const TOP: [&str; 7] = [
+        const TOP: [&str; 8] = [
             "name",
             "title",
             "description",
             "window",
             "database",
             "defaults",
+            "sql_root",
             "phases",
         ];
         if doc.value == Value::Null {
@@ -517,6 +712,9 @@ impl Ctx<'_> {
             &TOP,
             "name: my-window\nwindow: {budget: 4h}\nphases: [...]",
         )?;
+        if let Some(node) = f.get("sql_root") {
+            self.sql_root(node);
+        }
         let name = self
             .require(&f, "name", "the runbook", "week1-wednesday")
             .and_then(|n| self.identifier(n, "runbook name"));
@@ -978,7 +1176,18 @@ impl Ctx<'_> {
 
     fn sql_of(&mut self, f: &Fields, what: &str) -> Option<SqlSource> {
         match (f.get("sql"), f.get("file")) {
-            (Some(sql), None) => self.inline_sql(sql, "sql"),
+            (Some(sql), None) => {
+                if let Some(path) = sql.scalar_text().filter(|t| looks_like_sql_path(t)) {
+                    self.error(
+                        "sql-is-a-path",
+                        sql.loc,
+                        format!("`sql:` holds the SQL itself, but `{path}` is the name of a file"),
+                        format!("write `file: {path}` to run the SQL in that file"),
+                    );
+                    return None;
+                }
+                self.inline_sql(sql, "sql")
+            }
             (None, Some(file)) => {
                 let path = self.string(file, "file")?;
                 self.sql_file(&path, file.loc)
@@ -1033,37 +1242,168 @@ impl Ctx<'_> {
         })
     }
 
-    fn sql_file(&mut self, written: &str, loc: Loc) -> Option<SqlSource> {
+    /// `sql_root: <folder>`: every SQL file must be under it (relative to the runbook's folder).
+    fn sql_root(&mut self, node: &Node) {
+        let Some(written) = self.string(node, "sql_root") else {
+            return;
+        };
         let base = self.file.parent().unwrap_or(Path::new("")).to_path_buf();
-        let candidates = [
-            base.join(written),
-            base.parent().unwrap_or(Path::new("")).join(written),
-        ];
-        let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+        let root = base.join(&written);
+        if !root.is_dir() {
+            self.error(
+                "missing-file",
+                node.loc,
+                format!("`sql_root` names `{written}`, which is not a folder"),
+                "name the folder that holds the SQL files, relative to the runbook's folder, e.g. `sql_root: ..`",
+            );
+            return;
+        }
+        self.sql_root = Some(root);
+    }
+
+    /// The folders SQL files may be read from: the declared `sql_root`, or the runbook's
+    /// folder and its parent (where `migrations/` sits beside `runbooks/`).
+    fn sql_roots(&self) -> Vec<PathBuf> {
+        let base = self.file.parent().unwrap_or(Path::new("")).to_path_buf();
+        let base = if base.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            base
+        };
+        match &self.sql_root {
+            Some(root) => vec![root.clone()],
+            None => vec![base.clone(), base.join("..")],
+        }
+    }
+
+    fn sql_file(&mut self, written: &str, loc: Loc) -> Option<SqlSource> {
+        let roots = self.sql_roots();
+        let candidates: Vec<PathBuf> = roots.iter().map(|r| r.join(written)).collect();
+        // Judged on absolute paths: a relative root of "" would contain `../..` too.
+        let absolute = |p: &Path| {
+            lexically_normal(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+        };
+        let inside = |path: &Path| {
+            let path = absolute(path);
+            roots.iter().any(|r| path.starts_with(absolute(r)))
+        };
+        let tree = match &self.sql_root {
+            Some(_) => "the declared `sql_root`",
+            None => "the runbook's folder and its parent",
+        };
+        if !candidates.iter().any(|p| inside(p)) {
+            self.error(
+                "path-outside-runbook",
+                loc,
+                format!("`{written}` leads outside {tree}: cutover reads SQL files only from there"),
+                "move the file beside the runbook (e.g. into `migrations/`) and name it from there, or declare the folder that holds your SQL with `sql_root: <folder>`",
+            );
+            return None;
+        }
+        let Some(path) = candidates.iter().find(|p| inside(p) && p.exists()).cloned() else {
             self.error(
                 "missing-file",
                 loc,
                 format!("SQL file `{written}` not found"),
                 format!(
-                    "create it or fix the path (looked for {} and {}; paths are relative to the runbook's folder or its parent)",
-                    candidates[0].display(),
-                    candidates[1].display()
+                    "create it or fix the path (looked for {}; paths are relative to {tree})",
+                    candidates
+                        .iter()
+                        .map(|c| c.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 ),
             );
             return None;
         };
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        if path.is_dir() {
+            let example = sql_files_in(&path)
+                .first()
+                .map(|f| format!("{}/{f}", written.trim_end_matches('/')))
+                .unwrap_or_else(|| format!("{}/001_change.sql", written.trim_end_matches('/')));
+            self.error(
+                "is-a-directory",
+                loc,
+                format!("`{written}` is a folder, not an SQL file"),
+                format!("name one file in it, e.g. `file: {example}`"),
+            );
+            return None;
+        }
+        // Symbolic links count where they lead.
+        let real_roots: Vec<PathBuf> = roots
+            .iter()
+            .filter_map(|r| std::fs::canonicalize(r).ok())
+            .collect();
+        if let Ok(real) = std::fs::canonicalize(&path)
+            && !real_roots.iter().any(|r| real.starts_with(r))
+        {
+            self.error(
+                "path-outside-runbook",
+                loc,
+                format!(
+                    "`{written}` leads outside {tree} (a link to {}): cutover reads SQL files only from there",
+                    real.display()
+                ),
+                "copy the file beside the runbook, or declare the folder that holds your SQL with `sql_root: <folder>`",
+            );
+            return None;
+        }
+        // Never read (and never print) what is not an SQL file.
+        if !has_sql_extension(written) {
+            self.error(
+                "not-sql-file",
+                loc,
+                format!("`{written}` is not an SQL file (its name does not end in `.sql`)"),
+                "name a `.sql` file; if this file holds SQL, rename it to end in `.sql`",
+            );
+            return None;
+        }
+        let what = format!("SQL file `{written}`");
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => match encoding::decode(bytes.clone(), &what) {
+                Ok(text) => text,
+                Err(e) => {
+                    let at = loc_of_byte(&bytes, e.offset);
+                    self.error(
+                        "not-utf8",
+                        loc,
+                        format!(
+                            "{} (line {}, column {} of the file)",
+                            e.message, at.line, at.column
+                        ),
+                        e.help,
+                    );
+                    return None;
+                }
+            },
             Err(e) => {
                 self.error(
                     "unreadable",
                     loc,
                     format!("cannot read `{}`: {e}", path.display()),
-                    "check its permissions and that it is UTF-8",
+                    "check that the file is readable by the user running cutover",
                 );
                 return None;
             }
         };
+        if let Some((offset, c)) = encoding::control_characters(&text).first().copied() {
+            let at = loc_of_byte(text.as_bytes(), offset);
+            self.diags.push(
+                Diagnostic::error(
+                    "control-character",
+                    &path,
+                    Some(at),
+                    format!(
+                        "an invisible control character, {}, is written here",
+                        encoding::control_name(c)
+                    ),
+                )
+                .with_help("delete it (a terminal colour code or a stray key pasted into the file?); in a string literal, write it as an escape: E'\\x1b'"),
+            );
+            self.sources.insert(&path, text);
+            return None;
+        }
+        let path = &path;
         if text.trim().is_empty() {
             self.error(
                 "empty-sql",
@@ -1088,8 +1428,7 @@ impl Ctx<'_> {
         let sql = self.sql_of(f, "migrate");
         let rollback = f.get("rollback").and_then(|n| {
             let text = self.string(n, "rollback")?;
-            let looks_like_path = !text.contains(char::is_whitespace) && text.ends_with(".sql");
-            if looks_like_path {
+            if looks_like_sql_path(&text) {
                 self.sql_file(&text, n.loc)
             } else {
                 self.inline_sql(n, "rollback")
@@ -1314,13 +1653,16 @@ impl Ctx<'_> {
                 let shown = node
                     .scalar_text()
                     .map_or_else(|| other.kind().to_owned(), |t| format!("`{t}`"));
+                let example = if op == "between" {
+                    "`{ between: [1, 10] }`".to_owned()
+                } else {
+                    format!("`{{ {op}: 100 }}`, or use `eq`/`ne` to compare text")
+                };
                 self.error(
                     "bad-expect",
                     node.loc,
                     format!("`{op}` compares numbers, but {shown} is not a number"),
-                    format!(
-                        "write a number, e.g. `{{ {op}: 100 }}`, or use `eq`/`ne` to compare text"
-                    ),
+                    format!("write numbers, e.g. {example}"),
                 );
                 None
             }

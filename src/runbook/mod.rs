@@ -1,5 +1,6 @@
 //! The runbook model and its YAML loader.
 pub mod duration;
+pub mod encoding;
 pub mod env;
 pub mod expect;
 pub mod loader;

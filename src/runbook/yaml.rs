@@ -164,30 +164,117 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-/// A YAML syntax error with its location.
+/// A YAML syntax error with its location, and what to do about it when cutover knows better
+/// than a generic hint.
 #[derive(Debug)]
 pub struct SyntaxError {
     pub message: String,
     pub loc: Loc,
+    pub help: Option<String>,
+}
+
+/// The parser's safety limits that remain once the size of the file is allowed for: each can
+/// be raised through the environment variable named with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Nesting of lists and mappings (`CUTOVER_YAML_MAX_DEPTH`).
+    pub max_depth: usize,
+    /// Aliases (`*name`) and anchors (`&name`) (`CUTOVER_YAML_MAX_ALIASES`).
+    pub max_aliases: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 64,
+            max_aliases: 50_000,
+        }
+    }
+}
+
+impl Limits {
+    /// The defaults, raised by `CUTOVER_YAML_MAX_DEPTH` / `CUTOVER_YAML_MAX_ALIASES`.
+    pub fn from_env(lookup: &dyn Fn(&str) -> Option<String>) -> Limits {
+        let read = |name: &str, default: usize| {
+            lookup(name)
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|v| *v > 0)
+                .unwrap_or(default)
+        };
+        let base = Limits::default();
+        Limits {
+            max_depth: read("CUTOVER_YAML_MAX_DEPTH", base.max_depth),
+            max_aliases: read("CUTOVER_YAML_MAX_ALIASES", base.max_aliases),
+        }
+    }
 }
 
 /// Parses a YAML document into a located tree. Duplicate keys are errors.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    parse_with(text, Limits::default())
+}
+
+/// [`parse`] with the given limits. The number of values may grow with the file (a 50,000-step
+/// runbook is legitimate); nesting and aliases stay bounded, as they guard against documents
+/// built to exhaust the machine.
+pub fn parse_with(text: &str, limits: Limits) -> Result<Node, SyntaxError> {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(text.len().saturating_mul(2));
+    budget.max_events = budget.max_events.max(text.len().saturating_mul(4));
+    budget.max_depth = limits.max_depth;
+    budget.max_aliases = limits.max_aliases;
+    budget.max_anchors = limits.max_aliases;
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        budget: Some(budget),
     };
     match serde_saphyr::from_str_with_options::<Node>(text, options) {
         Ok(mut doc) => {
             locate_block_collections(&mut doc, text);
             Ok(doc)
         }
-        Err(e) => Err(syntax_error(text, &e)),
+        Err(e) => Err(syntax_error(text, &e, limits)),
+    }
+}
+
+/// A breached safety limit in words: which limit, its value, and how to raise it.
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach, limits: Limits) -> (String, String) {
+    use serde_saphyr::budget::BudgetBreach as B;
+    match breach {
+        B::Depth { .. } => (
+            format!(
+                "the YAML nests lists and mappings more than {} levels deep here",
+                limits.max_depth
+            ),
+            format!(
+                "a runbook nests about 8 levels: look for brackets that are never closed or indentation that keeps growing; if the nesting is meant, raise the limit with CUTOVER_YAML_MAX_DEPTH={}",
+                limits.max_depth * 2
+            ),
+        ),
+        B::Aliases { .. } | B::Anchors { .. } | B::AliasAnchorRatio { .. } => (
+            format!(
+                "the YAML uses more aliases (`*name`) or anchors (`&name`) than the {} cutover reads",
+                limits.max_aliases
+            ),
+            format!(
+                "write the repeated values out, or raise the limit with CUTOVER_YAML_MAX_ALIASES={}",
+                limits.max_aliases * 2
+            ),
+        ),
+        B::Documents { .. } => (
+            "the file holds more YAML documents than a runbook may".to_owned(),
+            "a runbook is one YAML document: remove the `---` lines that start others".to_owned(),
+        ),
+        _ => (
+            "the YAML exceeds one of the parser's safety limits here (values an alias expands to, or the size of its text)".to_owned(),
+            "write repeated values out instead of expanding aliases of large values, or split the runbook".to_owned(),
+        ),
     }
 }
 
 /// The parser's error, without the place it repeats in its message (the diagnostic says
 /// where), and at the right place where the parser names the wrong one.
-fn syntax_error(text: &str, e: &serde_saphyr::Error) -> SyntaxError {
+fn syntax_error(text: &str, e: &serde_saphyr::Error, limits: Limits) -> SyntaxError {
     let mut loc = e
         .location()
         .map(|l| Loc::from_saphyr(&l))
@@ -196,6 +283,29 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> SyntaxError {
         && let Some(offset) = offset_at(text, loc.line, loc.column)
     {
         loc.offset = offset;
+    }
+    let mut inner = e.without_snippet();
+    while let serde_saphyr::Error::AliasError { error, .. } = inner {
+        inner = error.without_snippet();
+    }
+    match inner {
+        serde_saphyr::Error::Budget { breach, .. } => {
+            let (message, help) = budget_message(breach, limits);
+            return SyntaxError {
+                message,
+                loc,
+                help: Some(help),
+            };
+        }
+        serde_saphyr::Error::MultipleDocuments { .. } => {
+            let loc = second_document_start(text).unwrap_or(loc);
+            return SyntaxError {
+                message: "a runbook is one YAML document, but a second one starts here (`---`)".to_owned(),
+                loc,
+                help: Some("remove this `---` line and what follows it, or move that into a runbook of its own".to_owned()),
+            };
+        }
+        _ => {}
     }
     let raw = e.without_snippet().to_string();
     let mut lines = raw.lines();
@@ -212,7 +322,37 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> SyntaxError {
         loc = tab;
         message = "found a tab in the indentation".to_owned();
     }
-    SyntaxError { message, loc }
+    SyntaxError {
+        message,
+        loc,
+        help: None,
+    }
+}
+
+/// The `---` line that starts a second document: the first one after the file's content
+/// began (a `---` before any content only opens the first document).
+fn second_document_start(text: &str) -> Option<Loc> {
+    let mut offset = 0;
+    let mut content_seen = false;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim_end();
+        let is_marker =
+            trimmed == "---" || trimmed.starts_with("--- ") || trimmed.starts_with("---\t");
+        if is_marker && content_seen {
+            return Some(Loc {
+                line: n + 1,
+                column: 1,
+                offset,
+                len: 3,
+            });
+        }
+        let body = trimmed.trim_start();
+        if !is_marker && !body.is_empty() && !body.starts_with('#') && !body.starts_with('%') {
+            content_seen = true;
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// `message at line 3, column 7` → `message`.
