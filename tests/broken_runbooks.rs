@@ -458,3 +458,51 @@ fn header_parser_reads_every_form() {
     assert!(parse_header("# expect: 3:1 code\n").is_err());
     assert!(parse_header("# related: 3:1 | x\n").is_err());
 }
+
+/// A valid runbook of 50,000 migrations loads: the parser's budgets grow with the file
+/// (its time and memory are measured by `cargo bench --bench check_large`, not here).
+#[test]
+fn a_runbook_of_50000_steps_loads() {
+    let mut text = String::from(
+        "name: big\nwindow:\n  budget: 200h\nphases:\n  - id: m\n    kind: migration\n    budget: 190h\n    steps:\n",
+    );
+    for i in 0..50_000 {
+        text.push_str(&format!(
+            "      - migrate: s{i}\n        sql: CREATE TABLE t{i} (id int)\n        rollback: DROP TABLE t{i}\n"
+        ));
+    }
+    let loaded = cutover::runbook::load_text(Path::new("big.yaml"), &text, &|_| None);
+    let errors: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .map(|d| d.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let runbook = loaded.runbook.expect("loads");
+    assert_eq!(runbook.phases[0].steps.len(), 50_000);
+}
+
+/// A runbook saved as UTF-16 (as some Windows editors do) is named as such.
+#[test]
+fn a_runbook_saved_as_utf16_is_named_as_such() {
+    let text = "name: demo\nwindow:\n  budget: 1h\nphases: []\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    let dir = std::env::temp_dir().join(format!("cutover-utf16-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("utf16.yaml");
+    std::fs::write(&path, bytes).unwrap();
+    let loaded = cutover::runbook::load(&path);
+    let d = &loaded.diagnostics[0];
+    assert_eq!(d.code, "not-utf8");
+    assert!(
+        d.message.contains("UTF-16 (little-endian)"),
+        "{}",
+        d.message
+    );
+    assert!(!d.help.as_deref().unwrap_or("").contains("Latin-1"), "{d}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1292,11 +1292,27 @@ impl Ctx<'_> {
             None => "the runbook's folder and its parent",
         };
         if !candidates.iter().any(|p| inside(p)) {
+            // Written relative to the runbook's folder while `sql_root` is declared: the same
+            // file, named from the root.
+            let base = self.file.parent().unwrap_or(Path::new("")).to_path_buf();
+            let from_root = roots.iter().find_map(|root| {
+                let target = absolute(&base.join(written));
+                let relative = target.strip_prefix(absolute(root)).ok()?;
+                target.is_file().then(|| relative.display().to_string())
+            });
+            let help = match from_root {
+                Some(relative) => format!(
+                    "paths are relative to {tree}: write `file: {relative}` (or `rollback: {relative}`)"
+                ),
+                None => "move the file beside the runbook (e.g. into `migrations/`) and name it from there, or declare the folder that holds your SQL with `sql_root: <folder>`".to_owned(),
+            };
             self.error(
                 "path-outside-runbook",
                 loc,
-                format!("`{written}` leads outside {tree}: cutover reads SQL files only from there"),
-                "move the file beside the runbook (e.g. into `migrations/`) and name it from there, or declare the folder that holds your SQL with `sql_root: <folder>`",
+                format!(
+                    "`{written}` leads outside {tree}: cutover reads SQL files only from there"
+                ),
+                help,
             );
             return None;
         }
