@@ -335,15 +335,47 @@ fn check_fixes(
     diagnostics: &[Diagnostic],
 ) -> Vec<String> {
     let mut problems = Vec::new();
-    for (n, _, replacement) in &header.fixes {
+    let original: Vec<&str> = source.lines().collect();
+    for (n, line, replacement) in &header.fixes {
         if let Some(text) = replacement {
             let wanted = text.trim();
-            // The whole line, or its value in backticks (`write \`5m\``).
-            let value = wanted
-                .split_once(": ")
-                .map(|(_, v)| format!("`{}`", v.trim()));
-            let suggested =
-                |h: &str| h.contains(wanted) || value.as_deref().is_some_and(|v| h.contains(v));
+            // The whole line, or in backticks the part of it the fix changes: the key
+            // (`did you mean \`description\``) or the value (`write \`5m\``).
+            let was = original.get(line.wrapping_sub(1)).map_or("", |l| l.trim());
+            let split = |l: &str| {
+                let l = l.trim_start_matches("- ");
+                l.split_once(':')
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            };
+            let changed = match (split(was), split(wanted)) {
+                (Some((k0, v0)), Some((k1, v1))) if k0 == k1 && v0 != v1 => Some(v1),
+                (Some((k0, v0)), Some((k1, v1))) if k0 != k1 && v0 == v1 => Some(k1),
+                _ => None,
+            }
+            .map(|part| format!("`{part}`"));
+            // Or every word the fix brings in is named in backticks (`did you mean \`eq\``).
+            let words = |l: &str| -> Vec<String> {
+                l.split(|c: char| !(c.is_alphanumeric() || "_-.".contains(c)))
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            };
+            let old_words = words(was);
+            let new_words: Vec<String> = words(wanted)
+                .into_iter()
+                .filter(|w| !old_words.contains(w))
+                .collect();
+            let in_backticks = |h: &str, w: &str| {
+                h.split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .any(|span| words(span).iter().any(|x| x == w))
+            };
+            let suggested = |h: &str| {
+                h.contains(wanted)
+                    || changed.as_deref().is_some_and(|v| h.contains(v))
+                    || (!new_words.is_empty() && new_words.iter().all(|w| in_backticks(h, w)))
+            };
             if !diagnostics
                 .iter()
                 .any(|d| d.help.as_deref().is_some_and(suggested))

@@ -662,6 +662,20 @@ impl Ctx<'_> {
             Value::Seq(items) => items.iter().collect(),
             Value::Str(_) => vec![node],
             other => {
+                // The words written, in a list: `{step: notify}` → `[notify]`.
+                let written: Vec<String> = match other {
+                    Value::Map(entries) => entries
+                        .iter()
+                        .filter_map(|(_, v)| v.scalar_text())
+                        .filter(|v| is_identifier(v))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let example = if written.is_empty() {
+                    example.to_owned()
+                } else {
+                    format!("[{}]", written.join(", "))
+                };
                 self.error(
                     "wrong-type",
                     node.loc,
@@ -1703,7 +1717,7 @@ impl Ctx<'_> {
                     "bad-expect",
                     node.loc,
                     format!("`{what}` cannot be a list"),
-                    "for a range write `{ between: [low, high] }`",
+                    "for a range write `{ between: [1, 10] }`",
                 );
                 return None;
             }
@@ -1729,7 +1743,7 @@ impl Ctx<'_> {
                 "bad-expect",
                 node.loc,
                 format!("`{what}` takes exactly one comparison, found {}", entries.len()),
-                "write one of eq, ne, lt, le, gt, ge, between (and for expect: rows, empty); for a range use `{ between: [low, high] }`",
+                "write one of eq, ne, lt, le, gt, ge, between (and for expect: rows, empty); for a range use `{ between: [1, 10] }`",
             );
             return None;
         };
@@ -1762,7 +1776,7 @@ impl Ctx<'_> {
                         "bad-expect",
                         value.loc,
                         "`between` takes two numbers",
-                        "write `{ between: [low, high] }`",
+                        "write `{ between: [1, 10] }`",
                     );
                     return None;
                 };
@@ -1771,7 +1785,7 @@ impl Ctx<'_> {
                         "bad-expect",
                         value.loc,
                         format!("`between` takes two numbers, found {}", bounds.len()),
-                        "write `{ between: [low, high] }`",
+                        "write `{ between: [1, 10] }`",
                     );
                     return None;
                 };
