@@ -331,8 +331,17 @@ fn finish_rolled_back(tui: &mut Pty) -> u32 {
 fn rollback_steps(events: &[serde_json::Value]) -> Vec<String> {
     events
         .iter()
-        .filter(|e| e["event"] == "rollback_step")
-        .map(|e| format!("{}:{}", e["step"].as_str().unwrap_or("?"), e["ok"]))
+        .filter_map(|e| match e["event"].as_str() {
+            Some("rollback_step") => {
+                Some(format!("{}:{}", e["step"].as_str().unwrap_or("?"), e["ok"]))
+            }
+            // Nothing was run to undo it: it stays applied.
+            Some("rollback_left_applied") => Some(format!(
+                "{}:left applied",
+                e["step"].as_str().unwrap_or("?")
+            )),
+            _ => None,
+        })
         .collect()
 }
 
@@ -387,7 +396,10 @@ fn demo_no_go_at_the_first_gate_rolls_back_and_runs_nothing_after_it() {
 
     let events = journal_events(&journal);
     assert_eq!(run_finished(&events), ["rolled_back"]);
-    assert_eq!(rollback_steps(&events), ["prepare-baseline-schema:false"]);
+    assert_eq!(
+        rollback_steps(&events),
+        ["prepare-baseline-schema:left applied"]
+    );
     let started = started_steps(&events);
     // (A manual step is journaled as manual_waiting, not step_started.)
     assert_eq!(
@@ -491,7 +503,13 @@ fn demo_no_go_at_go_live_rolls_back_every_migration() {
         .filter(|e| e["event"] == "step_finished")
         .filter_map(|e| e["step"].as_str())
         .filter(|s| DEMO_MIGRATIONS.contains(s))
-        .map(|s| format!("{s}:{}", s != "prepare-baseline-schema"))
+        .map(|s| {
+            if s == "prepare-baseline-schema" {
+                format!("{s}:left applied")
+            } else {
+                format!("{s}:true")
+            }
+        })
         .collect();
     expected.reverse();
     assert_eq!(expected.len(), DEMO_MIGRATIONS.len(), "{expected:?}");
