@@ -262,21 +262,10 @@ pub async fn index_state(
     index: &str,
     table: &str,
 ) -> Result<IndexState, tokio_postgres::Error> {
-    let row = client
-        .query_opt(
-            "SELECT i.indisvalid AND i.indisready FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-              WHERE c.oid = coalesce(
-                      (SELECT x.oid FROM pg_class x
-                        WHERE x.relname = $1
-                          AND x.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))),
-                      to_regclass($3))",
-            &[&relname(index), &table, &index],
-        )
-        .await?;
-    Ok(match row.map(|r| r.get::<_, bool>(0)) {
+    Ok(match index_in_catalog(client, index, table).await? {
         None => IndexState::Missing,
-        Some(false) => IndexState::Invalid,
-        Some(true) => IndexState::Valid,
+        Some((_, false)) => IndexState::Invalid,
+        Some((_, true)) => IndexState::Valid,
     })
 }
 
@@ -286,11 +275,24 @@ pub async fn invalid_index(
     index: &str,
     table: &str,
 ) -> Result<Option<String>, tokio_postgres::Error> {
+    Ok(index_in_catalog(client, index, table)
+        .await?
+        .filter(|(_, valid)| !valid)
+        .map(|(name, _)| name))
+}
+
+/// `index` on `table` as the catalog has it: its qualified name and whether it is valid
+/// (and ready).
+async fn index_in_catalog(
+    client: &Client,
+    index: &str,
+    table: &str,
+) -> Result<Option<(String, bool)>, tokio_postgres::Error> {
     let row = client
         .query_opt(
-            "SELECT c.oid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-              WHERE NOT (i.indisvalid AND i.indisready)
-                AND c.oid = coalesce(
+            "SELECT c.oid::regclass::text, i.indisvalid AND i.indisready
+               FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+              WHERE c.oid = coalesce(
                       (SELECT x.oid FROM pg_class x
                         WHERE x.relname = $1
                           AND x.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))),
@@ -298,7 +300,7 @@ pub async fn invalid_index(
             &[&relname(index), &table, &index],
         )
         .await?;
-    Ok(row.map(|r| r.get(0)))
+    Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
 /// Sessions with our application name (an earlier runner's, e.g. one killed while the server
