@@ -7,6 +7,7 @@ pub mod engine;
 /// front end depend on this; it depends on none of them.
 pub mod events;
 pub mod journal;
+pub mod narration;
 pub mod plan;
 pub mod report;
 pub mod runbook;

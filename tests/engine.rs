@@ -2591,7 +2591,7 @@ async fn headless_approve_all_runs_to_the_end() {
     .await;
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(
-        out.stdout.contains("DECISION gate: Go by night-shift"),
+        out.stdout.contains("DECISION gate: GO by night-shift"),
         "{out:?}"
     );
     let db = common::connect(&url).await;

@@ -370,7 +370,7 @@ fn a_watcher_elsewhere_sees_the_gate_then_the_decision_and_the_end() {
 
     // The decision as made (by whom), the gate box gone, the run finished.
     watch.wait_until("the decision and the end", WAIT, |s| {
-        s.contains("decision go-live: GO by lead-x")
+        s.contains("DECISION go-live: GO by lead-x")
             && s.contains("SUCCEEDED")
             && !s.contains("GATE go-live —")
     });

@@ -20,7 +20,7 @@ macro_rules! say_raw {
     }};
 }
 
-mod headless;
+pub mod headless;
 mod inspect;
 mod report;
 mod run;

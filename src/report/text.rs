@@ -204,12 +204,14 @@ pub fn rollback_gap(rb: &Rollback) -> String {
     )
 }
 
+/// The decision in the words the operator's screen and the headless output use.
 pub fn decision_word(d: DecisionKind) -> &'static str {
-    match d {
-        DecisionKind::Go => "GO",
-        DecisionKind::Abort => "NO-GO (abort)",
-        DecisionKind::Rollback => "NO-GO (rollback)",
-    }
+    use crate::events::Decision;
+    crate::narration::decision_word(match d {
+        DecisionKind::Go => Decision::Go,
+        DecisionKind::Abort => Decision::Abort,
+        DecisionKind::Rollback => Decision::Rollback,
+    })
 }
 
 /// How a bar is drawn.

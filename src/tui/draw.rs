@@ -1899,11 +1899,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState,
     if let Some(d) = s.decision {
         lines.push(Line::raw(format!(
             "decision: {}{}",
-            match d {
-                Decision::Go => "GO",
-                Decision::Abort => "NO-GO (abort)",
-                Decision::Rollback => "NO-GO (roll back)",
-            },
+            crate::narration::decision_word(d),
             s.decided_by
                 .as_ref()
                 .map(|o| format!(" by {o}"))

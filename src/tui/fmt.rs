@@ -5,19 +5,7 @@ use std::time::Duration;
 
 /// `850ms`, `4.2s`, `59s`, `1m05s`, `1h02m`.
 pub fn ms(ms: u64) -> String {
-    if ms < 1_000 {
-        format!("{ms}ms")
-    } else if ms < 10_000 {
-        format!("{}.{}s", ms / 1_000, (ms % 1_000) / 100)
-    } else if ms < 60_000 {
-        format!("{}s", ms / 1_000)
-    } else if ms < 3_600_000 {
-        let s = ms / 1_000;
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        let m = ms / 60_000;
-        format!("{}h{:02}m", m / 60, m % 60)
-    }
+    crate::narration::ms(ms)
 }
 
 pub fn dur(d: Duration) -> String {

@@ -10,7 +10,6 @@ pub mod app;
 pub mod draw;
 pub mod fmt;
 pub mod keys;
-pub mod log;
 pub mod state;
 pub mod watch;
 

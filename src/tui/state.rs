@@ -213,15 +213,7 @@ pub struct AlertUi {
     pub threshold: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Detail,
-    Good,
-    Warn,
-    Error,
-    Gate,
-}
+pub use crate::narration::Level;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogLine {
@@ -1102,10 +1094,13 @@ impl UiState {
                 Level::Gate,
             );
         }
-        let (text, level) = super::log::describe(&entry.event);
-        let text = self.log_text(&entry.event, text);
+        let told = crate::narration::tell(entry);
+        let text = self.log_text(&entry.event, told.text);
         if !text.is_empty() {
-            self.log(ts, text, level);
+            self.log(ts, text, told.level);
+        }
+        for line in told.more {
+            self.log(ts, line, Level::Detail);
         }
         match &entry.event {
             Event::RunStarted {
@@ -1606,10 +1601,5 @@ impl UiState {
 
 /// A decision in one word.
 pub fn decision_word(decision: Option<Decision>) -> &'static str {
-    match decision {
-        Some(Decision::Go) => "GO",
-        Some(Decision::Abort) => "NO-GO (abort)",
-        Some(Decision::Rollback) => "NO-GO (roll back)",
-        None => "acknowledged",
-    }
+    decision.map_or("acknowledged", crate::narration::decision_word)
 }

@@ -16,7 +16,7 @@ use super::fmt;
 use super::keys::{ViewState, handle_key};
 use super::state::{Prompt, UiState};
 use crate::connect::Target;
-use crate::events::{Decision, Event};
+use crate::events::Event;
 use crate::journal::Entry;
 use crate::plan::Plan;
 use crate::runbook::Runbook;
@@ -186,32 +186,11 @@ impl Watch {
                     .clone()
                     .filter(|_| *outcome == crate::events::Outcome::Halted);
             }
-            Event::DecisionRecorded {
-                step,
-                decision,
-                operator,
-                restored,
-                ..
-            } => {
-                let what = match decision {
-                    Decision::Go => "GO",
-                    Decision::Abort => "NO-GO (abort)",
-                    Decision::Rollback => "NO-GO (roll back)",
-                };
-                let by = if operator.is_empty() {
-                    String::new()
-                } else {
-                    format!(" by {operator}")
-                };
-                let earlier = if *restored { " (given earlier)" } else { "" };
+            // In the narration's words, as the operator's log says it.
+            Event::DecisionRecorded { .. } | Event::ManualAcknowledged { .. } => {
                 self.last_decision = Some(format!(
-                    "{step}: {what}{by}{earlier} at {}",
-                    fmt::clock(entry.ts)
-                ));
-            }
-            Event::ManualAcknowledged { step, operator } => {
-                self.last_decision = Some(format!(
-                    "{step}: done, acknowledged by {operator} at {}",
+                    "{} at {}",
+                    crate::narration::tell(entry).text.trim(),
                     fmt::clock(entry.ts)
                 ));
             }
@@ -774,7 +753,6 @@ fn draw_status(frame: &mut Frame, area: Rect, watch: &Watch, view: &ViewState) {
         spans.push(Span::styled("│ ", dim()));
     }
     if let Some(decision) = &watch.last_decision {
-        spans.push(Span::styled("decision ", dim()));
         spans.push(Span::styled(format!("{decision} "), bold()));
         spans.push(Span::styled("│ ", dim()));
     }
@@ -946,6 +924,7 @@ pub async fn run_watch(runbook: &Runbook, plan: &Plan, target: Target) -> std::i
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::Decision;
 
     fn fixture() -> (Runbook, Plan) {
         let text = "name: w\nwindow: { budget: 10m }\nphases:\n  - id: p\n    kind: preparation\n    budget: 5m\n    steps:\n      - check: c\n        sql: SELECT 1\n        expect: 1\n      - checkpoint: gate\n        prompt: Go?\n        questions: [Ready?]\n";
@@ -1042,7 +1021,7 @@ mod tests {
         );
         assert!(!w.prompt_visible(&ui));
         let d = w.last_decision.clone().unwrap_or_default();
-        assert!(d.starts_with("gate: GO by lead-x at "), "{d}");
+        assert!(d.starts_with("DECISION gate: GO by lead-x at "), "{d}");
     }
 
     #[test]

@@ -1,0 +1,476 @@
+//! One sentence per journaled event, and its level: what the headless output, the TUI log
+//! and the watcher say about it. Every front end tells a run in these words, so the operator's
+//! screen, a CI log and a colleague's watcher never word the same moment two ways — and a new
+//! event is told by adding it here, once.
+
+use crate::events::{Decision, Event, Outcome};
+use crate::journal::Entry;
+use crate::runbook::Severity;
+
+/// How much a line matters (a screen gives each its colour).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Detail,
+    Good,
+    Warn,
+    Error,
+    /// Something waits for a person.
+    Gate,
+}
+
+/// What is said about one journal entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Told {
+    /// The sentence (steps' lines are indented under their phase, statements' under their
+    /// step).
+    pub text: String,
+    pub level: Level,
+    /// Lines that belong under the sentence (each session at a gate), already indented.
+    pub more: Vec<String>,
+}
+
+impl Told {
+    fn new(text: String, level: Level) -> Told {
+        Told {
+            text,
+            level,
+            more: Vec::new(),
+        }
+    }
+}
+
+/// A duration as people read it: `850ms`, `4.2s`, `42s`, `3m07s`, `1h05m`.
+pub fn ms(ms: u64) -> String {
+    if ms < 1_000 {
+        format!("{ms}ms")
+    } else if ms < 10_000 {
+        format!("{}.{}s", ms / 1_000, (ms % 1_000) / 100)
+    } else if ms < 60_000 {
+        format!("{}s", ms / 1_000)
+    } else if ms < 3_600_000 {
+        let s = ms / 1_000;
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        let m = ms / 60_000;
+        format!("{}h{:02}m", m / 60, m % 60)
+    }
+}
+
+/// A decision in the words every front end uses.
+pub fn decision_word(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Go => "GO",
+        Decision::Abort => "NO-GO (abort)",
+        Decision::Rollback => "NO-GO (roll back)",
+    }
+}
+
+/// `HH:MM:SS UTC` of an RFC 3339 time (as written if it does not parse).
+fn clock(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
+        |_| rfc3339.to_owned(),
+        |t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%H:%M:%S UTC")
+                .to_string()
+        },
+    )
+}
+
+fn first_line(s: &str, max: usize) -> String {
+    s.lines().next().unwrap_or("").chars().take(max).collect()
+}
+
+/// The first 12 characters of a checksum.
+fn short(checksum: &str) -> &str {
+    checksum.get(..12).unwrap_or(checksum)
+}
+
+fn rows(n: u64) -> String {
+    match n {
+        0 => String::new(),
+        1 => " (1 row)".to_owned(),
+        n => format!(" ({n} rows)"),
+    }
+}
+
+/// The sessions an earlier runner left at work, for an uncertain step's line.
+pub fn still_running_text(still_running: &[String]) -> String {
+    if still_running.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; an earlier session is still at work: {}",
+            still_running.join("; ")
+        )
+    }
+}
+
+/// What is said about `entry`.
+pub fn tell(entry: &Entry) -> Told {
+    use Level::*;
+    let told = |text: String, level: Level| Told::new(text, level);
+    match &entry.event {
+        Event::RunStarted {
+            run_id,
+            title,
+            target,
+            operator,
+            server_version,
+            resumed,
+            ..
+        } => told(
+            format!(
+                "{} run {run_id} of \"{title}\" on {target} (PostgreSQL {server_version}) by {operator}",
+                if *resumed { "resuming" } else { "starting" }
+            ),
+            Info,
+        ),
+        Event::RunbookChanged { started_with, now } => told(
+            format!(
+                "WARNING: the runbook changed since this run started (checksum {} -> {}); applied steps whose SQL changed are still refused",
+                short(started_with),
+                short(now)
+            ),
+            Warn,
+        ),
+        Event::PhaseStarted { phase } => told(format!("phase {phase}"), Info),
+        Event::PhaseBudgetExceeded { phase, budget_ms } => told(
+            format!("phase {phase} is over its {} budget", ms(*budget_ms)),
+            Warn,
+        ),
+        Event::PhaseFinished { phase, duration_ms } => told(
+            format!("phase {phase} finished in {}", ms(*duration_ms)),
+            Info,
+        ),
+        Event::StepSkipped { step, reason } => told(format!("  skip {step}: {reason}"), Detail),
+        Event::StepStarted {
+            step,
+            attempt,
+            in_transaction,
+        } => told(
+            format!(
+                "  start {step}{}{}",
+                if *attempt > 1 {
+                    format!(" (attempt {attempt})")
+                } else {
+                    String::new()
+                },
+                if *in_transaction == Some(false) {
+                    " [no transaction]"
+                } else {
+                    ""
+                }
+            ),
+            Info,
+        ),
+        Event::StatementStarted { step, index, sql } => told(
+            format!("    {step} #{index}: {}", first_line(sql, 200)),
+            Detail,
+        ),
+        Event::Notice {
+            step,
+            severity,
+            message,
+        } => told(
+            format!("    {step} {severity}: {}", first_line(message, 300)),
+            if severity.eq_ignore_ascii_case("WARNING") {
+                Warn
+            } else {
+                Detail
+            },
+        ),
+        Event::StatementFinished {
+            step,
+            index,
+            rows: n,
+            duration_ms,
+        } => told(
+            format!(
+                "    {step} #{index} done in {}{}",
+                ms(*duration_ms),
+                rows(*n)
+            ),
+            Detail,
+        ),
+        Event::LockWait {
+            step,
+            blockers,
+            waited_ms,
+        } => {
+            let who: Vec<String> = blockers
+                .iter()
+                .map(|b| {
+                    format!(
+                        "pid {} ({}, {}, xact {:.0}s): {}",
+                        b.pid,
+                        b.application_name,
+                        b.state,
+                        b.xact_age_s,
+                        first_line(&b.query, 120)
+                    )
+                })
+                .collect();
+            told(
+                format!(
+                    "    {step} waits for a lock ({} so far), held by {}",
+                    ms(*waited_ms),
+                    who.join("; ")
+                ),
+                Warn,
+            )
+        }
+        Event::Retry {
+            step,
+            attempt,
+            delay_ms,
+            reason,
+        } => told(
+            format!("    {step}: {reason}; retry {attempt} in {}", ms(*delay_ms)),
+            Warn,
+        ),
+        Event::StepFinished {
+            step,
+            duration_ms,
+            rows: n,
+        } => told(
+            format!("  done {step} in {}{}", ms(*duration_ms), rows(*n)),
+            Good,
+        ),
+        Event::StepFailed { step, error } => told(format!("  FAILED {step}: {error}"), Error),
+        Event::CommandOutput {
+            step,
+            exit_code,
+            stdout_tail,
+            stderr_tail,
+        } => {
+            let tail = if stderr_tail.is_empty() {
+                stdout_tail
+            } else {
+                stderr_tail
+            };
+            told(
+                format!(
+                    "    {step} exit {}: {}",
+                    exit_code.map_or("-".into(), |c| c.to_string()),
+                    tail.lines().last().unwrap_or("")
+                ),
+                if *exit_code == Some(0) { Detail } else { Warn },
+            )
+        }
+        Event::CheckResult {
+            step,
+            passed,
+            actual,
+            expected,
+            severity,
+            ..
+        } => told(
+            format!(
+                "  check {step}: {} (got {actual}, expected {expected}){}",
+                if *passed { "PASS" } else { "FAIL" },
+                if !passed && *severity == Severity::Warning {
+                    " [warning]"
+                } else {
+                    ""
+                }
+            ),
+            match (passed, severity) {
+                (true, _) => Good,
+                (false, Severity::Warning) => Warn,
+                (false, Severity::Critical) => Error,
+            },
+        ),
+        Event::ProbeSample { step, value, alert } => told(
+            format!(
+                "  probe {step} = {}{}",
+                value.as_ref().map_or("NULL".into(), |v| v.to_string()),
+                if *alert { " ALERT" } else { "" }
+            ),
+            if *alert { Warn } else { Detail },
+        ),
+        Event::Alert {
+            step,
+            value,
+            threshold,
+        } => told(
+            format!("  ALERT {step}: {value} (threshold {threshold})"),
+            Error,
+        ),
+        Event::ManualWaiting { step, prompt } => told(format!("  manual {step}: {prompt}"), Gate),
+        Event::ManualAcknowledged { step, operator } => {
+            told(format!("  acknowledged {step} by {operator}"), Good)
+        }
+        Event::CheckpointReached {
+            step,
+            prompt,
+            failed_critical,
+            projected_end,
+            hard_end,
+            ..
+        } => told(
+            format!(
+                "GATE {step}: {prompt} (projected end {}, hard end {}{})",
+                clock(projected_end),
+                clock(hard_end),
+                if failed_critical.is_empty() {
+                    String::new()
+                } else {
+                    format!(", FAILED critical checks: {}", failed_critical.join(", "))
+                }
+            ),
+            Gate,
+        ),
+        Event::DecisionRejected { step, reason } => {
+            told(format!("  decision at {step} rejected: {reason}"), Warn)
+        }
+        Event::ServerActivity { step, sessions } => {
+            if sessions.is_empty() {
+                told(
+                    format!("  server at {step}: no long transactions or lock waits"),
+                    Info,
+                )
+            } else {
+                Told {
+                    text: format!(
+                        "  server at {step}: {} session(s) in long transactions or lock waits",
+                        sessions.len()
+                    ),
+                    level: Warn,
+                    more: sessions
+                        .iter()
+                        .map(|s| format!("    {}", s.summary(entry.ts)))
+                        .collect(),
+                }
+            }
+        }
+        Event::DecisionRecorded {
+            step,
+            decision,
+            operator,
+            comment,
+            restored,
+            overrode_failed_checks,
+            ..
+        } => told(
+            format!(
+                "DECISION {step}: {}{}{}{}{}",
+                decision_word(*decision),
+                if operator.is_empty() {
+                    String::new()
+                } else {
+                    format!(" by {operator}")
+                },
+                if *restored {
+                    " (given earlier in this run)"
+                } else {
+                    ""
+                },
+                if overrode_failed_checks.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " OVERRIDING failed checks {}",
+                        overrode_failed_checks.join(", ")
+                    )
+                },
+                comment
+                    .as_ref()
+                    .filter(|_| !restored)
+                    .map(|c| format!(" — \"{c}\""))
+                    .unwrap_or_default()
+            ),
+            if *decision == Decision::Go {
+                Gate
+            } else {
+                Error
+            },
+        ),
+        Event::UncertainStep {
+            step,
+            still_running,
+        } => told(
+            format!(
+                "  UNCERTAIN {step}: it was interrupted between its statements{}",
+                still_running_text(still_running)
+            ),
+            Error,
+        ),
+        Event::LockLost { reason } => told(
+            format!("LOCK LOST: {reason}; nothing starts or commits until it is held again"),
+            Error,
+        ),
+        Event::LockRegained { pid } => told(
+            format!("lock held again (pid {pid}); applied steps read again from the database"),
+            Warn,
+        ),
+        Event::Reconnected { session, reason } => {
+            told(format!("reconnected the {session} session: {reason}"), Warn)
+        }
+        Event::AwaitingFailureDecision { step } => {
+            told(format!("  {step} failed: retry, roll back or abort?"), Gate)
+        }
+        Event::RollbackStarted { steps } => told(
+            format!(
+                "ROLLBACK of {}",
+                if steps.is_empty() {
+                    "nothing".into()
+                } else {
+                    steps.join(", ")
+                }
+            ),
+            Warn,
+        ),
+        Event::RollbackStep { step, ok, error } => told(
+            format!(
+                "  rollback {step}: {}",
+                if *ok {
+                    "ok".to_owned()
+                } else {
+                    error.as_ref().map_or("failed".into(), |e| e.to_string())
+                }
+            ),
+            if *ok { Good } else { Error },
+        ),
+        Event::RollbackLeftApplied { step, reason } => {
+            told(format!("  rollback {step}: left applied ({reason})"), Warn)
+        }
+        Event::InvalidIndexDropped { step, index, error } => match error {
+            None => told(
+                format!(
+                    "    {step}: dropped the INVALID index {index} its failed build left (DROP INDEX CONCURRENTLY)"
+                ),
+                Warn,
+            ),
+            Some(e) => told(
+                format!(
+                    "    {step}: the INVALID index {index} its failed build left could not be dropped: {e} — drop it (DROP INDEX CONCURRENTLY {index}) before a retry"
+                ),
+                Error,
+            ),
+        },
+        Event::Cancelled { reason } => told(format!("CANCELLED: {reason}"), Error),
+        Event::StatementCancelled { step, reason } => told(
+            format!(
+                "{step}: running statement {reason}; the step fails, then retry, roll back or abort"
+            ),
+            Warn,
+        ),
+        Event::RunFinished { outcome, message } => told(
+            format!(
+                "run finished: {}{}",
+                outcome.as_str(),
+                message
+                    .as_ref()
+                    .map(|m| format!(" — {m}"))
+                    .unwrap_or_default()
+            ),
+            match outcome {
+                Outcome::Succeeded => Good,
+                Outcome::Halted => Warn,
+                _ => Error,
+            },
+        ),
+    }
+}
