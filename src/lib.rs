@@ -9,6 +9,7 @@ pub mod events;
 pub mod journal;
 pub mod narration;
 pub mod plan;
+pub mod record;
 pub mod report;
 pub mod runbook;
 pub mod secret;

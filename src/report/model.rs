@@ -160,7 +160,8 @@ pub struct Window {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
-    /// Migrations applied (and not rolled back): what `cutover history` counts as applied.
+    /// Migrations applied and still in the database (not rolled back; a failed rollback leaves
+    /// its migration applied): what `cutover status` counts as applied.
     pub steps_applied: u32,
     /// Commands run and manual steps acknowledged (not migrations, so not in `steps_applied`).
     pub steps_done: u32,
@@ -818,7 +819,10 @@ impl Report {
 
 /// Builds the report from a journal's readable entries and the line numbers it could not read.
 pub fn build(entries: &[Entry], unreadable: &[usize]) -> Report {
-    let mut b = Builder::default();
+    let mut b = Builder {
+        record: crate::record::RunRecord::of(entries),
+        ..Builder::default()
+    };
     b.warn_unreadable(entries, unreadable);
     for entry in entries {
         b.entry(entry);
@@ -876,6 +880,8 @@ struct OpenSpan {
 
 #[derive(Default)]
 struct Builder {
+    /// The run record the report's step facts come from.
+    record: crate::record::RunRecord,
     warnings: Vec<String>,
     summary_set: bool,
     run_id: Option<String>,
@@ -1788,6 +1794,22 @@ impl Builder {
         if let Some(last) = last {
             self.close_segment(last.ts);
         }
+        // A step's attempts, rows, statements and times are the run record's, as on the
+        // operator's screen.
+        for s in &mut self.steps {
+            if let Some(r) = self.record.step(&s.id) {
+                s.attempts = r.attempts;
+                s.statements = r.statements;
+                s.started_at = r.first_started_at.or(s.started_at);
+                if r.finished_at.is_some() {
+                    s.finished_at = r.finished_at;
+                    s.duration_ms = r.duration_ms;
+                }
+                if s.kind == StepKind::Migrate {
+                    s.rows = r.rows;
+                }
+            }
+        }
         for phase in &mut self.phases {
             phase.overrun_ms = phase
                 .budget_ms
@@ -1918,7 +1940,9 @@ impl Builder {
         let mut counts = Counts::default();
         for s in &self.steps {
             match s.status {
-                StepStatus::Applied => counts.steps_applied += 1,
+                // A migration whose rollback failed is still in the database, as `status`
+                // counts it.
+                StepStatus::Applied | StepStatus::RollbackFailed => counts.steps_applied += 1,
                 StepStatus::Done if matches!(s.kind, StepKind::Command | StepKind::Manual) => {
                     counts.steps_done += 1
                 }

@@ -423,6 +423,8 @@ pub struct UiState {
     probe_of: HashMap<usize, usize>,
     pub alerts: Vec<AlertUi>,
     pub log: VecDeque<LogLine>,
+    /// The run record: a step's attempts, rows and times come from it, as in the report.
+    pub record: crate::record::RunRecord,
     pub errors: Vec<ErrorUi>,
     pub prompt: Option<Prompt>,
     /// Bumped each time a new prompt opens, so a view can reset its modal state.
@@ -752,6 +754,7 @@ impl UiState {
             probe_of,
             alerts: Vec::new(),
             log: VecDeque::new(),
+            record: crate::record::RunRecord::new(),
             errors: Vec::new(),
             prompt: None,
             prompt_seq: 0,
@@ -1074,6 +1077,42 @@ impl UiState {
 
     /// Folds one journal entry into the state.
     pub fn apply(&mut self, entry: &Entry) {
+        self.record.apply(entry);
+        self.apply_event(entry);
+        self.take_from_record();
+    }
+
+    /// The facts the report also shows — attempts, first start, and, once finished, rows and
+    /// times — as the run record has them, so the screen and the report agree.
+    fn take_from_record(&mut self) {
+        let Some(r) = self.record.touched().cloned() else {
+            return;
+        };
+        let Some(i) = self.step_index(&r.id) else {
+            return;
+        };
+        let s = &mut self.steps[i];
+        s.starts = r.attempts;
+        if r.first_started_at.is_some() {
+            s.first_started = r.first_started_at;
+        }
+        use crate::record::Status;
+        if matches!(
+            r.status,
+            Status::Done | Status::CheckFailed | Status::Failed
+        ) && r.finished_at.is_some()
+        {
+            s.finished = r.finished_at;
+            s.duration_ms = r.duration_ms;
+            if r.status == Status::Done
+                && let Some(rows) = r.rows
+            {
+                s.rows = rows;
+            }
+        }
+    }
+
+    fn apply_event(&mut self, entry: &Entry) {
         self.version += 1;
         self.last_ts = Some(entry.ts);
         let ts = entry.ts;

@@ -1,0 +1,472 @@
+//! The run record: one fold of journal entries into what happened to each step — its
+//! status, attempts, rows and timings — and to the run's decisions and rollbacks. The report
+//! and the operator's screen read these facts from here, so they cannot disagree on them;
+//! what each adds is its own (the report's spans and sections, the screen's live prompts).
+
+use crate::events::{Decision, Event};
+use crate::journal::Entry;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// Where a step stands, as far as the journal tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Not started in this journal.
+    Pending,
+    /// Started and not yet finished, failed or skipped (at the end of a journal: interrupted).
+    Running,
+    /// Waiting for a person (a manual step, a checkpoint).
+    Waiting,
+    /// Finished: a migration applied, a command run, a check run (see `Status::CheckFailed`),
+    /// a manual step acknowledged.
+    Done,
+    /// A check whose latest result failed.
+    CheckFailed,
+    Failed,
+    /// Done before (an earlier run, or earlier in this one).
+    Skipped,
+    /// Interrupted between its statements by a crash; the operator must say what happened.
+    Uncertain,
+    /// A checkpoint passed with a go.
+    Go,
+    /// A checkpoint answered no-go.
+    NoGo,
+    RolledBack,
+    /// Its rollback failed: it is still applied.
+    RollbackFailed,
+    /// A rollback ran nothing for it (no rollback SQL, only comments, irreversible): still
+    /// applied.
+    LeftApplied,
+}
+
+impl Status {
+    /// Whether the step's change is in the database as far as the journal knows (what
+    /// `cutover status` counts as applied).
+    pub fn still_applied(self) -> bool {
+        matches!(
+            self,
+            Status::Done | Status::RollbackFailed | Status::LeftApplied
+        )
+    }
+}
+
+/// One step, as the journal tells it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepRecord {
+    pub id: String,
+    pub status: Status,
+    /// `step_started` events: lock-timeout retries and the operator's retries each count.
+    pub attempts: u32,
+    /// The engine's number of the latest attempt.
+    pub attempt: u32,
+    pub first_started_at: Option<DateTime<Utc>>,
+    /// When the latest attempt started.
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The engine's measure of the latest attempt (a failed one: until its failure).
+    pub duration_ms: Option<u64>,
+    /// Rows of the attempt that finished (what is in the database), not of earlier attempts.
+    pub rows: Option<u64>,
+    /// Statements of the latest attempt that finished.
+    pub statements: u32,
+    /// From `step_started`; `None` for steps without SQL.
+    pub in_transaction: Option<bool>,
+    pub skip_reason: Option<String>,
+    /// Why a rollback left it applied.
+    pub left_applied: Option<String>,
+    /// The latest attempt is a check whose result carried its own duration.
+    measured: bool,
+}
+
+impl StepRecord {
+    fn new(id: &str) -> StepRecord {
+        StepRecord {
+            id: id.to_owned(),
+            status: Status::Pending,
+            attempts: 0,
+            attempt: 0,
+            first_started_at: None,
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+            rows: None,
+            statements: 0,
+            in_transaction: None,
+            skip_reason: None,
+            left_applied: None,
+            measured: false,
+        }
+    }
+}
+
+/// A decision at a checkpoint, or a manual step's acknowledgement (`decision: None`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecisionRecord {
+    pub at: DateTime<Utc>,
+    pub step: String,
+    pub decision: Option<Decision>,
+    pub operator: String,
+    pub comment: Option<String>,
+    pub overrode_failed_checks: Vec<String>,
+    /// Given in an earlier, interrupted attempt of this run, and standing.
+    pub restored: bool,
+}
+
+/// The fold of a journal, entry by entry.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunRecord {
+    /// Every step the journal mentions, in order of first mention.
+    pub steps: Vec<StepRecord>,
+    pub decisions: Vec<DecisionRecord>,
+    index: HashMap<String, usize>,
+    /// Between `rollback_started` and the run's end: statements are the rollback's.
+    rolling_back: bool,
+    /// The step the latest entry changed.
+    touched: Option<usize>,
+}
+
+impl RunRecord {
+    pub fn new() -> RunRecord {
+        RunRecord::default()
+    }
+
+    /// The record of a whole journal.
+    pub fn of(entries: &[Entry]) -> RunRecord {
+        let mut record = RunRecord::new();
+        for entry in entries {
+            record.apply(entry);
+        }
+        record
+    }
+
+    pub fn step(&self, id: &str) -> Option<&StepRecord> {
+        self.index.get(id).map(|&i| &self.steps[i])
+    }
+
+    /// The step the latest [`RunRecord::apply`] changed, if any.
+    pub fn touched(&self) -> Option<&StepRecord> {
+        self.touched.map(|i| &self.steps[i])
+    }
+
+    fn step_mut(&mut self, id: &str) -> &mut StepRecord {
+        let i = match self.index.get(id) {
+            Some(&i) => i,
+            None => {
+                self.steps.push(StepRecord::new(id));
+                self.index.insert(id.to_owned(), self.steps.len() - 1);
+                self.steps.len() - 1
+            }
+        };
+        self.touched = Some(i);
+        &mut self.steps[i]
+    }
+
+    /// Folds one entry in.
+    pub fn apply(&mut self, entry: &Entry) {
+        let ts = entry.ts;
+        self.touched = None;
+        match &entry.event {
+            Event::RunStarted { .. } => self.rolling_back = false,
+            Event::StepSkipped { step, reason } => {
+                let s = self.step_mut(step);
+                s.skip_reason = Some(reason.clone());
+                // Done in an earlier attempt of this run (a resumed journal): it stays done,
+                // with its own timing.
+                if s.status != Status::Done {
+                    s.status = Status::Skipped;
+                }
+            }
+            Event::StepStarted {
+                step,
+                attempt,
+                in_transaction,
+            } => {
+                let s = self.step_mut(step);
+                s.status = Status::Running;
+                s.attempts += 1;
+                s.attempt = *attempt;
+                s.first_started_at.get_or_insert(ts);
+                s.started_at = Some(ts);
+                s.finished_at = None;
+                s.duration_ms = None;
+                s.statements = 0;
+                s.measured = false;
+                if in_transaction.is_some() {
+                    s.in_transaction = *in_transaction;
+                }
+            }
+            Event::StatementFinished { step, .. } if !self.rolling_back => {
+                self.step_mut(step).statements += 1;
+            }
+            Event::StepFinished {
+                step,
+                duration_ms,
+                rows,
+            } => {
+                let s = self.step_mut(step);
+                if s.status != Status::CheckFailed {
+                    s.status = Status::Done;
+                }
+                // A check's own measure stands: parallel checks are journaled finished only
+                // when the batch is.
+                if !s.measured {
+                    s.finished_at = Some(ts);
+                    s.duration_ms = Some(*duration_ms);
+                }
+                s.rows = Some(*rows);
+            }
+            Event::StepFailed { step, .. } => {
+                let s = self.step_mut(step);
+                s.status = Status::Failed;
+                s.finished_at = Some(ts);
+                s.duration_ms = s
+                    .started_at
+                    .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+            }
+            Event::CheckResult {
+                step,
+                passed,
+                duration_ms,
+                ..
+            } => {
+                let s = self.step_mut(step);
+                s.status = if *passed {
+                    Status::Done
+                } else {
+                    Status::CheckFailed
+                };
+                // It ran from its start for its own duration, never past this event.
+                if let Some(start) = s.started_at {
+                    let end = start
+                        + chrono::Duration::milliseconds(
+                            i64::try_from(*duration_ms).unwrap_or(i64::MAX / 2),
+                        );
+                    s.finished_at = Some(end.min(ts).max(start));
+                    s.duration_ms = Some(*duration_ms);
+                    s.measured = true;
+                }
+            }
+            Event::ManualWaiting { step, .. } => {
+                let s = self.step_mut(step);
+                s.status = Status::Waiting;
+                s.first_started_at.get_or_insert(ts);
+                s.started_at = Some(ts);
+            }
+            Event::ManualAcknowledged { step, operator } => {
+                let s = self.step_mut(step);
+                s.status = Status::Done;
+                s.finished_at = Some(ts);
+                s.duration_ms = s
+                    .started_at
+                    .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+                self.decisions.push(DecisionRecord {
+                    at: ts,
+                    step: step.clone(),
+                    decision: None,
+                    operator: operator.clone(),
+                    comment: None,
+                    overrode_failed_checks: Vec::new(),
+                    restored: false,
+                });
+            }
+            Event::CheckpointReached { step, .. } => {
+                let s = self.step_mut(step);
+                s.status = Status::Waiting;
+                s.first_started_at.get_or_insert(ts);
+                s.started_at = Some(ts);
+            }
+            Event::DecisionRecorded {
+                step,
+                decision,
+                operator,
+                comment,
+                overrode_failed_checks,
+                restored,
+                ..
+            } => {
+                let s = self.step_mut(step);
+                s.status = if *decision == Decision::Go {
+                    Status::Go
+                } else {
+                    Status::NoGo
+                };
+                // A decision restored on resume stands with the time it was given.
+                if !(*restored && s.finished_at.is_some()) {
+                    s.finished_at = Some(ts);
+                    s.duration_ms = s
+                        .started_at
+                        .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+                }
+                self.decisions.push(DecisionRecord {
+                    at: ts,
+                    step: step.clone(),
+                    decision: Some(*decision),
+                    operator: operator.clone(),
+                    comment: comment.clone(),
+                    overrode_failed_checks: overrode_failed_checks.clone(),
+                    restored: *restored,
+                });
+            }
+            Event::UncertainStep { step, .. } => self.step_mut(step).status = Status::Uncertain,
+            Event::RollbackStarted { .. } => self.rolling_back = true,
+            Event::RollbackStep { step, ok, .. } => {
+                self.step_mut(step).status = if *ok {
+                    Status::RolledBack
+                } else {
+                    Status::RollbackFailed
+                };
+            }
+            Event::RollbackLeftApplied { step, reason } => {
+                let s = self.step_mut(step);
+                s.status = Status::LeftApplied;
+                s.left_applied = Some(reason.clone());
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seq: u64, secs: i64, event: Event) -> Entry {
+        Entry {
+            ts: DateTime::from_timestamp(1_700_000_000 + secs, 0).unwrap_or_default(),
+            seq,
+            event,
+        }
+    }
+
+    fn started(step: &str, attempt: u32) -> Event {
+        Event::StepStarted {
+            step: step.into(),
+            attempt,
+            in_transaction: Some(true),
+        }
+    }
+
+    #[test]
+    fn a_retry_counts_both_attempts_and_keeps_the_last_ones_rows_and_time() {
+        let r = RunRecord::of(&[
+            at(1, 0, started("m", 1)),
+            at(
+                2,
+                1,
+                Event::StatementFinished {
+                    step: "m".into(),
+                    index: 1,
+                    rows: 500,
+                    duration_ms: 900,
+                },
+            ),
+            at(
+                3,
+                2,
+                Event::StepFailed {
+                    step: "m".into(),
+                    error: Default::default(),
+                },
+            ),
+            at(4, 10, started("m", 2)),
+            at(
+                5,
+                11,
+                Event::StatementFinished {
+                    step: "m".into(),
+                    index: 1,
+                    rows: 3,
+                    duration_ms: 40,
+                },
+            ),
+            at(
+                6,
+                11,
+                Event::StepFinished {
+                    step: "m".into(),
+                    duration_ms: 1000,
+                    rows: 3,
+                },
+            ),
+        ]);
+        let m = r.step("m").unwrap();
+        assert_eq!(m.status, Status::Done);
+        assert_eq!(m.attempts, 2);
+        assert_eq!(
+            m.rows,
+            Some(3),
+            "the applied attempt's rows, not the largest"
+        );
+        assert_eq!(m.statements, 1);
+        assert_eq!(m.duration_ms, Some(1000));
+        assert_eq!(
+            m.first_started_at,
+            DateTime::from_timestamp(1_700_000_000, 0)
+        );
+    }
+
+    #[test]
+    fn a_failed_rollback_and_a_rollback_that_ran_nothing_leave_the_step_applied() {
+        let r = RunRecord::of(&[
+            at(1, 0, started("a", 1)),
+            at(
+                2,
+                1,
+                Event::StepFinished {
+                    step: "a".into(),
+                    duration_ms: 5,
+                    rows: 0,
+                },
+            ),
+            at(3, 2, started("b", 1)),
+            at(
+                4,
+                3,
+                Event::StepFinished {
+                    step: "b".into(),
+                    duration_ms: 5,
+                    rows: 0,
+                },
+            ),
+            at(
+                5,
+                4,
+                Event::RollbackStarted {
+                    steps: vec!["b".into(), "a".into()],
+                },
+            ),
+            at(
+                6,
+                5,
+                Event::StatementFinished {
+                    step: "b".into(),
+                    index: 1,
+                    rows: 0,
+                    duration_ms: 1,
+                },
+            ),
+            at(
+                7,
+                5,
+                Event::RollbackStep {
+                    step: "b".into(),
+                    ok: false,
+                    error: None,
+                },
+            ),
+            at(
+                8,
+                6,
+                Event::RollbackLeftApplied {
+                    step: "a".into(),
+                    reason: "no rollback SQL".into(),
+                },
+            ),
+        ]);
+        let b = r.step("b").unwrap();
+        assert_eq!(b.status, Status::RollbackFailed);
+        assert_eq!(b.statements, 0, "rollback statements are not the step's");
+        assert!(b.status.still_applied());
+        assert!(r.step("a").unwrap().status.still_applied());
+    }
+}
