@@ -37,6 +37,8 @@ pub enum Status {
     /// A rollback ran nothing for it (no rollback SQL, only comments, irreversible): still
     /// applied.
     LeftApplied,
+    /// Running or waiting when the run stopped (or where the journal ends).
+    Interrupted,
 }
 
 impl Status {
@@ -143,6 +145,20 @@ impl RunRecord {
         self.index.get(id).map(|&i| &self.steps[i])
     }
 
+    /// Where the journal ends without the run's end (killed, crashed): what was running or
+    /// waiting was interrupted.
+    pub fn journal_ended(&mut self) {
+        self.interrupt_open_steps();
+    }
+
+    fn interrupt_open_steps(&mut self) {
+        for s in &mut self.steps {
+            if matches!(s.status, Status::Running | Status::Waiting) {
+                s.status = Status::Interrupted;
+            }
+        }
+    }
+
     /// The step the latest [`RunRecord::apply`] changed, if any.
     pub fn touched(&self) -> Option<&StepRecord> {
         self.touched.map(|i| &self.steps[i])
@@ -170,11 +186,14 @@ impl RunRecord {
             Event::StepSkipped { step, reason } => {
                 let s = self.step_mut(step);
                 s.skip_reason = Some(reason.clone());
-                // Done in an earlier attempt of this run (a resumed journal): it stays done,
-                // with its own timing.
-                if s.status != Status::Done {
-                    s.status = Status::Skipped;
-                }
+                // The engine skips only what is done already: a step this journal saw start
+                // (earlier in this run, or an uncertain one the operator marked applied) was
+                // completed then, and keeps its own timing.
+                s.status = match s.status {
+                    Status::Done | Status::Go => s.status,
+                    _ if s.attempts > 0 || s.status == Status::Uncertain => Status::Done,
+                    _ => Status::Skipped,
+                };
             }
             Event::StepStarted {
                 step,
@@ -309,17 +328,30 @@ impl RunRecord {
             }
             Event::UncertainStep { step, .. } => self.step_mut(step).status = Status::Uncertain,
             Event::RollbackStarted { .. } => self.rolling_back = true,
-            Event::RollbackStep { step, ok, .. } => {
-                self.step_mut(step).status = if *ok {
-                    Status::RolledBack
-                } else {
-                    Status::RollbackFailed
+            Event::RollbackStep { step, ok, error } => {
+                // Journals before `rollback_left_applied` said "left applied" as a failure.
+                let left = error
+                    .as_ref()
+                    .filter(|e| !ok && e.message == "no rollback SQL declared; left applied");
+                let s = self.step_mut(step);
+                s.status = match (ok, left) {
+                    (true, _) => Status::RolledBack,
+                    (false, Some(_)) => {
+                        s.left_applied = Some("no rollback SQL".to_owned());
+                        Status::LeftApplied
+                    }
+                    (false, None) => Status::RollbackFailed,
                 };
             }
             Event::RollbackLeftApplied { step, reason } => {
                 let s = self.step_mut(step);
                 s.status = Status::LeftApplied;
                 s.left_applied = Some(reason.clone());
+            }
+            Event::RunFinished { outcome, .. } => {
+                if *outcome != crate::events::Outcome::Succeeded {
+                    self.interrupt_open_steps();
+                }
             }
             _ => {}
         }

@@ -817,6 +817,35 @@ impl Report {
     }
 }
 
+/// A step's state from the run record, in the report's words (`None`: not started, the
+/// report's own default stands).
+fn report_status(status: crate::record::Status, kind: StepKind) -> Option<StepStatus> {
+    use crate::record::Status;
+    Some(match status {
+        Status::Pending => return None,
+        Status::Running | Status::Uncertain => StepStatus::Interrupted,
+        Status::Waiting => StepStatus::Undecided,
+        Status::Interrupted if matches!(kind, StepKind::Checkpoint | StepKind::Manual) => {
+            StepStatus::Undecided
+        }
+        Status::Interrupted => StepStatus::Interrupted,
+        Status::Done => match kind {
+            StepKind::Migrate | StepKind::Unknown => StepStatus::Applied,
+            StepKind::Check => StepStatus::Passed,
+            StepKind::Checkpoint => StepStatus::Go,
+            StepKind::Command | StepKind::Manual | StepKind::Probe => StepStatus::Done,
+        },
+        Status::LeftApplied => StepStatus::Applied,
+        Status::CheckFailed => StepStatus::CheckFailed,
+        Status::Failed => StepStatus::Failed,
+        Status::Skipped => StepStatus::Skipped,
+        Status::Go => StepStatus::Go,
+        Status::NoGo => StepStatus::NoGo,
+        Status::RolledBack => StepStatus::RolledBack,
+        Status::RollbackFailed => StepStatus::RollbackFailed,
+    })
+}
+
 /// Builds the report from a journal's readable entries and the line numbers it could not read.
 pub fn build(entries: &[Entry], unreadable: &[usize]) -> Report {
     let mut b = Builder {
@@ -1796,8 +1825,14 @@ impl Builder {
         }
         // A step's attempts, rows, statements and times are the run record's, as on the
         // operator's screen.
+        self.record.journal_ended();
         for s in &mut self.steps {
             if let Some(r) = self.record.step(&s.id) {
+                if s.kind != StepKind::Probe
+                    && let Some(status) = report_status(r.status, s.kind)
+                {
+                    s.status = status;
+                }
                 s.attempts = r.attempts;
                 s.statements = r.statements;
                 s.started_at = r.first_started_at.or(s.started_at);

@@ -985,6 +985,7 @@ impl UiState {
         let unfinished = self.started && self.outcome.is_none();
         if unfinished {
             self.stopped_at = self.stop_point();
+            self.record.journal_ended();
             self.settle_running(StepStatus::Interrupted);
             for s in &mut self.steps {
                 if s.kind == "probe" && s.status == StepStatus::Running {
@@ -1091,12 +1092,16 @@ impl UiState {
         let Some(i) = self.step_index(&r.id) else {
             return;
         };
+        use crate::record::Status;
         let s = &mut self.steps[i];
+        // Probes sample on their own clock: their state is the screen's.
+        if s.kind != "probe" {
+            s.status = screen_status(r.status);
+        }
         s.starts = r.attempts;
         if r.first_started_at.is_some() {
             s.first_started = r.first_started_at;
         }
-        use crate::record::Status;
         if matches!(
             r.status,
             Status::Done | Status::CheckFailed | Status::Failed
@@ -1635,6 +1640,25 @@ impl UiState {
                 }
             }
         }
+    }
+}
+
+/// A step's state from the run record, in the screen's words.
+fn screen_status(status: crate::record::Status) -> StepStatus {
+    use crate::record::Status;
+    match status {
+        Status::Pending => StepStatus::Pending,
+        Status::Running => StepStatus::Running,
+        Status::Waiting => StepStatus::Waiting,
+        // Still applied after a rollback that ran nothing: done, with the reason in the detail.
+        Status::Done | Status::Go | Status::LeftApplied => StepStatus::Done,
+        Status::CheckFailed | Status::Failed => StepStatus::Failed,
+        Status::Skipped => StepStatus::Skipped,
+        Status::Uncertain => StepStatus::Uncertain,
+        Status::NoGo => StepStatus::NoGo,
+        Status::RolledBack => StepStatus::RolledBack,
+        Status::RollbackFailed => StepStatus::RollbackFailed,
+        Status::Interrupted => StepStatus::Interrupted,
     }
 }
 
