@@ -348,10 +348,8 @@ impl RunRecord {
                 s.status = Status::LeftApplied;
                 s.left_applied = Some(reason.clone());
             }
-            Event::RunFinished { outcome, .. } => {
-                if *outcome != crate::events::Outcome::Succeeded {
-                    self.interrupt_open_steps();
-                }
+            Event::RunFinished { outcome, .. } if *outcome != crate::events::Outcome::Succeeded => {
+                self.interrupt_open_steps();
             }
             _ => {}
         }
