@@ -1104,7 +1104,7 @@ impl UiState {
         }
         if matches!(
             r.status,
-            Status::Done | Status::CheckFailed | Status::Failed
+            Status::Done | Status::Go | Status::NoGo | Status::CheckFailed | Status::Failed
         ) && r.finished_at.is_some()
         {
             s.finished = r.finished_at;
@@ -1216,12 +1216,11 @@ impl UiState {
                 }
             }
             Event::StepSkipped { step, reason } => {
+                // Done in an earlier attempt of this run (a replayed journal): on resume the
+                // engine skips it, and it stays done, with its own timing (the record says so).
                 if let Some(s) = self.step_mut(step)
-                    // Done in an earlier attempt of this run (a replayed journal): on resume
-                    // the engine skips it, and it stays done, with its own timing.
                     && s.status != StepStatus::Done
                 {
-                    s.status = StepStatus::Skipped;
                     s.skip_reason = Some(reason.clone());
                     s.finished = Some(ts);
                 }
@@ -1241,12 +1240,9 @@ impl UiState {
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
                     let s = &mut self.steps[i];
-                    s.status = StepStatus::Running;
-                    s.first_started.get_or_insert(ts);
                     s.started = Some(ts);
                     s.finished = None;
                     s.duration_ms = None;
-                    s.starts += 1;
                     s.attempt = *attempt;
                     if in_transaction.is_some() {
                         s.in_transaction = *in_transaction;
@@ -1318,20 +1314,10 @@ impl UiState {
                     ));
                 }
             }
-            Event::StepFinished {
-                step,
-                duration_ms,
-                rows,
-            } => {
+            // Status, rows and times: from the run record.
+            Event::StepFinished { step, .. } => {
                 if let Some(s) = self.step_mut(step) {
-                    s.status = StepStatus::Done;
-                    s.finished = Some(ts);
-                    s.duration_ms = Some(*duration_ms);
-                    s.rows = s.rows.max(*rows);
                     s.lock_wait = None;
-                    if s.kind == "check" && s.check.as_ref().is_some_and(|c| !c.passed) {
-                        s.status = StepStatus::Failed;
-                    }
                 }
             }
             Event::StepFailed { step, error } => {
@@ -1346,11 +1332,6 @@ impl UiState {
                 }
                 if let Some(s) = self.step_mut(step) {
                     s.statement_cancelled = cancelled;
-                    s.status = StepStatus::Failed;
-                    s.finished = Some(ts);
-                    s.duration_ms = s
-                        .started
-                        .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
                     s.lock_wait = None;
                     s.error = Some(error.clone());
                 }
@@ -1396,9 +1377,6 @@ impl UiState {
                         severity: *severity,
                         duration_ms: *duration_ms,
                     });
-                    if !passed {
-                        s.status = StepStatus::Failed;
-                    }
                 }
             }
             Event::ProbeSample { step, value, alert } => {
@@ -1442,10 +1420,7 @@ impl UiState {
                 self.stop_candidate = None;
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
-                    let s = &mut self.steps[i];
-                    s.status = StepStatus::Waiting;
-                    s.started = Some(ts);
-                    s.first_started.get_or_insert(ts);
+                    self.steps[i].started = Some(ts);
                 }
                 self.prompt = Some(Prompt::Manual {
                     step: step.clone(),
@@ -1463,11 +1438,6 @@ impl UiState {
                     overrode: Vec::new(),
                 });
                 if let Some(s) = self.step_mut(step) {
-                    s.status = StepStatus::Done;
-                    s.finished = Some(ts);
-                    s.duration_ms = s
-                        .started
-                        .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
                     s.decided_by = Some(operator.clone());
                 }
                 self.prompt = None;
@@ -1483,10 +1453,7 @@ impl UiState {
                 self.stop_candidate = None;
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
-                    let s = &mut self.steps[i];
-                    s.status = StepStatus::Waiting;
-                    s.started = Some(ts);
-                    s.first_started.get_or_insert(ts);
+                    self.steps[i].started = Some(ts);
                 }
                 self.failed_critical = failed_critical.clone();
                 self.server_sessions = None;
@@ -1539,18 +1506,9 @@ impl UiState {
                     });
                 }
                 if let Some(s) = self.step_mut(step) {
-                    s.status = if *decision == Decision::Go {
-                        StepStatus::Done
-                    } else {
-                        StepStatus::NoGo
-                    };
                     s.decision = Some(*decision);
                     if !earlier {
                         s.decided_by = Some(operator.clone()).filter(|o| !o.is_empty());
-                        s.finished = Some(ts);
-                        s.duration_ms = s
-                            .started
-                            .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
                     }
                 }
                 if *decision == Decision::Go {
@@ -1562,7 +1520,6 @@ impl UiState {
                 self.stop_candidate = None;
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
-                    self.steps[i].status = StepStatus::Uncertain;
                 }
                 self.prompt = Some(Prompt::Uncertain { step: step.clone() });
                 self.prompt_seq += 1;
@@ -1577,16 +1534,10 @@ impl UiState {
                 self.rollback_steps = steps.clone();
                 self.prompt = None;
             }
-            Event::RollbackStep { step, ok, error } => {
+            Event::RollbackStep { step, error, .. } => {
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
-                    let s = &mut self.steps[i];
-                    s.status = if *ok {
-                        StepStatus::RolledBack
-                    } else {
-                        StepStatus::RollbackFailed
-                    };
-                    s.rollback_error = error.clone();
+                    self.steps[i].rollback_error = error.clone();
                 }
                 if let Some(error) = error {
                     self.errors.push(ErrorUi {
