@@ -431,3 +431,157 @@ pub enum Command {
     /// failure choice follows (retry, roll back, abort). The operator's `x`.
     CancelStatement,
 }
+
+impl Event {
+    /// Calls `f` on every value of this event that carries text from outside cutover — the
+    /// target as displayed, what the server says (errors, notices, other sessions, a check's
+    /// result, a probe's text), what a command printed, error text from the network — and on
+    /// nothing else: never on the runbook's names, ids, keys, numbers or timestamps.
+    ///
+    /// The match names every variant and every field, so a new event must say which of its
+    /// values can carry outside text before it compiles.
+    pub fn outside_text_mut(&mut self, f: &mut dyn FnMut(&mut String)) {
+        match self {
+            Event::RunStarted {
+                run_id: _,
+                runbook: _,
+                title: _,
+                checksum: _,
+                operator: _,
+                target,
+                server_version,
+                cutover_version: _,
+                resumed: _,
+                hard_end: _,
+                plan: _,
+            } => {
+                f(target);
+                f(server_version);
+            }
+            Event::Notice {
+                step: _,
+                severity: _,
+                message,
+            } => f(message),
+            Event::LockWait {
+                step: _,
+                blockers,
+                waited_ms: _,
+            } => {
+                for b in blockers {
+                    f(&mut b.application_name);
+                    f(&mut b.state);
+                    f(&mut b.query);
+                }
+            }
+            Event::Retry {
+                step: _,
+                attempt: _,
+                delay_ms: _,
+                reason,
+            } => f(reason),
+            Event::StepFailed { step: _, error } => error.outside_text_mut(f),
+            Event::CommandOutput {
+                step: _,
+                exit_code: _,
+                stdout_tail,
+                stderr_tail,
+            } => {
+                f(stdout_tail);
+                f(stderr_tail);
+            }
+            Event::CheckResult {
+                step: _,
+                passed: _,
+                actual,
+                expected: _,
+                severity: _,
+                duration_ms: _,
+            } => f(actual),
+            Event::ProbeSample {
+                step: _,
+                value,
+                alert: _,
+            } => {
+                if let Some(Scalar::Text(text)) = value {
+                    f(text);
+                }
+            }
+            Event::Alert {
+                step: _,
+                value,
+                threshold: _,
+            } => f(value),
+            Event::ServerActivity { step: _, sessions } => {
+                for s in sessions {
+                    f(&mut s.application_name);
+                    f(&mut s.user);
+                    f(&mut s.state);
+                    f(&mut s.query);
+                }
+            }
+            Event::UncertainStep {
+                step: _,
+                still_running,
+            } => still_running.iter_mut().for_each(&mut *f),
+            Event::LockLost { reason } => f(reason),
+            Event::Reconnected { session: _, reason } => f(reason),
+            Event::RollbackStep {
+                step: _,
+                ok: _,
+                error,
+            }
+            | Event::InvalidIndexDropped {
+                step: _,
+                index: _,
+                error,
+            } => {
+                if let Some(error) = error {
+                    error.outside_text_mut(f);
+                }
+            }
+            Event::Cancelled { reason } => f(reason),
+            Event::StatementCancelled { step: _, reason } => f(reason),
+            Event::RunFinished {
+                outcome: _,
+                message,
+            } => {
+                if let Some(message) = message {
+                    f(message);
+                }
+            }
+            // The runbook's own words, the operator's, and numbers: nothing from outside.
+            Event::RunbookChanged { .. }
+            | Event::PhaseStarted { .. }
+            | Event::PhaseBudgetExceeded { .. }
+            | Event::PhaseFinished { .. }
+            | Event::StepSkipped { .. }
+            | Event::StepStarted { .. }
+            | Event::StatementStarted { .. }
+            | Event::StatementFinished { .. }
+            | Event::StepFinished { .. }
+            | Event::ManualWaiting { .. }
+            | Event::ManualAcknowledged { .. }
+            | Event::CheckpointReached { .. }
+            | Event::DecisionRejected { .. }
+            | Event::DecisionRecorded { .. }
+            | Event::LockRegained { .. }
+            | Event::AwaitingFailureDecision { .. }
+            | Event::RollbackStarted { .. }
+            | Event::RollbackLeftApplied { .. } => {}
+        }
+    }
+}
+
+impl SqlFailure {
+    /// The server's words in a failure (not where it points in the runbook's files).
+    pub fn outside_text_mut(&mut self, f: &mut dyn FnMut(&mut String)) {
+        f(&mut self.message);
+        if let Some(detail) = &mut self.detail {
+            f(detail);
+        }
+        if let Some(hint) = &mut self.hint {
+            f(hint);
+        }
+    }
+}

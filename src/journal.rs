@@ -1,9 +1,8 @@
 //! The append-only, fsynced event log. One JSON object per line: `{"ts", "seq", event...}`.
 //! Replaying it rebuilds the run state; a torn last line (power loss) is tolerated.
 
-use crate::events::{Decision, Event, Outcome};
+use crate::events::Event;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -328,51 +327,6 @@ pub struct Replay {
     pub unreadable: Vec<usize>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RunState {
-    pub run_id: Option<String>,
-    pub runbook: Option<String>,
-    pub finished: Option<Outcome>,
-    /// Steps that completed (migrations applied, commands run, manual steps acknowledged).
-    pub done: Vec<String>,
-    pub failed: BTreeMap<String, String>,
-    pub decisions: BTreeMap<String, Decision>,
-    pub last_step_started: Option<String>,
-}
-
-impl Replay {
-    pub fn state(&self) -> RunState {
-        let mut state = RunState::default();
-        for entry in &self.entries {
-            match &entry.event {
-                Event::RunStarted {
-                    run_id, runbook, ..
-                } => {
-                    state.run_id = Some(run_id.clone());
-                    state.runbook = Some(runbook.clone());
-                    state.finished = None;
-                }
-                Event::StepStarted { step, .. } => state.last_step_started = Some(step.clone()),
-                Event::StepFinished { step, .. } | Event::ManualAcknowledged { step, .. } => {
-                    state.failed.remove(step);
-                    if !state.done.contains(step) {
-                        state.done.push(step.clone());
-                    }
-                }
-                Event::StepFailed { step, error } => {
-                    state.failed.insert(step.clone(), error.to_string());
-                }
-                Event::DecisionRecorded { step, decision, .. } => {
-                    state.decisions.insert(step.clone(), *decision);
-                }
-                Event::RunFinished { outcome, .. } => state.finished = Some(*outcome),
-                _ => {}
-            }
-        }
-        state
-    }
-}
-
 /// Reads a journal; unreadable lines are reported, not fatal.
 pub fn replay(path: &Path) -> std::io::Result<Replay> {
     let reader = BufReader::new(File::open(path)?);
@@ -454,7 +408,11 @@ mod tests {
         let r = replay(&path).unwrap();
         assert_eq!(r.entries.len(), 3);
         assert_eq!(r.unreadable, vec![4]);
-        assert_eq!(r.state().done, vec!["a".to_owned()]);
+        let record = crate::record::RunRecord::of(&r.entries);
+        assert_eq!(
+            record.step("a").map(|s| s.status),
+            Some(crate::record::Status::Done)
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(
             !text.contains("hunter2"),

@@ -7,8 +7,7 @@
 //! they become events. Names, ids, keys, numbers and timestamps are never touched, so a short
 //! or common password (`event`, `2026`, `id`) never costs a run, a name or a journal line.
 
-use crate::events::{Blocker, Event, ServerSession, SqlFailure};
-use crate::runbook::Scalar;
+use crate::events::Event;
 
 /// What a masked password is shown as.
 pub const MASK: &str = "********";
@@ -51,163 +50,12 @@ fn percent_encoded(secret: &str) -> String {
 }
 
 /// Masks `secret` in the values of `event` that carry text from outside cutover (see the
-/// module's documentation), and nowhere else.
-///
-/// The match names every variant and every field, so a new event must say which of its values
-/// can carry outside text before it compiles.
+/// module's documentation), and nowhere else: [`Event::outside_text_mut`] says which.
 pub fn mask_event(event: &mut Event, secret: &str) {
     if secret.is_empty() {
         return;
     }
-    let m = |text: &mut String| mask_in_place(text, secret);
-    match event {
-        Event::RunStarted {
-            run_id: _,
-            runbook: _,
-            title: _,
-            checksum: _,
-            operator: _,
-            target,
-            server_version,
-            cutover_version: _,
-            resumed: _,
-            hard_end: _,
-            plan: _,
-        } => {
-            m(target);
-            m(server_version);
-        }
-        Event::Notice {
-            step: _,
-            severity: _,
-            message,
-        } => m(message),
-        Event::LockWait {
-            step: _,
-            blockers,
-            waited_ms: _,
-        } => {
-            blockers.iter_mut().for_each(|b| mask_blocker(b, secret));
-        }
-        Event::Retry {
-            step: _,
-            attempt: _,
-            delay_ms: _,
-            reason,
-        } => m(reason),
-        Event::StepFailed { step: _, error } => mask_failure(error, secret),
-        Event::CommandOutput {
-            step: _,
-            exit_code: _,
-            stdout_tail,
-            stderr_tail,
-        } => {
-            m(stdout_tail);
-            m(stderr_tail);
-        }
-        Event::CheckResult {
-            step: _,
-            passed: _,
-            actual,
-            expected: _,
-            severity: _,
-            duration_ms: _,
-        } => m(actual),
-        Event::ProbeSample {
-            step: _,
-            value,
-            alert: _,
-        } => {
-            if let Some(Scalar::Text(text)) = value {
-                m(text);
-            }
-        }
-        Event::Alert {
-            step: _,
-            value,
-            threshold: _,
-        } => m(value),
-        Event::ServerActivity { step: _, sessions } => {
-            sessions.iter_mut().for_each(|s| mask_session(s, secret));
-        }
-        Event::UncertainStep {
-            step: _,
-            still_running,
-        } => still_running.iter_mut().for_each(m),
-        Event::LockLost { reason } => m(reason),
-        Event::Reconnected { session: _, reason } => m(reason),
-        Event::RollbackStep {
-            step: _,
-            ok: _,
-            error,
-        } => {
-            if let Some(error) = error {
-                mask_failure(error, secret);
-            }
-        }
-        Event::InvalidIndexDropped {
-            step: _,
-            index: _,
-            error,
-        } => {
-            if let Some(error) = error {
-                mask_failure(error, secret);
-            }
-        }
-        Event::Cancelled { reason } => m(reason),
-        Event::StatementCancelled { step: _, reason } => m(reason),
-        Event::RunFinished {
-            outcome: _,
-            message,
-        } => {
-            if let Some(message) = message {
-                m(message);
-            }
-        }
-        // The runbook's own words, the operator's, and numbers: nothing from outside.
-        Event::RunbookChanged { .. }
-        | Event::PhaseStarted { .. }
-        | Event::PhaseBudgetExceeded { .. }
-        | Event::PhaseFinished { .. }
-        | Event::StepSkipped { .. }
-        | Event::StepStarted { .. }
-        | Event::StatementStarted { .. }
-        | Event::StatementFinished { .. }
-        | Event::StepFinished { .. }
-        | Event::ManualWaiting { .. }
-        | Event::ManualAcknowledged { .. }
-        | Event::CheckpointReached { .. }
-        | Event::DecisionRejected { .. }
-        | Event::DecisionRecorded { .. }
-        | Event::LockRegained { .. }
-        | Event::AwaitingFailureDecision { .. }
-        | Event::RollbackStarted { .. }
-        | Event::RollbackLeftApplied { .. } => {}
-    }
-}
-
-/// Masks the server's words in a failure (not its location in the runbook's files).
-pub fn mask_failure(failure: &mut SqlFailure, secret: &str) {
-    mask_in_place(&mut failure.message, secret);
-    if let Some(detail) = &mut failure.detail {
-        mask_in_place(detail, secret);
-    }
-    if let Some(hint) = &mut failure.hint {
-        mask_in_place(hint, secret);
-    }
-}
-
-fn mask_blocker(b: &mut Blocker, secret: &str) {
-    mask_in_place(&mut b.application_name, secret);
-    mask_in_place(&mut b.state, secret);
-    mask_in_place(&mut b.query, secret);
-}
-
-fn mask_session(s: &mut ServerSession, secret: &str) {
-    mask_in_place(&mut s.application_name, secret);
-    mask_in_place(&mut s.user, secret);
-    mask_in_place(&mut s.state, secret);
-    mask_in_place(&mut s.query, secret);
+    event.outside_text_mut(&mut |text| mask_in_place(text, secret));
 }
 
 #[cfg(test)]
