@@ -191,7 +191,14 @@ impl RunRecord {
                 // completed then, and keeps its own timing.
                 s.status = match s.status {
                     Status::Done | Status::Go => s.status,
-                    _ if s.attempts > 0 || s.status == Status::Uncertain => Status::Done,
+                    _ if s.attempts > 0
+                        || matches!(
+                            s.status,
+                            Status::Uncertain | Status::Waiting | Status::Interrupted
+                        ) =>
+                    {
+                        Status::Done
+                    }
                     _ => Status::Skipped,
                 };
             }

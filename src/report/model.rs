@@ -848,10 +848,7 @@ fn report_status(status: crate::record::Status, kind: StepKind) -> Option<StepSt
 
 /// Builds the report from a journal's readable entries and the line numbers it could not read.
 pub fn build(entries: &[Entry], unreadable: &[usize]) -> Report {
-    let mut b = Builder {
-        record: crate::record::RunRecord::of(entries),
-        ..Builder::default()
-    };
+    let mut b = Builder::default();
     b.warn_unreadable(entries, unreadable);
     for entry in entries {
         b.entry(entry);
@@ -1106,6 +1103,8 @@ impl Builder {
     }
 
     fn entry(&mut self, entry: &Entry) {
+        // A step's status, attempts, rows and times: the run record's, as on the screen.
+        self.record.apply(entry);
         if let Some(prev) = self.last_seq
             && entry.seq != prev + 1
         {
@@ -1280,22 +1279,7 @@ impl Builder {
                 }
             }
             Event::StepSkipped { step, reason } => {
-                let s = self.step_mut(step);
-                s.skip_reason = Some(reason.clone());
-                // The engine skips only what is done already ("already applied", "ran earlier
-                // in this run", ...): a step this journal saw start, or that the operator
-                // marked applied after an uncertain interruption, was completed then.
-                s.status = match s.status {
-                    StepStatus::Applied | StepStatus::Done => s.status,
-                    _ if s.uncertain => StepStatus::Applied,
-                    StepStatus::Interrupted | StepStatus::Failed | StepStatus::Undecided => {
-                        match s.kind {
-                            StepKind::Command | StepKind::Manual => StepStatus::Done,
-                            _ => StepStatus::Applied,
-                        }
-                    }
-                    other => other,
-                };
+                self.step_mut(step).skip_reason = Some(reason.clone());
             }
             Event::StepStarted {
                 step,
@@ -1313,12 +1297,7 @@ impl Builder {
                 self.check_measured.remove(step);
                 self.open_span(step, ts);
                 let s = self.step_mut(step);
-                s.attempts += 1;
                 s.in_transaction = *in_transaction;
-                s.status = StepStatus::Interrupted;
-                if s.started_at.is_none() {
-                    s.started_at = Some(ts);
-                }
             }
             Event::StatementStarted { step, .. } => {
                 if self.in_rollback.is_none() {
@@ -1367,42 +1346,23 @@ impl Builder {
                 delay_ms: *delay_ms,
                 reason: reason.clone(),
             }),
-            Event::StepFinished {
-                step,
-                duration_ms,
-                rows,
-            } => {
-                let kind = self.step_mut(step).kind;
-                let result = match (kind, self.step_mut(step).status) {
-                    (StepKind::Check, StepStatus::CheckFailed) => SpanResult::Failed,
-                    _ => SpanResult::Done,
+            Event::StepFinished { step, .. } => {
+                let failed_check = self
+                    .record
+                    .step(step)
+                    .is_some_and(|r| r.status == crate::record::Status::CheckFailed);
+                let result = if failed_check {
+                    SpanResult::Failed
+                } else {
+                    SpanResult::Done
                 };
                 self.close_span(step, ts, result);
-                let measured = self.check_measured.remove(step);
-                let s = self.step_mut(step);
-                if !measured {
-                    s.finished_at = Some(ts);
-                    s.duration_ms = Some(*duration_ms);
-                }
-                match kind {
-                    StepKind::Check => {
-                        if s.status == StepStatus::Interrupted {
-                            s.status = StepStatus::Passed;
-                        }
-                    }
-                    StepKind::Migrate => {
-                        s.status = StepStatus::Applied;
-                        s.rows = Some(*rows);
-                    }
-                    _ => s.status = StepStatus::Done,
-                }
+                self.check_measured.remove(step);
             }
             Event::StepFailed { step, error } => {
                 self.close_span(step, ts, SpanResult::Failed);
+                let attempt = self.record.step(step).map_or(0, |r| r.attempts);
                 let s = self.step_mut(step);
-                s.status = StepStatus::Failed;
-                s.finished_at = Some(ts);
-                let attempt = s.attempts;
                 s.errors.push(StepError {
                     at: ts,
                     attempt,
@@ -1456,12 +1416,6 @@ impl Builder {
                     }
                     None => self.open_span(step, ts),
                 }
-                let s = self.step_mut(step);
-                s.status = if *passed {
-                    StepStatus::Passed
-                } else {
-                    StepStatus::CheckFailed
-                };
                 self.checks.push(CheckResult {
                     step: step.clone(),
                     segment,
@@ -1540,18 +1494,12 @@ impl Builder {
             Event::ManualWaiting { step, prompt } => {
                 self.kind(step, StepKind::Manual);
                 self.open_span(step, ts);
-                let s = self.step_mut(step);
-                s.prompt = Some(prompt.clone());
-                s.status = StepStatus::Undecided;
+                self.step_mut(step).prompt = Some(prompt.clone());
             }
             Event::ManualAcknowledged { step, operator } => {
                 self.kind(step, StepKind::Manual);
-                let started = self.close_span(step, ts, SpanResult::Done);
-                let s = self.step_mut(step);
-                s.acknowledged_by = Some(operator.clone());
-                s.status = StepStatus::Done;
-                s.finished_at = Some(ts);
-                s.duration_ms = started.map(|t| ms_between(t, ts));
+                self.close_span(step, ts, SpanResult::Done);
+                self.step_mut(step).acknowledged_by = Some(operator.clone());
             }
             Event::CheckpointReached {
                 step,
@@ -1563,7 +1511,6 @@ impl Builder {
             } => {
                 self.kind(step, StepKind::Checkpoint);
                 self.open_span(step, ts);
-                self.step_mut(step).status = StepStatus::Undecided;
                 self.step_mut(step).prompt = Some(prompt.clone());
                 self.checkpoints.push(Checkpoint {
                     step: step.clone(),
@@ -1628,16 +1575,7 @@ impl Builder {
                     SpanResult::NoGo
                 };
                 self.close_span(step, ts, result);
-                let s = self.step_mut(step);
-                s.status = if kind == DecisionKind::Go {
-                    StepStatus::Go
-                } else {
-                    StepStatus::NoGo
-                };
-                if !restored {
-                    s.finished_at = Some(ts);
-                    s.duration_ms = waited_ms;
-                }
+
                 self.last_decision = Some((step.clone(), kind));
             }
             Event::UncertainStep { step, .. } => {
@@ -1688,13 +1626,6 @@ impl Builder {
                     },
                     left_applied: left_applied.clone(),
                 });
-                if left_applied.is_none() {
-                    self.step_mut(step).status = if *ok {
-                        StepStatus::RolledBack
-                    } else {
-                        StepStatus::RollbackFailed
-                    };
-                }
             }
             Event::RollbackLeftApplied { step, reason } => {
                 self.kind(step, StepKind::Migrate);
