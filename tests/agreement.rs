@@ -204,6 +204,29 @@ async fn assert_agree(what: &str, runbook_path: &Path, journal: &Path, url: &str
             ));
         }
     }
+    // Decisions: who, when, what, why, and what they overrode.
+    for c in &report.checkpoints {
+        let Some(d) = c.decision.as_ref().filter(|d| !d.restored) else {
+            continue;
+        };
+        let word = d.decision.as_str();
+        let on_screen = screen.decisions.iter().any(|s| {
+            s.step == c.step
+                && s.ts == d.at
+                && s.operator == d.operator
+                && s.comment == d.comment
+                && s.overrode == d.overrode_failed_checks
+                && s.decision
+                    .map(|x| cutover::report::model::DecisionKind::from(x).as_str())
+                    == Some(word)
+        });
+        if !on_screen {
+            disagreements.push(format!(
+                "{}: the report's decision {word} by {} at {} is not on the screen: {:?}",
+                c.step, d.operator, d.at, screen.decisions
+            ));
+        }
+    }
     assert!(
         disagreements.is_empty(),
         "{what}: the screen and the report disagree:\n{}",

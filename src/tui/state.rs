@@ -1081,6 +1081,32 @@ impl UiState {
         self.record.apply(entry);
         self.apply_event(entry);
         self.take_from_record();
+        self.take_decisions();
+    }
+
+    /// The decisions and acknowledgements, as the run record has them (one announced again
+    /// on resume is not a second decision).
+    fn take_decisions(&mut self) {
+        let given: Vec<&crate::record::DecisionRecord> = self
+            .record
+            .decisions
+            .iter()
+            .filter(|d| !d.restored)
+            .collect();
+        if given.len() == self.decisions.len() {
+            return;
+        }
+        self.decisions = given
+            .into_iter()
+            .map(|d| DecisionUi {
+                ts: d.at,
+                step: d.step.clone(),
+                decision: d.decision,
+                operator: d.operator.clone(),
+                comment: d.comment.clone(),
+                overrode: d.overrode_failed_checks.clone(),
+            })
+            .collect();
     }
 
     /// The facts the report also shows — attempts, first start, and, once finished, rows and
@@ -1429,14 +1455,6 @@ impl UiState {
                 self.prompt_seq += 1;
             }
             Event::ManualAcknowledged { step, operator } => {
-                self.decisions.push(DecisionUi {
-                    ts,
-                    step: step.clone(),
-                    decision: None,
-                    operator: operator.clone(),
-                    comment: None,
-                    overrode: Vec::new(),
-                });
                 if let Some(s) = self.step_mut(step) {
                     s.decided_by = Some(operator.clone());
                 }
@@ -1487,24 +1505,12 @@ impl UiState {
                 step,
                 decision,
                 operator,
-                comment,
-                overrode_failed_checks,
                 restored,
                 ..
             } => {
                 // A decision given in an earlier attempt, announced again on resume: the
                 // replayed one (who, when) stands.
                 let earlier = *restored && self.step(step).is_some_and(|s| s.decision.is_some());
-                if !restored {
-                    self.decisions.push(DecisionUi {
-                        ts,
-                        step: step.clone(),
-                        decision: Some(*decision),
-                        operator: operator.clone(),
-                        comment: comment.clone(),
-                        overrode: overrode_failed_checks.clone(),
-                    });
-                }
                 if let Some(s) = self.step_mut(step) {
                     s.decision = Some(*decision);
                     if !earlier {
