@@ -101,6 +101,50 @@ impl StepRecord {
     }
 }
 
+/// What the engine waits for a person to answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Waiting {
+    Gate {
+        step: String,
+        prompt: String,
+        questions: Vec<String>,
+        failed_critical: Vec<String>,
+        projected_end: Option<DateTime<Utc>>,
+        hard_end: Option<DateTime<Utc>>,
+        /// Why the last decision offered was refused (a question not confirmed, ...).
+        rejected: Option<String>,
+    },
+    Manual {
+        step: String,
+        prompt: String,
+    },
+    /// A step failed: retry, roll back or abort?
+    Failure {
+        step: String,
+    },
+    /// A step a crash left half-done: applied, or run again?
+    Uncertain {
+        step: String,
+    },
+}
+
+impl Waiting {
+    pub fn step(&self) -> &str {
+        match self {
+            Waiting::Gate { step, .. }
+            | Waiting::Manual { step, .. }
+            | Waiting::Failure { step }
+            | Waiting::Uncertain { step } => step,
+        }
+    }
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
 /// A decision at a checkpoint, or a manual step's acknowledgement (`decision: None`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DecisionRecord {
@@ -120,6 +164,12 @@ pub struct RunRecord {
     /// Every step the journal mentions, in order of first mention.
     pub steps: Vec<StepRecord>,
     pub decisions: Vec<DecisionRecord>,
+    /// What the engine waits for a person to answer, if anything.
+    pub waiting: Option<Waiting>,
+    /// Counts the questions asked: a new one (even the same gate again) has a new number.
+    pub waiting_seq: u64,
+    /// Counts refused decisions.
+    pub rejected_seq: u64,
     index: HashMap<String, usize>,
     /// Between `rollback_started` and the run's end: statements are the rollback's.
     rolling_back: bool,
@@ -143,6 +193,71 @@ impl RunRecord {
 
     pub fn step(&self, id: &str) -> Option<&StepRecord> {
         self.index.get(id).map(|&i| &self.steps[i])
+    }
+
+    /// What the engine asks, and when the question is answered or moot.
+    fn follow_questions(&mut self, event: &Event) {
+        let ask = |record: &mut RunRecord, waiting: Waiting| {
+            record.waiting = Some(waiting);
+            record.waiting_seq += 1;
+        };
+        match event {
+            Event::ManualWaiting { step, prompt } => ask(
+                self,
+                Waiting::Manual {
+                    step: step.clone(),
+                    prompt: prompt.clone(),
+                },
+            ),
+            Event::CheckpointReached {
+                step,
+                prompt,
+                questions,
+                failed_critical,
+                projected_end,
+                hard_end,
+            } => ask(
+                self,
+                Waiting::Gate {
+                    step: step.clone(),
+                    prompt: prompt.clone(),
+                    questions: questions.clone(),
+                    failed_critical: failed_critical.clone(),
+                    projected_end: parse_time(projected_end),
+                    hard_end: parse_time(hard_end),
+                    rejected: None,
+                },
+            ),
+            Event::UncertainStep { step, .. } => {
+                ask(self, Waiting::Uncertain { step: step.clone() })
+            }
+            Event::AwaitingFailureDecision { step } => {
+                ask(self, Waiting::Failure { step: step.clone() })
+            }
+            Event::DecisionRejected { step, reason } => {
+                if let Some(Waiting::Gate {
+                    step: s, rejected, ..
+                }) = &mut self.waiting
+                    && s == step
+                {
+                    *rejected = Some(reason.clone());
+                }
+                self.rejected_seq += 1;
+            }
+            // Answered, or moot: the step goes on, is skipped, or the run ends or rolls back.
+            Event::StepStarted { step, .. } | Event::StepSkipped { step, .. }
+                if self.waiting.as_ref().is_some_and(|w| w.step() == step) =>
+            {
+                self.waiting = None;
+            }
+            Event::ManualAcknowledged { .. }
+            | Event::DecisionRecorded { .. }
+            | Event::RollbackStarted { .. }
+            | Event::Cancelled { .. }
+            | Event::RunStarted { .. }
+            | Event::RunFinished { .. } => self.waiting = None,
+            _ => {}
+        }
     }
 
     /// Where the journal ends without the run's end (killed, crashed): what was running or
@@ -181,6 +296,7 @@ impl RunRecord {
     pub fn apply(&mut self, entry: &Entry) {
         let ts = entry.ts;
         self.touched = None;
+        self.follow_questions(&entry.event);
         match &entry.event {
             Event::RunStarted { .. } => self.rolling_back = false,
             Event::StepSkipped { step, reason } => {
@@ -505,5 +621,71 @@ mod tests {
         assert_eq!(b.statements, 0, "rollback statements are not the step's");
         assert!(b.status.still_applied());
         assert!(r.step("a").unwrap().status.still_applied());
+    }
+
+    #[test]
+    fn what_the_engine_waits_for_is_asked_refused_and_answered() {
+        let gate = || Event::CheckpointReached {
+            step: "go".into(),
+            prompt: "Go?".into(),
+            questions: vec!["Ready?".into()],
+            failed_critical: vec![],
+            projected_end: "2026-01-01T00:00:00Z".into(),
+            hard_end: "not a time".into(),
+        };
+        let mut r = RunRecord::new();
+        r.apply(&at(1, 0, gate()));
+        assert_eq!(r.waiting_seq, 1);
+        let Some(Waiting::Gate {
+            projected_end,
+            hard_end,
+            ..
+        }) = &r.waiting
+        else {
+            panic!("a gate: {:?}", r.waiting)
+        };
+        assert!(projected_end.is_some() && hard_end.is_none());
+        r.apply(&at(
+            2,
+            1,
+            Event::DecisionRejected {
+                step: "go".into(),
+                reason: "not every question is confirmed".into(),
+            },
+        ));
+        assert_eq!(r.rejected_seq, 1);
+        assert!(matches!(
+            &r.waiting,
+            Some(Waiting::Gate { rejected: Some(why), .. }) if why.contains("question")
+        ));
+        r.apply(&at(
+            3,
+            2,
+            Event::DecisionRecorded {
+                step: "go".into(),
+                decision: Decision::Go,
+                operator: "op".into(),
+                comment: None,
+                answers: vec![],
+                overrode_failed_checks: vec![],
+                restored: false,
+            },
+        ));
+        assert_eq!(r.waiting, None);
+        r.apply(&at(4, 3, gate()));
+        assert_eq!(
+            r.waiting_seq, 2,
+            "the same gate asked again is a new question"
+        );
+        r.apply(&at(
+            5,
+            4,
+            Event::RunFinished {
+                outcome: crate::events::Outcome::Halted,
+                message: None,
+            },
+        ));
+        assert_eq!(r.waiting, None);
+        assert_eq!(r.step("go").map(|s| s.status), Some(Status::Interrupted));
     }
 }

@@ -1,8 +1,9 @@
 //! `cutover run --headless`: the engine with a line printer instead of a screen. Gates pass
 //! only by `--approve ID` / `--approve-all`; otherwise the run halts there, resumable.
 
-use crate::events::{Command, Decision, Event, Outcome};
+use crate::events::{Command, Decision, Outcome};
 use crate::journal::Entry;
+use crate::record::{RunRecord, Waiting};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -44,7 +45,8 @@ pub fn line(entry: &Entry) -> String {
     out
 }
 
-/// Prints events and answers the engine's questions by the policy.
+/// Prints events and answers the engine's questions by the policy: what the engine asks is
+/// what the run record says it waits for.
 /// Returns where the run was left waiting for a person, if it was: the step, and whether its
 /// go needs an override of failed critical checks.
 pub async fn drive(
@@ -53,6 +55,8 @@ pub async fn drive(
     policy: Policy,
 ) -> Option<(String, bool)> {
     let mut waiting: Option<(String, bool)> = None;
+    let mut record = RunRecord::new();
+    let (mut asked, mut refused) = (0, 0);
     while let Some(entry) = events.recv().await {
         if policy.json {
             say!("{}", serde_json::to_string(&entry).unwrap_or_default());
@@ -62,75 +66,88 @@ pub async fn drive(
                 say!("{text}");
             }
         }
-        let reply = match &entry.event {
-            Event::CheckpointReached {
-                step,
-                questions,
-                failed_critical,
-                ..
-            } => {
-                let overriding = policy.override_checks.contains(step);
-                if (policy.approve_all || policy.approve.contains(step))
-                    && (failed_critical.is_empty() || overriding)
-                {
-                    Some(Command::Decide {
-                        step: step.clone(),
-                        decision: Decision::Go,
-                        operator: policy.operator.clone(),
-                        comment: Some("approved on the command line (headless)".into()),
-                        answers: questions.iter().map(|q| (q.clone(), true)).collect(),
-                        // Only where asked for by name: it is journaled as an override.
-                        override_failed_checks: overriding && !failed_critical.is_empty(),
-                    })
-                } else {
-                    if !failed_critical.is_empty()
-                        && (policy.approve_all || policy.approve.contains(step))
-                    {
-                        eprintln!(
-                            "critical checks failed before `{step}` ({}): approving is not enough; pass --override-failed-checks {step} to give the go anyway",
-                            failed_critical.join(", ")
-                        );
-                    }
-                    waiting = Some((step.clone(), !failed_critical.is_empty()));
-                    Some(Command::Pause)
-                }
-            }
-            Event::DecisionRejected { .. } => Some(Command::Pause),
-            Event::ManualWaiting { step, .. } => {
-                if policy.approve_all || policy.approve.contains(step) {
-                    Some(Command::Acknowledge {
-                        step: step.clone(),
-                        operator: policy.operator.clone(),
-                    })
-                } else {
-                    waiting = Some((step.clone(), false));
-                    Some(Command::Pause)
-                }
-            }
-            Event::AwaitingFailureDecision { .. } => Some(match policy.on_failure {
-                OnFailure::Stop => Command::Pause,
-                OnFailure::Rollback => Command::Rollback,
-                OnFailure::Abort => Command::Abort,
-            }),
-            Event::UncertainStep { step, .. } => Some(match policy.uncertain {
-                Some(u) => Command::ResolveUncertain {
-                    step: step.clone(),
-                    applied: u == Uncertain::Applied,
-                },
-                None => {
-                    eprintln!(
-                        "step `{step}` was interrupted between its statements; rerun with --uncertain applied|retry after checking the database"
-                    );
-                    Command::Pause
-                }
-            }),
-            _ => None,
+        record.apply(&entry);
+        let reply = if record.rejected_seq != refused {
+            // A refused decision is not tried again: the run halts at the gate.
+            refused = record.rejected_seq;
+            Some(Command::Pause)
+        } else if record.waiting_seq != asked {
+            asked = record.waiting_seq;
+            record
+                .waiting
+                .as_ref()
+                .map(|question| answer(question, &policy, &mut waiting))
+        } else {
+            None
         };
         if let Some(command) = reply {
             let _ = commands.send(command);
         }
     }
     waiting
+}
+
+/// The policy's answer to what the engine asks; `waiting` notes a question left to a person.
+fn answer(question: &Waiting, policy: &Policy, waiting: &mut Option<(String, bool)>) -> Command {
+    let approved = |step: &str| policy.approve_all || policy.approve.iter().any(|a| a == step);
+    match question {
+        Waiting::Gate {
+            step,
+            questions,
+            failed_critical,
+            ..
+        } => {
+            let overriding = policy.override_checks.contains(step);
+            if approved(step) && (failed_critical.is_empty() || overriding) {
+                Command::Decide {
+                    step: step.clone(),
+                    decision: Decision::Go,
+                    operator: policy.operator.clone(),
+                    comment: Some("approved on the command line (headless)".into()),
+                    answers: questions.iter().map(|q| (q.clone(), true)).collect(),
+                    // Only where asked for by name: it is journaled as an override.
+                    override_failed_checks: overriding && !failed_critical.is_empty(),
+                }
+            } else {
+                if !failed_critical.is_empty() && approved(step) {
+                    eprintln!(
+                        "critical checks failed before `{step}` ({}): approving is not enough; pass --override-failed-checks {step} to give the go anyway",
+                        failed_critical.join(", ")
+                    );
+                }
+                *waiting = Some((step.clone(), !failed_critical.is_empty()));
+                Command::Pause
+            }
+        }
+        Waiting::Manual { step, .. } => {
+            if approved(step) {
+                Command::Acknowledge {
+                    step: step.clone(),
+                    operator: policy.operator.clone(),
+                }
+            } else {
+                *waiting = Some((step.clone(), false));
+                Command::Pause
+            }
+        }
+        Waiting::Failure { .. } => match policy.on_failure {
+            OnFailure::Stop => Command::Pause,
+            OnFailure::Rollback => Command::Rollback,
+            OnFailure::Abort => Command::Abort,
+        },
+        Waiting::Uncertain { step } => match policy.uncertain {
+            Some(u) => Command::ResolveUncertain {
+                step: step.clone(),
+                applied: u == Uncertain::Applied,
+            },
+            None => {
+                eprintln!(
+                    "step `{step}` was interrupted between its statements; rerun with --uncertain applied|retry after checking the database"
+                );
+                Command::Pause
+            }
+        },
+    }
 }
 
 /// The exit code for an outcome (documented in the README).

@@ -229,40 +229,8 @@ pub struct ErrorUi {
     pub error: SqlFailure,
 }
 
-/// What the engine is waiting for the operator to answer.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Prompt {
-    Gate {
-        step: String,
-        prompt: String,
-        questions: Vec<String>,
-        failed_critical: Vec<String>,
-        projected_end: Option<DateTime<Utc>>,
-        hard_end: Option<DateTime<Utc>>,
-        rejected: Option<String>,
-    },
-    Manual {
-        step: String,
-        prompt: String,
-    },
-    Failure {
-        step: String,
-    },
-    Uncertain {
-        step: String,
-    },
-}
-
-impl Prompt {
-    pub fn step(&self) -> &str {
-        match self {
-            Prompt::Gate { step, .. }
-            | Prompt::Manual { step, .. }
-            | Prompt::Failure { step }
-            | Prompt::Uncertain { step } => step,
-        }
-    }
-}
+/// What the engine is waiting for the operator to answer: the run record's.
+pub use crate::record::Waiting as Prompt;
 
 #[derive(Clone, Debug, Default)]
 pub struct Header {
@@ -1082,6 +1050,10 @@ impl UiState {
         self.apply_event(entry);
         self.take_from_record();
         self.take_decisions();
+        // What the engine waits for, as the record follows it.
+        self.prompt = self.record.waiting.clone();
+        self.prompt_seq = self.record.waiting_seq;
+        self.rejected_seq = self.record.rejected_seq;
     }
 
     /// The decisions and acknowledgements, as the run record has them (one announced again
@@ -1250,13 +1222,6 @@ impl UiState {
                     s.skip_reason = Some(reason.clone());
                     s.finished = Some(ts);
                 }
-                if self
-                    .prompt
-                    .as_ref()
-                    .is_some_and(|p| p.step() == step.as_str())
-                {
-                    self.prompt = None;
-                }
             }
             Event::StepStarted {
                 step,
@@ -1283,13 +1248,6 @@ impl UiState {
                 }
                 self.stop_candidate = None;
                 self.cancel_reached = None;
-                if self
-                    .prompt
-                    .as_ref()
-                    .is_some_and(|p| p.step() == step.as_str())
-                {
-                    self.prompt = None;
-                }
             }
             Event::StatementStarted { step, index, sql } => {
                 if let Some(s) = self.step_mut(step) {
@@ -1442,31 +1400,22 @@ impl UiState {
                     threshold: threshold.clone(),
                 });
             }
-            Event::ManualWaiting { step, prompt } => {
+            Event::ManualWaiting { step, .. } => {
                 self.stop_candidate = None;
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
                     self.steps[i].started = Some(ts);
                 }
-                self.prompt = Some(Prompt::Manual {
-                    step: step.clone(),
-                    prompt: prompt.clone(),
-                });
-                self.prompt_seq += 1;
             }
             Event::ManualAcknowledged { step, operator } => {
                 if let Some(s) = self.step_mut(step) {
                     s.decided_by = Some(operator.clone());
                 }
-                self.prompt = None;
             }
             Event::CheckpointReached {
                 step,
-                prompt,
-                questions,
                 failed_critical,
-                projected_end,
-                hard_end,
+                ..
             } => {
                 self.stop_candidate = None;
                 if let Some(i) = self.step_index(step) {
@@ -1475,31 +1424,11 @@ impl UiState {
                 }
                 self.failed_critical = failed_critical.clone();
                 self.server_sessions = None;
-                self.prompt = Some(Prompt::Gate {
-                    step: step.clone(),
-                    prompt: prompt.clone(),
-                    questions: questions.clone(),
-                    failed_critical: failed_critical.clone(),
-                    projected_end: parse_time(projected_end),
-                    hard_end: parse_time(hard_end),
-                    rejected: None,
-                });
-                self.prompt_seq += 1;
             }
             Event::ServerActivity { step, sessions } => {
                 if matches!(&self.prompt, Some(Prompt::Gate { step: s, .. }) if s == step) {
                     self.server_sessions = Some(sessions.clone());
                 }
-            }
-            Event::DecisionRejected { step, reason } => {
-                if let Some(Prompt::Gate {
-                    step: s, rejected, ..
-                }) = &mut self.prompt
-                    && s == step
-                {
-                    *rejected = Some(reason.clone());
-                }
-                self.rejected_seq += 1;
             }
             Event::DecisionRecorded {
                 step,
@@ -1520,25 +1449,17 @@ impl UiState {
                 if *decision == Decision::Go {
                     self.failed_critical.clear();
                 }
-                self.prompt = None;
             }
             Event::UncertainStep { step, .. } => {
                 self.stop_candidate = None;
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
                 }
-                self.prompt = Some(Prompt::Uncertain { step: step.clone() });
-                self.prompt_seq += 1;
             }
-            Event::AwaitingFailureDecision { step } => {
-                self.stop_candidate = None;
-                self.prompt = Some(Prompt::Failure { step: step.clone() });
-                self.prompt_seq += 1;
-            }
+            Event::AwaitingFailureDecision { .. } => self.stop_candidate = None,
             Event::RollbackStarted { steps } => {
                 self.rolling_back = true;
                 self.rollback_steps = steps.clone();
-                self.prompt = None;
             }
             Event::RollbackStep { step, error, .. } => {
                 if let Some(i) = self.step_index(step) {
@@ -1559,8 +1480,11 @@ impl UiState {
                     self.steps[i].left_applied = Some(reason.clone());
                 }
             }
-            // Said in the log; nothing on screen changes.
-            Event::RunbookChanged { .. } | Event::InvalidIndexDropped { .. } => {}
+            // Said in the log; nothing else on screen changes (a refused decision shows in the
+            // gate, which the run record follows).
+            Event::RunbookChanged { .. }
+            | Event::InvalidIndexDropped { .. }
+            | Event::DecisionRejected { .. } => {}
             // Told in the log; the run's end (or going on) follows.
             Event::LockLost { .. } | Event::LockRegained { .. } | Event::Reconnected { .. } => {}
             Event::StatementCancelled { step, .. } => {
