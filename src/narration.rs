@@ -107,6 +107,61 @@ pub fn still_running_text(still_running: &[String]) -> String {
     }
 }
 
+fn decision_sentence(
+    step: &str,
+    decision: Decision,
+    operator: &str,
+    comment: Option<&str>,
+    overrode_failed_checks: &[String],
+    restored: bool,
+) -> String {
+    format!(
+        "DECISION {step}: {}{}{}{}{}",
+        decision_word(decision),
+        if operator.is_empty() {
+            String::new()
+        } else {
+            format!(" by {operator}")
+        },
+        if restored {
+            " (given earlier in this run)"
+        } else {
+            ""
+        },
+        if overrode_failed_checks.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " OVERRIDING failed checks {}",
+                overrode_failed_checks.join(", ")
+            )
+        },
+        comment
+            .filter(|_| !restored)
+            .map(|c| format!(" — \"{c}\""))
+            .unwrap_or_default()
+    )
+}
+
+fn acknowledged_sentence(step: &str, operator: &str) -> String {
+    format!("acknowledged {step} by {operator}")
+}
+
+/// A decision or acknowledgement of the run record, in the words its event is told in.
+pub fn decision(d: &crate::record::DecisionRecord) -> String {
+    match d.decision {
+        Some(decision) => decision_sentence(
+            &d.step,
+            decision,
+            &d.operator,
+            d.comment.as_deref(),
+            &d.overrode_failed_checks,
+            d.restored,
+        ),
+        None => acknowledged_sentence(&d.step, &d.operator),
+    }
+}
+
 /// What is said about `entry`.
 pub fn tell(entry: &Entry) -> Told {
     use Level::*;
@@ -300,7 +355,7 @@ pub fn tell(entry: &Entry) -> Told {
         ),
         Event::ManualWaiting { step, prompt } => told(format!("  manual {step}: {prompt}"), Gate),
         Event::ManualAcknowledged { step, operator } => {
-            told(format!("  acknowledged {step} by {operator}"), Good)
+            told(format!("  {}", acknowledged_sentence(step, operator)), Good)
         }
         Event::CheckpointReached {
             step,
@@ -354,32 +409,13 @@ pub fn tell(entry: &Entry) -> Told {
             overrode_failed_checks,
             ..
         } => told(
-            format!(
-                "DECISION {step}: {}{}{}{}{}",
-                decision_word(*decision),
-                if operator.is_empty() {
-                    String::new()
-                } else {
-                    format!(" by {operator}")
-                },
-                if *restored {
-                    " (given earlier in this run)"
-                } else {
-                    ""
-                },
-                if overrode_failed_checks.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " OVERRIDING failed checks {}",
-                        overrode_failed_checks.join(", ")
-                    )
-                },
-                comment
-                    .as_ref()
-                    .filter(|_| !restored)
-                    .map(|c| format!(" — \"{c}\""))
-                    .unwrap_or_default()
+            decision_sentence(
+                step,
+                *decision,
+                operator,
+                comment.as_deref(),
+                overrode_failed_checks,
+                *restored,
             ),
             if *decision == Decision::Go {
                 Gate

@@ -170,6 +170,11 @@ pub struct RunRecord {
     pub waiting_seq: u64,
     /// Counts refused decisions.
     pub rejected_seq: u64,
+    /// What the engine was waiting for when the run halted there (no one to answer): still
+    /// the question, answered when the run is resumed.
+    pub halted_at: Option<Waiting>,
+    /// The runbook checksum the latest run started with.
+    pub checksum: Option<String>,
     index: HashMap<String, usize>,
     /// Between `rollback_started` and the run's end: statements are the rollback's.
     rolling_back: bool,
@@ -250,12 +255,21 @@ impl RunRecord {
             {
                 self.waiting = None;
             }
+            Event::RunFinished { outcome, .. } => {
+                let question = self.waiting.take();
+                if *outcome == crate::events::Outcome::Halted {
+                    self.halted_at = question;
+                }
+            }
+            Event::RunStarted { checksum, .. } => {
+                self.waiting = None;
+                self.halted_at = None;
+                self.checksum = Some(checksum.clone());
+            }
             Event::ManualAcknowledged { .. }
             | Event::DecisionRecorded { .. }
             | Event::RollbackStarted { .. }
-            | Event::Cancelled { .. }
-            | Event::RunStarted { .. }
-            | Event::RunFinished { .. } => self.waiting = None,
+            | Event::Cancelled { .. } => self.waiting = None,
             _ => {}
         }
     }

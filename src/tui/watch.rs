@@ -175,28 +175,18 @@ impl Watch {
         }
         self.missing += entry.seq - self.last_seq - 1;
         self.last_seq = entry.seq;
-        match &entry.event {
-            Event::RunStarted { checksum, .. } => {
-                self.checksum_differs = *checksum != self.checksum;
-                self.halted = None;
-            }
-            Event::RunFinished { outcome, .. } => {
-                self.halted = ui
-                    .prompt
-                    .clone()
-                    .filter(|_| *outcome == crate::events::Outcome::Halted);
-            }
-            // In the narration's words, as the operator's log says it.
-            Event::DecisionRecorded { .. } | Event::ManualAcknowledged { .. } => {
-                self.last_decision = Some(format!(
-                    "{} at {}",
-                    crate::narration::tell(entry).text.trim(),
-                    fmt::clock(entry.ts)
-                ));
-            }
-            _ => {}
-        }
         ui.apply(entry);
+        // What the watcher adds to the operator's screen, from the same run record.
+        let record = &ui.record;
+        self.checksum_differs = record
+            .checksum
+            .as_ref()
+            .is_some_and(|c| *c != self.checksum);
+        self.halted = record.halted_at.clone();
+        self.last_decision = record
+            .decisions
+            .last()
+            .map(|d| format!("{} at {}", crate::narration::decision(d), fmt::clock(d.at)));
     }
 
     /// What the engine waits on — live, or where the run halted (`true`) — unless the
