@@ -3,8 +3,9 @@
 //! and the operator's screen read these facts from here, so they cannot disagree on them;
 //! what each adds is its own (the report's spans and sections, the screen's live prompts).
 
-use crate::events::{Decision, Event};
+use crate::events::{Blocker, Decision, Event, SqlFailure};
 use crate::journal::Entry;
+use crate::runbook::{Expectation, Severity};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -78,6 +79,75 @@ pub struct StepRecord {
     pub left_applied: Option<String>,
     /// The latest attempt is a check whose result carried its own duration.
     measured: bool,
+    /// Every failure, with the attempt it ended.
+    pub errors: Vec<Failure>,
+    pub notices: Vec<Notice>,
+    /// Lock-timeout retries the engine scheduled.
+    pub retries: Vec<Retry>,
+    /// Each time it was seen waiting for a lock, and on whom.
+    pub lock_waits: Vec<LockWait>,
+    /// A check's latest result.
+    pub check: Option<CheckOutcome>,
+    /// A command's latest output.
+    pub command: Option<CommandOutput>,
+    /// Why its rollback failed.
+    pub rollback_error: Option<SqlFailure>,
+    /// INVALID indexes its failed concurrent builds left, and whether each was dropped.
+    pub invalid_indexes: Vec<InvalidIndex>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    pub at: DateTime<Utc>,
+    pub attempt: u32,
+    pub error: SqlFailure,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub at: DateTime<Utc>,
+    pub severity: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retry {
+    pub at: DateTime<Utc>,
+    /// The attempt about to start.
+    pub attempt: u32,
+    pub delay_ms: u64,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LockWait {
+    pub at: DateTime<Utc>,
+    pub waited_ms: u64,
+    pub blockers: Vec<Blocker>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckOutcome {
+    pub passed: bool,
+    pub actual: String,
+    pub expected: Expectation,
+    pub severity: Severity,
+    pub duration_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommandOutput {
+    pub exit_code: Option<i32>,
+    pub stdout_tail: String,
+    pub stderr_tail: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvalidIndex {
+    pub at: DateTime<Utc>,
+    pub index: String,
+    /// Why it could not be dropped (it is still there); `None`: dropped.
+    pub error: Option<SqlFailure>,
 }
 
 impl StepRecord {
@@ -97,6 +167,14 @@ impl StepRecord {
             skip_reason: None,
             left_applied: None,
             measured: false,
+            errors: Vec::new(),
+            notices: Vec::new(),
+            retries: Vec::new(),
+            lock_waits: Vec::new(),
+            check: None,
+            command: None,
+            rollback_error: None,
+            invalid_indexes: Vec::new(),
         }
     }
 }
@@ -371,8 +449,13 @@ impl RunRecord {
                 }
                 s.rows = Some(*rows);
             }
-            Event::StepFailed { step, .. } => {
+            Event::StepFailed { step, error } => {
                 let s = self.step_mut(step);
+                s.errors.push(Failure {
+                    at: ts,
+                    attempt: s.attempts,
+                    error: error.clone(),
+                });
                 s.status = Status::Failed;
                 s.finished_at = Some(ts);
                 s.duration_ms = s
@@ -382,10 +465,19 @@ impl RunRecord {
             Event::CheckResult {
                 step,
                 passed,
+                actual,
+                expected,
+                severity,
                 duration_ms,
-                ..
             } => {
                 let s = self.step_mut(step);
+                s.check = Some(CheckOutcome {
+                    passed: *passed,
+                    actual: actual.clone(),
+                    expected: expected.clone(),
+                    severity: *severity,
+                    duration_ms: *duration_ms,
+                });
                 s.status = if *passed {
                     Status::Done
                 } else {
@@ -471,6 +563,9 @@ impl RunRecord {
                     .as_ref()
                     .filter(|e| !ok && e.message == "no rollback SQL declared; left applied");
                 let s = self.step_mut(step);
+                if left.is_none() {
+                    s.rollback_error = error.clone();
+                }
                 s.status = match (ok, left) {
                     (true, _) => Status::RolledBack,
                     (false, Some(_)) => {
@@ -484,6 +579,54 @@ impl RunRecord {
                 let s = self.step_mut(step);
                 s.status = Status::LeftApplied;
                 s.left_applied = Some(reason.clone());
+            }
+            Event::Notice {
+                step,
+                severity,
+                message,
+            } => self.step_mut(step).notices.push(Notice {
+                at: ts,
+                severity: severity.clone(),
+                message: message.clone(),
+            }),
+            Event::Retry {
+                step,
+                attempt,
+                delay_ms,
+                reason,
+            } => self.step_mut(step).retries.push(Retry {
+                at: ts,
+                attempt: *attempt,
+                delay_ms: *delay_ms,
+                reason: reason.clone(),
+            }),
+            Event::LockWait {
+                step,
+                blockers,
+                waited_ms,
+            } => self.step_mut(step).lock_waits.push(LockWait {
+                at: ts,
+                waited_ms: *waited_ms,
+                blockers: blockers.clone(),
+            }),
+            Event::CommandOutput {
+                step,
+                exit_code,
+                stdout_tail,
+                stderr_tail,
+            } => {
+                self.step_mut(step).command = Some(CommandOutput {
+                    exit_code: *exit_code,
+                    stdout_tail: stdout_tail.clone(),
+                    stderr_tail: stderr_tail.clone(),
+                })
+            }
+            Event::InvalidIndexDropped { step, index, error } => {
+                self.step_mut(step).invalid_indexes.push(InvalidIndex {
+                    at: ts,
+                    index: index.clone(),
+                    error: error.clone(),
+                })
             }
             Event::RunFinished { outcome, .. } if *outcome != crate::events::Outcome::Succeeded => {
                 self.interrupt_open_steps();

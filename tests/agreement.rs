@@ -197,6 +197,27 @@ async fn assert_agree(what: &str, runbook_path: &Path, journal: &Path, url: &str
                 r.id, r.finished_at, r.duration_ms, s.finished, s.duration_ms
             ));
         }
+        if (r.notices.len(), r.retries.len(), r.lock_waits.len())
+            != (s.notices.len(), s.retries as usize, s.lock_waits as usize)
+        {
+            disagreements.push(format!(
+                "{}: notices/retries/lock waits: report {:?}, screen {:?}",
+                r.id,
+                (r.notices.len(), r.retries.len(), r.lock_waits.len()),
+                (s.notices.len(), s.retries, s.lock_waits)
+            ));
+        }
+        if r.status == ReportStatus::Failed
+            && r.errors.last().map(|e| e.error.message.as_str())
+                != s.error.as_ref().map(|e| e.message.as_str())
+        {
+            disagreements.push(format!(
+                "{}: error: report {:?}, screen {:?}",
+                r.id,
+                r.errors.last(),
+                s.error
+            ));
+        }
         if r.started_at != s.first_started {
             disagreements.push(format!(
                 "{}: started: report {:?}, screen {:?}",

@@ -1309,43 +1309,13 @@ impl Builder {
                     self.step_mut(step).statements += 1;
                 }
             }
-            Event::Notice {
-                step,
-                severity,
-                message,
-            } => self.step_mut(step).notices.push(Notice {
-                at: ts,
-                severity: severity.clone(),
-                message: message.clone(),
-            }),
-            Event::LockWait {
-                step,
-                blockers,
-                waited_ms,
-            } => self.step_mut(step).lock_waits.push(LockWait {
-                at: ts,
-                waited_ms: *waited_ms,
-                blockers: blockers.iter().map(blocker).collect(),
-            }),
-            Event::InvalidIndexDropped { step, index, error } => {
-                self.step_mut(step).invalid_indexes.push(InvalidIndex {
-                    at: ts,
-                    index: index.clone(),
-                    dropped: error.is_none(),
-                    error: error.as_ref().map(SqlError::from),
-                })
+            // The details are the run record's; the step takes its place in the report here.
+            Event::Notice { step, .. }
+            | Event::LockWait { step, .. }
+            | Event::InvalidIndexDropped { step, .. }
+            | Event::Retry { step, .. } => {
+                self.step_mut(step);
             }
-            Event::Retry {
-                step,
-                attempt,
-                delay_ms,
-                reason,
-            } => self.step_mut(step).retries.push(Retry {
-                at: ts,
-                attempt: *attempt,
-                delay_ms: *delay_ms,
-                reason: reason.clone(),
-            }),
             Event::StepFinished { step, .. } => {
                 let failed_check = self
                     .record
@@ -1359,29 +1329,11 @@ impl Builder {
                 self.close_span(step, ts, result);
                 self.check_measured.remove(step);
             }
-            Event::StepFailed { step, error } => {
+            Event::StepFailed { step, .. } => {
                 self.close_span(step, ts, SpanResult::Failed);
-                let attempt = self.record.step(step).map_or(0, |r| r.attempts);
-                let s = self.step_mut(step);
-                s.errors.push(StepError {
-                    at: ts,
-                    attempt,
-                    error: error.into(),
-                });
+                self.step_mut(step);
             }
-            Event::CommandOutput {
-                step,
-                exit_code,
-                stdout_tail,
-                stderr_tail,
-            } => {
-                self.kind(step, StepKind::Command);
-                self.step_mut(step).command = Some(CommandOutput {
-                    exit_code: *exit_code,
-                    stdout_tail: stdout_tail.clone(),
-                    stderr_tail: stderr_tail.clone(),
-                });
-            }
+            Event::CommandOutput { step, .. } => self.kind(step, StepKind::Command),
             Event::CheckResult {
                 step,
                 passed,
@@ -1766,6 +1718,58 @@ impl Builder {
                 }
                 s.attempts = r.attempts;
                 s.statements = r.statements;
+                s.notices = r
+                    .notices
+                    .iter()
+                    .map(|n| Notice {
+                        at: n.at,
+                        severity: n.severity.clone(),
+                        message: n.message.clone(),
+                    })
+                    .collect();
+                s.errors = r
+                    .errors
+                    .iter()
+                    .map(|e| StepError {
+                        at: e.at,
+                        attempt: e.attempt,
+                        error: (&e.error).into(),
+                    })
+                    .collect();
+                s.retries = r
+                    .retries
+                    .iter()
+                    .map(|x| Retry {
+                        at: x.at,
+                        attempt: x.attempt,
+                        delay_ms: x.delay_ms,
+                        reason: x.reason.clone(),
+                    })
+                    .collect();
+                s.lock_waits = r
+                    .lock_waits
+                    .iter()
+                    .map(|w| LockWait {
+                        at: w.at,
+                        waited_ms: w.waited_ms,
+                        blockers: w.blockers.iter().map(blocker).collect(),
+                    })
+                    .collect();
+                s.invalid_indexes = r
+                    .invalid_indexes
+                    .iter()
+                    .map(|i| InvalidIndex {
+                        at: i.at,
+                        index: i.index.clone(),
+                        dropped: i.error.is_none(),
+                        error: i.error.as_ref().map(SqlError::from),
+                    })
+                    .collect();
+                s.command = r.command.as_ref().map(|c| CommandOutput {
+                    exit_code: c.exit_code,
+                    stdout_tail: c.stdout_tail.clone(),
+                    stderr_tail: c.stderr_tail.clone(),
+                });
                 s.started_at = r.first_started_at.or(s.started_at);
                 if r.finished_at.is_some() {
                     s.finished_at = r.finished_at;

@@ -1100,6 +1100,40 @@ impl UiState {
         if r.first_started_at.is_some() {
             s.first_started = r.first_started_at;
         }
+        // The details the report lists too.
+        s.notices = r
+            .notices
+            .iter()
+            .map(|n| format!("{}: {}", n.severity, n.message))
+            .collect();
+        s.error = r
+            .errors
+            .last()
+            .filter(|e| e.attempt == r.attempts)
+            .map(|e| e.error.clone());
+        s.retries = u32::try_from(r.retries.len()).unwrap_or(u32::MAX);
+        s.last_retry = r.retries.last().map(|x| {
+            format!(
+                "{}; attempt {} in {}",
+                x.reason,
+                x.attempt,
+                super::fmt::ms(x.delay_ms)
+            )
+        });
+        s.lock_waits = u32::try_from(r.lock_waits.len()).unwrap_or(u32::MAX);
+        s.check = r.check.as_ref().map(|c| CheckOutcome {
+            passed: c.passed,
+            actual: c.actual.clone(),
+            expected: c.expected.to_string(),
+            severity: c.severity,
+            duration_ms: c.duration_ms,
+        });
+        s.command_output = r.command.as_ref().map(|c| CommandOutputUi {
+            exit_code: c.exit_code,
+            stdout_tail: c.stdout_tail.clone(),
+            stderr_tail: c.stderr_tail.clone(),
+        });
+        s.rollback_error = r.rollback_error.clone();
         if matches!(
             r.status,
             Status::Done | Status::Go | Status::NoGo | Status::CheckFailed | Status::Failed
@@ -1256,15 +1290,6 @@ impl UiState {
                     s.lock_wait = None;
                 }
             }
-            Event::Notice {
-                step,
-                severity,
-                message,
-            } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.notices.push(format!("{severity}: {message}"));
-                }
-            }
             Event::StatementFinished {
                 step, index, rows, ..
             } => {
@@ -1276,26 +1301,15 @@ impl UiState {
             }
             Event::LockWait { step, blockers, .. } => {
                 if let Some(s) = self.step_mut(step) {
-                    s.lock_waits += 1;
                     s.lock_wait = Some(LockWaitUi {
                         since: s.lock_wait.as_ref().map_or(ts, |w| w.since),
                         blockers: blockers.clone(),
                     });
                 }
             }
-            Event::Retry {
-                step,
-                attempt,
-                delay_ms,
-                reason,
-            } => {
+            Event::Retry { step, .. } => {
                 if let Some(s) = self.step_mut(step) {
-                    s.retries += 1;
                     s.lock_wait = None;
-                    s.last_retry = Some(format!(
-                        "{reason}; attempt {attempt} in {}",
-                        super::fmt::ms(*delay_ms)
-                    ));
                 }
             }
             // Status, rows and times: from the run record.
@@ -1317,7 +1331,6 @@ impl UiState {
                 if let Some(s) = self.step_mut(step) {
                     s.statement_cancelled = cancelled;
                     s.lock_wait = None;
-                    s.error = Some(error.clone());
                 }
                 self.errors.push(ErrorUi {
                     ts,
@@ -1325,42 +1338,17 @@ impl UiState {
                     error: error.clone(),
                 });
             }
-            Event::CommandOutput {
-                step,
-                exit_code,
-                stdout_tail,
-                stderr_tail,
-            } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.command_output = Some(CommandOutputUi {
-                        exit_code: *exit_code,
-                        stdout_tail: stdout_tail.clone(),
-                        stderr_tail: stderr_tail.clone(),
-                    });
-                }
-            }
             Event::CheckResult {
                 step,
                 passed,
-                actual,
-                expected,
                 severity,
-                duration_ms,
+                ..
             } => {
                 if !passed
                     && *severity == Severity::Critical
                     && !self.failed_critical.contains(step)
                 {
                     self.failed_critical.push(step.clone());
-                }
-                if let Some(s) = self.step_mut(step) {
-                    s.check = Some(CheckOutcome {
-                        passed: *passed,
-                        actual: actual.clone(),
-                        expected: expected.to_string(),
-                        severity: *severity,
-                        duration_ms: *duration_ms,
-                    });
                 }
             }
             Event::ProbeSample { step, value, alert } => {
@@ -1464,7 +1452,6 @@ impl UiState {
             Event::RollbackStep { step, error, .. } => {
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
-                    self.steps[i].rollback_error = error.clone();
                 }
                 if let Some(error) = error {
                     self.errors.push(ErrorUi {
@@ -1484,7 +1471,9 @@ impl UiState {
             // gate, which the run record follows).
             Event::RunbookChanged { .. }
             | Event::InvalidIndexDropped { .. }
-            | Event::DecisionRejected { .. } => {}
+            | Event::DecisionRejected { .. }
+            | Event::Notice { .. }
+            | Event::CommandOutput { .. } => {}
             // Told in the log; the run's end (or going on) follows.
             Event::LockLost { .. } | Event::LockRegained { .. } | Event::Reconnected { .. } => {}
             Event::StatementCancelled { step, .. } => {
