@@ -175,6 +175,21 @@ pub fn render_plan(runbook: &Runbook, plan: &Plan) -> String {
             if s.breaking {
                 flags.push("BREAKING".into());
             }
+            // What a no-go leaves applied, said before the night.
+            if let Some(crate::runbook::StepKind::Migrate(m)) = runbook
+                .phases
+                .iter()
+                .flat_map(|p| &p.steps)
+                .find(|step| step.id == s.id)
+                .map(|step| &step.kind)
+                && crate::plan::left_applied_by_rollback(m).is_some()
+            {
+                flags.push(if m.irreversible.is_some() {
+                    "irreversible".into()
+                } else {
+                    "no rollback".into()
+                });
+            }
             if s.on_critical_path {
                 flags.push("critical".into());
             }
@@ -255,4 +270,28 @@ pub fn graph(path: &Path, format: GraphFormat) -> u8 {
     };
     say_raw!("{text}");
     exit::OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Before the night, the plan says which migrations a no-go would leave applied.
+    #[test]
+    fn the_plan_names_what_a_no_go_leaves_applied() {
+        let text = "name: p\nwindow: { budget: 1h }\nphases:\n  - id: m\n    kind: migration\n    budget: 30m\n    steps:\n      - migrate: undoable\n        sql: CREATE TABLE a (id int)\n        rollback: DROP TABLE a\n      - migrate: seed\n        sql: INSERT INTO a VALUES (1)\n        rollback: \"-- nothing to undo\"\n      - migrate: audit\n        sql: CREATE TABLE b (id int)\n        irreversible: audit trail stays\n";
+        let loaded = runbook::load_text(Path::new("p.yaml"), text, &|_| None);
+        let rb = loaded.runbook.expect("loads");
+        let pl = plan::plan(&rb);
+        let out = render_plan(&rb, &pl);
+        let line = |id: &str| {
+            out.lines()
+                .find(|l| l.contains(id))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(!line("undoable").contains("rollback"), "{out}");
+        assert!(line("seed").contains("no rollback"), "{out}");
+        assert!(line("audit").contains("irreversible"), "{out}");
+    }
 }

@@ -2464,21 +2464,7 @@ impl<'a> Engine<'a> {
             let StepKind::Migrate(m) = &step.kind else {
                 continue;
             };
-            let statements = m
-                .rollback
-                .as_ref()
-                .map(|r| sql::split_statements(&r.text))
-                .unwrap_or_default();
-            // Only comments undo nothing: running them and calling the step undone would let
-            // the next run apply it twice.
-            let nothing_to_run = match (&m.irreversible, &m.rollback) {
-                (Some(reason), _) => Some(format!("irreversible: {reason}")),
-                (None, None) => Some("no rollback SQL".to_owned()),
-                (None, Some(_)) if statements.is_empty() => {
-                    Some("its rollback SQL has no statements, only comments".to_owned())
-                }
-                (None, Some(_)) => None,
-            };
+            let nothing_to_run = crate::plan::left_applied_by_rollback(m);
             let (Some(rollback), None) = (&m.rollback, &nothing_to_run) else {
                 let reason = nothing_to_run.unwrap_or_default();
                 left_applied.push(format!("`{}` ({reason})", step.id));
@@ -2488,6 +2474,7 @@ impl<'a> Engine<'a> {
                 })?;
                 continue;
             };
+            let statements = sql::split_statements(&rollback.text);
             let needs_no_tx = statements
                 .iter()
                 .any(|s| s.no_transaction.is_some() && s.no_transaction_below.is_none());

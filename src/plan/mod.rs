@@ -122,6 +122,21 @@ mod duration_ms {
 }
 
 /// Plans a loaded runbook. Never panics; problems become diagnostics.
+/// Why a no-go would leave migration `m` applied (nothing would run to undo it): no rollback
+/// SQL, rollback SQL of only comments, or declared irreversible. `None`: its rollback runs.
+pub fn left_applied_by_rollback(m: &crate::runbook::Migrate) -> Option<String> {
+    match (&m.irreversible, &m.rollback) {
+        (Some(reason), _) => Some(format!("irreversible: {reason}")),
+        (None, None) => Some("no rollback SQL".to_owned()),
+        // Only comments undo nothing: running them and calling the step undone would let the
+        // next run apply it twice.
+        (None, Some(r)) if sql::split_statements(&r.text).is_empty() => {
+            Some("its rollback SQL has no statements, only comments".to_owned())
+        }
+        (None, Some(_)) => None,
+    }
+}
+
 pub fn plan(runbook: &Runbook) -> Plan {
     let mut diags = Vec::new();
     let file = runbook.path.as_path();
