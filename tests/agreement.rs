@@ -225,6 +225,32 @@ async fn assert_agree(what: &str, runbook_path: &Path, journal: &Path, url: &str
             ));
         }
     }
+    // Phases: a phase the screen shows finished is one the report shows finished, at the
+    // same time, after the same duration, over budget or not.
+    for ph in &screen.phases {
+        let Some(finished) = ph.finished else {
+            continue;
+        };
+        let ran = report
+            .phases
+            .iter()
+            .find(|r| r.phase == ph.id && r.finished_at == Some(finished));
+        match ran {
+            Some(r)
+                if Some(r.duration_ms) == ph.duration_ms
+                    && Some(r.started_at) == ph.started
+                    && r.budget_exceeded_at.is_some() == ph.over_budget => {}
+            other => disagreements.push(format!(
+                "phase {}: screen {:?}–{:?} ({:?} ms, over budget {}), report {:?}",
+                ph.id,
+                ph.started,
+                ph.finished,
+                ph.duration_ms,
+                ph.over_budget,
+                other.map(|r| (r.started_at, r.finished_at, r.duration_ms))
+            )),
+        }
+    }
     // Decisions: who, when, what, why, and what they overrode.
     for c in &report.checkpoints {
         let Some(d) = c.decision.as_ref().filter(|d| !d.restored) else {
