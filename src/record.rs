@@ -94,6 +94,15 @@ pub struct StepRecord {
     pub rollback_error: Option<SqlFailure>,
     /// INVALID indexes its failed concurrent builds left, and whether each was dropped.
     pub invalid_indexes: Vec<InvalidIndex>,
+    /// The statement running, or last started, in the latest attempt (its rollback's too):
+    /// 1-based index and text.
+    pub statement: Option<(usize, String)>,
+    /// The highest statement index finished in the latest attempt (its rollback's too).
+    pub statements_done: usize,
+    /// Rows of the latest attempt's statements so far.
+    pub rows_so_far: u64,
+    /// Waiting for a lock right now: since when, and on whom.
+    pub waiting_for_lock: Option<(DateTime<Utc>, Vec<Blocker>)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -175,6 +184,10 @@ impl StepRecord {
             command: None,
             rollback_error: None,
             invalid_indexes: Vec::new(),
+            statement: None,
+            statements_done: 0,
+            rows_so_far: 0,
+            waiting_for_lock: None,
         }
     }
 }
@@ -425,12 +438,30 @@ impl RunRecord {
                 s.duration_ms = None;
                 s.statements = 0;
                 s.measured = false;
+                s.statement = None;
+                s.statements_done = 0;
+                s.rows_so_far = 0;
+                s.waiting_for_lock = None;
                 if in_transaction.is_some() {
                     s.in_transaction = *in_transaction;
                 }
             }
-            Event::StatementFinished { step, .. } if !self.rolling_back => {
-                self.step_mut(step).statements += 1;
+            Event::StatementStarted { step, index, sql } => {
+                let s = self.step_mut(step);
+                s.statement = Some((*index, sql.clone()));
+                s.waiting_for_lock = None;
+            }
+            Event::StatementFinished {
+                step, index, rows, ..
+            } => {
+                let rolling_back = self.rolling_back;
+                let s = self.step_mut(step);
+                if !rolling_back {
+                    s.statements += 1;
+                }
+                s.statements_done = s.statements_done.max(*index);
+                s.rows_so_far += rows;
+                s.waiting_for_lock = None;
             }
             Event::StepFinished {
                 step,
@@ -448,9 +479,11 @@ impl RunRecord {
                     s.duration_ms = Some(*duration_ms);
                 }
                 s.rows = Some(*rows);
+                s.waiting_for_lock = None;
             }
             Event::StepFailed { step, error } => {
                 let s = self.step_mut(step);
+                s.waiting_for_lock = None;
                 s.errors.push(Failure {
                     at: ts,
                     attempt: s.attempts,
@@ -594,21 +627,30 @@ impl RunRecord {
                 attempt,
                 delay_ms,
                 reason,
-            } => self.step_mut(step).retries.push(Retry {
-                at: ts,
-                attempt: *attempt,
-                delay_ms: *delay_ms,
-                reason: reason.clone(),
-            }),
+            } => {
+                let s = self.step_mut(step);
+                s.waiting_for_lock = None;
+                s.retries.push(Retry {
+                    at: ts,
+                    attempt: *attempt,
+                    delay_ms: *delay_ms,
+                    reason: reason.clone(),
+                });
+            }
             Event::LockWait {
                 step,
                 blockers,
                 waited_ms,
-            } => self.step_mut(step).lock_waits.push(LockWait {
-                at: ts,
-                waited_ms: *waited_ms,
-                blockers: blockers.clone(),
-            }),
+            } => {
+                let s = self.step_mut(step);
+                let since = s.waiting_for_lock.as_ref().map_or(ts, |(since, _)| *since);
+                s.waiting_for_lock = Some((since, blockers.clone()));
+                s.lock_waits.push(LockWait {
+                    at: ts,
+                    waited_ms: *waited_ms,
+                    blockers: blockers.clone(),
+                });
+            }
             Event::CommandOutput {
                 step,
                 exit_code,

@@ -1134,6 +1134,29 @@ impl UiState {
             stderr_tail: c.stderr_tail.clone(),
         });
         s.rollback_error = r.rollback_error.clone();
+        // The latest attempt, as it goes.
+        s.attempt = r.attempt;
+        if r.in_transaction.is_some() {
+            s.in_transaction = r.in_transaction;
+        }
+        if r.started_at.is_some() {
+            s.started = r.started_at;
+        }
+        s.statement = r.statement.as_ref().map(|(n, _)| *n);
+        s.statement_sql = r.statement.as_ref().map(|(_, sql)| sql.clone());
+        s.statements_done = r.statements_done;
+        s.rows = r.rows_so_far;
+        s.lock_wait = r
+            .waiting_for_lock
+            .as_ref()
+            .map(|(since, blockers)| LockWaitUi {
+                since: *since,
+                blockers: blockers.clone(),
+            });
+        if r.status == Status::Running {
+            s.finished = None;
+            s.duration_ms = None;
+        }
         if matches!(
             r.status,
             Status::Done | Status::Go | Status::NoGo | Status::CheckFailed | Status::Failed
@@ -1257,67 +1280,15 @@ impl UiState {
                     s.finished = Some(ts);
                 }
             }
-            Event::StepStarted {
-                step,
-                attempt,
-                in_transaction,
-            } => {
+            Event::StepStarted { step, .. } => {
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
-                    let s = &mut self.steps[i];
-                    s.started = Some(ts);
-                    s.finished = None;
-                    s.duration_ms = None;
-                    s.attempt = *attempt;
-                    if in_transaction.is_some() {
-                        s.in_transaction = *in_transaction;
-                    }
-                    s.statement = None;
-                    s.statement_sql = None;
-                    s.statements_done = 0;
-                    s.rows = 0;
-                    s.lock_wait = None;
-                    s.error = None;
-                    s.statement_cancelled = false;
+                    self.steps[i].statement_cancelled = false;
                 }
                 self.stop_candidate = None;
                 self.cancel_reached = None;
             }
-            Event::StatementStarted { step, index, sql } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.statement = Some(*index);
-                    s.statement_sql = Some(sql.clone());
-                    s.lock_wait = None;
-                }
-            }
-            Event::StatementFinished {
-                step, index, rows, ..
-            } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.statements_done = s.statements_done.max(*index);
-                    s.rows += rows;
-                    s.lock_wait = None;
-                }
-            }
-            Event::LockWait { step, blockers, .. } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.lock_wait = Some(LockWaitUi {
-                        since: s.lock_wait.as_ref().map_or(ts, |w| w.since),
-                        blockers: blockers.clone(),
-                    });
-                }
-            }
-            Event::Retry { step, .. } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.lock_wait = None;
-                }
-            }
-            // Status, rows and times: from the run record.
-            Event::StepFinished { step, .. } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.lock_wait = None;
-                }
-            }
+
             Event::StepFailed { step, error } => {
                 // A cancel that reached this step's statement and did not stop the run: the
                 // operator's `x` (the engine then offers retry, roll back or abort).
@@ -1330,7 +1301,6 @@ impl UiState {
                 }
                 if let Some(s) = self.step_mut(step) {
                     s.statement_cancelled = cancelled;
-                    s.lock_wait = None;
                 }
                 self.errors.push(ErrorUi {
                     ts,
@@ -1473,7 +1443,13 @@ impl UiState {
             | Event::InvalidIndexDropped { .. }
             | Event::DecisionRejected { .. }
             | Event::Notice { .. }
-            | Event::CommandOutput { .. } => {}
+            | Event::CommandOutput { .. }
+            // A step's progress is the run record's.
+            | Event::StatementStarted { .. }
+            | Event::StatementFinished { .. }
+            | Event::LockWait { .. }
+            | Event::Retry { .. }
+            | Event::StepFinished { .. } => {}
             // Told in the log; the run's end (or going on) follows.
             Event::LockLost { .. } | Event::LockRegained { .. } | Event::Reconnected { .. } => {}
             Event::StatementCancelled { step, .. } => {
