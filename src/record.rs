@@ -3,7 +3,7 @@
 //! and the operator's screen read these facts from here, so they cannot disagree on them;
 //! what each adds is its own (the report's spans and sections, the screen's live prompts).
 
-use crate::events::{Blocker, Decision, Event, SqlFailure};
+use crate::events::{Blocker, Decision, Event, Outcome, ServerSession, SqlFailure};
 use crate::journal::Entry;
 use crate::runbook::{Expectation, Severity};
 use chrono::{DateTime, Utc};
@@ -236,6 +236,15 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
+/// A probe's sample that crossed its threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertRecord {
+    pub at: DateTime<Utc>,
+    pub step: String,
+    pub value: String,
+    pub threshold: String,
+}
+
 /// A decision at a checkpoint, or a manual step's acknowledgement (`decision: None`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DecisionRecord {
@@ -266,6 +275,17 @@ pub struct RunRecord {
     pub halted_at: Option<Waiting>,
     /// The runbook checksum the latest run started with.
     pub checksum: Option<String>,
+    /// Critical checks that failed since the last gate, as the engine counts them (a go
+    /// needs an override while there are any).
+    pub failed_critical: Vec<String>,
+    /// Other sessions in long transactions or lock waits at the open gate (`None`: not looked
+    /// at yet).
+    pub server_sessions: Option<Vec<ServerSession>>,
+    pub alerts: Vec<AlertRecord>,
+    /// A rollback under way: the steps it undoes, in order.
+    pub rollback: Option<Vec<String>>,
+    /// How the latest run ended, once it has.
+    pub outcome: Option<(Outcome, Option<String>)>,
     index: HashMap<String, usize>,
     /// Between `rollback_started` and the run's end: statements are the rollback's.
     rolling_back: bool,
@@ -289,6 +309,56 @@ impl RunRecord {
 
     pub fn step(&self, id: &str) -> Option<&StepRecord> {
         self.index.get(id).map(|&i| &self.steps[i])
+    }
+
+    /// What the whole run stands at: failed critical checks, the gate's server evidence,
+    /// alerts, a rollback under way, the outcome.
+    fn follow_run(&mut self, entry: &Entry) {
+        match &entry.event {
+            Event::RunStarted { .. } => {
+                // The engine runs the checks again and counts failed critical ones afresh.
+                self.failed_critical.clear();
+                self.server_sessions = None;
+                self.rollback = None;
+                self.outcome = None;
+            }
+            Event::CheckResult {
+                step,
+                passed: false,
+                severity: Severity::Critical,
+                ..
+            } if !self.failed_critical.contains(step) => self.failed_critical.push(step.clone()),
+            Event::CheckpointReached {
+                failed_critical, ..
+            } => {
+                self.failed_critical = failed_critical.clone();
+                self.server_sessions = None;
+            }
+            Event::ServerActivity { step, sessions } if matches!(&self.waiting, Some(Waiting::Gate { step: s, .. }) if s == step) =>
+            {
+                self.server_sessions = Some(sessions.clone());
+            }
+            Event::DecisionRecorded {
+                decision: Decision::Go,
+                ..
+            } => self.failed_critical.clear(),
+            Event::Alert {
+                step,
+                value,
+                threshold,
+            } => self.alerts.push(AlertRecord {
+                at: entry.ts,
+                step: step.clone(),
+                value: value.clone(),
+                threshold: threshold.clone(),
+            }),
+            Event::RollbackStarted { steps } => self.rollback = Some(steps.clone()),
+            Event::RunFinished { outcome, message } => {
+                self.outcome = Some((*outcome, message.clone()));
+                self.rollback = None;
+            }
+            _ => {}
+        }
     }
 
     /// What the engine asks, and when the question is answered or moot.
@@ -402,6 +472,7 @@ impl RunRecord {
         let ts = entry.ts;
         self.touched = None;
         self.follow_questions(&entry.event);
+        self.follow_run(entry);
         match &entry.event {
             Event::RunStarted { .. } => self.rolling_back = false,
             Event::StepSkipped { step, reason } => {

@@ -1050,7 +1050,26 @@ impl UiState {
         self.apply_event(entry);
         self.take_from_record();
         self.take_decisions();
-        // What the engine waits for, as the record follows it.
+        // The run as the record has it: what the engine waits for, failed critical checks,
+        // the gate's server evidence, alerts, a rollback under way, the outcome.
+        let r = &self.record;
+        self.failed_critical = r.failed_critical.clone();
+        self.server_sessions = r.server_sessions.clone();
+        if r.alerts.len() != self.alerts.len() {
+            self.alerts = r
+                .alerts
+                .iter()
+                .map(|a| AlertUi {
+                    ts: a.at,
+                    step: a.step.clone(),
+                    value: a.value.clone(),
+                    threshold: a.threshold.clone(),
+                })
+                .collect();
+        }
+        self.rolling_back = r.rollback.is_some();
+        self.rollback_steps = r.rollback.clone().unwrap_or_default();
+        self.outcome = r.outcome.clone();
         self.prompt = self.record.waiting.clone();
         self.prompt_seq = self.record.waiting_seq;
         self.rejected_seq = self.record.rejected_seq;
@@ -1215,7 +1234,6 @@ impl UiState {
                 ..
             } => {
                 self.started = true;
-                self.outcome = None;
                 self.attempts += 1;
                 self.stopped_at = None;
                 self.stop_candidate = None;
@@ -1341,22 +1359,12 @@ impl UiState {
                     }
                 }
             }
-            Event::Alert {
-                step,
-                value,
-                threshold,
-            } => {
+            Event::Alert { step, .. } => {
                 if let Some(i) = self.step_index(step)
                     && let Some(&p) = self.probe_of.get(&i)
                 {
                     self.probes[p].alerts += 1;
                 }
-                self.alerts.push(AlertUi {
-                    ts,
-                    step: step.clone(),
-                    value: value.clone(),
-                    threshold: threshold.clone(),
-                });
             }
             Event::ManualWaiting { step, .. } => {
                 self.stop_candidate = None;
@@ -1370,22 +1378,11 @@ impl UiState {
                     s.decided_by = Some(operator.clone());
                 }
             }
-            Event::CheckpointReached {
-                step,
-                failed_critical,
-                ..
-            } => {
+            Event::CheckpointReached { step, .. } => {
                 self.stop_candidate = None;
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
                     self.steps[i].started = Some(ts);
-                }
-                self.failed_critical = failed_critical.clone();
-                self.server_sessions = None;
-            }
-            Event::ServerActivity { step, sessions } => {
-                if matches!(&self.prompt, Some(Prompt::Gate { step: s, .. }) if s == step) {
-                    self.server_sessions = Some(sessions.clone());
                 }
             }
             Event::DecisionRecorded {
@@ -1404,9 +1401,6 @@ impl UiState {
                         s.decided_by = Some(operator.clone()).filter(|o| !o.is_empty());
                     }
                 }
-                if *decision == Decision::Go {
-                    self.failed_critical.clear();
-                }
             }
             Event::UncertainStep { step, .. } => {
                 self.stop_candidate = None;
@@ -1415,10 +1409,6 @@ impl UiState {
                 }
             }
             Event::AwaitingFailureDecision { .. } => self.stop_candidate = None,
-            Event::RollbackStarted { steps } => {
-                self.rolling_back = true;
-                self.rollback_steps = steps.clone();
-            }
             Event::RollbackStep { step, error, .. } => {
                 if let Some(i) = self.step_index(step) {
                     self.current_step = Some(i);
@@ -1449,7 +1439,10 @@ impl UiState {
             | Event::StatementFinished { .. }
             | Event::LockWait { .. }
             | Event::Retry { .. }
-            | Event::StepFinished { .. } => {}
+            | Event::StepFinished { .. }
+            // So is the run's: the gate's server evidence, a rollback under way.
+            | Event::ServerActivity { .. }
+            | Event::RollbackStarted { .. } => {}
             // Told in the log; the run's end (or going on) follows.
             Event::LockLost { .. } | Event::LockRegained { .. } | Event::Reconnected { .. } => {}
             Event::StatementCancelled { step, .. } => {
@@ -1467,15 +1460,12 @@ impl UiState {
                 });
                 self.prompt = None;
             }
-            Event::RunFinished { outcome, message } => {
+            Event::RunFinished { outcome, .. } => {
                 if *outcome != Outcome::Succeeded {
                     self.stopped_at = self.stop_point().or_else(|| self.stop_candidate.take());
                 }
                 self.stop_candidate = None;
                 self.cancel_reached = None;
-                self.outcome = Some((*outcome, message.clone()));
-                self.prompt = None;
-                self.rolling_back = false;
                 if *outcome != Outcome::Succeeded {
                     self.settle_running(StepStatus::Interrupted);
                 }
