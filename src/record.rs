@@ -230,7 +230,8 @@ impl Waiting {
     }
 }
 
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+/// An RFC 3339 time as the journal writes it (`None` if it does not parse).
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|d| d.with_timezone(&Utc))

@@ -431,12 +431,6 @@ pub struct UiState {
     pub restored: Option<Restored>,
 }
 
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
-}
-
 fn fmt_limit(d: Duration) -> String {
     crate::runbook::duration::format(d)
 }
@@ -1053,8 +1047,12 @@ impl UiState {
         // The run as the record has it: what the engine waits for, failed critical checks,
         // the gate's server evidence, alerts, a rollback under way, the outcome.
         let r = &self.record;
-        self.failed_critical = r.failed_critical.clone();
-        self.server_sessions = r.server_sessions.clone();
+        if self.failed_critical != r.failed_critical {
+            self.failed_critical = r.failed_critical.clone();
+        }
+        if self.server_sessions != r.server_sessions {
+            self.server_sessions = r.server_sessions.clone();
+        }
         if r.alerts.len() != self.alerts.len() {
             self.alerts = r
                 .alerts
@@ -1068,9 +1066,16 @@ impl UiState {
                 .collect();
         }
         self.rolling_back = r.rollback.is_some();
-        self.rollback_steps = r.rollback.clone().unwrap_or_default();
-        self.outcome = r.outcome.clone();
-        self.prompt = self.record.waiting.clone();
+        let steps = r.rollback.as_deref().unwrap_or_default();
+        if self.rollback_steps != steps {
+            self.rollback_steps = steps.to_vec();
+        }
+        if self.outcome != r.outcome {
+            self.outcome = r.outcome.clone();
+        }
+        if self.prompt != r.waiting {
+            self.prompt = r.waiting.clone();
+        }
         self.prompt_seq = self.record.waiting_seq;
         self.rejected_seq = self.record.rejected_seq;
     }
@@ -1078,17 +1083,11 @@ impl UiState {
     /// The decisions and acknowledgements, as the run record has them (one announced again
     /// on resume is not a second decision).
     fn take_decisions(&mut self) {
-        let given: Vec<&crate::record::DecisionRecord> = self
-            .record
-            .decisions
-            .iter()
-            .filter(|d| !d.restored)
-            .collect();
-        if given.len() == self.decisions.len() {
+        let given = self.record.decisions.iter().filter(|d| !d.restored);
+        if given.clone().count() == self.decisions.len() {
             return;
         }
         self.decisions = given
-            .into_iter()
             .map(|d| DecisionUi {
                 ts: d.at,
                 step: d.step.clone(),
@@ -1102,11 +1101,12 @@ impl UiState {
 
     /// The facts the report also shows — attempts, first start, and, once finished, rows and
     /// times — as the run record has them, so the screen and the report agree.
+    /// Runs on every event: it copies only what can have changed.
     fn take_from_record(&mut self) {
-        let Some(r) = self.record.touched().cloned() else {
+        let Some(r) = self.record.touched() else {
             return;
         };
-        let Some(i) = self.step_index(&r.id) else {
+        let Some(&i) = self.index.get(&r.id) else {
             return;
         };
         use crate::record::Status;
@@ -1120,11 +1120,13 @@ impl UiState {
             s.first_started = r.first_started_at;
         }
         // The details the report lists too.
-        s.notices = r
-            .notices
-            .iter()
-            .map(|n| format!("{}: {}", n.severity, n.message))
-            .collect();
+        if s.notices.len() != r.notices.len() {
+            s.notices = r
+                .notices
+                .iter()
+                .map(|n| format!("{}: {}", n.severity, n.message))
+                .collect();
+        }
         s.error = r
             .errors
             .last()
@@ -1161,8 +1163,11 @@ impl UiState {
         if r.started_at.is_some() {
             s.started = r.started_at;
         }
-        s.statement = r.statement.as_ref().map(|(n, _)| *n);
-        s.statement_sql = r.statement.as_ref().map(|(_, sql)| sql.clone());
+        let statement = r.statement.as_ref().map(|(n, _)| *n);
+        if s.statement != statement || s.statement_sql.is_none() != statement.is_none() {
+            s.statement = statement;
+            s.statement_sql = r.statement.as_ref().map(|(_, sql)| sql.clone());
+        }
         s.statements_done = r.statements_done;
         s.rows = r.rows_so_far;
         s.lock_wait = r
@@ -1247,7 +1252,7 @@ impl UiState {
                 h.server_version = Some(server_version.clone());
                 h.cutover_version = Some(cutover_version.clone());
                 h.resumed = *resumed;
-                if let Some(end) = parse_time(hard_end) {
+                if let Some(end) = crate::record::parse_time(hard_end) {
                     h.hard_end = Some(end);
                     h.window_start = chrono::Duration::from_std(self.window_budget)
                         .ok()
