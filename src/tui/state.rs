@@ -2,7 +2,7 @@
 //! entry into the state and never does I/O, so a journal replay or a test can build any
 //! screen without a terminal or a database.
 
-use crate::events::{Blocker, Decision, Event, Outcome, SqlFailure};
+use crate::events::{Blocker, Decision, Outcome, SqlFailure};
 use crate::journal::Entry;
 use crate::plan::{EdgeKind, Plan};
 use crate::runbook::{Runbook, Scalar, Severity, SqlOrigin, StepKind};
@@ -13,7 +13,7 @@ use std::time::Duration;
 /// Log lines kept in memory (the journal keeps everything).
 pub const LOG_CAPACITY: usize = 100_000;
 /// Samples kept per probe.
-pub const PROBE_CAPACITY: usize = 512;
+pub const PROBE_CAPACITY: usize = crate::record::RECENT_SAMPLES;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepStatus {
@@ -357,22 +357,7 @@ pub struct Restored {
     pub decisions: Vec<DecisionUi>,
 }
 
-/// The entries of the journal's last run (from its first attempt): a journal may hold
-/// earlier runs too (`--journal` reused with `--new-run`).
-pub fn last_run(entries: &[Entry]) -> &[Entry] {
-    let last_id = entries.iter().rev().find_map(|e| match &e.event {
-        Event::RunStarted { run_id, .. } => Some(run_id),
-        _ => None,
-    });
-    let Some(last_id) = last_id else {
-        return entries;
-    };
-    let first = entries
-        .iter()
-        .position(|e| matches!(&e.event, Event::RunStarted { run_id, .. } if run_id == last_id))
-        .unwrap_or(0);
-    &entries[first..]
-}
+pub use crate::record::last_run;
 
 #[derive(Clone, Debug)]
 pub struct UiState {
@@ -423,10 +408,6 @@ pub struct UiState {
     pub attempts: u32,
     /// Where the run stopped, once it has (not after a success).
     pub stopped_at: Option<StopPoint>,
-    /// A prompt that a cancel closed, kept for `stopped_at`.
-    stop_candidate: Option<StopPoint>,
-    /// The step whose statement a cancel reached, until it fails or the run ends.
-    cancel_reached: Option<usize>,
     /// Set by [`UiState::finish_replay`]: the journal's story before this process resumes.
     pub restored: Option<Restored>,
 }
@@ -737,8 +718,6 @@ impl UiState {
             decisions: Vec::new(),
             attempts: 0,
             stopped_at: None,
-            stop_candidate: None,
-            cancel_reached: None,
             restored: None,
         }
     }
@@ -750,11 +729,6 @@ impl UiState {
 
     pub fn step(&self, id: &str) -> Option<&StepUi> {
         self.step_index(id).map(|i| &self.steps[i])
-    }
-
-    fn step_mut(&mut self, id: &str) -> Option<&mut StepUi> {
-        let i = self.step_index(id)?;
-        self.steps.get_mut(i)
     }
 
     fn phase_index(&self, id: &str) -> Option<usize> {
@@ -885,54 +859,30 @@ impl UiState {
         self.log.push_back(LogLine { ts, text, level });
     }
 
-    fn settle_running(&mut self, to: StepStatus) {
-        for s in &mut self.steps {
-            if matches!(s.status, StepStatus::Running | StepStatus::Waiting) && s.kind != "probe" {
-                s.status = to;
-            }
+    /// Where the run stood, in the screen's terms (a running statement, of how many).
+    fn stop_of(&self, stop: &crate::record::Stop) -> StopPoint {
+        use crate::record::StopKind as K;
+        let kind = match &stop.kind {
+            K::Running {
+                statement,
+                in_transaction,
+            } => StopKind::Running {
+                statement: statement.map(|n| {
+                    let of = self.step(&stop.step).map_or(n, |s| s.statement_lines.len());
+                    (n, of.max(n))
+                }),
+                in_transaction: *in_transaction,
+            },
+            K::Gate => StopKind::Gate,
+            K::Manual => StopKind::Manual,
+            K::FailureDecision => StopKind::FailureDecision,
+            K::Uncertain => StopKind::Uncertain,
+            K::RollingBack => StopKind::RollingBack,
+        };
+        StopPoint {
+            step: stop.step.clone(),
+            kind,
         }
-    }
-
-    /// What the run was doing: the open prompt, else a waiting, uncertain or running step.
-    fn stop_point(&self) -> Option<StopPoint> {
-        if let Some(p) = &self.prompt {
-            let kind = match p {
-                Prompt::Gate { .. } => StopKind::Gate,
-                Prompt::Manual { .. } => StopKind::Manual,
-                Prompt::Failure { .. } => StopKind::FailureDecision,
-                Prompt::Uncertain { .. } => StopKind::Uncertain,
-            };
-            return Some(StopPoint {
-                step: p.step().to_owned(),
-                kind,
-            });
-        }
-        let mut order: Vec<usize> = (0..self.steps.len()).collect();
-        order.sort_by_key(|&i| (Some(i) != self.current_step, self.exec_pos[i]));
-        for i in order {
-            let s = &self.steps[i];
-            let kind = match s.status {
-                StepStatus::Waiting if s.kind == "checkpoint" => StopKind::Gate,
-                StepStatus::Waiting => StopKind::Manual,
-                StepStatus::Uncertain => StopKind::Uncertain,
-                StepStatus::Running if s.kind != "probe" => StopKind::Running {
-                    statement: s.statement.map(|n| (n, s.statement_lines.len().max(n))),
-                    in_transaction: s.in_transaction,
-                },
-                _ => continue,
-            };
-            return Some(StopPoint {
-                step: s.id.clone(),
-                kind,
-            });
-        }
-        if self.rolling_back {
-            return self.current_step.map(|i| StopPoint {
-                step: self.steps[i].id.clone(),
-                kind: StopKind::RollingBack,
-            });
-        }
-        None
     }
 
     /// Rebuilds the screen of an earlier attempt of the run from its journal (before
@@ -946,15 +896,9 @@ impl UiState {
         }
         let unfinished = self.started && self.outcome.is_none();
         if unfinished {
-            self.stopped_at = self.stop_point();
             self.record.journal_ended();
-            self.settle_running(StepStatus::Interrupted);
-            for s in &mut self.steps {
-                if s.kind == "probe" && s.status == StepStatus::Running {
-                    s.status = StepStatus::Done;
-                }
-            }
-            self.rolling_back = false;
+            self.take_steps();
+            self.take_run();
             let message = "the journal ends before the run finished: cutover was killed or crashed, or the machine went down";
             if let Some(ts) = self.last_ts {
                 self.log(ts, message.to_owned(), Level::Warn);
@@ -962,8 +906,6 @@ impl UiState {
             self.outcome = Some((Outcome::Interrupted, Some(message.to_owned())));
         }
         self.prompt = None;
-        self.stop_candidate = None;
-        self.cancel_reached = None;
 
         let mut order: Vec<usize> = (0..self.steps.len())
             .filter(|&i| self.steps[i].kind != "probe")
@@ -1018,35 +960,97 @@ impl UiState {
         self.failed_critical.clear();
     }
 
-    /// The log line of an event, with what the replayed journal adds to it.
-    fn log_text(&self, event: &Event, text: String) -> String {
-        match event {
-            Event::DecisionRecorded {
-                step,
-                restored: true,
-                ..
-            } => match self.decisions.iter().rev().find(|d| &d.step == step) {
-                Some(earlier) => format!(
-                    "DECISION {step}: {} by {} at {} (given earlier in this run; it stands)",
-                    decision_word(earlier.decision),
-                    earlier.operator,
-                    super::fmt::clock(earlier.ts)
-                ),
-                None => text,
-            },
-            _ => text,
+    /// Folds one journal entry into the state: the run record takes it, the log tells it,
+    /// and the screen takes what changed from the record.
+    pub fn apply(&mut self, entry: &Entry) {
+        let attempts = self.record.attempts.len();
+        self.record.apply(entry);
+        self.version += 1;
+        self.last_ts = Some(entry.ts);
+        if self.record.attempts.len() != attempts {
+            self.take_attempt(entry.ts);
+        }
+        self.log_entry(entry);
+        self.take_steps();
+        self.take_decisions();
+        self.take_run();
+    }
+
+    /// A new attempt of the run started: the header is its.
+    fn take_attempt(&mut self, ts: DateTime<Utc>) {
+        let n = self.record.attempts.len();
+        let Some(a) = self.record.attempts.last() else {
+            return;
+        };
+        let resumed = a.resumed;
+        let h = &mut self.header;
+        h.run_id = Some(a.run_id.clone());
+        h.title = a.title.clone();
+        h.runbook = a.runbook.clone();
+        h.operator = a.operator.clone();
+        h.target = Some(a.target.clone());
+        h.server_version = Some(a.server_version.clone());
+        h.cutover_version = Some(a.cutover_version.clone());
+        h.resumed = resumed;
+        if let Some(end) = a.hard_end {
+            h.hard_end = Some(end);
+            h.window_start = chrono::Duration::from_std(self.window_budget)
+                .ok()
+                .map(|b| end - b);
+        }
+        self.started = true;
+        self.attempts = u32::try_from(n).unwrap_or(u32::MAX);
+        if resumed && !self.log.is_empty() {
+            // What follows is this attempt; what precedes it, the earlier ones.
+            let run_id = self.header.run_id.clone().unwrap_or_default();
+            self.log(
+                ts,
+                format!("──── continuing run {run_id} (attempt {n}) ────"),
+                Level::Gate,
+            );
         }
     }
 
-    /// Folds one journal entry into the state.
-    pub fn apply(&mut self, entry: &Entry) {
-        self.record.apply(entry);
-        self.apply_event(entry);
-        self.take_from_record();
-        self.take_decisions();
-        // The run as the record has it: what the engine waits for, failed critical checks,
-        // the gate's server evidence, alerts, a rollback under way, the outcome.
+    /// The entry's sentence in the log; a decision restated on resume names the one that
+    /// stands.
+    fn log_entry(&mut self, entry: &Entry) {
+        let told = crate::narration::tell(entry);
+        let text = match &self.record.restated {
+            Some(earlier) => format!(
+                "DECISION {}: {} by {} at {} (given earlier in this run; it stands)",
+                earlier.step,
+                decision_word(earlier.decision),
+                earlier.operator,
+                super::fmt::clock(earlier.at)
+            ),
+            None => told.text,
+        };
+        if !text.is_empty() {
+            self.log(entry.ts, text, told.level);
+        }
+        for line in told.more {
+            self.log(entry.ts, line, Level::Detail);
+        }
+    }
+
+    /// The run as the record has it: its phases, the step it is at, what the engine waits
+    /// for, failures, failed critical checks, the gate's server evidence, alerts, a rollback
+    /// under way, a cancel, where it stopped and how it ended.
+    fn take_run(&mut self) {
+        self.take_phases();
         let r = &self.record;
+        self.current_step = r.current.as_ref().and_then(|c| self.index.get(c).copied());
+        if self.errors.len() != r.errors.len() {
+            self.errors = r
+                .errors
+                .iter()
+                .map(|e| ErrorUi {
+                    ts: e.at,
+                    step: e.step.clone(),
+                    error: e.error.clone(),
+                })
+                .collect();
+        }
         if self.failed_critical != r.failed_critical {
             self.failed_critical = r.failed_critical.clone();
         }
@@ -1076,8 +1080,43 @@ impl UiState {
         if self.prompt != r.waiting {
             self.prompt = r.waiting.clone();
         }
-        self.prompt_seq = self.record.waiting_seq;
-        self.rejected_seq = self.record.rejected_seq;
+        if self.cancelled != r.cancel {
+            self.cancelled = r.cancel.clone();
+        }
+        self.prompt_seq = r.waiting_seq;
+        self.rejected_seq = r.rejected_seq;
+        let stopped = r.stopped_at.as_ref().map(|s| self.stop_of(s));
+        if self.stopped_at != stopped {
+            self.stopped_at = stopped;
+        }
+    }
+
+    /// Each phase's times: a phase finished in an earlier attempt of the run is only walked
+    /// through again on resume, and keeps its own timing.
+    fn take_phases(&mut self) {
+        for ph in &mut self.phases {
+            ph.started = None;
+            ph.finished = None;
+            ph.duration_ms = None;
+            ph.over_budget = false;
+        }
+        for run in &self.record.phases {
+            let Some(p) = self.phase_index(&run.phase) else {
+                continue;
+            };
+            let ph = &mut self.phases[p];
+            ph.over_budget |= run.budget_exceeded_at.is_some();
+            if ph.finished.is_none() {
+                ph.started = Some(run.started_at);
+                ph.finished = run.finished_at;
+                ph.duration_ms = run.finished_at.map(|_| run.duration_ms);
+            }
+        }
+        self.current_phase = self
+            .record
+            .phases
+            .last()
+            .and_then(|run| self.phase_index(&run.phase));
     }
 
     /// The decisions and acknowledgements, as the run record has them (one announced again
@@ -1099,92 +1138,108 @@ impl UiState {
             .collect();
     }
 
-    /// The facts the report also shows — attempts, first start, and, once finished, rows and
-    /// times — as the run record has them, so the screen and the report agree.
-    /// Runs on every event: it copies only what can have changed.
-    fn take_from_record(&mut self) {
-        let Some(r) = self.record.touched() else {
-            return;
-        };
-        let Some(&i) = self.index.get(&r.id) else {
-            return;
-        };
-        use crate::record::Status;
-        let s = &mut self.steps[i];
-        // Probes sample on their own clock: their state is the screen's.
-        if s.kind != "probe" {
-            s.status = screen_status(r.status);
+    /// The steps the entry changed, as the run record has them, so the screen and the
+    /// report agree. Runs on every event: it copies only what can have changed.
+    fn take_steps(&mut self) {
+        for r in self.record.touched() {
+            let Some(&i) = self.index.get(&r.id) else {
+                continue;
+            };
+            take_step(&mut self.steps[i], r);
+            if let (Some(stats), Some(&p)) = (&r.probe, self.probe_of.get(&i)) {
+                let probe = &mut self.probes[p];
+                probe.samples.clone_from(&stats.recent);
+                probe.latest = (stats.samples > 0)
+                    .then(|| stats.last.clone().unwrap_or_else(|| "NULL".to_owned()));
+                probe.alert_now = stats.alert_now;
+                probe.alerts = stats.alerts;
+            }
         }
-        s.starts = r.attempts;
-        if r.first_started_at.is_some() {
-            s.first_started = r.first_started_at;
-        }
-        // The details the report lists too.
-        if s.notices.len() != r.notices.len() {
-            s.notices = r
-                .notices
-                .iter()
-                .map(|n| format!("{}: {}", n.severity, n.message))
-                .collect();
-        }
-        s.error = r
-            .errors
-            .last()
-            .filter(|e| e.attempt == r.attempts)
-            .map(|e| e.error.clone());
-        s.retries = u32::try_from(r.retries.len()).unwrap_or(u32::MAX);
-        s.last_retry = r.retries.last().map(|x| {
-            format!(
-                "{}; attempt {} in {}",
-                x.reason,
-                x.attempt,
-                super::fmt::ms(x.delay_ms)
-            )
+    }
+}
+
+/// One step's facts from the run record.
+fn take_step(s: &mut StepUi, r: &crate::record::StepRecord) {
+    use crate::record::Status;
+    s.status = screen_status(r.status);
+    s.starts = r.attempts;
+    if r.first_started_at.is_some() {
+        s.first_started = r.first_started_at;
+    }
+    // The details the report lists too.
+    if s.notices.len() != r.notices.len() {
+        s.notices = r
+            .notices
+            .iter()
+            .map(|n| format!("{}: {}", n.severity, n.message))
+            .collect();
+    }
+    s.error = r
+        .errors
+        .last()
+        .filter(|e| e.attempt == r.attempts)
+        .map(|e| e.error.clone());
+    s.retries = u32::try_from(r.retries.len()).unwrap_or(u32::MAX);
+    s.last_retry = r.retries.last().map(|x| {
+        format!(
+            "{}; attempt {} in {}",
+            x.reason,
+            x.attempt,
+            super::fmt::ms(x.delay_ms)
+        )
+    });
+    s.lock_waits = u32::try_from(r.lock_waits.len()).unwrap_or(u32::MAX);
+    s.check = r.check.as_ref().map(|c| CheckOutcome {
+        passed: c.passed,
+        actual: c.actual.clone(),
+        expected: c.expected.to_string(),
+        severity: c.severity,
+        duration_ms: c.duration_ms,
+    });
+    s.command_output = r.command.as_ref().map(|c| CommandOutputUi {
+        exit_code: c.exit_code,
+        stdout_tail: c.stdout_tail.clone(),
+        stderr_tail: c.stderr_tail.clone(),
+    });
+    s.rollback_error.clone_from(&r.rollback_error);
+    s.left_applied.clone_from(&r.left_applied);
+    s.decision = r.decision;
+    s.decided_by.clone_from(&r.decided_by);
+    s.statement_cancelled = r.statement_cancelled;
+    // The latest attempt, as it goes.
+    s.attempt = r.attempt;
+    if r.in_transaction.is_some() {
+        s.in_transaction = r.in_transaction;
+    }
+    if r.started_at.is_some() {
+        s.started = r.started_at;
+    }
+    let statement = r.statement.as_ref().map(|(n, _)| *n);
+    if s.statement != statement || s.statement_sql.is_none() != statement.is_none() {
+        s.statement = statement;
+        s.statement_sql = r.statement.as_ref().map(|(_, sql)| sql.clone());
+    }
+    s.statements_done = r.statements_done;
+    s.rows = r.rows_so_far;
+    s.lock_wait = r
+        .waiting_for_lock
+        .as_ref()
+        .map(|(since, blockers)| LockWaitUi {
+            since: *since,
+            blockers: blockers.clone(),
         });
-        s.lock_waits = u32::try_from(r.lock_waits.len()).unwrap_or(u32::MAX);
-        s.check = r.check.as_ref().map(|c| CheckOutcome {
-            passed: c.passed,
-            actual: c.actual.clone(),
-            expected: c.expected.to_string(),
-            severity: c.severity,
-            duration_ms: c.duration_ms,
-        });
-        s.command_output = r.command.as_ref().map(|c| CommandOutputUi {
-            exit_code: c.exit_code,
-            stdout_tail: c.stdout_tail.clone(),
-            stderr_tail: c.stderr_tail.clone(),
-        });
-        s.rollback_error = r.rollback_error.clone();
-        // The latest attempt, as it goes.
-        s.attempt = r.attempt;
-        if r.in_transaction.is_some() {
-            s.in_transaction = r.in_transaction;
-        }
-        if r.started_at.is_some() {
-            s.started = r.started_at;
-        }
-        let statement = r.statement.as_ref().map(|(n, _)| *n);
-        if s.statement != statement || s.statement_sql.is_none() != statement.is_none() {
-            s.statement = statement;
-            s.statement_sql = r.statement.as_ref().map(|(_, sql)| sql.clone());
-        }
-        s.statements_done = r.statements_done;
-        s.rows = r.rows_so_far;
-        s.lock_wait = r
-            .waiting_for_lock
-            .as_ref()
-            .map(|(since, blockers)| LockWaitUi {
-                since: *since,
-                blockers: blockers.clone(),
-            });
-        if r.status == Status::Running {
+    match r.status {
+        Status::Running => {
             s.finished = None;
             s.duration_ms = None;
         }
-        if matches!(
-            r.status,
-            Status::Done | Status::Go | Status::NoGo | Status::CheckFailed | Status::Failed
-        ) && r.finished_at.is_some()
+        // Skipped as done before.
+        Status::Skipped => {
+            s.skip_reason.clone_from(&r.skip_reason);
+            s.finished = r.skipped_at;
+        }
+        Status::Done | Status::Go | Status::NoGo | Status::CheckFailed | Status::Failed
+            if r.finished_at.is_some() =>
         {
             s.finished = r.finished_at;
             s.duration_ms = r.duration_ms;
@@ -1194,293 +1249,7 @@ impl UiState {
                 s.rows = rows;
             }
         }
-    }
-
-    fn apply_event(&mut self, entry: &Entry) {
-        self.version += 1;
-        self.last_ts = Some(entry.ts);
-        let ts = entry.ts;
-        if let Event::RunStarted {
-            run_id,
-            resumed: true,
-            ..
-        } = &entry.event
-            && !self.log.is_empty()
-        {
-            // What follows is this attempt; what precedes it, the earlier ones.
-            self.log(
-                ts,
-                format!(
-                    "──── continuing run {run_id} (attempt {}) ────",
-                    self.attempts + 1
-                ),
-                Level::Gate,
-            );
-        }
-        let told = crate::narration::tell(entry);
-        let text = self.log_text(&entry.event, told.text);
-        if !text.is_empty() {
-            self.log(ts, text, told.level);
-        }
-        for line in told.more {
-            self.log(ts, line, Level::Detail);
-        }
-        match &entry.event {
-            Event::RunStarted {
-                run_id,
-                title,
-                runbook,
-                operator,
-                target,
-                server_version,
-                cutover_version,
-                resumed,
-                hard_end,
-                ..
-            } => {
-                self.started = true;
-                self.attempts += 1;
-                self.stopped_at = None;
-                self.stop_candidate = None;
-                self.cancel_reached = None;
-                let h = &mut self.header;
-                h.run_id = Some(run_id.clone());
-                h.title = title.clone();
-                h.runbook = runbook.clone();
-                h.operator = operator.clone();
-                h.target = Some(target.clone());
-                h.server_version = Some(server_version.clone());
-                h.cutover_version = Some(cutover_version.clone());
-                h.resumed = *resumed;
-                if let Some(end) = crate::record::parse_time(hard_end) {
-                    h.hard_end = Some(end);
-                    h.window_start = chrono::Duration::from_std(self.window_budget)
-                        .ok()
-                        .map(|b| end - b);
-                }
-            }
-            Event::PhaseStarted { phase } => {
-                if let Some(p) = self.phase_index(phase) {
-                    self.current_phase = Some(p);
-                    let ph = &mut self.phases[p];
-                    // A phase finished in an earlier attempt of this run (a replayed journal)
-                    // is only walked through again on resume: it keeps its own timing.
-                    if ph.finished.is_none() {
-                        ph.started = Some(ts);
-                        ph.duration_ms = None;
-                    }
-                }
-            }
-            Event::PhaseBudgetExceeded { phase, .. } => {
-                if let Some(p) = self.phase_index(phase) {
-                    self.phases[p].over_budget = true;
-                }
-            }
-            Event::PhaseFinished { phase, duration_ms } => {
-                if let Some(p) = self.phase_index(phase) {
-                    let ph = &mut self.phases[p];
-                    if ph.finished.is_none() {
-                        ph.finished = Some(ts);
-                        ph.duration_ms = Some(*duration_ms);
-                    }
-                    let members = ph.order.clone();
-                    for i in members {
-                        let s = &mut self.steps[i];
-                        if s.kind == "probe" && s.status == StepStatus::Running {
-                            s.status = StepStatus::Done;
-                            s.finished = Some(ts);
-                        }
-                    }
-                }
-            }
-            Event::StepSkipped { step, reason } => {
-                // Done in an earlier attempt of this run (a replayed journal): on resume the
-                // engine skips it, and it stays done, with its own timing (the record says so).
-                if let Some(s) = self.step_mut(step)
-                    && s.status != StepStatus::Done
-                {
-                    s.skip_reason = Some(reason.clone());
-                    s.finished = Some(ts);
-                }
-            }
-            Event::StepStarted { step, .. } => {
-                if let Some(i) = self.step_index(step) {
-                    self.current_step = Some(i);
-                    self.steps[i].statement_cancelled = false;
-                }
-                self.stop_candidate = None;
-                self.cancel_reached = None;
-            }
-
-            Event::StepFailed { step, error } => {
-                // A cancel that reached this step's statement and did not stop the run: the
-                // operator's `x` (the engine then offers retry, roll back or abort).
-                let cancelled = error.sqlstate.as_deref() == Some("57014")
-                    && self.cancel_reached.is_some()
-                    && self.cancel_reached == self.step_index(step);
-                self.cancel_reached = None;
-                if cancelled {
-                    self.cancelled = None;
-                }
-                if let Some(s) = self.step_mut(step) {
-                    s.statement_cancelled = cancelled;
-                }
-                self.errors.push(ErrorUi {
-                    ts,
-                    step: step.clone(),
-                    error: error.clone(),
-                });
-            }
-            Event::CheckResult {
-                step,
-                passed,
-                severity,
-                ..
-            } => {
-                if !passed
-                    && *severity == Severity::Critical
-                    && !self.failed_critical.contains(step)
-                {
-                    self.failed_critical.push(step.clone());
-                }
-            }
-            Event::ProbeSample { step, value, alert } => {
-                if let Some(i) = self.step_index(step) {
-                    let s = &mut self.steps[i];
-                    if s.status == StepStatus::Pending {
-                        s.status = StepStatus::Running;
-                        s.started = Some(ts);
-                        s.first_started.get_or_insert(ts);
-                    }
-                    if let Some(&p) = self.probe_of.get(&i) {
-                        let probe = &mut self.probes[p];
-                        if probe.samples.len() >= PROBE_CAPACITY {
-                            probe.samples.pop_front();
-                        }
-                        probe.samples.push_back(value.as_ref().and_then(numeric));
-                        probe.latest =
-                            Some(value.as_ref().map_or("NULL".into(), |v| v.to_string()));
-                        probe.alert_now = *alert;
-                    }
-                }
-            }
-            Event::Alert { step, .. } => {
-                if let Some(i) = self.step_index(step)
-                    && let Some(&p) = self.probe_of.get(&i)
-                {
-                    self.probes[p].alerts += 1;
-                }
-            }
-            Event::ManualWaiting { step, .. } => {
-                self.stop_candidate = None;
-                if let Some(i) = self.step_index(step) {
-                    self.current_step = Some(i);
-                    self.steps[i].started = Some(ts);
-                }
-            }
-            Event::ManualAcknowledged { step, operator } => {
-                if let Some(s) = self.step_mut(step) {
-                    s.decided_by = Some(operator.clone());
-                }
-            }
-            Event::CheckpointReached { step, .. } => {
-                self.stop_candidate = None;
-                if let Some(i) = self.step_index(step) {
-                    self.current_step = Some(i);
-                    self.steps[i].started = Some(ts);
-                }
-            }
-            Event::DecisionRecorded {
-                step,
-                decision,
-                operator,
-                restored,
-                ..
-            } => {
-                // A decision given in an earlier attempt, announced again on resume: the
-                // replayed one (who, when) stands.
-                let earlier = *restored && self.step(step).is_some_and(|s| s.decision.is_some());
-                if let Some(s) = self.step_mut(step) {
-                    s.decision = Some(*decision);
-                    if !earlier {
-                        s.decided_by = Some(operator.clone()).filter(|o| !o.is_empty());
-                    }
-                }
-            }
-            Event::UncertainStep { step, .. } => {
-                self.stop_candidate = None;
-                if let Some(i) = self.step_index(step) {
-                    self.current_step = Some(i);
-                }
-            }
-            Event::AwaitingFailureDecision { .. } => self.stop_candidate = None,
-            Event::RollbackStep { step, error, .. } => {
-                if let Some(i) = self.step_index(step) {
-                    self.current_step = Some(i);
-                }
-                if let Some(error) = error {
-                    self.errors.push(ErrorUi {
-                        ts,
-                        step: step.clone(),
-                        error: error.clone(),
-                    });
-                }
-            }
-            Event::RollbackLeftApplied { step, reason } => {
-                if let Some(i) = self.step_index(step) {
-                    self.current_step = Some(i);
-                    self.steps[i].left_applied = Some(reason.clone());
-                }
-            }
-            // Said in the log; nothing else on screen changes (a refused decision shows in the
-            // gate, which the run record follows).
-            Event::RunbookChanged { .. }
-            | Event::InvalidIndexDropped { .. }
-            | Event::DecisionRejected { .. }
-            | Event::Notice { .. }
-            | Event::CommandOutput { .. }
-            // A step's progress is the run record's.
-            | Event::StatementStarted { .. }
-            | Event::StatementFinished { .. }
-            | Event::LockWait { .. }
-            | Event::Retry { .. }
-            | Event::StepFinished { .. }
-            // So is the run's: the gate's server evidence, a rollback under way.
-            | Event::ServerActivity { .. }
-            | Event::RollbackStarted { .. } => {}
-            // Told in the log; the run's end (or going on) follows.
-            Event::LockLost { .. } | Event::LockRegained { .. } | Event::Reconnected { .. } => {}
-            Event::StatementCancelled { step, .. } => {
-                // Not a run cancel: the step's 57014 failure and the failure choice follow.
-                self.cancel_reached = self.step_index(step);
-            }
-            Event::Cancelled { reason } => {
-                self.cancelled = Some(reason.clone());
-                // The prompt closes; where the run stood is kept in case it now stops.
-                if self.prompt.is_some() {
-                    self.stop_candidate = self.stop_point();
-                }
-                self.cancel_reached = self.current_step.filter(|&i| {
-                    self.steps[i].status == StepStatus::Running && self.steps[i].kind != "probe"
-                });
-                self.prompt = None;
-            }
-            Event::RunFinished { outcome, .. } => {
-                if *outcome != Outcome::Succeeded {
-                    self.stopped_at = self.stop_point().or_else(|| self.stop_candidate.take());
-                }
-                self.stop_candidate = None;
-                self.cancel_reached = None;
-                if *outcome != Outcome::Succeeded {
-                    self.settle_running(StepStatus::Interrupted);
-                }
-                for s in &mut self.steps {
-                    if s.kind == "probe" && s.status == StepStatus::Running {
-                        s.status = StepStatus::Done;
-                    }
-                }
-            }
-        }
+        _ => {}
     }
 }
 

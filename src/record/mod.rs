@@ -9,6 +9,9 @@ use crate::runbook::{Expectation, Severity};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
+mod run;
+pub use run::{Attempt, PhaseRun, ProbeStats, RECENT_SAMPLES, RunError, Stop, StopKind};
+
 /// Where a step stands, as far as the journal tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -42,10 +45,23 @@ pub enum Status {
     Interrupted,
 }
 
+/// What a step is, as far as its events tell (a journal does not name kinds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Migrate,
+    Check,
+    Probe,
+    Command,
+    Manual,
+    Checkpoint,
+}
+
 /// One step, as the journal tells it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepRecord {
     pub id: String,
+    /// `None`: only skipped in this journal.
+    pub kind: Option<Kind>,
     pub status: Status,
     /// `step_started` events: lock-timeout retries and the operator's retries each count.
     pub attempts: u32,
@@ -92,6 +108,18 @@ pub struct StepRecord {
     pub rows_so_far: u64,
     /// Waiting for a lock right now: since when, and on whom.
     pub waiting_for_lock: Option<(DateTime<Utc>, Vec<Blocker>)>,
+    /// When the engine skipped it as done before.
+    pub skipped_at: Option<DateTime<Utc>>,
+    /// A checkpoint's decision (the latest).
+    pub decision: Option<Decision>,
+    /// Who decided at the checkpoint, or acknowledged the manual step (a decision restated
+    /// on resume keeps who gave it).
+    pub decided_by: Option<String>,
+    /// Its running statement was cancelled on request (the operator's `x`): its failure is
+    /// SQLSTATE 57014 from that cancel, not from the SQL.
+    pub statement_cancelled: bool,
+    /// A probe's samples.
+    pub probe: Option<ProbeStats>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -152,6 +180,7 @@ impl StepRecord {
     fn new(id: &str) -> StepRecord {
         StepRecord {
             id: id.to_owned(),
+            kind: None,
             status: Status::Pending,
             attempts: 0,
             attempt: 0,
@@ -177,6 +206,23 @@ impl StepRecord {
             statements_done: 0,
             rows_so_far: 0,
             waiting_for_lock: None,
+            skipped_at: None,
+            decision: None,
+            decided_by: None,
+            statement_cancelled: false,
+            probe: None,
+        }
+    }
+
+    pub fn is_probe(&self) -> bool {
+        self.kind == Some(Kind::Probe)
+    }
+
+    /// More specific evidence wins over `Migrate` (a check's `step_started` looks like a
+    /// migration's until its `check_result`).
+    fn seen_as(&mut self, kind: Kind) {
+        if self.kind.is_none_or(|k| k == Kind::Migrate) {
+            self.kind = Some(kind);
         }
     }
 }
@@ -217,6 +263,27 @@ impl Waiting {
             | Waiting::Uncertain { step } => step,
         }
     }
+}
+
+fn ms_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
+    u64::try_from((to - from).num_milliseconds()).unwrap_or(0)
+}
+
+/// The entries of the journal's last run (from its first attempt): a journal may hold
+/// earlier runs too (`--journal` reused with `--new-run`).
+pub fn last_run(entries: &[Entry]) -> &[Entry] {
+    let last_id = entries.iter().rev().find_map(|e| match &e.event {
+        Event::RunStarted { run_id, .. } => Some(run_id),
+        _ => None,
+    });
+    let Some(last_id) = last_id else {
+        return entries;
+    };
+    let first = entries
+        .iter()
+        .position(|e| matches!(&e.event, Event::RunStarted { run_id, .. } if run_id == last_id))
+        .unwrap_or(0);
+    &entries[first..]
 }
 
 /// An RFC 3339 time as the journal writes it (`None` if it does not parse).
@@ -276,11 +343,34 @@ pub struct RunRecord {
     pub rollback: Option<Vec<String>>,
     /// How the latest run ended, once it has.
     pub outcome: Option<(Outcome, Option<String>)>,
+    /// One per `run_started`: a resumed run has several.
+    pub attempts: Vec<Attempt>,
+    /// Each time a phase ran, in journal order.
+    pub phases: Vec<PhaseRun>,
+    /// The step most recently started, waiting for a person, or rolled back.
+    pub current: Option<String>,
+    /// Every failure of a step or of its rollback, in order.
+    pub errors: Vec<RunError>,
+    /// A cancel of the run asked for (the operator, Ctrl-C, SIGTERM), until the run ends,
+    /// or until it turns out to have stopped only a statement (the run goes on to the
+    /// failure choice).
+    pub cancel: Option<String>,
+    /// Where the run stopped, once it has (not after a success).
+    pub stopped_at: Option<Stop>,
+    /// A decision the engine announced again on resume: the earlier one, which stands (set
+    /// by the entry that restated it only).
+    pub restated: Option<DecisionRecord>,
     index: HashMap<String, usize>,
     /// Between `rollback_started` and the run's end: statements are the rollback's.
     rolling_back: bool,
-    /// The step the latest entry changed.
-    touched: Option<usize>,
+    /// The phase running now (index into `phases`).
+    current_phase: Option<usize>,
+    /// Where the run stood when a cancel closed a question, in case the run now stops.
+    stop_candidate: Option<Stop>,
+    /// The step whose statement a cancel reached, until it fails or the run ends.
+    cancel_reached: Option<String>,
+    /// The steps the latest entry changed.
+    touched: Vec<usize>,
 }
 
 impl RunRecord {
@@ -425,23 +515,87 @@ impl RunRecord {
         }
     }
 
-    /// Where the journal ends without the run's end (killed, crashed): what was running or
-    /// waiting was interrupted.
+    /// Where the journal ends without the run's end (killed, crashed): where the run stood,
+    /// and what was running or waiting was interrupted.
     pub fn journal_ended(&mut self) {
-        self.interrupt_open_steps();
+        self.touched.clear();
+        if self.attempts.last().is_some_and(|a| a.finished.is_none()) {
+            self.stopped_at = self.stop_point();
+        }
+        self.settle_open_steps();
+        self.current_phase = None;
+        self.rollback = None;
+        self.waiting = None;
     }
 
-    fn interrupt_open_steps(&mut self) {
-        for s in &mut self.steps {
+    /// The run stopped: what was running or waiting was interrupted; a probe's sampling ended.
+    fn settle_open_steps(&mut self) {
+        for (i, s) in self.steps.iter_mut().enumerate() {
             if matches!(s.status, Status::Running | Status::Waiting) {
-                s.status = Status::Interrupted;
+                s.status = if s.is_probe() {
+                    Status::Done
+                } else {
+                    Status::Interrupted
+                };
+                self.touched.push(i);
             }
         }
     }
 
-    /// The step the latest [`RunRecord::apply`] changed, if any.
-    pub fn touched(&self) -> Option<&StepRecord> {
-        self.touched.map(|i| &self.steps[i])
+    /// The run succeeded: its probes' sampling ended.
+    fn settle_probes(&mut self) {
+        for (i, s) in self.steps.iter_mut().enumerate() {
+            if s.status == Status::Running && s.is_probe() {
+                s.status = Status::Done;
+                self.touched.push(i);
+            }
+        }
+    }
+
+    /// The steps the latest [`RunRecord::apply`] changed.
+    pub fn touched(&self) -> impl Iterator<Item = &StepRecord> {
+        self.touched.iter().map(|&i| &self.steps[i])
+    }
+
+    /// What the run was doing: the open question, else the current step or another one
+    /// running or waiting, else a rollback's step.
+    fn stop_point(&self) -> Option<Stop> {
+        if let Some(w) = &self.waiting {
+            let kind = match w {
+                Waiting::Gate { .. } => StopKind::Gate,
+                Waiting::Manual { .. } => StopKind::Manual,
+                Waiting::Failure { .. } => StopKind::FailureDecision,
+                Waiting::Uncertain { .. } => StopKind::Uncertain,
+            };
+            return Some(Stop {
+                step: w.step().to_owned(),
+                kind,
+            });
+        }
+        let current = self.current.as_ref().and_then(|c| self.step(c));
+        let open = current.into_iter().chain(self.steps.iter()).find_map(|s| {
+            let kind = match s.status {
+                Status::Waiting if s.kind == Some(Kind::Checkpoint) => StopKind::Gate,
+                Status::Waiting => StopKind::Manual,
+                Status::Uncertain => StopKind::Uncertain,
+                Status::Running if !s.is_probe() => StopKind::Running {
+                    statement: s.statement.as_ref().map(|(n, _)| *n),
+                    in_transaction: s.in_transaction,
+                },
+                _ => return None,
+            };
+            Some(Stop {
+                step: s.id.clone(),
+                kind,
+            })
+        });
+        open.or_else(|| {
+            self.rollback.as_ref()?;
+            self.current.clone().map(|step| Stop {
+                step,
+                kind: StopKind::RollingBack,
+            })
+        })
     }
 
     fn step_mut(&mut self, id: &str) -> &mut StepRecord {
@@ -453,21 +607,167 @@ impl RunRecord {
                 self.steps.len() - 1
             }
         };
-        self.touched = Some(i);
+        if !self.touched.contains(&i) {
+            self.touched.push(i);
+        }
         &mut self.steps[i]
+    }
+
+    /// Where the run stood, taken before the entry changes it: a cancel closes the open
+    /// question, and the run's end settles what was running.
+    fn note_where_it_stood(&mut self, event: &Event) {
+        match event {
+            Event::Cancelled { reason } => {
+                if self.waiting.is_some() {
+                    self.stop_candidate = self.stop_point();
+                }
+                self.cancel_reached = self.current.clone().filter(|c| {
+                    self.step(c)
+                        .is_some_and(|s| s.status == Status::Running && !s.is_probe())
+                });
+                self.cancel = Some(reason.clone());
+            }
+            Event::RunFinished { outcome, .. } => {
+                if *outcome != Outcome::Succeeded {
+                    self.stopped_at = self.stop_point().or_else(|| self.stop_candidate.take());
+                }
+                self.stop_candidate = None;
+                self.cancel_reached = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// The run's attempts and its phases as they ran.
+    fn follow_attempts(&mut self, entry: &Entry) {
+        let ts = entry.ts;
+        match &entry.event {
+            Event::RunStarted {
+                run_id,
+                runbook,
+                title,
+                checksum,
+                operator,
+                target,
+                server_version,
+                cutover_version,
+                resumed,
+                hard_end,
+                plan,
+            } => {
+                // An earlier attempt without `run_finished` (killed, crashed) ended at its
+                // last entry.
+                self.end_phase(None);
+                self.attempts.push(Attempt {
+                    run_id: run_id.clone(),
+                    runbook: runbook.clone(),
+                    title: title.clone(),
+                    checksum: checksum.clone(),
+                    operator: operator.clone(),
+                    target: target.clone(),
+                    server_version: server_version.clone(),
+                    cutover_version: cutover_version.clone(),
+                    resumed: *resumed,
+                    hard_end_text: hard_end.clone(),
+                    hard_end: parse_time(hard_end),
+                    plan: plan.clone(),
+                    seq: entry.seq,
+                    started_at: ts,
+                    ended_at: ts,
+                    finished: None,
+                });
+                self.rolling_back = false;
+                self.cancel = None;
+                self.stopped_at = None;
+                self.stop_candidate = None;
+                self.cancel_reached = None;
+            }
+            Event::PhaseStarted { phase } => {
+                self.end_phase(Some(ts));
+                self.phases.push(PhaseRun {
+                    phase: phase.clone(),
+                    attempt: u32::try_from(self.attempts.len()).unwrap_or(u32::MAX),
+                    started_at: ts,
+                    finished_at: None,
+                    ended_at: ts,
+                    duration_ms: 0,
+                    budget_ms: None,
+                    budget_exceeded_at: None,
+                });
+                self.current_phase = Some(self.phases.len() - 1);
+            }
+            Event::PhaseBudgetExceeded { phase, budget_ms } => {
+                if let Some(p) = self.phases.iter_mut().rev().find(|p| &p.phase == phase) {
+                    p.budget_ms = Some(*budget_ms);
+                    p.budget_exceeded_at.get_or_insert(ts);
+                }
+            }
+            Event::PhaseFinished { phase, duration_ms } => {
+                if let Some(p) = self.phases.iter().rposition(|p| &p.phase == phase) {
+                    let run = &mut self.phases[p];
+                    run.finished_at = Some(ts);
+                    run.ended_at = ts;
+                    run.duration_ms = *duration_ms;
+                    if self.current_phase == Some(p) {
+                        self.current_phase = None;
+                    }
+                    // Its probes stop sampling with it.
+                    for (i, s) in self.steps.iter_mut().enumerate() {
+                        if s.status == Status::Running
+                            && s.probe.as_ref().is_some_and(|pr| pr.phase == Some(p))
+                        {
+                            s.status = Status::Done;
+                            s.finished_at = Some(ts);
+                            self.touched.push(i);
+                        }
+                    }
+                }
+            }
+            Event::RunFinished { outcome, message } => {
+                if let Some(a) = self.attempts.last_mut() {
+                    a.finished = Some((*outcome, message.clone()));
+                }
+                self.end_phase(Some(ts));
+            }
+            _ => {}
+        }
+        if let Some(a) = self.attempts.last_mut()
+            && (a.finished.is_none() || matches!(entry.event, Event::RunFinished { .. }))
+        {
+            a.ended_at = ts;
+        }
+        if let Some(p) = self.current_phase {
+            let run = &mut self.phases[p];
+            run.ended_at = ts;
+            run.duration_ms = ms_between(run.started_at, ts);
+        }
+    }
+
+    /// The phase running ends (at `at`, else where it stands).
+    fn end_phase(&mut self, at: Option<DateTime<Utc>>) {
+        if let Some(p) = self.current_phase.take() {
+            let run = &mut self.phases[p];
+            if let Some(at) = at {
+                run.ended_at = at;
+            }
+            run.duration_ms = ms_between(run.started_at, run.ended_at);
+        }
     }
 
     /// Folds one entry in.
     pub fn apply(&mut self, entry: &Entry) {
         let ts = entry.ts;
-        self.touched = None;
+        self.touched.clear();
+        self.restated = None;
+        self.note_where_it_stood(&entry.event);
         self.follow_questions(&entry.event);
         self.follow_run(entry);
+        self.follow_attempts(entry);
         match &entry.event {
-            Event::RunStarted { .. } => self.rolling_back = false,
             Event::StepSkipped { step, reason } => {
                 let s = self.step_mut(step);
                 s.skip_reason = Some(reason.clone());
+                s.skipped_at = Some(ts);
                 // The engine skips only what is done already: a step this journal saw start
                 // (earlier in this run, or an uncertain one the operator marked applied) was
                 // completed then, and keeps its own timing.
@@ -489,7 +789,16 @@ impl RunRecord {
                 attempt,
                 in_transaction,
             } => {
+                self.current = Some(step.clone());
+                self.stop_candidate = None;
+                self.cancel_reached = None;
                 let s = self.step_mut(step);
+                s.seen_as(if in_transaction.is_some() {
+                    Kind::Migrate
+                } else {
+                    Kind::Command
+                });
+                s.statement_cancelled = false;
                 s.status = Status::Running;
                 s.attempts += 1;
                 s.attempt = *attempt;
@@ -543,7 +852,21 @@ impl RunRecord {
                 s.waiting_for_lock = None;
             }
             Event::StepFailed { step, error } => {
+                // A cancel that reached this step's statement and did not stop the run: the
+                // operator's `x` (the engine then offers retry, roll back or abort).
+                let cancelled = error.sqlstate.as_deref() == Some("57014")
+                    && self.cancel_reached.as_ref() == Some(step);
+                self.cancel_reached = None;
+                if cancelled {
+                    self.cancel = None;
+                }
+                self.errors.push(RunError {
+                    at: ts,
+                    step: step.clone(),
+                    error: error.clone(),
+                });
                 let s = self.step_mut(step);
+                s.statement_cancelled = cancelled;
                 s.waiting_for_lock = None;
                 s.errors.push(Failure {
                     at: ts,
@@ -565,6 +888,7 @@ impl RunRecord {
                 duration_ms,
             } => {
                 let s = self.step_mut(step);
+                s.seen_as(Kind::Check);
                 s.check = Some(CheckOutcome {
                     passed: *passed,
                     actual: actual.clone(),
@@ -589,13 +913,18 @@ impl RunRecord {
                 }
             }
             Event::ManualWaiting { step, .. } => {
+                self.current = Some(step.clone());
+                self.stop_candidate = None;
                 let s = self.step_mut(step);
+                s.seen_as(Kind::Manual);
                 s.status = Status::Waiting;
                 s.first_started_at.get_or_insert(ts);
                 s.started_at = Some(ts);
             }
             Event::ManualAcknowledged { step, operator } => {
                 let s = self.step_mut(step);
+                s.seen_as(Kind::Manual);
+                s.decided_by = Some(operator.clone());
                 s.status = Status::Done;
                 s.finished_at = Some(ts);
                 s.duration_ms = s
@@ -612,7 +941,10 @@ impl RunRecord {
                 });
             }
             Event::CheckpointReached { step, .. } => {
+                self.current = Some(step.clone());
+                self.stop_candidate = None;
                 let s = self.step_mut(step);
+                s.seen_as(Kind::Checkpoint);
                 s.status = Status::Waiting;
                 s.first_started_at.get_or_insert(ts);
                 s.started_at = Some(ts);
@@ -626,7 +958,21 @@ impl RunRecord {
                 restored,
                 ..
             } => {
+                if *restored {
+                    self.restated = self
+                        .decisions
+                        .iter()
+                        .rev()
+                        .find(|d| &d.step == step && !d.restored)
+                        .cloned();
+                }
                 let s = self.step_mut(step);
+                s.seen_as(Kind::Checkpoint);
+                // Restated on resume: the decision given earlier (who, when) stands.
+                if !(*restored && s.decision.is_some()) {
+                    s.decided_by = Some(operator.clone()).filter(|o| !o.is_empty());
+                }
+                s.decision = Some(*decision);
                 s.status = if *decision == Decision::Go {
                     Status::Go
                 } else {
@@ -649,14 +995,55 @@ impl RunRecord {
                     restored: *restored,
                 });
             }
-            Event::UncertainStep { step, .. } => self.step_mut(step).status = Status::Uncertain,
+            Event::UncertainStep { step, .. } => {
+                self.current = Some(step.clone());
+                self.stop_candidate = None;
+                let s = self.step_mut(step);
+                s.seen_as(Kind::Migrate);
+                s.status = Status::Uncertain;
+            }
+            Event::AwaitingFailureDecision { .. } => self.stop_candidate = None,
+            Event::StatementCancelled { step, .. } => {
+                // Not a run cancel: the step's 57014 failure and the failure choice follow.
+                self.cancel_reached = Some(step.clone());
+            }
+            Event::ProbeSample { step, value, alert } => {
+                let phase = self.current_phase;
+                let s = self.step_mut(step);
+                s.seen_as(Kind::Probe);
+                if s.status == Status::Pending {
+                    s.status = Status::Running;
+                    s.first_started_at.get_or_insert(ts);
+                    s.started_at = Some(ts);
+                }
+                s.probe.get_or_insert_with(ProbeStats::default).sample(
+                    ts,
+                    value.as_ref(),
+                    *alert,
+                    phase,
+                );
+            }
+            Event::Alert { step, .. } => {
+                let s = self.step_mut(step);
+                s.seen_as(Kind::Probe);
+                s.probe.get_or_insert_with(ProbeStats::default).alerts += 1;
+            }
             Event::RollbackStarted { .. } => self.rolling_back = true,
             Event::RollbackStep { step, ok, error } => {
                 // Journals before `rollback_left_applied` said "left applied" as a failure.
                 let left = error
                     .as_ref()
                     .filter(|e| !ok && e.message == "no rollback SQL declared; left applied");
+                self.current = Some(step.clone());
+                if let Some(error) = error.as_ref().filter(|_| left.is_none()) {
+                    self.errors.push(RunError {
+                        at: ts,
+                        step: step.clone(),
+                        error: error.clone(),
+                    });
+                }
                 let s = self.step_mut(step);
+                s.seen_as(Kind::Migrate);
                 if left.is_none() {
                     s.rollback_error = error.clone();
                 }
@@ -670,7 +1057,9 @@ impl RunRecord {
                 };
             }
             Event::RollbackLeftApplied { step, reason } => {
+                self.current = Some(step.clone());
                 let s = self.step_mut(step);
+                s.seen_as(Kind::Migrate);
                 s.status = Status::LeftApplied;
                 s.left_applied = Some(reason.clone());
             }
@@ -718,7 +1107,9 @@ impl RunRecord {
                 stdout_tail,
                 stderr_tail,
             } => {
-                self.step_mut(step).command = Some(CommandOutput {
+                let s = self.step_mut(step);
+                s.seen_as(Kind::Command);
+                s.command = Some(CommandOutput {
                     exit_code: *exit_code,
                     stdout_tail: stdout_tail.clone(),
                     stderr_tail: stderr_tail.clone(),
@@ -731,8 +1122,12 @@ impl RunRecord {
                     error: error.clone(),
                 })
             }
-            Event::RunFinished { outcome, .. } if *outcome != crate::events::Outcome::Succeeded => {
-                self.interrupt_open_steps();
+            Event::RunFinished { outcome, .. } => {
+                if *outcome == Outcome::Succeeded {
+                    self.settle_probes();
+                } else {
+                    self.settle_open_steps();
+                }
             }
             _ => {}
         }
@@ -946,5 +1341,188 @@ mod tests {
         ));
         assert_eq!(r.waiting, None);
         assert_eq!(r.step("go").map(|s| s.status), Some(Status::Interrupted));
+    }
+
+    #[test]
+    fn a_cancel_that_closes_a_gate_leaves_the_run_stopped_at_the_gate() {
+        let r = RunRecord::of(&[
+            at(1, 0, started("m", 1)),
+            at(
+                2,
+                1,
+                Event::StepFinished {
+                    step: "m".into(),
+                    duration_ms: 5,
+                    rows: 0,
+                },
+            ),
+            at(
+                3,
+                2,
+                Event::CheckpointReached {
+                    step: "go".into(),
+                    prompt: "Go?".into(),
+                    questions: vec![],
+                    failed_critical: vec![],
+                    projected_end: String::new(),
+                    hard_end: String::new(),
+                },
+            ),
+            at(
+                4,
+                3,
+                Event::Cancelled {
+                    reason: "SIGTERM".into(),
+                },
+            ),
+            at(
+                5,
+                4,
+                Event::RunFinished {
+                    outcome: Outcome::Interrupted,
+                    message: None,
+                },
+            ),
+        ]);
+        assert_eq!(
+            r.stopped_at,
+            Some(Stop {
+                step: "go".into(),
+                kind: StopKind::Gate
+            })
+        );
+        assert_eq!(r.cancel.as_deref(), Some("SIGTERM"));
+        assert_eq!(r.current.as_deref(), Some("go"));
+    }
+
+    #[test]
+    fn a_cancelled_statement_fails_its_step_and_is_not_a_run_cancel() {
+        let mut r = RunRecord::of(&[
+            at(1, 0, started("m", 1)),
+            at(
+                2,
+                1,
+                Event::StatementStarted {
+                    step: "m".into(),
+                    index: 2,
+                    sql: "UPDATE t SET x = 1".into(),
+                },
+            ),
+            at(
+                3,
+                2,
+                Event::StatementCancelled {
+                    step: "m".into(),
+                    reason: "cancelled by the operator".into(),
+                },
+            ),
+        ]);
+        r.apply(&at(
+            4,
+            3,
+            Event::StepFailed {
+                step: "m".into(),
+                error: SqlFailure {
+                    sqlstate: Some("57014".into()),
+                    ..Default::default()
+                },
+            },
+        ));
+        let m = r.step("m").unwrap();
+        assert!(m.statement_cancelled);
+        assert_eq!(r.cancel, None);
+        assert_eq!(r.errors.len(), 1);
+        // The same failure without a cancel that reached it is the SQL's own.
+        let mut other = RunRecord::of(&[at(1, 0, started("m", 1))]);
+        other.apply(&at(
+            2,
+            1,
+            Event::StepFailed {
+                step: "m".into(),
+                error: SqlFailure {
+                    sqlstate: Some("57014".into()),
+                    ..Default::default()
+                },
+            },
+        ));
+        assert!(!other.step("m").unwrap().statement_cancelled);
+    }
+
+    #[test]
+    fn a_run_that_stops_mid_statement_says_which_and_ends_its_probes_sampling() {
+        let sample = |secs, value| {
+            at(
+                secs as u64,
+                secs,
+                Event::ProbeSample {
+                    step: "lag".into(),
+                    value: Some(crate::runbook::Scalar::Int(value)),
+                    alert: value > 5,
+                },
+            )
+        };
+        let mut r = RunRecord::of(&[
+            at(
+                0,
+                0,
+                Event::PhaseStarted {
+                    phase: "watch".into(),
+                },
+            ),
+            sample(1, 3),
+            sample(2, 9),
+            at(
+                3,
+                3,
+                Event::PhaseFinished {
+                    phase: "watch".into(),
+                    duration_ms: 3000,
+                },
+            ),
+        ]);
+        let lag = r.step("lag").unwrap();
+        assert_eq!(lag.status, Status::Done, "its phase ended");
+        let stats = lag.probe.as_ref().unwrap();
+        assert_eq!(
+            (stats.samples, stats.min, stats.max),
+            (2, Some(3.0), Some(9.0))
+        );
+        assert!(stats.alert_now);
+        assert_eq!(r.phases[0].duration_ms, 3000);
+        r.apply(&at(
+            4,
+            4,
+            Event::PhaseStarted {
+                phase: "migrate".into(),
+            },
+        ));
+        r.apply(&at(5, 5, started("m", 1)));
+        r.apply(&at(
+            6,
+            6,
+            Event::StatementStarted {
+                step: "m".into(),
+                index: 2,
+                sql: "ALTER TABLE t ADD c int".into(),
+            },
+        ));
+        r.apply(&at(
+            7,
+            8,
+            Event::RunFinished {
+                outcome: Outcome::Failed,
+                message: None,
+            },
+        ));
+        assert_eq!(
+            r.stopped_at.as_ref().map(|s| &s.kind),
+            Some(&StopKind::Running {
+                statement: Some(2),
+                in_transaction: Some(true)
+            })
+        );
+        assert_eq!(r.step("m").unwrap().status, Status::Interrupted);
+        let migrate = &r.phases[1];
+        assert_eq!((migrate.finished_at, migrate.duration_ms), (None, 4000));
     }
 }
