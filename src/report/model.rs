@@ -1771,7 +1771,8 @@ impl Builder {
                     stderr_tail: c.stderr_tail.clone(),
                 });
                 s.started_at = r.first_started_at.or(s.started_at);
-                if r.finished_at.is_some() {
+                // A probe's stretch is from its first sample to its last.
+                if r.finished_at.is_some() && s.kind != StepKind::Probe {
                     s.finished_at = r.finished_at;
                     s.duration_ms = r.duration_ms;
                 }
