@@ -433,6 +433,48 @@ pub enum Command {
 }
 
 impl Event {
+    /// The event's name in the journal (its `event` tag).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::RunStarted { .. } => "run_started",
+            Event::RunbookChanged { .. } => "runbook_changed",
+            Event::PhaseStarted { .. } => "phase_started",
+            Event::PhaseBudgetExceeded { .. } => "phase_budget_exceeded",
+            Event::PhaseFinished { .. } => "phase_finished",
+            Event::StepSkipped { .. } => "step_skipped",
+            Event::StepStarted { .. } => "step_started",
+            Event::StatementStarted { .. } => "statement_started",
+            Event::Notice { .. } => "notice",
+            Event::StatementFinished { .. } => "statement_finished",
+            Event::LockWait { .. } => "lock_wait",
+            Event::Retry { .. } => "retry",
+            Event::StepFinished { .. } => "step_finished",
+            Event::StepFailed { .. } => "step_failed",
+            Event::CommandOutput { .. } => "command_output",
+            Event::CheckResult { .. } => "check_result",
+            Event::ProbeSample { .. } => "probe_sample",
+            Event::Alert { .. } => "alert",
+            Event::ManualWaiting { .. } => "manual_waiting",
+            Event::ManualAcknowledged { .. } => "manual_acknowledged",
+            Event::CheckpointReached { .. } => "checkpoint_reached",
+            Event::DecisionRejected { .. } => "decision_rejected",
+            Event::ServerActivity { .. } => "server_activity",
+            Event::DecisionRecorded { .. } => "decision_recorded",
+            Event::UncertainStep { .. } => "uncertain_step",
+            Event::LockLost { .. } => "lock_lost",
+            Event::LockRegained { .. } => "lock_regained",
+            Event::Reconnected { .. } => "reconnected",
+            Event::AwaitingFailureDecision { .. } => "awaiting_failure_decision",
+            Event::RollbackStarted { .. } => "rollback_started",
+            Event::RollbackStep { .. } => "rollback_step",
+            Event::RollbackLeftApplied { .. } => "rollback_left_applied",
+            Event::InvalidIndexDropped { .. } => "invalid_index_dropped",
+            Event::Cancelled { .. } => "cancelled",
+            Event::StatementCancelled { .. } => "statement_cancelled",
+            Event::RunFinished { .. } => "run_finished",
+        }
+    }
+
     /// Calls `f` on every value of this event that carries text from outside cutover — the
     /// target as displayed, what the server says (errors, notices, other sessions, a check's
     /// result, a probe's text), what a command printed, error text from the network — and on

@@ -7,10 +7,14 @@ use crate::events::{Blocker, Decision, Event, Outcome, ServerSession, SqlFailure
 use crate::journal::Entry;
 use crate::runbook::{Expectation, Severity};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 mod run;
-pub use run::{Attempt, PhaseRun, ProbeStats, RECENT_SAMPLES, RunError, Stop, StopKind};
+use run::OpenSpan;
+pub use run::{
+    Abort, Anomaly, Attempt, Cancel, CheckRun, Gate, GateDecision, PhaseRun, ProbeStats,
+    RECENT_SAMPLES, RollbackRun, RunError, Span, SpanResult, Stop, StopKind, Undo,
+};
 
 /// Where a step stands, as far as the journal tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +124,12 @@ pub struct StepRecord {
     pub statement_cancelled: bool,
     /// A probe's samples.
     pub probe: Option<ProbeStats>,
+    /// The phase running when the journal first mentioned it.
+    pub phase: Option<String>,
+    /// What a manual step or a checkpoint asked.
+    pub prompt: Option<String>,
+    /// A crash left it half-done at some point.
+    pub uncertain: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -211,6 +221,9 @@ impl StepRecord {
             decided_by: None,
             statement_cancelled: false,
             probe: None,
+            phase: None,
+            prompt: None,
+            uncertain: false,
         }
     }
 
@@ -263,6 +276,12 @@ impl Waiting {
             | Waiting::Uncertain { step } => step,
         }
     }
+}
+
+/// `start + ms`, when it is a representable time.
+fn offset(start: DateTime<Utc>, ms: u64) -> Option<DateTime<Utc>> {
+    let ms = i64::try_from(ms).ok()?;
+    start.checked_add_signed(chrono::Duration::try_milliseconds(ms)?)
 }
 
 fn ms_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
@@ -369,8 +388,30 @@ pub struct RunRecord {
     stop_candidate: Option<Stop>,
     /// The step whose statement a cancel reached, until it fails or the run ends.
     cancel_reached: Option<String>,
+    /// Every checkpoint reached, with its answer.
+    pub gates: Vec<Gate>,
+    /// Every check result, in order (a check runs again when a run is resumed).
+    pub checks: Vec<CheckRun>,
+    pub rollbacks: Vec<RollbackRun>,
+    pub aborts: Vec<Abort>,
+    pub cancels: Vec<Cancel>,
+    /// What is odd about the journal, and what the run did to stay exactly-once.
+    pub anomalies: Vec<Anomaly>,
     /// The steps the latest entry changed.
     touched: Vec<usize>,
+    /// Spans running or waiting, by step.
+    open: BTreeMap<String, OpenSpan>,
+    opened: u64,
+    /// The rollback the next `rollback_step` belongs to.
+    in_rollback: Option<usize>,
+    /// The latest decision of this attempt (a rollback or an abort names its checkpoint).
+    last_decision: Option<(String, Decision)>,
+    /// The latest step the engine asked about after it failed (a rollback follows it).
+    last_failed_step: Option<String>,
+    last_seq: Option<u64>,
+    last_ts: Option<DateTime<Utc>>,
+    /// Entries outside any attempt were noted (once per stretch).
+    warned_outside: bool,
 }
 
 impl RunRecord {
@@ -519,11 +560,13 @@ impl RunRecord {
     /// and what was running or waiting was interrupted.
     pub fn journal_ended(&mut self) {
         self.touched.clear();
-        if self.attempts.last().is_some_and(|a| a.finished.is_none()) {
+        if self.attempts.last().is_some_and(|a| !a.closed) {
             self.stopped_at = self.stop_point();
         }
+        if let Some(last) = self.last_ts {
+            self.close_attempt(last);
+        }
         self.settle_open_steps();
-        self.current_phase = None;
         self.rollback = None;
         self.waiting = None;
     }
@@ -602,7 +645,9 @@ impl RunRecord {
         let i = match self.index.get(id) {
             Some(&i) => i,
             None => {
-                self.steps.push(StepRecord::new(id));
+                let mut step = StepRecord::new(id);
+                step.phase = self.current_phase.map(|p| self.phases[p].phase.clone());
+                self.steps.push(step);
                 self.index.insert(id.to_owned(), self.steps.len() - 1);
                 self.steps.len() - 1
             }
@@ -657,7 +702,57 @@ impl RunRecord {
             } => {
                 // An earlier attempt without `run_finished` (killed, crashed) ended at its
                 // last entry.
-                self.end_phase(None);
+                if let Some(last) = self.last_ts {
+                    self.close_attempt(last);
+                }
+                self.warned_outside = false;
+                let seq = entry.seq;
+                match self.attempts.first() {
+                    Some(first) => {
+                        let mut odd = Vec::new();
+                        if &first.run_id != run_id {
+                            odd.push(Anomaly::OtherRun {
+                                seq,
+                                run_id: run_id.clone(),
+                                first: first.run_id.clone(),
+                            });
+                        } else if !resumed {
+                            odd.push(Anomaly::StartedAgainWithoutResumed { seq });
+                        }
+                        if &first.checksum != checksum {
+                            odd.push(Anomaly::ChecksumChanged {
+                                seq,
+                                checksum: checksum.clone(),
+                            });
+                        }
+                        if &first.server_version != server_version {
+                            odd.push(Anomaly::ServerVersionChanged {
+                                seq,
+                                version: server_version.clone(),
+                            });
+                        }
+                        self.anomalies.extend(odd);
+                    }
+                    None if *resumed => self.anomalies.push(Anomaly::StartsResumed),
+                    None => {}
+                }
+                if parse_time(hard_end).is_none() {
+                    self.anomalies.push(Anomaly::HardEndNotTime {
+                        seq,
+                        text: hard_end.clone(),
+                    });
+                }
+                let reference = self
+                    .attempts
+                    .iter()
+                    .zip(1..)
+                    .find_map(|(a, n)| a.plan.as_ref().map(|p| (n, p)));
+                if let (Some((first_attempt, reference)), Some(plan)) = (reference, plan)
+                    && reference != plan
+                {
+                    self.anomalies
+                        .push(Anomaly::PlanDiffers { seq, first_attempt });
+                }
                 self.attempts.push(Attempt {
                     run_id: run_id.clone(),
                     runbook: runbook.clone(),
@@ -675,7 +770,12 @@ impl RunRecord {
                     started_at: ts,
                     ended_at: ts,
                     finished: None,
+                    last_event: "run_started",
+                    stopped_in_step: None,
+                    closed: false,
                 });
+                self.last_decision = None;
+                self.last_failed_step = None;
                 self.rolling_back = false;
                 self.cancel = None;
                 self.stopped_at = None;
@@ -683,7 +783,11 @@ impl RunRecord {
                 self.cancel_reached = None;
             }
             Event::PhaseStarted { phase } => {
-                self.end_phase(Some(ts));
+                if let Some(p) = self.current_phase.take() {
+                    let prev = &mut self.phases[p];
+                    prev.ended_at = ts;
+                    prev.duration_ms = ms_between(prev.started_at, ts);
+                }
                 self.phases.push(PhaseRun {
                     phase: phase.clone(),
                     attempt: u32::try_from(self.attempts.len()).unwrap_or(u32::MAX),
@@ -693,6 +797,7 @@ impl RunRecord {
                     duration_ms: 0,
                     budget_ms: None,
                     budget_exceeded_at: None,
+                    spans: Vec::new(),
                 });
                 self.current_phase = Some(self.phases.len() - 1);
             }
@@ -704,6 +809,15 @@ impl RunRecord {
             }
             Event::PhaseFinished { phase, duration_ms } => {
                 if let Some(p) = self.phases.iter().rposition(|p| &p.phase == phase) {
+                    let open: Vec<String> = self
+                        .open
+                        .iter()
+                        .filter(|(_, o)| o.phase == p)
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    for id in open {
+                        self.close_span(&id, ts, SpanResult::Interrupted);
+                    }
                     let run = &mut self.phases[p];
                     run.finished_at = Some(ts);
                     run.ended_at = ts;
@@ -724,45 +838,230 @@ impl RunRecord {
                 }
             }
             Event::RunFinished { outcome, message } => {
-                if let Some(a) = self.attempts.last_mut() {
-                    a.finished = Some((*outcome, message.clone()));
+                if *outcome == Outcome::Aborted {
+                    let checkpoint = match &self.last_decision {
+                        Some((cp, Decision::Abort)) => Some(cp.clone()),
+                        _ => None,
+                    };
+                    self.aborts.push(Abort {
+                        attempt: self.attempt_no(),
+                        at: ts,
+                        checkpoint,
+                        message: message.clone(),
+                    });
                 }
-                self.end_phase(Some(ts));
+                if let Some(a) = self.attempts.last_mut().filter(|a| !a.closed) {
+                    a.finished = Some((*outcome, message.clone()));
+                    a.last_event = "run_finished";
+                }
+                self.close_attempt(ts);
             }
             _ => {}
         }
-        if let Some(a) = self.attempts.last_mut()
-            && (a.finished.is_none() || matches!(entry.event, Event::RunFinished { .. }))
-        {
-            a.ended_at = ts;
+    }
+
+    /// After each entry: the open attempt and phase reach it.
+    fn reach(&mut self, entry: &Entry) {
+        self.last_ts = Some(entry.ts);
+        if let Some(a) = self.attempts.last_mut().filter(|a| !a.closed) {
+            a.ended_at = entry.ts;
+            a.last_event = entry.event.name();
         }
         if let Some(p) = self.current_phase {
             let run = &mut self.phases[p];
-            run.ended_at = ts;
-            run.duration_ms = ms_between(run.started_at, ts);
+            run.ended_at = entry.ts;
+            run.duration_ms = ms_between(run.started_at, entry.ts);
         }
     }
 
-    /// The phase running ends (at `at`, else where it stands).
-    fn end_phase(&mut self, at: Option<DateTime<Utc>>) {
-        if let Some(p) = self.current_phase.take() {
-            let run = &mut self.phases[p];
-            if let Some(at) = at {
-                run.ended_at = at;
+    /// Before each entry: what is odd about where it stands in the journal.
+    fn check_sequence(&mut self, entry: &Entry) {
+        if let Some(prev) = self.last_seq
+            && entry.seq != prev + 1
+        {
+            self.anomalies.push(Anomaly::SeqGap {
+                from: prev,
+                to: entry.seq,
+            });
+        }
+        self.last_seq = Some(entry.seq);
+        let open = self.attempts.last().is_some_and(|a| !a.closed);
+        if !open && !self.warned_outside && !matches!(entry.event, Event::RunStarted { .. }) {
+            self.warned_outside = true;
+            self.anomalies.push(Anomaly::OutsideRun {
+                seq: entry.seq,
+                before_any: self.attempts.is_empty(),
+            });
+        }
+    }
+
+    /// What happened at the gates, in rollbacks, aborts and cancels, and what the run did
+    /// to stay exactly-once.
+    fn follow_story(&mut self, entry: &Entry) {
+        let ts = entry.ts;
+        let attempt = self.attempt_no();
+        match &entry.event {
+            Event::CheckpointReached {
+                step,
+                prompt,
+                questions,
+                failed_critical,
+                projected_end,
+                hard_end,
+            } => self.gates.push(Gate {
+                step: step.clone(),
+                attempt,
+                reached_at: Some(ts),
+                prompt: Some(prompt.clone()),
+                questions: questions.clone(),
+                failed_critical: failed_critical.clone(),
+                projected_end: parse_time(projected_end),
+                hard_end: parse_time(hard_end),
+                rejections: Vec::new(),
+                server_sessions: None,
+                decision: None,
+            }),
+            Event::ServerActivity { step, sessions } => {
+                let g = self.pending_gate(step);
+                self.gates[g].server_sessions = Some((ts, sessions.clone()));
             }
-            run.duration_ms = ms_between(run.started_at, run.ended_at);
+            Event::DecisionRejected { step, reason } => {
+                let g = self.pending_gate(step);
+                self.gates[g].rejections.push((ts, reason.clone()));
+            }
+            Event::DecisionRecorded {
+                step,
+                decision,
+                operator,
+                comment,
+                answers,
+                overrode_failed_checks,
+                restored,
+            } => {
+                let g = self.pending_gate(step);
+                let gate = &mut self.gates[g];
+                gate.decision = Some(GateDecision {
+                    decision: *decision,
+                    operator: operator.clone(),
+                    at: ts,
+                    comment: comment.clone(),
+                    answers: answers.clone(),
+                    overrode_failed_checks: overrode_failed_checks.clone(),
+                    restored: *restored,
+                    waited_ms: gate.reached_at.map(|t| ms_between(t, ts)),
+                });
+                self.last_decision = Some((step.clone(), *decision));
+            }
+            Event::AwaitingFailureDecision { step } => {
+                self.last_failed_step = Some(step.clone());
+            }
+            Event::RollbackStarted { steps } => {
+                let checkpoint = match &self.last_decision {
+                    Some((cp, Decision::Rollback)) => Some(cp.clone()),
+                    _ => None,
+                };
+                let failed_step = if checkpoint.is_none() {
+                    self.last_failed_step.clone()
+                } else {
+                    None
+                };
+                self.rollbacks.push(RollbackRun {
+                    attempt,
+                    started_at: ts,
+                    checkpoint,
+                    failed_step,
+                    planned: steps.clone(),
+                    results: Vec::new(),
+                });
+                self.in_rollback = Some(self.rollbacks.len() - 1);
+            }
+            Event::RollbackStep { step, ok, error } => {
+                // Journals before `rollback_left_applied` said "left applied" as a failure.
+                let left_applied = (!*ok)
+                    .then_some(error.as_ref())
+                    .flatten()
+                    .filter(|e| e.message == "no rollback SQL declared; left applied")
+                    .map(|_| "no rollback SQL".to_owned());
+                let r = self.rollback_in_progress(entry);
+                self.rollbacks[r].results.push(Undo {
+                    step: step.clone(),
+                    at: ts,
+                    ok: *ok,
+                    error: if left_applied.is_some() {
+                        None
+                    } else {
+                        error.clone()
+                    },
+                    left_applied,
+                });
+            }
+            Event::RollbackLeftApplied { step, reason } => {
+                let r = self.rollback_in_progress(entry);
+                self.rollbacks[r].results.push(Undo {
+                    step: step.clone(),
+                    at: ts,
+                    ok: false,
+                    error: None,
+                    left_applied: Some(reason.clone()),
+                });
+            }
+            Event::LockLost { reason } => self.anomalies.push(Anomaly::LockLost {
+                at: ts,
+                reason: reason.clone(),
+            }),
+            Event::LockRegained { pid } => self
+                .anomalies
+                .push(Anomaly::LockRegained { at: ts, pid: *pid }),
+            Event::Reconnected { session, reason } => self.anomalies.push(Anomaly::Reconnected {
+                at: ts,
+                session: session.clone(),
+                reason: reason.clone(),
+            }),
+            Event::RunbookChanged { started_with, now } => {
+                self.anomalies.push(Anomaly::RunbookChanged {
+                    at: ts,
+                    started_with: started_with.clone(),
+                    now: now.clone(),
+                })
+            }
+            Event::StatementCancelled { step, reason } => self.cancels.push(Cancel {
+                attempt,
+                at: ts,
+                reason: reason.clone(),
+                step: Some(step.clone()),
+                statement_only: true,
+            }),
+            Event::Cancelled { reason } => {
+                let step = self.open_step().map(str::to_owned);
+                self.cancels.push(Cancel {
+                    attempt,
+                    at: ts,
+                    reason: reason.clone(),
+                    step,
+                    statement_only: false,
+                });
+            }
+            _ => {}
         }
     }
 
     /// Folds one entry in.
     pub fn apply(&mut self, entry: &Entry) {
-        let ts = entry.ts;
         self.touched.clear();
         self.restated = None;
+        self.check_sequence(entry);
         self.note_where_it_stood(&entry.event);
         self.follow_questions(&entry.event);
         self.follow_run(entry);
         self.follow_attempts(entry);
+        self.follow_steps(entry);
+        self.follow_story(entry);
+        self.reach(entry);
+    }
+
+    /// What happened to each step.
+    fn follow_steps(&mut self, entry: &Entry) {
+        let ts = entry.ts;
         match &entry.event {
             Event::StepSkipped { step, reason } => {
                 let s = self.step_mut(step);
@@ -815,6 +1114,7 @@ impl RunRecord {
                 if in_transaction.is_some() {
                     s.in_transaction = *in_transaction;
                 }
+                self.open_span(step, ts);
             }
             Event::StatementStarted { step, index, sql } => {
                 let s = self.step_mut(step);
@@ -850,6 +1150,12 @@ impl RunRecord {
                 }
                 s.rows = Some(*rows);
                 s.waiting_for_lock = None;
+                let result = if s.status == Status::CheckFailed {
+                    SpanResult::Failed
+                } else {
+                    SpanResult::Done
+                };
+                self.close_span(step, ts, result);
             }
             Event::StepFailed { step, error } => {
                 // A cancel that reached this step's statement and did not stop the run: the
@@ -878,6 +1184,7 @@ impl RunRecord {
                 s.duration_ms = s
                     .started_at
                     .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+                self.close_span(step, ts, SpanResult::Failed);
             }
             Event::CheckResult {
                 step,
@@ -911,17 +1218,45 @@ impl RunRecord {
                     s.duration_ms = Some(*duration_ms);
                     s.measured = true;
                 }
+                // Its span ends where the check did, whenever the engine gets round to
+                // journaling `step_finished` (a parallel batch's are journaled together).
+                let measured = self.open.get(step).map(|o| {
+                    let start = self.phases[o.phase].spans[o.span].started_at;
+                    offset(start, *duration_ms).unwrap_or(ts).min(ts).max(start)
+                });
+                let result = if *passed {
+                    SpanResult::Done
+                } else {
+                    SpanResult::Failed
+                };
+                match measured {
+                    Some(end) => self.close_span(step, end, result),
+                    None => self.open_span(step, ts),
+                }
+                self.checks.push(CheckRun {
+                    step: step.clone(),
+                    attempt: self.attempt_no(),
+                    at: ts,
+                    passed: *passed,
+                    expected: expected.clone(),
+                    actual: actual.clone(),
+                    severity: *severity,
+                    duration_ms: *duration_ms,
+                });
             }
-            Event::ManualWaiting { step, .. } => {
+            Event::ManualWaiting { step, prompt } => {
                 self.current = Some(step.clone());
                 self.stop_candidate = None;
+                self.open_span(step, ts);
                 let s = self.step_mut(step);
                 s.seen_as(Kind::Manual);
+                s.prompt = Some(prompt.clone());
                 s.status = Status::Waiting;
                 s.first_started_at.get_or_insert(ts);
                 s.started_at = Some(ts);
             }
             Event::ManualAcknowledged { step, operator } => {
+                self.close_span(step, ts, SpanResult::Done);
                 let s = self.step_mut(step);
                 s.seen_as(Kind::Manual);
                 s.decided_by = Some(operator.clone());
@@ -940,11 +1275,13 @@ impl RunRecord {
                     restored: false,
                 });
             }
-            Event::CheckpointReached { step, .. } => {
+            Event::CheckpointReached { step, prompt, .. } => {
                 self.current = Some(step.clone());
                 self.stop_candidate = None;
+                self.open_span(step, ts);
                 let s = self.step_mut(step);
                 s.seen_as(Kind::Checkpoint);
+                s.prompt = Some(prompt.clone());
                 s.status = Status::Waiting;
                 s.first_started_at.get_or_insert(ts);
                 s.started_at = Some(ts);
@@ -994,6 +1331,15 @@ impl RunRecord {
                     overrode_failed_checks: overrode_failed_checks.clone(),
                     restored: *restored,
                 });
+                let result = if *decision == Decision::Go {
+                    SpanResult::Done
+                } else {
+                    SpanResult::NoGo
+                };
+                self.close_span(step, ts, result);
+            }
+            Event::ServerActivity { step, .. } | Event::DecisionRejected { step, .. } => {
+                self.step_mut(step).seen_as(Kind::Checkpoint);
             }
             Event::UncertainStep { step, .. } => {
                 self.current = Some(step.clone());
@@ -1001,6 +1347,7 @@ impl RunRecord {
                 let s = self.step_mut(step);
                 s.seen_as(Kind::Migrate);
                 s.status = Status::Uncertain;
+                s.uncertain = true;
             }
             Event::AwaitingFailureDecision { .. } => self.stop_candidate = None,
             Event::StatementCancelled { step, .. } => {
@@ -1022,6 +1369,22 @@ impl RunRecord {
                     *alert,
                     phase,
                 );
+                // Its stretch in the phase runs from its first sample to its latest.
+                if let Some(p) = phase {
+                    let spans = &mut self.phases[p].spans;
+                    match spans.iter_mut().rev().find(|s| &s.step == step) {
+                        Some(span) => span.ended_at = ts,
+                        None => spans.push(Span {
+                            step: step.clone(),
+                            started_at: ts,
+                            ended_at: ts,
+                            result: SpanResult::Done,
+                        }),
+                    }
+                    if *alert && let Some(span) = spans.iter_mut().rev().find(|s| &s.step == step) {
+                        span.result = SpanResult::Alert;
+                    }
+                }
             }
             Event::Alert { step, .. } => {
                 let s = self.step_mut(step);

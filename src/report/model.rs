@@ -4,8 +4,9 @@
 //! renaming or retyping a field is a schema change. They mirror the engine's events but do
 //! not reuse its types, so an engine refactor cannot silently change the report's shape.
 
-use crate::events::{Blocker, Decision, Event, Outcome, PlannedWindow, SqlFailure};
+use crate::events::{Blocker, Decision, Outcome, PlannedWindow, SqlFailure};
 use crate::journal::Entry;
+use crate::record::{Anomaly, Kind, RunRecord};
 use crate::runbook::Severity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -846,28 +847,612 @@ fn report_status(status: crate::record::Status, kind: StepKind) -> Option<StepSt
     })
 }
 
-/// Builds the report from a journal's readable entries and the line numbers it could not read.
+/// Builds the report from a journal's readable entries and the line numbers it could not read:
+/// the run record's fold of them, in the report's shape.
 pub fn build(entries: &[Entry], unreadable: &[usize]) -> Report {
-    let mut b = Builder::default();
-    b.warn_unreadable(entries, unreadable);
-    for entry in entries {
-        b.entry(entry);
-    }
-    b.finish(entries, unreadable)
+    let record = RunRecord::of(entries);
+    from_record(record, entries, unreadable)
 }
 
-/// The serde tag of an event (`run_started`, `statement_finished`, ...).
-pub fn event_name(event: &Event) -> String {
-    serde_json::to_value(event)
-        .ok()
-        .and_then(|v| v.get("event").and_then(|e| e.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| "unknown".to_owned())
+/// The warnings about lines that could not be read.
+fn unreadable_warnings(entries: usize, unreadable: &[usize]) -> Vec<String> {
+    let torn = torn_tail(entries, unreadable);
+    unreadable
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            if torn && i + 1 == unreadable.len() {
+                format!(
+                    "line {line} is torn (cut short mid-write: a crash, kill or power loss); it was left out"
+                )
+            } else {
+                format!(
+                    "line {line} is not a readable journal entry (a write torn before a resume?); it was left out"
+                )
+            }
+        })
+        .collect()
+}
+
+/// What is odd about the journal, or what the run did to stay exactly-once, said where a
+/// reader looks.
+fn anomaly_text(a: &Anomaly) -> String {
+    match a {
+        Anomaly::SeqGap { from, to } => {
+            format!("seq jumps from {from} to {to}: the journal may be missing events")
+        }
+        Anomaly::OutsideRun {
+            seq,
+            before_any: true,
+        } => {
+            format!("seq {seq}: events before any run_started: the start of the journal is missing")
+        }
+        Anomaly::OutsideRun {
+            seq,
+            before_any: false,
+        } => format!("seq {seq}: events after run_finished without a new run_started"),
+        Anomaly::OtherRun { seq, run_id, first } => format!(
+            "seq {seq}: a different run ({run_id}) starts in this journal; the report treats it as part of {first}"
+        ),
+        Anomaly::StartedAgainWithoutResumed { seq } => {
+            format!("seq {seq}: run_started again without resumed")
+        }
+        Anomaly::ChecksumChanged { seq, checksum } => {
+            format!("the runbook changed between attempts: checksum {checksum} at seq {seq}")
+        }
+        Anomaly::ServerVersionChanged { seq, version } => {
+            format!("the server version changed between attempts: {version} at seq {seq}")
+        }
+        Anomaly::StartsResumed => {
+            "the journal starts with a resumed run: earlier attempts are in another journal"
+                .to_owned()
+        }
+        Anomaly::HardEndNotTime { seq, text } => {
+            format!("seq {seq}: hard_end `{text}` is not RFC 3339")
+        }
+        Anomaly::PlanDiffers { seq, first_attempt } => format!(
+            "seq {seq}: this attempt journals a different plan; the report compares against the plan of attempt {first_attempt}"
+        ),
+        Anomaly::RollbackStepWithoutStart { seq } => {
+            format!("seq {seq}: rollback_step without rollback_started")
+        }
+        Anomaly::LockLost { at, reason } => {
+            format!("the runbook lock was lost at {}: {reason}", at.to_rfc3339())
+        }
+        Anomaly::LockRegained { at, pid } => format!(
+            "the runbook lock was held again at {} (pid {pid}); applied steps were read again from the database",
+            at.to_rfc3339()
+        ),
+        Anomaly::Reconnected {
+            at,
+            session,
+            reason,
+        } => format!(
+            "the {session} session was reconnected at {}: {reason}",
+            at.to_rfc3339()
+        ),
+        Anomaly::RunbookChanged {
+            at,
+            started_with,
+            now,
+        } => format!(
+            "the runbook changed between attempts of this run (checksum {started_with} at the start, {now} from {})",
+            at.to_rfc3339()
+        ),
+    }
+}
+
+fn step_kind(kind: Option<Kind>) -> StepKind {
+    match kind {
+        Some(Kind::Migrate) => StepKind::Migrate,
+        Some(Kind::Check) => StepKind::Check,
+        Some(Kind::Probe) => StepKind::Probe,
+        Some(Kind::Command) => StepKind::Command,
+        Some(Kind::Manual) => StepKind::Manual,
+        Some(Kind::Checkpoint) => StepKind::Checkpoint,
+        None => StepKind::Unknown,
+    }
+}
+
+fn span_result(result: crate::record::SpanResult) -> SpanResult {
+    use crate::record::SpanResult as R;
+    match result {
+        R::Done => SpanResult::Done,
+        R::Failed => SpanResult::Failed,
+        R::NoGo => SpanResult::NoGo,
+        R::Alert => SpanResult::Alert,
+        R::Interrupted => SpanResult::Interrupted,
+    }
+}
+
+/// A step as the run record has it, in the report's words.
+fn step_of(r: &crate::record::StepRecord) -> Step {
+    let kind = step_kind(r.kind);
+    let probe = r.probe.as_ref().filter(|_| kind == StepKind::Probe);
+    let (finished_at, duration_ms) = match probe {
+        // A probe's stretch is from its first sample to its last.
+        Some(p) => (p.last_at, None),
+        None => (r.finished_at, r.finished_at.and(r.duration_ms)),
+    };
+    Step {
+        id: r.id.clone(),
+        kind,
+        phase: r.phase.clone(),
+        status: if kind == StepKind::Probe {
+            StepStatus::Done
+        } else {
+            report_status(r.status, kind).unwrap_or(StepStatus::Skipped)
+        },
+        started_at: r.first_started_at,
+        finished_at,
+        duration_ms,
+        attempts: r.attempts,
+        in_transaction: r.in_transaction,
+        rows: if kind == StepKind::Migrate {
+            r.rows
+        } else {
+            None
+        },
+        statements: r.statements,
+        retries: r
+            .retries
+            .iter()
+            .map(|x| Retry {
+                at: x.at,
+                attempt: x.attempt,
+                delay_ms: x.delay_ms,
+                reason: x.reason.clone(),
+            })
+            .collect(),
+        lock_waits: r
+            .lock_waits
+            .iter()
+            .map(|w| LockWait {
+                at: w.at,
+                waited_ms: w.waited_ms,
+                blockers: w.blockers.iter().map(blocker).collect(),
+            })
+            .collect(),
+        invalid_indexes: r
+            .invalid_indexes
+            .iter()
+            .map(|i| InvalidIndex {
+                at: i.at,
+                index: i.index.clone(),
+                dropped: i.error.is_none(),
+                error: i.error.as_ref().map(SqlError::from),
+            })
+            .collect(),
+        notices: r
+            .notices
+            .iter()
+            .map(|n| Notice {
+                at: n.at,
+                severity: n.severity.clone(),
+                message: n.message.clone(),
+            })
+            .collect(),
+        errors: r
+            .errors
+            .iter()
+            .map(|e| StepError {
+                at: e.at,
+                attempt: e.attempt,
+                error: (&e.error).into(),
+            })
+            .collect(),
+        command: r.command.as_ref().map(|c| CommandOutput {
+            exit_code: c.exit_code,
+            stdout_tail: c.stdout_tail.clone(),
+            stderr_tail: c.stderr_tail.clone(),
+        }),
+        skip_reason: r.skip_reason.clone(),
+        uncertain: r.uncertain,
+        acknowledged_by: r.decided_by.clone().filter(|_| kind == StepKind::Manual),
+        prompt: r.prompt.clone(),
+    }
+}
+
+fn segment_of(index: u32, a: &crate::record::Attempt) -> Segment {
+    let (outcome, message) = match &a.finished {
+        Some((outcome, message)) => (RunOutcome::from(*outcome), message.clone()),
+        None => (RunOutcome::Incomplete, None),
+    };
+    Segment {
+        index,
+        run_id: a.run_id.clone(),
+        resumed: a.resumed,
+        operator: a.operator.clone(),
+        started_at: a.started_at,
+        ended_at: a.ended_at,
+        hard_end: a.hard_end,
+        server_version: a.server_version.clone(),
+        cutover_version: a.cutover_version.clone(),
+        runbook_checksum: a.checksum.clone(),
+        outcome,
+        message,
+        last_event: a.last_event.to_owned(),
+        stopped_in_step: a.stopped_in_step.clone(),
+    }
+}
+
+fn checkpoint_of(g: &crate::record::Gate) -> Checkpoint {
+    Checkpoint {
+        step: g.step.clone(),
+        segment: g.attempt,
+        reached_at: g.reached_at,
+        prompt: g.prompt.clone(),
+        questions: g.questions.clone(),
+        failed_critical: g.failed_critical.clone(),
+        projected_end: g.projected_end,
+        hard_end: g.hard_end,
+        rejections: g
+            .rejections
+            .iter()
+            .map(|(at, reason)| Rejection {
+                at: *at,
+                reason: reason.clone(),
+            })
+            .collect(),
+        server_sessions: g
+            .server_sessions
+            .as_ref()
+            .map(|(at, sessions)| sessions.iter().map(|s| s.summary(*at)).collect())
+            .unwrap_or_default(),
+        decision: g.decision.as_ref().map(|d| DecisionRecord {
+            decision: DecisionKind::from(d.decision),
+            operator: d.operator.clone(),
+            at: d.at,
+            comment: d.comment.clone(),
+            answers: d
+                .answers
+                .iter()
+                .map(|(q, yes)| Answer {
+                    question: q.clone(),
+                    confirmed: *yes,
+                })
+                .collect(),
+            overrode_failed_checks: d.overrode_failed_checks.clone(),
+            restored: d.restored,
+            waited_ms: d.waited_ms,
+        }),
+    }
+}
+
+fn rollback_of(r: &crate::record::RollbackRun) -> Rollback {
+    Rollback {
+        segment: r.attempt,
+        started_at: r.started_at,
+        checkpoint: r.checkpoint.clone(),
+        failed_step: r.failed_step.clone(),
+        planned: r.planned.clone(),
+        results: r
+            .results
+            .iter()
+            .map(|u| RollbackResult {
+                step: u.step.clone(),
+                at: u.at,
+                ok: u.ok,
+                error: u.error.as_ref().map(SqlError::from),
+                left_applied: u.left_applied.clone(),
+            })
+            .collect(),
+        complete: r.complete(),
+    }
+}
+
+fn probe_of(id: &str, p: &crate::record::ProbeStats) -> Option<Probe> {
+    Some(Probe {
+        step: id.to_owned(),
+        samples: p.samples,
+        numeric_samples: p.numeric,
+        null_samples: p.nulls,
+        min: p.min,
+        mean: (p.numeric > 0).then(|| p.sum / f64::from(p.numeric)),
+        max: p.max,
+        last: p.last.clone(),
+        first_at: p.first_at?,
+        last_at: p.last_at?,
+        alerts: p.alerts,
+    })
+}
+
+/// The report of a journal's run record.
+fn from_record(mut record: RunRecord, entries: &[Entry], unreadable: &[usize]) -> Report {
+    let last = entries.last();
+    let torn_tail = torn_tail(entries.len(), unreadable);
+    // Where a journal without `run_finished` stops, before its end closes what was open.
+    let stopped_step = record.open_step().map(str::to_owned);
+    let stopped_phase = record.current_phase().map(|p| p.phase.clone());
+    record.journal_ended();
+    let record = record;
+
+    let mut warnings = unreadable_warnings(entries.len(), unreadable);
+    warnings.extend(record.anomalies.iter().map(anomaly_text));
+    let segments: Vec<Segment> = record
+        .attempts
+        .iter()
+        .zip(1..)
+        .map(|(a, n)| segment_of(n, a))
+        .collect();
+    let steps: Vec<Step> = record.steps.iter().map(step_of).collect();
+    let kind_of = |id: &str| {
+        record
+            .step(id)
+            .map_or(StepKind::Unknown, |s| step_kind(s.kind))
+    };
+    let phases: Vec<Phase> = record
+        .phases
+        .iter()
+        .map(|p| Phase {
+            phase: p.phase.clone(),
+            segment: p.attempt,
+            started_at: p.started_at,
+            finished_at: p.finished_at,
+            ended_at: p.ended_at,
+            duration_ms: p.duration_ms,
+            budget_ms: p.budget_ms,
+            budget_exceeded_at: p.budget_exceeded_at,
+            overrun_ms: p.budget_ms.map(|b| p.duration_ms.saturating_sub(b)),
+            spans: p
+                .spans
+                .iter()
+                .map(|s| Span {
+                    step: s.step.clone(),
+                    kind: kind_of(&s.step),
+                    started_at: s.started_at,
+                    ended_at: s.ended_at,
+                    result: span_result(s.result),
+                })
+                .collect(),
+        })
+        .collect();
+    let checkpoints: Vec<Checkpoint> = record.gates.iter().map(checkpoint_of).collect();
+    let checks: Vec<CheckResult> = record
+        .checks
+        .iter()
+        .map(|c| CheckResult {
+            step: c.step.clone(),
+            segment: c.attempt,
+            at: c.at,
+            passed: c.passed,
+            expected: c.expected.to_string(),
+            actual: c.actual.clone(),
+            severity: match c.severity {
+                Severity::Critical => CheckSeverity::Critical,
+                Severity::Warning => CheckSeverity::Warning,
+            },
+            duration_ms: c.duration_ms,
+        })
+        .collect();
+    let probes: Vec<Probe> = record
+        .steps
+        .iter()
+        .filter_map(|s| probe_of(&s.id, s.probe.as_ref()?))
+        .collect();
+    let alerts: Vec<Alert> = record
+        .alerts
+        .iter()
+        .map(|a| Alert {
+            step: a.step.clone(),
+            at: a.at,
+            value: a.value.clone(),
+            threshold: a.threshold.clone(),
+        })
+        .collect();
+    let rollbacks: Vec<Rollback> = record.rollbacks.iter().map(rollback_of).collect();
+    let aborts: Vec<Abort> = record
+        .aborts
+        .iter()
+        .map(|a| Abort {
+            segment: a.attempt,
+            at: a.at,
+            checkpoint: a.checkpoint.clone(),
+            message: a.message.clone(),
+        })
+        .collect();
+    let cancellations: Vec<Cancellation> = record
+        .cancels
+        .iter()
+        .map(|c| Cancellation {
+            segment: c.attempt,
+            at: c.at,
+            reason: if c.statement_only {
+                format!(
+                    "running statement {}; the run went on to the failure choice",
+                    c.reason
+                )
+            } else {
+                c.reason.clone()
+            },
+            step: c.step.clone(),
+        })
+        .collect();
+    let first = record.attempts.first();
+
+    let outcome = segments
+        .last()
+        .map_or(RunOutcome::Incomplete, |s| s.outcome);
+    let stopped_at = match (outcome, last) {
+        (RunOutcome::Incomplete, Some(last)) => Some(StoppedAt {
+            event: last.event.name().to_owned(),
+            seq: last.seq,
+            at: last.ts,
+            step: stopped_step,
+            phase: stopped_phase,
+            torn_line: if torn_tail {
+                unreadable.last().copied()
+            } else {
+                None
+            },
+        }),
+        _ => None,
+    };
+
+    let interruptions: Vec<Interruption> = segments
+        .windows(2)
+        .map(|w| Interruption {
+            after_segment: w[0].index,
+            at: w[0].ended_at,
+            outcome: w[0].outcome,
+            message: w[0].message.clone(),
+            last_event: w[0].last_event.clone(),
+            step: w[0].stopped_in_step.clone(),
+            resumed_at: w[1].started_at,
+            resumed_by: w[1].operator.clone(),
+            gap_ms: ms_between(w[0].ended_at, w[1].started_at),
+        })
+        .collect();
+
+    let started_at = segments
+        .first()
+        .map(|s| s.started_at)
+        .or(entries.first().map(|e| e.ts));
+    let ended_at = last.map(|e| e.ts);
+    let planned_end = segments.first().and_then(|s| s.hard_end);
+    // The reference plan: the first one journaled (a resumed attempt journals it again).
+    let reference = record
+        .attempts
+        .iter()
+        .zip(1..)
+        .find_map(|(a, n)| a.plan.as_ref().map(|p| (n, a.seq, p)));
+    let plan =
+        reference.and_then(
+            |(segment, seq, plan)| match plan_report(plan, segment, &phases) {
+                Ok(p) => Some(p),
+                Err(why) => {
+                    warnings.push(format!("seq {seq}: the journaled plan is left out: {why}"));
+                    None
+                }
+            },
+        );
+    let planned_start = plan.as_ref().map(|p| p.window_start);
+    let planned_finish = plan.as_ref().map(|p| {
+        p.phases
+            .iter()
+            .map(|ph| ph.planned_end)
+            .max()
+            .unwrap_or(p.window_start)
+    });
+    let window = Window {
+        planned_end,
+        started_at,
+        ended_at,
+        duration_ms: started_at.zip(ended_at).map(|(a, b)| ms_between(a, b)),
+        active_ms: (!segments.is_empty()).then(|| {
+            segments
+                .iter()
+                .map(|s| ms_between(s.started_at, s.ended_at))
+                .sum()
+        }),
+        // A run that did not finish has no end to compare.
+        margin_ms: planned_end
+            .zip(ended_at)
+            .filter(|_| outcome != RunOutcome::Incomplete)
+            .map(|(p, e)| (p - e).num_milliseconds()),
+        planned_start,
+        planned_finish,
+        start_delay_ms: started_at
+            .zip(planned_start)
+            .map(|(a, p)| (a - p).num_milliseconds()),
+        finish_margin_ms: planned_finish
+            .zip(ended_at)
+            .filter(|_| outcome != RunOutcome::Incomplete)
+            .map(|(p, e)| (p - e).num_milliseconds()),
+    };
+
+    let mut counts = Counts::default();
+    for s in &steps {
+        match s.status {
+            // A migration whose rollback failed is still in the database, as `status`
+            // counts it.
+            StepStatus::Applied | StepStatus::RollbackFailed => counts.steps_applied += 1,
+            StepStatus::Done if matches!(s.kind, StepKind::Command | StepKind::Manual) => {
+                counts.steps_done += 1
+            }
+            StepStatus::Failed => counts.steps_failed += 1,
+            StepStatus::RolledBack => counts.steps_rolled_back += 1,
+            StepStatus::Skipped => counts.steps_skipped += 1,
+            StepStatus::Interrupted => counts.steps_interrupted += 1,
+            _ => {}
+        }
+        counts.lock_waits += u32::try_from(s.lock_waits.len()).unwrap_or(u32::MAX);
+        counts.lock_retries += u32::try_from(s.retries.len()).unwrap_or(u32::MAX);
+    }
+    let mut latest: BTreeMap<&str, &CheckResult> = BTreeMap::new();
+    for c in &checks {
+        latest.insert(&c.step, c);
+    }
+    for c in latest.values() {
+        if c.passed {
+            counts.checks_passed += 1;
+        } else {
+            counts.checks_failed += 1;
+            match c.severity {
+                CheckSeverity::Critical => counts.checks_failed_critical += 1,
+                CheckSeverity::Warning => counts.checks_failed_warning += 1,
+            }
+        }
+    }
+    counts.alerts = u32::try_from(alerts.len()).unwrap_or(u32::MAX);
+    counts.overrides = u32::try_from(
+        checkpoints
+            .iter()
+            .filter(|c| {
+                c.decision
+                    .as_ref()
+                    .is_some_and(|d| !d.overrode_failed_checks.is_empty())
+            })
+            .count(),
+    )
+    .unwrap_or(u32::MAX);
+    counts.interruptions = u32::try_from(interruptions.len()).unwrap_or(u32::MAX);
+
+    Report {
+        schema_version: SCHEMA_VERSION,
+        journal: JournalInfo {
+            file: None,
+            entries: entries.len(),
+            first_seq: entries.first().map(|e| e.seq),
+            last_seq: last.map(|e| e.seq),
+            unreadable_lines: unreadable.to_vec(),
+            torn_tail,
+        },
+        summary: Summary {
+            run_id: first.map(|a| a.run_id.clone()),
+            runbook: first.map(|a| a.runbook.clone()),
+            title: first.map(|a| a.title.clone()),
+            target: first.map(|a| a.target.clone()),
+            operator: first.map(|a| a.operator.clone()),
+            outcome,
+            message: segments.last().and_then(|s| s.message.clone()),
+            stopped_at,
+            window,
+            counts,
+        },
+        environment: Environment {
+            server_version: first.map(|a| a.server_version.clone()),
+            cutover_version: first.map(|a| a.cutover_version.clone()),
+            runbook_checksum: first.map(|a| a.checksum.clone()),
+        },
+        segments,
+        interruptions,
+        checkpoints,
+        plan,
+        phases,
+        steps,
+        checks,
+        probes,
+        alerts,
+        rollbacks,
+        aborts,
+        cancellations,
+        warnings,
+    }
 }
 
 fn parse_ts(text: &str) -> Option<Timestamp> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    crate::record::parse_time(text)
 }
 
 fn ms_between(from: Timestamp, to: Timestamp) -> u64 {
@@ -880,1119 +1465,6 @@ fn torn_tail(entries: usize, unreadable: &[usize]) -> bool {
     unreadable
         .last()
         .is_some_and(|&line| line >= entries + unreadable.len())
-}
-
-#[derive(Default)]
-struct ProbeAcc {
-    samples: u32,
-    numeric: u32,
-    nulls: u32,
-    sum: f64,
-    min: Option<f64>,
-    max: Option<f64>,
-    last: Option<String>,
-    first_at: Option<Timestamp>,
-    last_at: Option<Timestamp>,
-    alerts: u32,
-}
-
-/// An open span: where it lives (phase index, span index).
-#[derive(Clone, Copy)]
-struct OpenSpan {
-    phase: usize,
-    span: usize,
-    opened: u64,
-}
-
-#[derive(Default)]
-struct Builder {
-    /// The run record the report's step facts come from.
-    record: crate::record::RunRecord,
-    warnings: Vec<String>,
-    summary_set: bool,
-    run_id: Option<String>,
-    runbook: Option<String>,
-    title: Option<String>,
-    target: Option<String>,
-    operator: Option<String>,
-    environment: Environment,
-    segments: Vec<Segment>,
-    segment_open: bool,
-    checkpoints: Vec<Checkpoint>,
-    phases: Vec<Phase>,
-    current_phase: Option<usize>,
-    steps: Vec<Step>,
-    index: BTreeMap<String, usize>,
-    open: BTreeMap<String, OpenSpan>,
-    opened_counter: u64,
-    checks: Vec<CheckResult>,
-    probe_order: Vec<String>,
-    probes: BTreeMap<String, ProbeAcc>,
-    alerts: Vec<Alert>,
-    rollbacks: Vec<Rollback>,
-    in_rollback: Option<usize>,
-    aborts: Vec<Abort>,
-    cancellations: Vec<Cancellation>,
-    last_decision: Option<(String, DecisionKind)>,
-    last_failed_step: Option<String>,
-    last_seq: Option<u64>,
-    last_ts: Option<Timestamp>,
-    warned_outside: bool,
-    /// Checks whose `check_result` closed their current attempt: the engine may journal a
-    /// parallel batch's `step_finished` together when the batch ends, so a check's own
-    /// `duration_ms` is its measure, not the time until its `step_finished`.
-    check_measured: std::collections::BTreeSet<String>,
-    /// The reference plan: the first one journaled, with its segment and seq.
-    plan: Option<(u32, u64, PlannedWindow)>,
-}
-
-impl Builder {
-    fn segment_no(&self) -> u32 {
-        u32::try_from(self.segments.len()).unwrap_or(u32::MAX)
-    }
-
-    fn warn_unreadable(&mut self, entries: &[Entry], unreadable: &[usize]) {
-        let torn = torn_tail(entries.len(), unreadable);
-        for (i, &line) in unreadable.iter().enumerate() {
-            if torn && i + 1 == unreadable.len() {
-                self.warnings.push(format!(
-                    "line {line} is torn (cut short mid-write: a crash, kill or power loss); it was left out"
-                ));
-            } else {
-                self.warnings.push(format!(
-                    "line {line} is not a readable journal entry (a write torn before a resume?); it was left out"
-                ));
-            }
-        }
-    }
-
-    /// The rollback a `rollback_step` belongs to (one is opened, with a warning, for a journal
-    /// that lost its `rollback_started`).
-    fn rollback_in_progress(&mut self, segment: u32, ts: Timestamp, seq: u64) -> usize {
-        if let Some(r) = self.in_rollback {
-            return r;
-        }
-        self.warnings
-            .push(format!("seq {seq}: rollback_step without rollback_started"));
-        self.rollbacks.push(Rollback {
-            segment,
-            started_at: ts,
-            checkpoint: None,
-            failed_step: None,
-            planned: Vec::new(),
-            results: Vec::new(),
-            complete: false,
-        });
-        self.in_rollback = Some(self.rollbacks.len() - 1);
-        self.rollbacks.len() - 1
-    }
-
-    fn step_mut(&mut self, id: &str) -> &mut Step {
-        let i = match self.index.get(id) {
-            Some(&i) => i,
-            None => {
-                let phase = self.current_phase.map(|p| self.phases[p].phase.clone());
-                self.steps.push(Step {
-                    id: id.to_owned(),
-                    kind: StepKind::Unknown,
-                    phase,
-                    status: StepStatus::Skipped,
-                    started_at: None,
-                    finished_at: None,
-                    duration_ms: None,
-                    attempts: 0,
-                    in_transaction: None,
-                    rows: None,
-                    statements: 0,
-                    retries: Vec::new(),
-                    lock_waits: Vec::new(),
-                    invalid_indexes: Vec::new(),
-                    notices: Vec::new(),
-                    errors: Vec::new(),
-                    command: None,
-                    skip_reason: None,
-                    uncertain: false,
-                    acknowledged_by: None,
-                    prompt: None,
-                });
-                let i = self.steps.len() - 1;
-                self.index.insert(id.to_owned(), i);
-                i
-            }
-        };
-        &mut self.steps[i]
-    }
-
-    /// Records what kind a step is; more specific evidence wins over `migrate` (a check's
-    /// `step_started` looks like a migration's until its `check_result`).
-    fn kind(&mut self, id: &str, kind: StepKind) {
-        let step = self.step_mut(id);
-        if step.kind == StepKind::Unknown || (step.kind == StepKind::Migrate && kind != step.kind) {
-            step.kind = kind;
-        }
-    }
-
-    fn open_span(&mut self, id: &str, ts: Timestamp) {
-        if self.open.contains_key(id) {
-            return;
-        }
-        let Some(p) = self.current_phase else {
-            return;
-        };
-        self.phases[p].spans.push(Span {
-            step: id.to_owned(),
-            kind: StepKind::Unknown,
-            started_at: ts,
-            ended_at: ts,
-            result: SpanResult::Interrupted,
-        });
-        self.opened_counter += 1;
-        let span = self.phases[p].spans.len() - 1;
-        self.open.insert(
-            id.to_owned(),
-            OpenSpan {
-                phase: p,
-                span,
-                opened: self.opened_counter,
-            },
-        );
-        let step = self.step_mut(id);
-        if step.started_at.is_none() {
-            step.started_at = Some(ts);
-        }
-    }
-
-    fn close_span(&mut self, id: &str, ts: Timestamp, result: SpanResult) -> Option<Timestamp> {
-        let open = self.open.remove(id)?;
-        let span = &mut self.phases[open.phase].spans[open.span];
-        span.ended_at = ts;
-        span.result = result;
-        Some(span.started_at)
-    }
-
-    /// The step most recently opened and still running or waiting.
-    fn running_step(&self) -> Option<String> {
-        self.open
-            .iter()
-            .max_by_key(|(_, o)| o.opened)
-            .map(|(id, _)| id.clone())
-    }
-
-    /// Ends the current segment at `ts` (its last event): open spans are interrupted, the
-    /// open phase ends.
-    fn close_segment(&mut self, ts: Timestamp) {
-        if !self.segment_open {
-            return;
-        }
-        let stopped = self.running_step();
-        let open: Vec<String> = self.open.keys().cloned().collect();
-        for id in open {
-            self.close_span(&id, ts, SpanResult::Interrupted);
-        }
-        if let Some(p) = self.current_phase.take() {
-            let phase = &mut self.phases[p];
-            phase.ended_at = ts;
-            phase.duration_ms = ms_between(phase.started_at, ts);
-        }
-        self.in_rollback = None;
-        if let Some(seg) = self.segments.last_mut() {
-            seg.ended_at = ts;
-            seg.stopped_in_step = stopped;
-        }
-        self.segment_open = false;
-    }
-
-    fn entry(&mut self, entry: &Entry) {
-        // A step's status, attempts, rows and times: the run record's, as on the screen.
-        self.record.apply(entry);
-        if let Some(prev) = self.last_seq
-            && entry.seq != prev + 1
-        {
-            self.warnings.push(format!(
-                "seq jumps from {prev} to {}: the journal may be missing events",
-                entry.seq
-            ));
-        }
-        self.last_seq = Some(entry.seq);
-        let ts = entry.ts;
-        let segment = self.segment_no();
-        if !self.segment_open
-            && !self.warned_outside
-            && !matches!(entry.event, Event::RunStarted { .. })
-        {
-            self.warned_outside = true;
-            self.warnings.push(if segment == 0 {
-                format!(
-                    "seq {}: events before any run_started: the start of the journal is missing",
-                    entry.seq
-                )
-            } else {
-                format!(
-                    "seq {}: events after run_finished without a new run_started",
-                    entry.seq
-                )
-            });
-        }
-        match &entry.event {
-            Event::RunStarted {
-                run_id,
-                runbook,
-                title,
-                checksum,
-                operator,
-                target,
-                server_version,
-                cutover_version,
-                resumed,
-                hard_end,
-                plan,
-            } => {
-                // A previous attempt that ended without run_finished: a crash or kill.
-                if let Some(last) = self.last_ts {
-                    self.close_segment(last);
-                }
-                self.warned_outside = false;
-                if self.summary_set {
-                    if self.run_id.as_deref() != Some(run_id.as_str()) {
-                        self.warnings.push(format!(
-                            "seq {}: a different run ({run_id}) starts in this journal; the report treats it as part of {}",
-                            entry.seq,
-                            self.run_id.as_deref().unwrap_or("?")
-                        ));
-                    } else if !resumed {
-                        self.warnings.push(format!(
-                            "seq {}: run_started again without resumed",
-                            entry.seq
-                        ));
-                    }
-                    if self.environment.runbook_checksum.as_deref() != Some(checksum.as_str()) {
-                        self.warnings.push(format!(
-                            "the runbook changed between attempts: checksum {} at seq {}",
-                            checksum, entry.seq
-                        ));
-                    }
-                    if self.environment.server_version.as_deref() != Some(server_version.as_str()) {
-                        self.warnings.push(format!(
-                            "the server version changed between attempts: {} at seq {}",
-                            server_version, entry.seq
-                        ));
-                    }
-                } else {
-                    self.summary_set = true;
-                    self.run_id = Some(run_id.clone());
-                    self.runbook = Some(runbook.clone());
-                    self.title = Some(title.clone());
-                    self.target = Some(target.clone());
-                    self.operator = Some(operator.clone());
-                    self.environment = Environment {
-                        server_version: Some(server_version.clone()),
-                        cutover_version: Some(cutover_version.clone()),
-                        runbook_checksum: Some(checksum.clone()),
-                    };
-                    if *resumed {
-                        self.warnings.push(
-                            "the journal starts with a resumed run: earlier attempts are in another journal".to_owned(),
-                        );
-                    }
-                }
-                let planned = parse_ts(hard_end);
-                if planned.is_none() {
-                    self.warnings.push(format!(
-                        "seq {}: hard_end `{hard_end}` is not RFC 3339",
-                        entry.seq
-                    ));
-                }
-                self.segments.push(Segment {
-                    index: segment + 1,
-                    run_id: run_id.clone(),
-                    resumed: *resumed,
-                    operator: operator.clone(),
-                    started_at: ts,
-                    ended_at: ts,
-                    hard_end: planned,
-                    server_version: server_version.clone(),
-                    cutover_version: cutover_version.clone(),
-                    runbook_checksum: checksum.clone(),
-                    outcome: RunOutcome::Incomplete,
-                    message: None,
-                    last_event: "run_started".to_owned(),
-                    stopped_in_step: None,
-                });
-                self.segment_open = true;
-                self.last_decision = None;
-                self.last_failed_step = None;
-                match (&self.plan, plan) {
-                    (None, Some(plan)) => self.plan = Some((segment + 1, entry.seq, plan.clone())),
-                    (Some((first, _, reference)), Some(plan)) if reference != plan => {
-                        self.warnings.push(format!(
-                            "seq {}: this attempt journals a different plan; the report compares against the plan of attempt {first}",
-                            entry.seq
-                        ));
-                    }
-                    _ => {}
-                }
-            }
-            Event::PhaseStarted { phase } => {
-                if let Some(p) = self.current_phase.take() {
-                    let prev = &mut self.phases[p];
-                    prev.ended_at = ts;
-                    prev.duration_ms = ms_between(prev.started_at, ts);
-                }
-                self.phases.push(Phase {
-                    phase: phase.clone(),
-                    segment,
-                    started_at: ts,
-                    finished_at: None,
-                    ended_at: ts,
-                    duration_ms: 0,
-                    budget_ms: None,
-                    budget_exceeded_at: None,
-                    overrun_ms: None,
-                    spans: Vec::new(),
-                });
-                self.current_phase = Some(self.phases.len() - 1);
-            }
-            Event::PhaseBudgetExceeded { phase, budget_ms } => {
-                if let Some(p) = self.phases.iter_mut().rev().find(|p| &p.phase == phase) {
-                    p.budget_ms = Some(*budget_ms);
-                    p.budget_exceeded_at.get_or_insert(ts);
-                }
-            }
-            Event::PhaseFinished { phase, duration_ms } => {
-                if let Some(p) = self.phases.iter().rposition(|p| &p.phase == phase) {
-                    let open: Vec<String> = self
-                        .open
-                        .iter()
-                        .filter(|(_, o)| o.phase == p)
-                        .map(|(id, _)| id.clone())
-                        .collect();
-                    for id in open {
-                        self.close_span(&id, ts, SpanResult::Interrupted);
-                    }
-                    let ph = &mut self.phases[p];
-                    ph.finished_at = Some(ts);
-                    ph.ended_at = ts;
-                    ph.duration_ms = *duration_ms;
-                    if self.current_phase == Some(p) {
-                        self.current_phase = None;
-                    }
-                }
-            }
-            Event::StepSkipped { step, reason } => {
-                self.step_mut(step).skip_reason = Some(reason.clone());
-            }
-            Event::StepStarted {
-                step,
-                attempt: _,
-                in_transaction,
-            } => {
-                self.kind(
-                    step,
-                    if in_transaction.is_some() {
-                        StepKind::Migrate
-                    } else {
-                        StepKind::Command
-                    },
-                );
-                self.check_measured.remove(step);
-                self.open_span(step, ts);
-                let s = self.step_mut(step);
-                s.in_transaction = *in_transaction;
-            }
-            Event::StatementStarted { step, .. } => {
-                if self.in_rollback.is_none() {
-                    self.step_mut(step);
-                }
-            }
-            Event::StatementFinished { step, .. } => {
-                if self.in_rollback.is_none() {
-                    self.step_mut(step).statements += 1;
-                }
-            }
-            // The details are the run record's; the step takes its place in the report here.
-            Event::Notice { step, .. }
-            | Event::LockWait { step, .. }
-            | Event::InvalidIndexDropped { step, .. }
-            | Event::Retry { step, .. } => {
-                self.step_mut(step);
-            }
-            Event::StepFinished { step, .. } => {
-                let failed_check = self
-                    .record
-                    .step(step)
-                    .is_some_and(|r| r.status == crate::record::Status::CheckFailed);
-                let result = if failed_check {
-                    SpanResult::Failed
-                } else {
-                    SpanResult::Done
-                };
-                self.close_span(step, ts, result);
-                self.check_measured.remove(step);
-            }
-            Event::StepFailed { step, .. } => {
-                self.close_span(step, ts, SpanResult::Failed);
-                self.step_mut(step);
-            }
-            Event::CommandOutput { step, .. } => self.kind(step, StepKind::Command),
-            Event::CheckResult {
-                step,
-                passed,
-                actual,
-                expected,
-                severity,
-                duration_ms,
-            } => {
-                self.kind(step, StepKind::Check);
-                // With its `step_started` journaled, the check ran from there for its own
-                // `duration_ms` (never past this event): its span, finish and duration end
-                // there, whenever the engine gets round to journaling `step_finished`.
-                let measured = self.open.get(step).map(|o| {
-                    let span = &self.phases[o.phase].spans[o.span];
-                    offset(span.started_at, *duration_ms)
-                        .unwrap_or(ts)
-                        .min(ts)
-                        .max(span.started_at)
-                });
-                let result = if *passed {
-                    SpanResult::Done
-                } else {
-                    SpanResult::Failed
-                };
-                match measured {
-                    Some(end) => {
-                        self.close_span(step, end, result);
-                        self.check_measured.insert(step.clone());
-                        let s = self.step_mut(step);
-                        s.finished_at = Some(end);
-                        s.duration_ms = Some(*duration_ms);
-                    }
-                    None => self.open_span(step, ts),
-                }
-                self.checks.push(CheckResult {
-                    step: step.clone(),
-                    segment,
-                    at: ts,
-                    passed: *passed,
-                    expected: expected.to_string(),
-                    actual: actual.clone(),
-                    severity: match severity {
-                        Severity::Critical => CheckSeverity::Critical,
-                        Severity::Warning => CheckSeverity::Warning,
-                    },
-                    duration_ms: *duration_ms,
-                });
-            }
-            Event::ProbeSample { step, value, alert } => {
-                self.kind(step, StepKind::Probe);
-                if !self.probes.contains_key(step) {
-                    self.probe_order.push(step.clone());
-                }
-                let acc = self.probes.entry(step.clone()).or_default();
-                acc.samples += 1;
-                acc.first_at.get_or_insert(ts);
-                acc.last_at = Some(ts);
-                let numeric = match value {
-                    Some(crate::runbook::Scalar::Int(i)) => Some(*i as f64),
-                    Some(crate::runbook::Scalar::Float(x)) if x.is_finite() => Some(*x),
-                    _ => None,
-                };
-                acc.last = match value {
-                    None | Some(crate::runbook::Scalar::Null) => {
-                        acc.nulls += 1;
-                        None
-                    }
-                    Some(v) => Some(v.to_string()),
-                };
-                if let Some(x) = numeric {
-                    acc.numeric += 1;
-                    acc.sum += x;
-                    acc.min = Some(acc.min.map_or(x, |m| m.min(x)));
-                    acc.max = Some(acc.max.map_or(x, |m| m.max(x)));
-                }
-                if let Some(p) = self.current_phase {
-                    let spans = &mut self.phases[p].spans;
-                    match spans.iter_mut().rev().find(|s| &s.step == step) {
-                        Some(span) => span.ended_at = ts,
-                        None => spans.push(Span {
-                            step: step.clone(),
-                            kind: StepKind::Probe,
-                            started_at: ts,
-                            ended_at: ts,
-                            result: SpanResult::Done,
-                        }),
-                    }
-                    if *alert && let Some(span) = spans.iter_mut().rev().find(|s| &s.step == step) {
-                        span.result = SpanResult::Alert;
-                    }
-                }
-                let s = self.step_mut(step);
-                s.status = StepStatus::Done;
-                s.started_at.get_or_insert(ts);
-                s.finished_at = Some(ts);
-            }
-            Event::Alert {
-                step,
-                value,
-                threshold,
-            } => {
-                self.probes.entry(step.clone()).or_default().alerts += 1;
-                self.alerts.push(Alert {
-                    step: step.clone(),
-                    at: ts,
-                    value: value.clone(),
-                    threshold: threshold.clone(),
-                });
-            }
-            Event::ManualWaiting { step, prompt } => {
-                self.kind(step, StepKind::Manual);
-                self.open_span(step, ts);
-                self.step_mut(step).prompt = Some(prompt.clone());
-            }
-            Event::ManualAcknowledged { step, operator } => {
-                self.kind(step, StepKind::Manual);
-                self.close_span(step, ts, SpanResult::Done);
-                self.step_mut(step).acknowledged_by = Some(operator.clone());
-            }
-            Event::CheckpointReached {
-                step,
-                prompt,
-                questions,
-                failed_critical,
-                projected_end,
-                hard_end,
-            } => {
-                self.kind(step, StepKind::Checkpoint);
-                self.open_span(step, ts);
-                self.step_mut(step).prompt = Some(prompt.clone());
-                self.checkpoints.push(Checkpoint {
-                    step: step.clone(),
-                    segment,
-                    reached_at: Some(ts),
-                    prompt: Some(prompt.clone()),
-                    questions: questions.clone(),
-                    failed_critical: failed_critical.clone(),
-                    projected_end: parse_ts(projected_end),
-                    hard_end: parse_ts(hard_end),
-                    rejections: Vec::new(),
-                    server_sessions: Vec::new(),
-                    decision: None,
-                });
-            }
-            Event::ServerActivity { step, sessions } => {
-                self.kind(step, StepKind::Checkpoint);
-                let cp = self.pending_checkpoint(step, segment);
-                self.checkpoints[cp].server_sessions =
-                    sessions.iter().map(|s| s.summary(ts)).collect();
-            }
-            Event::DecisionRejected { step, reason } => {
-                self.kind(step, StepKind::Checkpoint);
-                let cp = self.pending_checkpoint(step, segment);
-                self.checkpoints[cp].rejections.push(Rejection {
-                    at: ts,
-                    reason: reason.clone(),
-                });
-            }
-            Event::DecisionRecorded {
-                step,
-                decision,
-                operator,
-                comment,
-                answers,
-                overrode_failed_checks,
-                restored,
-            } => {
-                self.kind(step, StepKind::Checkpoint);
-                let kind = DecisionKind::from(*decision);
-                let cp = self.pending_checkpoint(step, segment);
-                let waited_ms = self.checkpoints[cp].reached_at.map(|t| ms_between(t, ts));
-                self.checkpoints[cp].decision = Some(DecisionRecord {
-                    decision: kind,
-                    operator: operator.clone(),
-                    at: ts,
-                    comment: comment.clone(),
-                    answers: answers
-                        .iter()
-                        .map(|(q, yes)| Answer {
-                            question: q.clone(),
-                            confirmed: *yes,
-                        })
-                        .collect(),
-                    overrode_failed_checks: overrode_failed_checks.clone(),
-                    restored: *restored,
-                    waited_ms,
-                });
-                let result = if kind == DecisionKind::Go {
-                    SpanResult::Done
-                } else {
-                    SpanResult::NoGo
-                };
-                self.close_span(step, ts, result);
-
-                self.last_decision = Some((step.clone(), kind));
-            }
-            Event::UncertainStep { step, .. } => {
-                self.kind(step, StepKind::Migrate);
-                self.step_mut(step).uncertain = true;
-            }
-            Event::AwaitingFailureDecision { step } => {
-                self.last_failed_step = Some(step.clone());
-            }
-            Event::RollbackStarted { steps } => {
-                let checkpoint = match &self.last_decision {
-                    Some((cp, DecisionKind::Rollback)) => Some(cp.clone()),
-                    _ => None,
-                };
-                let failed_step = if checkpoint.is_none() {
-                    self.last_failed_step.clone()
-                } else {
-                    None
-                };
-                self.rollbacks.push(Rollback {
-                    segment,
-                    started_at: ts,
-                    checkpoint,
-                    failed_step,
-                    planned: steps.clone(),
-                    results: Vec::new(),
-                    complete: steps.is_empty(),
-                });
-                self.in_rollback = Some(self.rollbacks.len() - 1);
-            }
-            Event::RollbackStep { step, ok, error } => {
-                self.kind(step, StepKind::Migrate);
-                let r = self.rollback_in_progress(segment, ts, entry.seq);
-                // Journals before `rollback_left_applied` said "left applied" as a failure.
-                let left_applied = (!*ok)
-                    .then_some(error.as_ref())
-                    .flatten()
-                    .filter(|e| e.message == "no rollback SQL declared; left applied")
-                    .map(|_| "no rollback SQL".to_owned());
-                self.rollbacks[r].results.push(RollbackResult {
-                    step: step.clone(),
-                    at: ts,
-                    ok: *ok,
-                    error: if left_applied.is_some() {
-                        None
-                    } else {
-                        error.as_ref().map(SqlError::from)
-                    },
-                    left_applied: left_applied.clone(),
-                });
-            }
-            Event::RollbackLeftApplied { step, reason } => {
-                self.kind(step, StepKind::Migrate);
-                let r = self.rollback_in_progress(segment, ts, entry.seq);
-                self.rollbacks[r].results.push(RollbackResult {
-                    step: step.clone(),
-                    at: ts,
-                    ok: false,
-                    error: None,
-                    left_applied: Some(reason.clone()),
-                });
-            }
-            // What the run did to keep its exactly-once promise, said where a reader looks.
-            Event::LockLost { reason } => {
-                self.warnings.push(format!(
-                    "the runbook lock was lost at {}: {reason}",
-                    ts.to_rfc3339()
-                ));
-            }
-            Event::LockRegained { pid } => {
-                self.warnings.push(format!(
-                    "the runbook lock was held again at {} (pid {pid}); applied steps were read again from the database",
-                    ts.to_rfc3339()
-                ));
-            }
-            Event::Reconnected { session, reason } => {
-                self.warnings.push(format!(
-                    "the {session} session was reconnected at {}: {reason}",
-                    ts.to_rfc3339()
-                ));
-            }
-            Event::RunbookChanged { started_with, now } => {
-                self.warnings.push(format!(
-                    "the runbook changed between attempts of this run (checksum {started_with} at the start, {now} from {})",
-                    ts.to_rfc3339()
-                ));
-            }
-            Event::StatementCancelled { step, reason } => {
-                self.cancellations.push(Cancellation {
-                    segment,
-                    at: ts,
-                    reason: format!(
-                        "running statement {reason}; the run went on to the failure choice"
-                    ),
-                    step: Some(step.clone()),
-                });
-            }
-            Event::Cancelled { reason } => {
-                let step = self.running_step();
-                self.cancellations.push(Cancellation {
-                    segment,
-                    at: ts,
-                    reason: reason.clone(),
-                    step,
-                });
-            }
-            Event::RunFinished { outcome, message } => {
-                let outcome = RunOutcome::from(*outcome);
-                if outcome == RunOutcome::Aborted {
-                    let checkpoint = match &self.last_decision {
-                        Some((cp, DecisionKind::Abort)) => Some(cp.clone()),
-                        _ => None,
-                    };
-                    self.aborts.push(Abort {
-                        segment,
-                        at: ts,
-                        checkpoint,
-                        message: message.clone(),
-                    });
-                }
-                if let Some(seg) = self.segments.last_mut()
-                    && self.segment_open
-                {
-                    seg.outcome = outcome;
-                    seg.message = message.clone();
-                    seg.last_event = "run_finished".to_owned();
-                }
-                self.close_segment(ts);
-            }
-        }
-        self.last_ts = Some(ts);
-        if let Some(seg) = self.segments.last_mut()
-            && self.segment_open
-        {
-            seg.ended_at = ts;
-            seg.last_event = event_name(&entry.event);
-        }
-        if let Some(p) = self.current_phase {
-            self.phases[p].ended_at = ts;
-            self.phases[p].duration_ms = ms_between(self.phases[p].started_at, ts);
-        }
-    }
-
-    /// The checkpoint entry a decision belongs to: the latest undecided one of this step in
-    /// this segment, else a new (restored) one.
-    fn pending_checkpoint(&mut self, step: &str, segment: u32) -> usize {
-        if let Some(i) = self
-            .checkpoints
-            .iter()
-            .rposition(|c| c.step == step && c.segment == segment && c.decision.is_none())
-        {
-            return i;
-        }
-        self.checkpoints.push(Checkpoint {
-            step: step.to_owned(),
-            segment,
-            reached_at: None,
-            prompt: None,
-            questions: Vec::new(),
-            failed_critical: Vec::new(),
-            projected_end: None,
-            hard_end: None,
-            rejections: Vec::new(),
-            server_sessions: Vec::new(),
-            decision: None,
-        });
-        self.checkpoints.len() - 1
-    }
-
-    fn finish(mut self, entries: &[Entry], unreadable: &[usize]) -> Report {
-        let last = entries.last();
-        let torn_tail = torn_tail(entries.len(), unreadable);
-        // The journal's last segment without run_finished: close it where the journal ends.
-        let stopped_step = self.running_step();
-        let stopped_phase = self.current_phase.map(|p| self.phases[p].phase.clone());
-        if let Some(last) = last {
-            self.close_segment(last.ts);
-        }
-        // A step's attempts, rows, statements and times are the run record's, as on the
-        // operator's screen.
-        self.record.journal_ended();
-        for s in &mut self.steps {
-            if let Some(r) = self.record.step(&s.id) {
-                if s.kind != StepKind::Probe
-                    && let Some(status) = report_status(r.status, s.kind)
-                {
-                    s.status = status;
-                }
-                s.attempts = r.attempts;
-                s.statements = r.statements;
-                s.notices = r
-                    .notices
-                    .iter()
-                    .map(|n| Notice {
-                        at: n.at,
-                        severity: n.severity.clone(),
-                        message: n.message.clone(),
-                    })
-                    .collect();
-                s.errors = r
-                    .errors
-                    .iter()
-                    .map(|e| StepError {
-                        at: e.at,
-                        attempt: e.attempt,
-                        error: (&e.error).into(),
-                    })
-                    .collect();
-                s.retries = r
-                    .retries
-                    .iter()
-                    .map(|x| Retry {
-                        at: x.at,
-                        attempt: x.attempt,
-                        delay_ms: x.delay_ms,
-                        reason: x.reason.clone(),
-                    })
-                    .collect();
-                s.lock_waits = r
-                    .lock_waits
-                    .iter()
-                    .map(|w| LockWait {
-                        at: w.at,
-                        waited_ms: w.waited_ms,
-                        blockers: w.blockers.iter().map(blocker).collect(),
-                    })
-                    .collect();
-                s.invalid_indexes = r
-                    .invalid_indexes
-                    .iter()
-                    .map(|i| InvalidIndex {
-                        at: i.at,
-                        index: i.index.clone(),
-                        dropped: i.error.is_none(),
-                        error: i.error.as_ref().map(SqlError::from),
-                    })
-                    .collect();
-                s.command = r.command.as_ref().map(|c| CommandOutput {
-                    exit_code: c.exit_code,
-                    stdout_tail: c.stdout_tail.clone(),
-                    stderr_tail: c.stderr_tail.clone(),
-                });
-                s.started_at = r.first_started_at.or(s.started_at);
-                // A probe's stretch is from its first sample to its last.
-                if r.finished_at.is_some() && s.kind != StepKind::Probe {
-                    s.finished_at = r.finished_at;
-                    s.duration_ms = r.duration_ms;
-                }
-                if s.kind == StepKind::Migrate {
-                    s.rows = r.rows;
-                }
-            }
-        }
-        for phase in &mut self.phases {
-            phase.overrun_ms = phase
-                .budget_ms
-                .map(|budget| phase.duration_ms.saturating_sub(budget));
-            for span in &mut phase.spans {
-                if let Some(&i) = self.index.get(&span.step) {
-                    span.kind = self.steps[i].kind;
-                }
-            }
-        }
-
-        let outcome = self
-            .segments
-            .last()
-            .map_or(RunOutcome::Incomplete, |s| s.outcome);
-        let stopped_at = match (outcome, last) {
-            (RunOutcome::Incomplete, Some(last)) => Some(StoppedAt {
-                event: event_name(&last.event),
-                seq: last.seq,
-                at: last.ts,
-                step: stopped_step,
-                phase: stopped_phase,
-                torn_line: if torn_tail {
-                    unreadable.last().copied()
-                } else {
-                    None
-                },
-            }),
-            _ => None,
-        };
-
-        let interruptions: Vec<Interruption> = self
-            .segments
-            .windows(2)
-            .map(|w| Interruption {
-                after_segment: w[0].index,
-                at: w[0].ended_at,
-                outcome: w[0].outcome,
-                message: w[0].message.clone(),
-                last_event: w[0].last_event.clone(),
-                step: w[0].stopped_in_step.clone(),
-                resumed_at: w[1].started_at,
-                resumed_by: w[1].operator.clone(),
-                gap_ms: ms_between(w[0].ended_at, w[1].started_at),
-            })
-            .collect();
-
-        let probes: Vec<Probe> = self
-            .probe_order
-            .iter()
-            .filter_map(|id| {
-                let acc = self.probes.get(id)?;
-                Some(Probe {
-                    step: id.clone(),
-                    samples: acc.samples,
-                    numeric_samples: acc.numeric,
-                    null_samples: acc.nulls,
-                    min: acc.min,
-                    mean: (acc.numeric > 0).then(|| acc.sum / f64::from(acc.numeric)),
-                    max: acc.max,
-                    last: acc.last.clone(),
-                    first_at: acc.first_at?,
-                    last_at: acc.last_at?,
-                    alerts: acc.alerts,
-                })
-            })
-            .collect();
-
-        for rollback in &mut self.rollbacks {
-            rollback.complete = rollback
-                .planned
-                .iter()
-                .all(|p| rollback.results.iter().any(|r| &r.step == p && r.ok));
-        }
-
-        let started_at = self
-            .segments
-            .first()
-            .map(|s| s.started_at)
-            .or(entries.first().map(|e| e.ts));
-        let ended_at = last.map(|e| e.ts);
-        let planned_end = self.segments.first().and_then(|s| s.hard_end);
-        let plan = self.plan.take().and_then(|(segment, seq, plan)| {
-            match plan_report(&plan, segment, &self.phases) {
-                Ok(p) => Some(p),
-                Err(why) => {
-                    self.warnings
-                        .push(format!("seq {seq}: the journaled plan is left out: {why}"));
-                    None
-                }
-            }
-        });
-        let planned_start = plan.as_ref().map(|p| p.window_start);
-        let planned_finish = plan.as_ref().map(|p| {
-            p.phases
-                .iter()
-                .map(|ph| ph.planned_end)
-                .max()
-                .unwrap_or(p.window_start)
-        });
-        let window = Window {
-            planned_end,
-            started_at,
-            ended_at,
-            duration_ms: started_at.zip(ended_at).map(|(a, b)| ms_between(a, b)),
-            active_ms: (!self.segments.is_empty()).then(|| {
-                self.segments
-                    .iter()
-                    .map(|s| ms_between(s.started_at, s.ended_at))
-                    .sum()
-            }),
-            // A run that did not finish has no end to compare.
-            margin_ms: planned_end
-                .zip(ended_at)
-                .filter(|_| outcome != RunOutcome::Incomplete)
-                .map(|(p, e)| (p - e).num_milliseconds()),
-            planned_start,
-            planned_finish,
-            start_delay_ms: started_at
-                .zip(planned_start)
-                .map(|(a, p)| (a - p).num_milliseconds()),
-            finish_margin_ms: planned_finish
-                .zip(ended_at)
-                .filter(|_| outcome != RunOutcome::Incomplete)
-                .map(|(p, e)| (p - e).num_milliseconds()),
-        };
-
-        let mut counts = Counts::default();
-        for s in &self.steps {
-            match s.status {
-                // A migration whose rollback failed is still in the database, as `status`
-                // counts it.
-                StepStatus::Applied | StepStatus::RollbackFailed => counts.steps_applied += 1,
-                StepStatus::Done if matches!(s.kind, StepKind::Command | StepKind::Manual) => {
-                    counts.steps_done += 1
-                }
-                StepStatus::Failed => counts.steps_failed += 1,
-                StepStatus::RolledBack => counts.steps_rolled_back += 1,
-                StepStatus::Skipped => counts.steps_skipped += 1,
-                StepStatus::Interrupted => counts.steps_interrupted += 1,
-                _ => {}
-            }
-            counts.lock_waits += u32::try_from(s.lock_waits.len()).unwrap_or(u32::MAX);
-            counts.lock_retries += u32::try_from(s.retries.len()).unwrap_or(u32::MAX);
-        }
-        let mut latest: BTreeMap<&str, &CheckResult> = BTreeMap::new();
-        for c in &self.checks {
-            latest.insert(&c.step, c);
-        }
-        for c in latest.values() {
-            if c.passed {
-                counts.checks_passed += 1;
-            } else {
-                counts.checks_failed += 1;
-                match c.severity {
-                    CheckSeverity::Critical => counts.checks_failed_critical += 1,
-                    CheckSeverity::Warning => counts.checks_failed_warning += 1,
-                }
-            }
-        }
-        counts.alerts = u32::try_from(self.alerts.len()).unwrap_or(u32::MAX);
-        counts.overrides = u32::try_from(
-            self.checkpoints
-                .iter()
-                .filter(|c| {
-                    c.decision
-                        .as_ref()
-                        .is_some_and(|d| !d.overrode_failed_checks.is_empty())
-                })
-                .count(),
-        )
-        .unwrap_or(u32::MAX);
-        counts.interruptions = u32::try_from(interruptions.len()).unwrap_or(u32::MAX);
-
-        Report {
-            schema_version: SCHEMA_VERSION,
-            journal: JournalInfo {
-                file: None,
-                entries: entries.len(),
-                first_seq: entries.first().map(|e| e.seq),
-                last_seq: last.map(|e| e.seq),
-                unreadable_lines: unreadable.to_vec(),
-                torn_tail,
-            },
-            summary: Summary {
-                run_id: self.run_id,
-                runbook: self.runbook,
-                title: self.title,
-                target: self.target,
-                operator: self.operator,
-                outcome,
-                message: self.segments.last().and_then(|s| s.message.clone()),
-                stopped_at,
-                window,
-                counts,
-            },
-            environment: self.environment,
-            segments: self.segments,
-            interruptions,
-            checkpoints: self.checkpoints,
-            plan,
-            phases: self.phases,
-            steps: self.steps,
-            checks: self.checks,
-            probes,
-            alerts: self.alerts,
-            rollbacks: self.rollbacks,
-            aborts: self.aborts,
-            cancellations: self.cancellations,
-            warnings: self.warnings,
-        }
-    }
 }
 
 /// `start + ms`, when it is a representable time.
