@@ -1,4 +1,5 @@
-//! Journal entries → [`Report`]: a pure fold over the events, no I/O and no database.
+//! Journal entries → [`Report`]: the run record's facts ([`crate::record`]) in the report's
+//! shape; no I/O and no database.
 //!
 //! The structs here *are* the JSON schema (`docs/report-schema.md`, `schema_version` 1):
 //! renaming or retyping a field is a schema change. They mirror the engine's events but do

@@ -1,6 +1,6 @@
-//! What the screen shows, reduced from the engine's events. Pure: `apply` folds one journal
-//! entry into the state and never does I/O, so a journal replay or a test can build any
-//! screen without a terminal or a database.
+//! What the screen shows: the runbook and plan (static), the run record's facts (taken as
+//! each journal entry changes them) and the narration's log lines. Pure: `apply` never does
+//! I/O, so a journal replay or a test can build any screen without a terminal or a database.
 
 use crate::events::{Blocker, Decision, Outcome, SqlFailure};
 use crate::journal::Entry;
