@@ -100,18 +100,26 @@ pub(crate) fn analyze(runbook: &Runbook, steps: &mut [StepPlan], diags: &mut Vec
         {
             for error in &sql::syntax_errors(&rollback.text) {
                 let (f, loc) = locate(rollback, file, error.offset, 1);
-                diags.push(
-                    Diagnostic::warning(
-                        "sql-unparsed",
-                        &f,
-                        Some(loc),
-                        format!("rollback of `{}`: cannot parse: {}", step.id, error.message),
-                    )
-                    .with_help("check the SQL; cutover sends it as written, but cannot analyse it"),
-                );
+                diags.push(syntax_error(
+                    &format!("the rollback of `{}`", step.id),
+                    f,
+                    loc,
+                    error,
+                ));
             }
         }
     }
+}
+
+/// SQL that PostgreSQL's own parser refuses: the server would refuse it too, mid-window.
+fn syntax_error(what: &str, file: PathBuf, loc: Loc, error: &sql::SqlError) -> Diagnostic {
+    Diagnostic::error(
+        "sql-syntax",
+        &file,
+        Some(loc),
+        format!("{what}: PostgreSQL cannot parse this: {}", error.message),
+    )
+    .with_help("fix the SQL here: PostgreSQL's own parser stops at this point, so the server would refuse the statement during the window")
 }
 
 /// `public.users` and `users` are the same table for conflict purposes.
@@ -130,15 +138,7 @@ fn report_sql(
     let file = runbook.path.as_path();
     for error in &analysis.errors {
         let (f, loc) = locate(source, file, error.offset, 1);
-        diags.push(
-            Diagnostic::warning(
-                "sql-unparsed",
-                &f,
-                Some(loc),
-                format!("step `{}`: cannot parse this SQL statically: {}", step.id, error.message),
-            )
-            .with_help("fix the syntax; if it is valid PostgreSQL, cutover will send it as written but cannot check its safety or tables"),
-        );
+        diags.push(syntax_error(&format!("step `{}`", step.id), f, loc, error));
     }
     match &step.kind {
         StepKind::Migrate(m) => {

@@ -73,7 +73,8 @@ pub enum Destructive {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Analysis {
     pub statements: Vec<Statement>,
-    /// Syntax errors reported by squawk's parser (PL/pgSQL bodies are not checked).
+    /// What PostgreSQL's own parser refuses: its first syntax error (PL/pgSQL bodies are
+    /// checked by the server when they run).
     pub errors: Vec<SqlError>,
     /// Tables read: FROM/JOIN/subqueries, FK targets, LIKE sources, COPY ... TO.
     pub reads: BTreeSet<String>,
@@ -106,27 +107,24 @@ pub fn split_statements(sql: &str) -> Vec<Statement> {
     guarded(sql, |sql| build(sql, None).statements).unwrap_or_default()
 }
 
-/// The parser's syntax errors only (no splitting or linting); never panics.
+/// PostgreSQL's parser's verdict only (no splitting or linting): its first syntax error.
 pub fn syntax_errors(sql: &str) -> Vec<SqlError> {
-    guarded(sql, |sql| {
-        let mut errors: Vec<SqlError> = SourceFile::parse(sql)
-            .errors()
-            .iter()
-            .map(|e| SqlError {
-                message: e.message().to_string(),
-                offset: usize::from(e.range().start()),
-            })
-            .collect();
-        errors.sort_by_key(|e| e.offset);
-        errors.dedup();
-        errors
-    })
-    .unwrap_or_else(|| {
+    guarded(sql, pg_syntax_errors).unwrap_or_else(|| {
         vec![SqlError {
             message: "internal error: the SQL parser failed on this input".into(),
             offset: 0,
         }]
     })
+}
+
+fn pg_syntax_errors(sql: &str) -> Vec<SqlError> {
+    super::pg_parser::syntax_error(sql)
+        .map(|e| SqlError {
+            message: e.message,
+            offset: e.offset,
+        })
+        .into_iter()
+        .collect()
 }
 
 /// Whether `stmt` must run outside a transaction block on this server version.
@@ -195,14 +193,8 @@ fn build(sql: &str, lint: Option<bool>) -> Analysis {
     let mut out = Analysis::default();
 
     if full {
-        out.errors = parse
-            .errors()
-            .iter()
-            .map(|e| SqlError {
-                message: e.message().to_string(),
-                offset: usize::from(e.range().start()),
-            })
-            .collect();
+        // PostgreSQL's own parser says what is valid; squawk's tree serves the analysis.
+        out.errors = pg_syntax_errors(sql);
     }
 
     let mut acc = Acc::default();
@@ -252,8 +244,6 @@ fn build(sql: &str, lint: Option<bool>) -> Analysis {
         out.reads = acc.reads;
         out.writes = acc.writes;
         out.destructive = acc.destructive;
-        out.errors.sort_by_key(|e| e.offset);
-        out.errors.dedup();
         let linted = catch_unwind(AssertUnwindSafe(|| {
             let mut linter = Linter::with_default_rules();
             linter.settings.assume_in_transaction = in_transaction;
@@ -1158,7 +1148,8 @@ mod tests {
     #[test]
     fn destructive_variants() {
         let sql = "drop table app.t;\n\
-                   alter table t drop column c, alter column d type text, rename column e to f;\n\
+                   alter table t drop column c, alter column d type text;\n\
+                   alter table t rename column e to f;\n\
                    alter table app.a rename to b;\n\
                    alter table x set schema y;\n\
                    truncate only t1, t2;\n\
@@ -1338,14 +1329,11 @@ mod tests {
     fn syntax_errors_have_offsets() {
         let sql = "select 1;\nselec 2 from x;\ncreate table t (a int,);";
         let a = analyze(sql, false);
-        assert!(!a.errors.is_empty());
+        // PostgreSQL's parser stops at the first error: one error, where it stopped.
+        assert_eq!(a.errors.len(), 1, "{:?}", a.errors);
         assert_eq!(a.errors[0].offset, 10);
         assert_eq!(line_col(sql, a.errors[0].offset), (2, 1));
-        assert!(
-            a.errors
-                .iter()
-                .any(|e| e.offset == sql.find(",)").unwrap_or(0))
-        );
+        assert!(a.errors[0].message.contains("selec"), "{:?}", a.errors);
         // Everything is still split, the broken statement marked UNKNOWN.
         let kinds: Vec<&str> = a.statements.iter().map(|s| s.kind.as_str()).collect();
         assert_eq!(kinds, vec!["SELECT", "UNKNOWN", "CREATE TABLE"]);
