@@ -5,6 +5,7 @@
 //! cannot run the way the step says) reported before anything touches a database.
 
 pub mod graph;
+pub mod lint_rules;
 pub mod pg_parser;
 mod safety;
 pub(crate) use safety::locate;

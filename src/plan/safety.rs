@@ -1,33 +1,12 @@
 //! SQL safety and conflict analysis, with the transaction mode the engine will really use.
 
+use super::lint_rules;
 use super::sql::{self, Analysis, Destructive};
 use super::{EdgeKind, StepPlan};
 use crate::diag::Diagnostic;
 use crate::runbook::{Loc, Runbook, SqlSource, StepKind, TxMode};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
-
-/// Squawk rules that do not apply under cutover: it sets lock/statement timeouts itself,
-/// manages transactions itself, and style preferences are not a window-night concern.
-const IGNORED_RULES: [&str; 17] = [
-    "ban-drop-column",
-    "ban-drop-table",
-    "changing-column-type",
-    "renaming-column",
-    "renaming-table",
-    "require-timeout-settings",
-    "require-lock-timeout",
-    "require-statement-timeout",
-    "transaction-nesting",
-    "ban-concurrent-index-creation-in-transaction",
-    "prefer-bigint-over-int",
-    "prefer-bigint-over-smallint",
-    "prefer-identity",
-    "prefer-text-field",
-    "prefer-timestamptz",
-    "prefer-robust-stmts",
-    "ban-char-field",
-];
 
 /// Where an offset inside a step's SQL is, as a file and a location in it.
 pub(crate) fn locate(
@@ -98,16 +77,79 @@ pub(crate) fn analyze(runbook: &Runbook, steps: &mut [StepPlan], diags: &mut Vec
         if let StepKind::Migrate(m) = &step.kind
             && let Some(rollback) = &m.rollback
         {
-            for error in &sql::syntax_errors(&rollback.text) {
+            // The rollback runs mid-window too: PostgreSQL's parser and the lint rules see it.
+            // It undoes the step by design, so what breaks clients is not said of it.
+            let what = format!("the rollback of `{}`", step.id);
+            let probe = sql::analyze(&rollback.text, true);
+            let concurrent = probe.statements.iter().any(|s| s.no_transaction.is_some());
+            let analysis = if concurrent {
+                sql::analyze(&rollback.text, false)
+            } else {
+                probe
+            };
+            for error in &analysis.errors {
                 let (f, loc) = locate(rollback, file, error.offset, 1);
-                diags.push(syntax_error(
-                    &format!("the rollback of `{}`", step.id),
-                    f,
-                    loc,
-                    error,
-                ));
+                diags.push(syntax_error(&what, f, loc, error));
             }
+            lint(&what, rollback, file, &analysis, true, diags);
         }
+    }
+}
+
+/// What dropping an index costs, said once: speed (and a unique index's guarantee) always; a
+/// lock on its table too without CONCURRENTLY.
+fn drop_index(
+    step: &str,
+    index: &str,
+    concurrently: bool,
+    file: &std::path::Path,
+    loc: Loc,
+) -> Diagnostic {
+    let cost = "queries that used it slow down, and a unique index's guarantee goes with it";
+    if concurrently {
+        Diagnostic::note(
+            "drop-index",
+            file,
+            Some(loc),
+            format!("step `{step}` drops index {index}: {cost}"),
+        )
+    } else {
+        Diagnostic::warning(
+            "drop-index",
+            file,
+            Some(loc),
+            format!(
+                "step `{step}` drops index {index} without CONCURRENTLY: its table is locked against reads and writes until the drop is done, and {cost}"
+            ),
+        )
+        .with_help("write `DROP INDEX CONCURRENTLY` (cutover then runs the step outside a transaction)")
+    }
+}
+
+/// squawk's findings that stand on this SQL (`breaking`: the step said it breaks clients).
+fn lint(
+    what: &str,
+    source: &SqlSource,
+    file: &std::path::Path,
+    analysis: &Analysis,
+    breaking: bool,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for finding in analysis.findings.iter().filter(|f| {
+        f.code
+            .is_none_or(|rule| lint_rules::reported(rule, breaking))
+    }) {
+        let (f, loc) = locate(source, file, finding.offset, 1);
+        let mut d = Diagnostic::warning(
+            "sql-lint",
+            &f,
+            Some(loc),
+            format!("{what} [{}]: {}", finding.rule, finding.message),
+        );
+        if let Some(help) = &finding.help {
+            d = d.with_help(help.clone());
+        }
+        diags.push(d);
     }
 }
 
@@ -156,8 +198,33 @@ fn report_sql(
                     );
                 }
             }
+            for (offset, drop) in &analysis.destructive {
+                if let Destructive::DropIndex { name, concurrently } = drop {
+                    let (f, loc) = locate(source, file, *offset, 4);
+                    diags.push(drop_index(&step.id, name, *concurrently, &f, loc));
+                }
+            }
+            for (offset, cascade) in &analysis.cascades {
+                let (f, loc) = locate(source, file, *offset, 4);
+                diags.push(
+                    Diagnostic::warning(
+                        "drop-cascade",
+                        &f,
+                        Some(loc),
+                        format!(
+                            "step `{}`: {} CASCADE also drops {}, without naming them",
+                            step.id, cascade.statement, cascade.reaches
+                        ),
+                    )
+                    .with_help("drop what depends on it by name first, then drop it without CASCADE: a no-go cannot bring back what CASCADE took with it"),
+                );
+            }
             if !m.breaking {
-                for (offset, what) in &analysis.destructive {
+                for (offset, what) in analysis
+                    .destructive
+                    .iter()
+                    .filter(|(_, d)| !matches!(d, Destructive::DropIndex { .. }))
+                {
                     let (f, loc) = locate(source, file, *offset, 4);
                     diags.push(
                         Diagnostic::warning(
@@ -202,23 +269,14 @@ fn report_sql(
                     .with_help("add `rollback: migrations/<name>.down.sql` (or inline SQL) so a no-go can undo it, or say `irreversible: \"<why>\"`"),
                 );
             }
-            for finding in analysis
-                .findings
-                .iter()
-                .filter(|f| !IGNORED_RULES.contains(&f.rule.as_str()))
-            {
-                let (f, loc) = locate(source, file, finding.offset, 1);
-                let mut d = Diagnostic::warning(
-                    "sql-lint",
-                    &f,
-                    Some(loc),
-                    format!("step `{}` [{}]: {}", step.id, finding.rule, finding.message),
-                );
-                if let Some(help) = &finding.help {
-                    d = d.with_help(help.clone());
-                }
-                diags.push(d);
-            }
+            lint(
+                &format!("step `{}`", step.id),
+                source,
+                file,
+                analysis,
+                m.breaking,
+                diags,
+            );
         }
         StepKind::Check(_) | StepKind::Probe(_) => {
             if !analysis.writes.is_empty() {
@@ -261,6 +319,8 @@ fn describe(what: &Destructive) -> String {
             format!("renames column {table}.{from} to {to}")
         }
         Destructive::Truncate(t) => format!("truncates {t}"),
+        Destructive::DropIndex { name, .. } => format!("drops index {name}"),
+        Destructive::DropTrigger { name, table } => format!("drops trigger {name} on {table}"),
         Destructive::DropOther(what) => format!("runs {what}"),
     }
 }

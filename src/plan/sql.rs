@@ -37,6 +37,9 @@ pub struct SqlError {
 pub struct Finding {
     /// Rule name in kebab-case, as squawk names it.
     pub rule: String,
+    /// The rule itself (`None`: the linter failed).
+    #[serde(skip)]
+    pub code: Option<squawk_linter::Rule>,
     pub message: String,
     pub help: Option<String>,
     pub offset: usize,
@@ -65,8 +68,28 @@ pub enum Destructive {
         to: String,
     },
     Truncate(String),
+    /// Not a client break: what it costs is speed (and a unique index's guarantee); without
+    /// `CONCURRENTLY`, a lock on its table while it drops.
+    DropIndex {
+        name: String,
+        concurrently: bool,
+    },
+    /// Breaks what relied on the trigger, unless the same SQL creates it again.
+    DropTrigger {
+        name: String,
+        table: String,
+    },
     /// Any other `DROP` statement, e.g. `DROP VIEW v`.
     DropOther(String),
+}
+
+/// A `DROP … CASCADE`: it also drops whatever depends on the object, beyond the statement.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Cascade {
+    /// The statement, e.g. `DROP INDEX app.i`.
+    pub statement: String,
+    /// What CASCADE can reach from an object of that kind.
+    pub reaches: &'static str,
 }
 
 /// Everything [`analyze`] learns about a piece of SQL.
@@ -83,6 +106,7 @@ pub struct Analysis {
     /// Offsets of BEGIN/START/COMMIT/END/ROLLBACK/ABORT/SAVEPOINT/RELEASE/PREPARE TRANSACTION.
     pub transaction_control: Vec<usize>,
     pub destructive: Vec<(usize, Destructive)>,
+    pub cascades: Vec<(usize, Cascade)>,
     /// squawk-linter violations (default rules).
     pub findings: Vec<Finding>,
 }
@@ -241,11 +265,20 @@ fn build(sql: &str, lint: Option<bool>) -> Analysis {
     }
 
     if let Some(in_transaction) = lint {
+        // A trigger dropped and created again by the same SQL is replaced, not removed.
+        let created = std::mem::take(&mut acc.created_triggers);
+        acc.destructive.retain(|(at, d)| match d {
+            Destructive::DropTrigger { name, table } => !created
+                .iter()
+                .any(|(c_at, c_name, c_table)| c_at > at && c_name == name && c_table == table),
+            _ => true,
+        });
         out.reads = acc.reads;
         out.writes = acc.writes;
         out.destructive = acc.destructive;
+        out.cascades = acc.cascades;
         let linted = catch_unwind(AssertUnwindSafe(|| {
-            let mut linter = Linter::with_default_rules();
+            let mut linter = Linter::with_rules(&[], &super::lint_rules::NEVER_REPORTED);
             linter.settings.assume_in_transaction = in_transaction;
             linter.lint(&parse, sql)
         }));
@@ -255,6 +288,7 @@ fn build(sql: &str, lint: Option<bool>) -> Analysis {
                     .into_iter()
                     .map(|v| Finding {
                         rule: v.code.to_string(),
+                        code: Some(v.code),
                         message: v.message,
                         help: v.help,
                         offset: usize::from(v.text_range.start()),
@@ -263,6 +297,7 @@ fn build(sql: &str, lint: Option<bool>) -> Analysis {
             }
             Err(_) => out.findings.push(Finding {
                 rule: "internal-error".into(),
+                code: None,
                 message: "squawk-linter failed on this input; findings are incomplete".into(),
                 help: None,
                 offset: 0,
@@ -529,6 +564,9 @@ struct Acc {
     reads: BTreeSet<String>,
     writes: BTreeSet<String>,
     destructive: Vec<(usize, Destructive)>,
+    cascades: Vec<(usize, Cascade)>,
+    /// `CREATE TRIGGER`s: (offset, name, table).
+    created_triggers: Vec<(usize, String, String)>,
 }
 
 enum Access {
@@ -566,6 +604,11 @@ fn scan(root: &SyntaxNode, offset: &dyn Fn(&SyntaxNode) -> usize, acc: &mut Acc,
                     let map =
                         |n: &SyntaxNode| usize::from(body.source_range(n.text_range()).start());
                     scan(&body.syntax(), &map, acc, depth + 1);
+                }
+            }
+            K::CREATE_TRIGGER => {
+                if let Some((name, table)) = trigger_of(&node) {
+                    acc.created_triggers.push((offset(&node), name, table));
                 }
             }
             K::SET_SCHEMA if !is_deferred(&node) => {
@@ -751,10 +794,70 @@ fn is_destructive_candidate(kind: SyntaxKind) -> bool {
         || (ast::Stmt::can_cast(kind) && format!("{kind:?}").starts_with("DROP_"))
 }
 
+/// What `DROP … CASCADE` of an object of this kind can reach.
+fn cascade_reach(kind: SyntaxKind) -> &'static str {
+    use SyntaxKind as K;
+    match kind {
+        K::DROP_INDEX => "the foreign keys on other tables that rely on its uniqueness",
+        K::DROP_TABLE => "the views over it and the foreign keys in other tables that reference it",
+        K::DROP_VIEW | K::DROP_MATERIALIZED_VIEW => "the views built on it",
+        K::DROP_TYPE | K::DROP_DOMAIN => {
+            "every column of that type, with its data, and the functions that use it"
+        }
+        K::DROP_SCHEMA => "every object in the schema, with its data",
+        K::DROP_FUNCTION | K::DROP_PROCEDURE => "the triggers, defaults and views that call it",
+        K::DROP_SEQUENCE => "the column defaults that draw from it",
+        K::DROP_EXTENSION => {
+            "every column, index and function that uses the extension's types or functions"
+        }
+        _ => "every object that depends on it",
+    }
+}
+
+/// The trigger's name and table in `DROP TRIGGER` / `CREATE TRIGGER`.
+fn trigger_of(node: &SyntaxNode) -> Option<(String, String)> {
+    use SyntaxKind as K;
+    let name = node
+        .children()
+        .find(|c| matches!(c.kind(), K::TRIGGER_REF | K::TRIGGER))
+        .map(|n| ast::normalize_name_node(&n))?;
+    let table = node
+        .children()
+        .find(|c| c.kind() == K::ON_RELATION)
+        .and_then(|n| path_name(&n))?;
+    Some((name, table))
+}
+
 fn destructive(node: &SyntaxNode, offset: &dyn Fn(&SyntaxNode) -> usize, acc: &mut Acc) {
     use SyntaxKind as K;
     let at = offset(node);
+    if has_child(node, K::CASCADE) && node.kind() != K::TRUNCATE {
+        acc.cascades.push((
+            at,
+            Cascade {
+                statement: describe_drop(node),
+                reaches: cascade_reach(node.kind()),
+            },
+        ));
+    }
     match node.kind() {
+        K::DROP_INDEX => {
+            let concurrently = has_child_token(node, K::CONCURRENTLY_KW);
+            for r in node.children().filter(|c| c.kind() == K::INDEX_REF) {
+                if let Some(name) = path_name(&r) {
+                    acc.destructive
+                        .push((at, Destructive::DropIndex { name, concurrently }));
+                }
+            }
+        }
+        K::DROP_TRIGGER => match trigger_of(node) {
+            Some((name, table)) => acc
+                .destructive
+                .push((at, Destructive::DropTrigger { name, table })),
+            None => acc
+                .destructive
+                .push((at, Destructive::DropOther(describe_drop(node)))),
+        },
         K::DROP_TABLE => {
             for r in node.children().filter(|c| c.kind() == K::TABLE_NAME_REF) {
                 if let Some(name) = path_name(&r) {
@@ -1187,10 +1290,16 @@ mod tests {
                 Destructive::Truncate("t1".into()),
                 Destructive::Truncate("t2".into()),
                 Destructive::DropOther("DROP VIEW v, w".into()),
-                Destructive::DropOther("DROP INDEX CONCURRENTLY app.i".into()),
+                Destructive::DropIndex {
+                    name: "app.i".into(),
+                    concurrently: true
+                },
                 Destructive::DropOther("DROP TYPE mood".into()),
                 Destructive::DropOther("DROP SCHEMA s".into()),
-                Destructive::DropOther("DROP TRIGGER trg on t3".into()),
+                Destructive::DropTrigger {
+                    name: "trg".into(),
+                    table: "t3".into()
+                },
                 Destructive::DropOther("DROP OWNED BY r".into()),
             ]
         );
@@ -1316,11 +1425,39 @@ mod tests {
     }
 
     #[test]
-    fn squawk_respects_in_transaction() {
+    fn concurrent_index_builds_are_not_linted_as_in_a_transaction() {
+        // cutover runs CONCURRENTLY outside a transaction itself: squawk's rule is not run.
         let sql = "select 1;\ncreate index concurrently i on t (c);";
         let rule = "ban-concurrent-index-creation-in-transaction";
-        assert!(analyze(sql, true).findings.iter().any(|f| f.rule == rule));
-        assert!(!analyze(sql, false).findings.iter().any(|f| f.rule == rule));
+        assert!(!analyze(sql, true).findings.iter().any(|f| f.rule == rule));
+    }
+
+    #[test]
+    fn cascade_names_what_it_reaches() {
+        let a = ok("drop index concurrently i cascade; drop view v; drop schema s cascade;");
+        let reached: Vec<(&str, &str)> = a
+            .cascades
+            .iter()
+            .map(|(_, c)| (c.statement.as_str(), c.reaches))
+            .collect();
+        assert_eq!(reached.len(), 2, "{reached:?}");
+        assert!(reached[0].0.starts_with("DROP INDEX"));
+        assert!(reached[0].1.contains("foreign keys"));
+        assert!(reached[1].1.contains("every object in the schema"));
+    }
+
+    #[test]
+    fn a_trigger_dropped_and_created_again_is_replaced_not_removed() {
+        let replaced = ok("drop trigger if exists t_touch on t; \
+             create trigger t_touch before update on t for each row execute function f();");
+        assert!(
+            replaced.destructive.is_empty(),
+            "{:?}",
+            replaced.destructive
+        );
+        let elsewhere = ok("drop trigger t_touch on t; \
+             create trigger t_touch before update on u for each row execute function f();");
+        assert_eq!(elsewhere.destructive.len(), 1);
     }
 
     // ---- errors ----

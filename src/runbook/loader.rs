@@ -1204,7 +1204,7 @@ impl Ctx<'_> {
             }
             (None, Some(file)) => {
                 let path = self.string(file, "file")?;
-                self.sql_file(&path, file.loc)
+                self.sql_file(&path, file.loc, "write the SQL in it, or remove the step")
             }
             (Some(_), Some(_)) => {
                 let loc = f.key_loc("file").unwrap_or(f.loc);
@@ -1290,7 +1290,8 @@ impl Ctx<'_> {
         }
     }
 
-    fn sql_file(&mut self, written: &str, loc: Loc) -> Option<SqlSource> {
+    /// `if_empty`: what to write instead when the file is empty.
+    fn sql_file(&mut self, written: &str, loc: Loc, if_empty: &str) -> Option<SqlSource> {
         let roots = self.sql_roots();
         let candidates: Vec<PathBuf> = roots.iter().map(|r| r.join(written)).collect();
         // Judged on absolute paths: a relative root of "" would contain `../..` too.
@@ -1439,7 +1440,7 @@ impl Ctx<'_> {
                 "empty-sql",
                 loc,
                 format!("SQL file `{written}` is empty"),
-                "write the SQL in it, or remove the step",
+                if_empty,
             );
             return None;
         }
@@ -1459,7 +1460,11 @@ impl Ctx<'_> {
         let rollback = f.get("rollback").and_then(|n| {
             let text = self.string(n, "rollback")?;
             if looks_like_sql_path(&text) {
-                self.sql_file(&text, n.loc)
+                self.sql_file(
+                    &text,
+                    n.loc,
+                    "write the SQL that undoes the migration in it, or remove the `rollback:` key (with `irreversible: \"<why>\"` if nothing can undo it)",
+                )
             } else {
                 self.inline_sql(n, "rollback")
             }
