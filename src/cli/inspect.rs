@@ -191,7 +191,7 @@ pub fn render_plan(runbook: &Runbook, plan: &Plan) -> String {
                 });
             }
             if s.on_critical_path {
-                flags.push("critical".into());
+                flags.push("critical path".into());
             }
             let _ = write!(
                 out,
@@ -293,5 +293,16 @@ mod tests {
         assert!(!line("undoable").contains("rollback"), "{out}");
         assert!(line("seed").contains("no rollback"), "{out}");
         assert!(line("audit").contains("irreversible"), "{out}");
+    }
+
+    /// `critical` is every check's default severity: the plan's flag says which path it means.
+    #[test]
+    fn the_plan_flags_the_critical_path_in_words_that_mean_one_thing() {
+        let text = "name: p\nwindow: { budget: 1h }\nphases:\n  - id: m\n    kind: migration\n    budget: 30m\n    steps:\n      - migrate: only\n        sql: CREATE TABLE a (id int)\n        rollback: DROP TABLE a\n";
+        let loaded = runbook::load_text(Path::new("p.yaml"), text, &|_| None);
+        let rb = loaded.runbook.expect("loads");
+        let out = render_plan(&rb, &plan::plan(&rb));
+        let line = out.lines().find(|l| l.contains("only")).unwrap_or_default();
+        assert!(line.contains("critical path"), "{out}");
     }
 }

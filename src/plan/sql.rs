@@ -286,6 +286,7 @@ fn build(sql: &str, lint: Option<bool>) -> Analysis {
             Ok(violations) => {
                 out.findings = violations
                     .into_iter()
+                    .filter(|v| !advises_what_postgresql_refuses(&root, v))
                     .map(|v| Finding {
                         rule: v.code.to_string(),
                         code: Some(v.code),
@@ -305,6 +306,26 @@ fn build(sql: &str, lint: Option<bool>) -> Analysis {
         }
     }
     out
+}
+
+/// squawk advises `NOT VALID` on every added constraint, but PostgreSQL accepts it only on
+/// `CHECK` and `FOREIGN KEY`: on a primary key, unique or exclusion constraint the advice is
+/// refused (their lock risk is said by the rule for the index they build).
+fn advises_what_postgresql_refuses(root: &SyntaxNode, v: &squawk_linter::Violation) -> bool {
+    use SyntaxKind as K;
+    if v.code != squawk_linter::Rule::ConstraintMissingNotValid {
+        return false;
+    }
+    root.descendants()
+        .filter(|n| n.kind() == K::ADD_CONSTRAINT && n.text_range().start() == v.text_range.start())
+        .any(|n| {
+            n.descendants().any(|c| {
+                matches!(
+                    c.kind(),
+                    K::PRIMARY_KEY_CONSTRAINT | K::UNIQUE_CONSTRAINT | K::EXCLUDE_CONSTRAINT
+                )
+            })
+        })
 }
 
 /// A top-level statement: its trimmed range and the top-level nodes it spans.
@@ -1430,6 +1451,22 @@ mod tests {
         let sql = "select 1;\ncreate index concurrently i on t (c);";
         let rule = "ban-concurrent-index-creation-in-transaction";
         assert!(!analyze(sql, true).findings.iter().any(|f| f.rule == rule));
+    }
+
+    #[test]
+    fn not_valid_is_advised_only_where_postgresql_accepts_it() {
+        let sql = "ALTER TABLE t ADD CONSTRAINT t_pk PRIMARY KEY (id);\n\
+                   ALTER TABLE t ADD CONSTRAINT u UNIQUE (a);\n\
+                   ALTER TABLE t ADD CONSTRAINT x EXCLUDE USING gist (r WITH &&);\n\
+                   ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);\n\
+                   ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id);";
+        let advised: Vec<&str> = analyze(sql, true)
+            .findings
+            .iter()
+            .filter(|f| f.rule == "constraint-missing-not-valid")
+            .map(|f| &sql[f.offset..f.offset + 16])
+            .collect();
+        assert_eq!(advised, ["ADD CONSTRAINT c", "ADD CONSTRAINT f"]);
     }
 
     #[test]

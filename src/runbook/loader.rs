@@ -71,6 +71,28 @@ fn comment_after_key(text: &str, key: &Node) -> Option<(String, Loc)> {
     Some((comment.trim_end().to_owned(), at))
 }
 
+/// Free-text keys whose plain value a `#` may cut short (and `questions` items).
+const CUT_TEXT_KEYS: [&str; 4] = ["title", "description", "prompt", "notes"];
+
+/// A comment on the line right after a plain (unquoted) scalar: `prompt: Check dashboard #3`
+/// reads as `Check dashboard`, the rest a comment. The comment and where it starts.
+fn comment_after_value(text: &str, value: &Node) -> Option<(String, Loc)> {
+    let start = value.written.offset;
+    if text.get(start..)?.starts_with(['"', '\'', '|', '>']) {
+        return None;
+    }
+    let end = start.checked_add(value.written.len)?;
+    let line = text.get(end..)?.split('\n').next()?.trim_end_matches('\r');
+    let comment = line.trim_start();
+    if !(line.starts_with([' ', '\t']) && comment.starts_with('#')) {
+        return None;
+    }
+    let offset = end + (line.len() - comment.len());
+    let mut at = loc_of_byte(text.as_bytes(), offset);
+    at.len = comment.trim_end().len();
+    Some((comment.trim_end().to_owned(), at))
+}
+
 /// A value written where a path or SQL may go is a path when it is one word ending in
 /// `.sql` (in any case: `migrations/x.SQL` too).
 fn looks_like_sql_path(text: &str) -> bool {
@@ -323,10 +345,24 @@ impl Ctx<'_> {
     fn comments_taken_for_values(&mut self, doc: &Node) {
         let mut stack = vec![doc];
         let mut found = Vec::new();
+        let mut cut = Vec::new();
         while let Some(node) = stack.pop() {
             match &node.value {
                 Value::Map(entries) => {
                     for (key, value) in entries {
+                        let name = key.scalar_text().unwrap_or_default();
+                        let texts: Vec<&Node> = match &value.value {
+                            Value::Str(_) if CUT_TEXT_KEYS.contains(&name.as_str()) => vec![value],
+                            Value::Seq(items) if name == "questions" => items.iter().collect(),
+                            _ => Vec::new(),
+                        };
+                        for text in texts {
+                            if let (Value::Str(read), Some((comment, at))) =
+                                (&text.value, comment_after_value(self.text, text))
+                            {
+                                cut.push((name.clone(), read.clone(), comment, at));
+                            }
+                        }
                         if value.value == Value::Null
                             && let Some((comment, at)) = comment_after_key(self.text, key)
                             && let Some(name) = key.scalar_text()
@@ -350,6 +386,26 @@ impl Ctx<'_> {
             "eq",
             "ne",
         ];
+        for (key, read, comment, at) in cut {
+            let whole = format!("{read} {comment}");
+            let quoted = whole.replace('\\', "\\\\").replace('"', "\\\"");
+            let (what, written) = if key == "questions" {
+                ("question".to_owned(), format!("- \"{quoted}\""))
+            } else {
+                (format!("{key} text"), format!("{key}: \"{quoted}\""))
+            };
+            self.diags.push(
+                Diagnostic::warning(
+                    "comment-in-text",
+                    &self.file,
+                    Some(at),
+                    format!(
+                        "the `#` starts a YAML comment, so the {what} ends at `{read}` and `{comment}` is not read"
+                    ),
+                )
+                .with_help(format!("if it is all one text, quote it: `{written}`")),
+            );
+        }
         for (key, null_at, loc, comment) in found {
             let bare = comment.trim_start_matches('#').trim();
             let help = if TEXT_KEYS.contains(&key.as_str()) {
