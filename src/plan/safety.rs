@@ -96,6 +96,57 @@ pub(crate) fn analyze(runbook: &Runbook, steps: &mut [StepPlan], diags: &mut Vec
     }
 }
 
+/// Extensions PostgreSQL (13+) marks trusted: a role with CREATE on the database may create
+/// them; any other needs a superuser.
+const TRUSTED_EXTENSIONS: [&str; 23] = [
+    "btree_gin",
+    "btree_gist",
+    "citext",
+    "cube",
+    "dict_int",
+    "fuzzystrmatch",
+    "hstore",
+    "intarray",
+    "isn",
+    "lo",
+    "ltree",
+    "pg_trgm",
+    "pgcrypto",
+    "plperl",
+    "plpgsql",
+    "pltcl",
+    "seg",
+    "tablefunc",
+    "tcn",
+    "tsm_system_rows",
+    "tsm_system_time",
+    "unaccent",
+    "uuid-ossp",
+];
+
+/// `CREATE EXTENSION` needs privileges a migration role often lacks: found out at `check`,
+/// not mid-window.
+fn create_extension(step: &str, extension: &str, file: &std::path::Path, loc: Loc) -> Diagnostic {
+    if TRUSTED_EXTENSIONS.contains(&extension) {
+        Diagnostic::note(
+            "create-extension",
+            file,
+            Some(loc),
+            format!(
+                "step `{step}` creates extension {extension}: the role running cutover needs CREATE on the database (it is a trusted extension)"
+            ),
+        )
+    } else {
+        Diagnostic::warning(
+            "create-extension",
+            file,
+            Some(loc),
+            format!("step `{step}` creates extension {extension}, which only a superuser may create (it is not a trusted extension)"),
+        )
+        .with_help("run cutover as a superuser for this step, or have a superuser create the extension before the window (then keep `CREATE EXTENSION IF NOT EXISTS` here as a no-op)")
+    }
+}
+
 /// What dropping an index costs, said once: speed (and a unique index's guarantee) always; a
 /// lock on its table too without CONCURRENTLY.
 fn drop_index(
@@ -218,6 +269,25 @@ fn report_sql(
                     )
                     .with_help("drop what depends on it by name first, then drop it without CASCADE: a no-go cannot bring back what CASCADE took with it"),
                 );
+            }
+            for (offset, verb, table) in &analysis.whole_table_writes {
+                let (f, loc) = locate(source, file, *offset, 6);
+                diags.push(
+                    Diagnostic::warning(
+                        "whole-table-write",
+                        &f,
+                        Some(loc),
+                        format!(
+                            "step `{}` {verb} every row of {table} in one statement: on a big table that is one long transaction locking every row, replica lag and bloat",
+                            step.id
+                        ),
+                    )
+                    .with_help("if the table is large, move the data change out of the schema change into batches over key ranges (each its own short transaction); add a WHERE if not every row is meant"),
+                );
+            }
+            for (offset, extension) in &analysis.extensions {
+                let (f, loc) = locate(source, file, *offset, 6);
+                diags.push(create_extension(&step.id, extension, &f, loc));
             }
             if !m.breaking {
                 for (offset, what) in analysis

@@ -107,6 +107,10 @@ pub struct Analysis {
     pub transaction_control: Vec<usize>,
     pub destructive: Vec<(usize, Destructive)>,
     pub cascades: Vec<(usize, Cascade)>,
+    /// `UPDATE`/`DELETE` without `WHERE` of a table the SQL did not create: (verb, table).
+    pub whole_table_writes: Vec<(usize, &'static str, String)>,
+    /// `CREATE EXTENSION`s, by name.
+    pub extensions: Vec<(usize, String)>,
     /// squawk-linter violations (default rules).
     pub findings: Vec<Finding>,
 }
@@ -277,6 +281,14 @@ fn build(sql: &str, lint: Option<bool>) -> Analysis {
         out.writes = acc.writes;
         out.destructive = acc.destructive;
         out.cascades = acc.cascades;
+        // A table the same SQL created is new: writing all of it is no risk.
+        let created = std::mem::take(&mut acc.created_tables);
+        out.whole_table_writes = acc
+            .whole_table_writes
+            .into_iter()
+            .filter(|(at, _, table)| !created.iter().any(|(c_at, c)| c_at < at && c == table))
+            .collect();
+        out.extensions = acc.extensions;
         let linted = catch_unwind(AssertUnwindSafe(|| {
             let mut linter = Linter::with_rules(&[], &super::lint_rules::NEVER_REPORTED);
             linter.settings.assume_in_transaction = in_transaction;
@@ -588,6 +600,10 @@ struct Acc {
     cascades: Vec<(usize, Cascade)>,
     /// `CREATE TRIGGER`s: (offset, name, table).
     created_triggers: Vec<(usize, String, String)>,
+    /// `CREATE TABLE`s: (offset, name).
+    created_tables: Vec<(usize, String)>,
+    whole_table_writes: Vec<(usize, &'static str, String)>,
+    extensions: Vec<(usize, String)>,
 }
 
 enum Access {
@@ -630,6 +646,42 @@ fn scan(root: &SyntaxNode, offset: &dyn Fn(&SyntaxNode) -> usize, acc: &mut Acc,
             K::CREATE_TRIGGER => {
                 if let Some((name, table)) = trigger_of(&node) {
                     acc.created_triggers.push((offset(&node), name, table));
+                }
+            }
+            K::CREATE_TABLE | K::CREATE_TABLE_AS => {
+                if let Some(name) = node
+                    .children()
+                    .find(|c| matches!(c.kind(), K::PATH | K::TABLE_NAME))
+                    .and_then(|n| path_name(&n))
+                {
+                    acc.created_tables.push((offset(&node), name));
+                }
+            }
+            K::UPDATE | K::DELETE
+                if !node
+                    .children()
+                    .any(|c| matches!(c.kind(), K::WHERE_CLAUSE | K::WHERE_CURRENT_OF)) =>
+            {
+                let verb = if node.kind() == K::UPDATE {
+                    "updates"
+                } else {
+                    "deletes"
+                };
+                if let Some(table) = node
+                    .children()
+                    .find(|c| c.kind() == K::RELATION_NAME)
+                    .and_then(|n| path_name(&n))
+                {
+                    acc.whole_table_writes.push((offset(&node), verb, table));
+                }
+            }
+            K::CREATE_EXTENSION => {
+                if let Some(name) = node
+                    .children()
+                    .find(|c| c.kind() == K::EXTENSION)
+                    .map(|n| ast::normalize_name_node(&n))
+                {
+                    acc.extensions.push((offset(&node), name));
                 }
             }
             K::SET_SCHEMA if !is_deferred(&node) => {
@@ -1467,6 +1519,23 @@ mod tests {
             .map(|f| &sql[f.offset..f.offset + 16])
             .collect();
         assert_eq!(advised, ["ADD CONSTRAINT c", "ADD CONSTRAINT f"]);
+    }
+
+    #[test]
+    fn whole_table_writes_are_found_except_on_a_table_just_created() {
+        let a = ok(
+            "update app.t set a = 1; delete from t where a = 1; delete from u; \
+                    create table n (a int); insert into n values (1); update n set a = 2; \
+                    create extension if not exists pgcrypto;",
+        );
+        let writes: Vec<(&str, &str)> = a
+            .whole_table_writes
+            .iter()
+            .map(|(_, verb, table)| (*verb, table.as_str()))
+            .collect();
+        assert_eq!(writes, [("updates", "app.t"), ("deletes", "u")]);
+        let ext: Vec<&str> = a.extensions.iter().map(|(_, e)| e.as_str()).collect();
+        assert_eq!(ext, ["pgcrypto"]);
     }
 
     #[test]
