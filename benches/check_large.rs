@@ -2,7 +2,9 @@
 //! spans) and plan (DAG, ordering, SQL analysis), in-process. Prints wall time and the
 //! process's peak memory, and the 50,000-step time as a ratio of five times the 10,000-step
 //! one measured in the same run (1.0 = linear). Targets: 50,000 steps in < 2 s and < 200 MB.
-//! It never fails on time.
+//! Then `check` of the realistic corpus (tests/corpus: 200+ migrations with their downs), as a
+//! ratio of PostgreSQL's parser alone reading the same SQL in the same run (the floor: what
+//! check adds on top of parsing). It never fails on time.
 //!
 //!   cargo bench --bench check_large
 use std::path::Path;
@@ -46,7 +48,44 @@ fn check(path: &Path) -> Duration {
     started.elapsed()
 }
 
+/// `check` of the corpus, and PostgreSQL's parser alone over the same SQL files, best of 5.
+fn corpus() -> (Duration, Duration, usize) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut files: Vec<String> = std::fs::read_dir(root.join("migrations"))
+        .expect("the corpus")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    files.sort();
+    let best = |f: &dyn Fn()| {
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let t_check = best(&|| {
+        let _ = check(&root.join("runbook.yaml"));
+    });
+    let t_parse = best(&|| {
+        for sql in &files {
+            let _ = cutover::plan::pg_parser::syntax_error(sql);
+        }
+    });
+    (t_check, t_parse, files.len())
+}
+
 fn main() {
+    let (t_corpus, t_parse, files) = corpus();
+    println!(
+        "check the corpus ({files} SQL files): {:.1} ms; PostgreSQL's parser alone: {:.1} ms; ratio {:.1}",
+        t_corpus.as_secs_f64() * 1000.0,
+        t_parse.as_secs_f64() * 1000.0,
+        t_corpus.as_secs_f64() / t_parse.as_secs_f64().max(1e-9)
+    );
     let dir = std::env::temp_dir().join(format!("cutover-check-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     let small = runbook(&dir, 10_000);

@@ -283,10 +283,12 @@ fn build(sql: &str, lint: Option<bool>) -> Analysis {
         out.cascades = acc.cascades;
         // A table the same SQL created is new: writing all of it is no risk.
         let created = std::mem::take(&mut acc.created_tables);
+        let created_before =
+            |table: &str, at: usize| created.iter().any(|(c_at, c)| *c_at < at && c == table);
         out.whole_table_writes = acc
             .whole_table_writes
             .into_iter()
-            .filter(|(at, _, table)| !created.iter().any(|(c_at, c)| c_at < at && c == table))
+            .filter(|(at, _, table)| !created_before(table, *at))
             .collect();
         out.extensions = acc.extensions;
         let linted = catch_unwind(AssertUnwindSafe(|| {
@@ -296,9 +298,25 @@ fn build(sql: &str, lint: Option<bool>) -> Analysis {
         }));
         match linted {
             Ok(violations) => {
+                let on_new_table = |v: &squawk_linter::Violation| {
+                    let at = usize::from(v.text_range.start());
+                    is_lock_risk(v.code)
+                        && altered_table(&root, v).is_some_and(|t| created_before(&t, at))
+                };
+                // A foreign key told to be added NOT VALID is not told its lock again.
+                let fk_said: Vec<Option<usize>> = violations
+                    .iter()
+                    .filter(|v| v.code == squawk_linter::Rule::ConstraintMissingNotValid)
+                    .map(|v| statement_of(&root, v))
+                    .collect();
                 out.findings = violations
                     .into_iter()
                     .filter(|v| !advises_what_postgresql_refuses(&root, v))
+                    .filter(|v| !on_new_table(v))
+                    .filter(|v| {
+                        v.code != squawk_linter::Rule::AddingForeignKeyConstraint
+                            || !fk_said.contains(&statement_of(&root, v))
+                    })
                     .map(|v| Finding {
                         rule: v.code.to_string(),
                         code: Some(v.code),
@@ -318,6 +336,49 @@ fn build(sql: &str, lint: Option<bool>) -> Analysis {
         }
     }
     out
+}
+
+/// Rules about locks and scans on a table with rows: no risk on a table the same SQL created.
+fn is_lock_risk(rule: squawk_linter::Rule) -> bool {
+    use squawk_linter::Rule as R;
+    matches!(
+        rule,
+        R::AddingSerialPrimaryKeyField
+            | R::AddingFieldWithDefault
+            | R::AddingNotNullableField
+            | R::AddingRequiredField
+            | R::AddingForeignKeyConstraint
+            | R::ConstraintMissingNotValid
+            | R::DisallowedUniqueConstraint
+            | R::RequireConcurrentIndexCreation
+            | R::ChangingColumnType
+    )
+}
+
+/// The table the `ALTER TABLE` or `CREATE INDEX` a finding is in changes.
+fn altered_table(root: &SyntaxNode, v: &squawk_linter::Violation) -> Option<String> {
+    use SyntaxKind as K;
+    let at = v.text_range.start();
+    let stmt = root
+        .descendants()
+        .filter(|n| matches!(n.kind(), K::ALTER_TABLE | K::CREATE_INDEX))
+        .filter(|n| n.text_range().start() <= at && at < n.text_range().end())
+        .last()?;
+    match stmt.kind() {
+        K::ALTER_TABLE => alter_target(&stmt),
+        _ => stmt
+            .children()
+            .find(|c| matches!(c.kind(), K::RELATION_NAME | K::PATH))
+            .and_then(|c| path_name(&c)),
+    }
+}
+
+/// The top-level statement a finding is in (its start), if any.
+fn statement_of(root: &SyntaxNode, v: &squawk_linter::Violation) -> Option<usize> {
+    let at = v.text_range.start();
+    root.children()
+        .find(|n| n.text_range().start() <= at && at < n.text_range().end())
+        .map(|n| usize::from(n.text_range().start()))
 }
 
 /// squawk advises `NOT VALID` on every added constraint, but PostgreSQL accepts it only on

@@ -1,0 +1,1 @@
+-- Extensions are shared with other schemas: left in place on purpose.

@@ -1,0 +1,2 @@
+-- gen_random_uuid() for public ids
+CREATE EXTENSION IF NOT EXISTS pgcrypto;

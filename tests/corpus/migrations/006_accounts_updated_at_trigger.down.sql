@@ -1,0 +1,1 @@
+DROP TRIGGER IF EXISTS accounts_set_updated_at ON accounts;

@@ -1,0 +1,1 @@
+UPDATE accounts SET name = 'unnamed' WHERE btrim(name) = '';

@@ -1,0 +1,1 @@
+UPDATE users SET name = 'unnamed' WHERE btrim(name) = '';

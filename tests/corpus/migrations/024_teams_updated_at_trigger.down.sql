@@ -1,0 +1,1 @@
+DROP TRIGGER IF EXISTS teams_set_updated_at ON teams;

@@ -1,0 +1,1 @@
+ALTER TABLE teams ADD CONSTRAINT teams_name_not_blank CHECK (btrim(name) <> '') NOT VALID;

@@ -1,0 +1,1 @@
+ALTER TABLE teams VALIDATE CONSTRAINT teams_name_not_blank;

@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY IF NOT EXISTS teams_live_idx ON teams (id) WHERE deleted_at IS NULL;

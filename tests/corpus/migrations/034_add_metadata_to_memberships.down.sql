@@ -1,0 +1,1 @@
+-- Data in metadata is kept: dropping the column would lose it.

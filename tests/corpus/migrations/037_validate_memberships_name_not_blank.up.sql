@@ -1,0 +1,1 @@
+ALTER TABLE memberships VALIDATE CONSTRAINT memberships_name_not_blank;

@@ -1,0 +1,1 @@
+-- Fixed names are kept.

@@ -1,0 +1,1 @@
+UPDATE memberships SET name = 'unnamed' WHERE btrim(name) = '';

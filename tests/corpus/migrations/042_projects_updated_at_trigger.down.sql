@@ -1,0 +1,1 @@
+DROP TRIGGER IF EXISTS projects_set_updated_at ON projects;

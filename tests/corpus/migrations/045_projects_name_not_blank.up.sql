@@ -1,0 +1,1 @@
+ALTER TABLE projects ADD CONSTRAINT projects_name_not_blank CHECK (btrim(name) <> '') NOT VALID;

@@ -1,0 +1,1 @@
+UPDATE projects SET name = 'unnamed' WHERE btrim(name) = '';

@@ -1,0 +1,1 @@
+DROP TRIGGER IF EXISTS tasks_set_updated_at ON tasks;

@@ -1,0 +1,1 @@
+UPDATE tasks SET name = 'unnamed' WHERE btrim(name) = '';

@@ -1,0 +1,1 @@
+-- Data in archived_at is kept: dropping the column would lose it.

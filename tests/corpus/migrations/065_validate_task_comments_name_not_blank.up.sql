@@ -1,0 +1,1 @@
+ALTER TABLE task_comments VALIDATE CONSTRAINT task_comments_name_not_blank;

@@ -1,0 +1,1 @@
+UPDATE task_comments SET name = 'unnamed' WHERE btrim(name) = '';

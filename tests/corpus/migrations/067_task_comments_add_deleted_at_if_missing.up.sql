@@ -1,0 +1,10 @@
+DO $$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM information_schema.columns
+    WHERE table_name = 'task_comments' AND column_name = 'deleted_at'
+  ) THEN
+    ALTER TABLE task_comments ADD COLUMN deleted_at timestamptz;
+  END IF;
+END
+$$;

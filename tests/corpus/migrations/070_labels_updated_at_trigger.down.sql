@@ -1,0 +1,1 @@
+DROP TRIGGER IF EXISTS labels_set_updated_at ON labels;

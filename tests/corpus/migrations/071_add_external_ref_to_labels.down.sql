@@ -1,0 +1,1 @@
+ALTER TABLE labels DROP COLUMN IF EXISTS external_ref;

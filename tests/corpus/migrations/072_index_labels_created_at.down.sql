@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS labels_created_at_idx;

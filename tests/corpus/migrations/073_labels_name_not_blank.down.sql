@@ -1,0 +1,1 @@
+ALTER TABLE labels DROP CONSTRAINT IF EXISTS labels_name_not_blank;

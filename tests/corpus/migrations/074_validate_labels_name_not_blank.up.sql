@@ -1,0 +1,1 @@
+ALTER TABLE labels VALIDATE CONSTRAINT labels_name_not_blank;

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS labels_live_idx;

@@ -1,0 +1,1 @@
+DROP TRIGGER IF EXISTS invoices_set_updated_at ON invoices;

@@ -1,0 +1,1 @@
+-- Validation cannot be undone; the constraint stays (its migration's down drops it).

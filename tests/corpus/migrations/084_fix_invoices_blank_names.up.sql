@@ -1,0 +1,1 @@
+UPDATE invoices SET name = 'unnamed' WHERE btrim(name) = '';

@@ -1,0 +1,1 @@
+-- Data in position is kept: dropping the column would lose it.

@@ -1,0 +1,1 @@
+UPDATE invoice_lines SET name = 'unnamed' WHERE btrim(name) = '';

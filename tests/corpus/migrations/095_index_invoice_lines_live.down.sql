@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS invoice_lines_live_idx;

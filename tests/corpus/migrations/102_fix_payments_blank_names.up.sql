@@ -1,0 +1,1 @@
+UPDATE payments SET name = 'unnamed' WHERE btrim(name) = '';

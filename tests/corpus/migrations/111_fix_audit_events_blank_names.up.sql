@@ -1,0 +1,1 @@
+UPDATE audit_events SET name = 'unnamed' WHERE btrim(name) = '';

@@ -1,0 +1,1 @@
+-- Data in external_ref is kept: dropping the column would lose it.

@@ -1,0 +1,1 @@
+-- A trim cannot be undone.

@@ -1,0 +1,1 @@
+UPDATE api_keys SET name = btrim(name);

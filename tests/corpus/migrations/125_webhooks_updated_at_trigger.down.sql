@@ -1,0 +1,1 @@
+DROP TRIGGER IF EXISTS webhooks_set_updated_at ON webhooks;

@@ -1,0 +1,1 @@
+ALTER TABLE webhooks VALIDATE CONSTRAINT webhooks_name_not_blank;

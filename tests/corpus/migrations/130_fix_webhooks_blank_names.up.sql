@@ -1,0 +1,1 @@
+UPDATE webhooks SET name = 'unnamed' WHERE btrim(name) = '';

@@ -1,0 +1,1 @@
+ALTER TABLE notifications ADD CONSTRAINT notifications_name_not_blank CHECK (btrim(name) <> '') NOT VALID;

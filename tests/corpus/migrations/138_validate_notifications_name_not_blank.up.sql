@@ -1,0 +1,1 @@
+ALTER TABLE notifications VALIDATE CONSTRAINT notifications_name_not_blank;

@@ -1,0 +1,1 @@
+UPDATE notifications SET name = 'unnamed' WHERE btrim(name) = '';

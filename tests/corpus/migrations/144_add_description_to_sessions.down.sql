@@ -1,0 +1,1 @@
+-- Data in description is kept: dropping the column would lose it.

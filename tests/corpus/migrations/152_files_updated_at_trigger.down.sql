@@ -1,0 +1,1 @@
+DROP TRIGGER IF EXISTS files_set_updated_at ON files;

@@ -1,0 +1,1 @@
+UPDATE files SET name = 'unnamed' WHERE btrim(name) = '';

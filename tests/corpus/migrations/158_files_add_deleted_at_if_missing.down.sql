@@ -1,0 +1,1 @@
+ALTER TABLE files DROP COLUMN IF EXISTS deleted_at;

@@ -1,0 +1,2 @@
+DROP POLICY IF EXISTS projects_by_account ON projects;
+ALTER TABLE projects DISABLE ROW LEVEL SECURITY;

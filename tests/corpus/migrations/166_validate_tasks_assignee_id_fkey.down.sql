@@ -1,0 +1,1 @@
+-- Nothing to undo: validation only checked the rows.

@@ -1,0 +1,1 @@
+ALTER TABLE task_comments DROP COLUMN IF EXISTS author_id;

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS task_comments_author_id_idx;

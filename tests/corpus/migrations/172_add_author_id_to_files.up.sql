@@ -1,0 +1,1 @@
+ALTER TABLE files ADD COLUMN author_id bigint;

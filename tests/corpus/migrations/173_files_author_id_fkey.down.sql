@@ -1,0 +1,1 @@
+ALTER TABLE files DROP CONSTRAINT IF EXISTS files_author_id_fkey;

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS files_author_id_idx;

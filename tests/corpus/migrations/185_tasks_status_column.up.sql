@@ -1,0 +1,1 @@
+ALTER TABLE tasks ADD COLUMN status task_status NOT NULL DEFAULT 'open';

@@ -1,0 +1,1 @@
+DROP MATERIALIZED VIEW IF EXISTS invoice_totals;

@@ -1,0 +1,1 @@
+ALTER TABLE invoice_lines ADD COLUMN amount_cents bigint NOT NULL DEFAULT 0;

@@ -1,0 +1,1 @@
+-- The old index is not coming back.

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS labels_old_name_idx CASCADE;

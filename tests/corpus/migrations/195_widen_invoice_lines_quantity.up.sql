@@ -1,0 +1,1 @@
+ALTER TABLE invoice_lines ADD COLUMN quantity integer NOT NULL DEFAULT 1;

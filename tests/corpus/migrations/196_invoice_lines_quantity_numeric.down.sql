@@ -1,0 +1,1 @@
+ALTER TABLE invoice_lines ALTER COLUMN quantity TYPE integer USING round(quantity)::integer;

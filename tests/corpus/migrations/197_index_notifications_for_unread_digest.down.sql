@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS notifications_user_id_created_at_for_the_unread_digest_email_idx;

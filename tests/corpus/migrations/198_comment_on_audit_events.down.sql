@@ -1,0 +1,1 @@
+COMMENT ON TABLE audit_events IS NULL;

@@ -1,0 +1,1 @@
+COMMENT ON TABLE audit_events IS 'Who did what, kept for 400 days';

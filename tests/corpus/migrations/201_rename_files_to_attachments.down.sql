@@ -1,0 +1,1 @@
+ALTER TABLE attachments RENAME TO files;

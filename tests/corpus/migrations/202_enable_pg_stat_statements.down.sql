@@ -1,0 +1,1 @@
+-- Left installed: monitoring uses it.

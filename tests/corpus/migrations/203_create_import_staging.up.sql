@@ -1,0 +1,2 @@
+CREATE TABLE import_staging (line text);
+DELETE FROM import_staging;
