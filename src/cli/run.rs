@@ -93,7 +93,33 @@ fn os_user() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The flags that answer for the operator, given to the TUI: refused, since there every gate
+/// waits for the operator's own keypress (said, rather than silently ignored).
+fn headless_only(args: &RunArgs) -> Option<&'static str> {
+    if args.headless {
+        return None;
+    }
+    [
+        (!args.approve.is_empty(), "--approve"),
+        (args.approve_all, "--approve-all"),
+        (
+            !args.override_failed_checks.is_empty(),
+            "--override-failed-checks",
+        ),
+        (args.uncertain.is_some(), "--uncertain"),
+        (args.json, "--json"),
+    ]
+    .into_iter()
+    .find_map(|(given, flag)| given.then_some(flag))
+}
+
 pub fn run(args: RunArgs) -> u8 {
+    if let Some(flag) = headless_only(&args) {
+        eprintln!(
+            "cutover: {flag} is for --headless runs: in the TUI nothing passes a checkpoint or a manual step without the operator's own keypress. Drop {flag}, or add --headless."
+        );
+        return exit::USAGE;
+    }
     let (runbook, plan) = match super::inspect::load_clean(&args.runbook) {
         Ok(ok) => ok,
         Err(_) => return exit::USAGE,
