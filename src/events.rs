@@ -370,6 +370,10 @@ pub struct PlannedWindow {
     pub window_start: String,
     pub window_budget_ms: u64,
     pub phases: Vec<PlannedPhase>,
+    /// A rehearsal's `--monitor-for`: each monitoring phase capped at this (absent in a real
+    /// window), so a capped rehearsal is never read as a real one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_cap_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

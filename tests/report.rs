@@ -206,6 +206,7 @@ mod fixtures {
                     .collect(),
             };
         PlannedWindow {
+            monitor_cap_ms: None,
             window_start,
             window_budget_ms: 180_000,
             phases: vec![
@@ -2096,6 +2097,7 @@ fn synthetic_with_hostile_plan() -> Report {
         }],
     };
     synthetic_with_hostile_text_and(Some(PlannedWindow {
+        monitor_cap_ms: None,
         window_start: "2025-04-01T09:59:00+00:00".into(),
         window_budget_ms: 1_800_000,
         phases: vec![
@@ -2585,6 +2587,7 @@ fn parallel_checks(batch_end: bool) -> Report {
         ("slow-c", 5000, 6000),
     ];
     let plan = PlannedWindow {
+        monitor_cap_ms: None,
         window_start: t0.to_rfc3339(),
         window_budget_ms: 60_000,
         phases: vec![PlannedPhase {
@@ -2772,4 +2775,27 @@ fn an_older_journal_s_left_applied_rollback_is_read_as_left_applied() {
         md.contains("| **left applied** | no rollback SQL |"),
         "{md}"
     );
+}
+
+/// A rehearsal capped with `--monitor-for` says so in the report (and in its JSON), so its
+/// times are never read as a real window's.
+#[test]
+fn a_capped_rehearsal_is_never_read_as_a_real_window() {
+    let mut plan = fixtures::demo_plan("2025-03-16T21:00:00+00:00".into());
+    plan.monitor_cap_ms = Some(30_000);
+    let r = with_plans("crashed", &[Some(plan)]);
+    assert_eq!(r.plan.as_ref().and_then(|p| p.monitor_cap_ms), Some(30_000));
+    let md = markdown::render(&r);
+    assert!(
+        md.contains("Rehearsal: each monitoring phase was capped at 30s"),
+        "{md}"
+    );
+    assert!(html::render(&r).contains("Rehearsal: each monitoring phase was capped at 30s"));
+    let real = with_plans(
+        "crashed",
+        &[Some(fixtures::demo_plan(
+            "2025-03-16T21:00:00+00:00".into(),
+        ))],
+    );
+    assert!(!markdown::render(&real).contains("Rehearsal"));
 }

@@ -2187,3 +2187,42 @@ fn the_graph_of_a_40_step_runbook_follows_the_running_step_at_120x40() {
     // Drawn as a layered graph: the running step with the edge it waited on.
     assert!(text.contains("▶ m35 ← m33"), "{text}");
 }
+
+/// The projection of the window's end is the engine's: a rehearsal's `--monitor-for`, as
+/// journaled with the plan, shortens the monitoring still to come on the operator's screen too
+/// (it showed the monitoring phase's whole budget, and the window as over).
+#[test]
+fn the_projected_end_honours_a_rehearsals_monitoring_cap() {
+    let real_or_capped = |cap: Option<u64>| {
+        let mut feed = Feed::new();
+        feed.at(
+            0,
+            Event::RunStarted {
+                run_id: "shop-20250301T220000.000Z".into(),
+                runbook: "shop".into(),
+                title: "Shop".into(),
+                checksum: "abc".into(),
+                operator: "alice".into(),
+                target: "postgres://app@db.internal:5432/shop".into(),
+                server_version: "16.4".into(),
+                cutover_version: "0.1.0".into(),
+                resumed: false,
+                hard_end: "2025-03-01T22:30:00+00:00".into(),
+                plan: Some(cutover::events::PlannedWindow {
+                    window_start: "2025-03-01T22:00:00+00:00".into(),
+                    window_budget_ms: 1_800_000,
+                    phases: Vec::new(),
+                    monitor_cap_ms: cap,
+                }),
+            },
+        );
+        feed.state.remaining_expected(at(10))
+    };
+    let real = real_or_capped(None);
+    let capped = real_or_capped(Some(30_000));
+    assert_eq!(
+        real - capped,
+        std::time::Duration::from_secs(5 * 60 - 30),
+        "the 5m monitoring phase counts 30s in the rehearsal"
+    );
+}

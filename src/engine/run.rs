@@ -8,6 +8,7 @@ use crate::events::{
     Command, Decision, Event, Outcome, PlannedPhase, PlannedStep, PlannedWindow, SqlFailure,
 };
 use crate::journal::{Entry, Journal};
+use crate::plan::forecast::{PhaseProgress, StepProgress};
 use crate::plan::{Plan, sql};
 use crate::runbook::{Check, Migrate, Runbook, Severity, SqlSource, Step, StepKind, TxMode};
 use sha2::{Digest, Sha256};
@@ -144,10 +145,15 @@ async fn connect(
 }
 
 /// The plan in the journal's terms (offsets from the window start, in milliseconds).
-fn planned_window(plan: &Plan, window_start: chrono::DateTime<chrono::Utc>) -> PlannedWindow {
+fn planned_window(
+    plan: &Plan,
+    window_start: chrono::DateTime<chrono::Utc>,
+    monitor_cap: Option<Duration>,
+) -> PlannedWindow {
     PlannedWindow {
         window_start: window_start.to_rfc3339(),
         window_budget_ms: ms(plan.window_budget),
+        monitor_cap_ms: monitor_cap.map(ms),
         phases: plan
             .phases
             .iter()
@@ -269,6 +275,8 @@ struct Engine<'a> {
     /// How often to look for sessions blocking the running statement.
     lock_poll: Duration,
     end_phase: bool,
+    /// When the phase running now started (the gate's projection counts its sampling left).
+    phase_started: Instant,
     window_start: chrono::DateTime<chrono::Utc>,
     secret: Option<String>,
     /// The runbook lock, shared with the lanes: nothing starts or commits without it.
@@ -526,6 +534,7 @@ pub async fn run(
         lock_poll: Duration::from_millis(500),
         own_builds: Vec::new(),
         end_phase: false,
+        phase_started: Instant::now(),
         window_start,
         secret,
         lock: Arc::clone(&lock),
@@ -546,7 +555,7 @@ pub async fn run(
         cutover_version: env!("CARGO_PKG_VERSION").to_owned(),
         resumed,
         hard_end,
-        plan: Some(planned_window(plan, window_start)),
+        plan: Some(planned_window(plan, window_start, engine.opts.monitor_cap)),
     })?;
     if let Some(started_with) = started_with.filter(|c| *c != runbook.checksum) {
         engine.out.emit(Event::RunbookChanged {
@@ -616,6 +625,7 @@ impl<'a> Engine<'a> {
             lock_poll: self.lock_poll,
             own_builds: Vec::new(),
             end_phase: false,
+            phase_started: Instant::now(),
             window_start: self.window_start,
             secret: self.secret.clone(),
             lock: Arc::clone(&self.lock),
@@ -1046,6 +1056,7 @@ impl<'a> Engine<'a> {
     async fn phases(&mut self) -> Result<Stop, EngineError> {
         for (p, phase) in self.runbook.phases.iter().enumerate() {
             let phase_started = Instant::now();
+            self.phase_started = phase_started;
             self.end_phase = false;
             self.out.emit(Event::PhaseStarted {
                 phase: phase.id.clone(),
@@ -1514,26 +1525,31 @@ impl<'a> Engine<'a> {
             })?;
             return Ok(None);
         }
-        let steps_left: Duration = self
+        // What is left from this gate: the steps before it in the engine's order are done.
+        let position: HashMap<usize, usize> = self
             .plan
             .execution_order()
-            .skip_while(|&j| j != i)
-            .map(|j| self.plan.steps[j].expected)
-            .sum();
-        // Probes sample for their phase's budget (or the rehearsal cap) after its steps.
-        let sampling_left: Duration = self
-            .plan
-            .phases
-            .iter()
-            .skip(self.plan.steps[i].phase)
-            .filter(|p| p.order.iter().any(|&j| self.plan.steps[j].kind == "probe"))
-            .map(|p| {
-                self.opts
-                    .monitor_cap
-                    .map_or(p.budget, |cap| cap.min(p.budget))
-            })
-            .sum();
-        let remaining = steps_left + sampling_left;
+            .enumerate()
+            .map(|(n, j)| (j, n))
+            .collect();
+        let here = position.get(&i).copied().unwrap_or(0);
+        let phase_now = self.plan.steps[i].phase;
+        let in_phase = self.phase_started.elapsed();
+        let remaining = self.plan.remaining(
+            self.opts.monitor_cap,
+            |j| {
+                if position.get(&j).is_some_and(|&n| n < here) {
+                    StepProgress::Done
+                } else {
+                    StepProgress::ToDo
+                }
+            },
+            |p| match p.cmp(&phase_now) {
+                std::cmp::Ordering::Less => PhaseProgress::Finished,
+                std::cmp::Ordering::Equal => PhaseProgress::Running(in_phase),
+                std::cmp::Ordering::Greater => PhaseProgress::NotStarted,
+            },
+        );
         let projected_end =
             chrono::Utc::now() + chrono::Duration::from_std(remaining).unwrap_or_default();
         let hard_end = self.window_start

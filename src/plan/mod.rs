@@ -4,6 +4,7 @@
 //! reason it refuses (cycles, unknown or forward references, unsafe orders, SQL that
 //! cannot run the way the step says) reported before anything touches a database.
 
+pub mod forecast;
 pub mod graph;
 pub mod lint_rules;
 pub mod pg_parser;

@@ -142,6 +142,12 @@ fn callouts(out: &mut String, r: &Report, clock: Clock) {
             outcome_line(r)
         )),
     }
+    if let Some(cap) = r.rehearsal_cap() {
+        out.push_str(&format!(
+            "<div class=\"callout warn\">Rehearsal: each monitoring phase was capped at {} (<code>--monitor-for</code>); these are not a real window's times.</div>\n",
+            escape(&crate::runbook::duration::format(cap))
+        ));
+    }
     for (cp, d) in r.overrides() {
         let checks: Vec<String> = d.overrode_failed_checks.iter().map(|c| code(c)).collect();
         out.push_str(&format!(

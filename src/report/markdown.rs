@@ -156,6 +156,16 @@ fn callouts(out: &mut String, r: &Report, clock: Clock) {
             any = true;
         }
     }
+    if let Some(cap) = r.rehearsal_cap() {
+        line(
+            out,
+            &format!(
+                "> **Rehearsal: each monitoring phase was capped at {} (`--monitor-for`); these are not a real window's times.**",
+                crate::runbook::duration::format(cap)
+            ),
+        );
+        any = true;
+    }
     for (cp, d) in r.overrides() {
         if any {
             line(out, ">");

@@ -650,6 +650,10 @@ pub struct PlanReport {
     pub window_budget_ms: u64,
     /// In plan order.
     pub phases: Vec<PlannedPhase>,
+    /// A rehearsal: each monitoring phase was capped at this (`--monitor-for`), so the
+    /// times are not a real window's. Absent for a real run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_cap_ms: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -810,6 +814,14 @@ impl Report {
     }
 
     /// Planned steps that took much longer than expected, in plan order.
+    /// A rehearsal's monitoring cap, when the run was one.
+    pub fn rehearsal_cap(&self) -> Option<std::time::Duration> {
+        self.plan
+            .as_ref()
+            .and_then(|p| p.monitor_cap_ms)
+            .map(std::time::Duration::from_millis)
+    }
+
     pub fn much_longer_steps(&self) -> impl Iterator<Item = &PlannedStep> {
         self.plan
             .iter()
@@ -1566,6 +1578,7 @@ fn plan_report(plan: &PlannedWindow, segment: u32, phases: &[Phase]) -> Result<P
         window_start,
         window_budget_ms: plan.window_budget_ms,
         phases: planned,
+        monitor_cap_ms: plan.monitor_cap_ms,
     })
 }
 

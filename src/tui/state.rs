@@ -397,6 +397,8 @@ pub struct UiState {
     /// (`None`: not looked at yet).
     pub server_sessions: Option<Vec<crate::events::ServerSession>>,
     pub window_budget: Duration,
+    /// The plan the projection of the window's end is computed on (shared by clones).
+    plan: std::sync::Arc<Plan>,
     pub planned_end: Duration,
     pub started: bool,
     pub last_ts: Option<DateTime<Utc>>,
@@ -712,6 +714,7 @@ impl UiState {
             server_sessions: None,
             window_budget: runbook.window.budget,
             planned_end: plan.planned_end,
+            plan: std::sync::Arc::new(plan.clone()),
             started: false,
             last_ts: None,
             version: 0,
@@ -788,38 +791,40 @@ impl UiState {
                 .any(|s| s.status == StepStatus::Running && s.kind != "probe")
     }
 
-    /// Expected work not done yet: pending steps in full, running ones for what is left.
+    /// Expected work not done yet, as the engine projects it at a gate ([`Plan::remaining`]):
+    /// pending steps in full, running ones for what is left, a sampling phase's window (capped
+    /// in a rehearsal, as journaled).
     pub fn remaining_expected(&self, now: DateTime<Utc>) -> Duration {
-        let mut total = Duration::ZERO;
-        for s in &self.steps {
-            match s.status {
-                StepStatus::Pending
-                | StepStatus::Waiting
-                | StepStatus::Uncertain
-                | StepStatus::Interrupted => {
-                    total += s.expected;
-                }
-                StepStatus::Running => {
-                    let elapsed = s
-                        .started
-                        .and_then(|t| (now - t).to_std().ok())
-                        .unwrap_or_default();
-                    total += s.expected.saturating_sub(elapsed);
-                }
-                _ => {}
-            }
-        }
-        // Monitoring phases sample for their whole budget.
-        for p in &self.phases {
-            if p.kind == "monitoring" && p.finished.is_none() {
-                let elapsed = p
-                    .started
-                    .and_then(|t| (now - t).to_std().ok())
-                    .unwrap_or_default();
-                total += p.budget.saturating_sub(elapsed);
-            }
-        }
-        total
+        use crate::plan::forecast::{PhaseProgress, StepProgress};
+        let since =
+            |t: Option<DateTime<Utc>>| t.and_then(|t| (now - t).to_std().ok()).unwrap_or_default();
+        let cap = self
+            .record
+            .attempts
+            .last()
+            .and_then(|a| a.plan.as_ref())
+            .and_then(|p| p.monitor_cap_ms)
+            .map(Duration::from_millis);
+        self.plan.remaining(
+            cap,
+            |i| match self.steps.get(i).map(|s| (s.status, s.started)) {
+                Some((StepStatus::Running, started)) => StepProgress::Running(since(started)),
+                Some((
+                    StepStatus::Pending
+                    | StepStatus::Waiting
+                    | StepStatus::Uncertain
+                    | StepStatus::Interrupted,
+                    _,
+                ))
+                | None => StepProgress::ToDo,
+                Some(_) => StepProgress::Done,
+            },
+            |p| match self.phases.get(p) {
+                Some(ph) if ph.finished.is_some() => PhaseProgress::Finished,
+                Some(ph) if ph.started.is_some() => PhaseProgress::Running(since(ph.started)),
+                _ => PhaseProgress::NotStarted,
+            },
+        )
     }
 
     /// When the window is projected to end, from the remaining expected work.
