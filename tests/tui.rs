@@ -2226,3 +2226,35 @@ fn the_projected_end_honours_a_rehearsals_monitoring_cap() {
         "the 5m monitoring phase counts 30s in the rehearsal"
     );
 }
+
+/// "ran" is the run's duration, not the time since the window's planned start.
+#[test]
+fn a_finished_run_says_how_long_it_ran_not_how_long_since_the_window_opened() {
+    let mut feed = Feed::new();
+    feed.at(
+        600,
+        Event::RunStarted {
+            run_id: "shop-20250301T221000.000Z".into(),
+            runbook: "shop".into(),
+            title: "Shop".into(),
+            checksum: "abc".into(),
+            operator: "alice".into(),
+            target: "postgres://app@db.internal:5432/shop".into(),
+            server_version: "16.4".into(),
+            cutover_version: "0.1.0".into(),
+            resumed: false,
+            hard_end: "2025-03-01T22:30:00+00:00".into(),
+            plan: None,
+        },
+    )
+    .at(
+        900,
+        Event::RunFinished {
+            outcome: Outcome::Aborted,
+            message: None,
+        },
+    );
+    let text = screen(&feed.state, &view(at(960)), 160, 40);
+    assert!(text.contains("ran 5m"), "{text}");
+    assert!(!text.contains("ran 15m"), "{text}");
+}

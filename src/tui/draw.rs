@@ -51,10 +51,18 @@ fn step_mark(s: &StepUi) -> (&'static str, Style) {
     (s.status.glyph(), status_style(s.status))
 }
 
-/// `1.0s/2.0s`, or just the elapsed time for steps without an expected duration.
+/// `1.0s/2.0s`, `3.0s/2.0s, 1.0s over` past it (said in words, not only in colour), or just the
+/// elapsed time for steps without an expected duration.
 fn against_expected(actual: Duration, expected: Duration) -> String {
     if expected.is_zero() {
         fmt::dur(actual)
+    } else if actual > expected {
+        format!(
+            "{}/{}, {} over",
+            fmt::dur(actual),
+            fmt::dur(expected),
+            fmt::dur(actual - expected)
+        )
     } else {
         format!("{}/{}", fmt::dur(actual), fmt::dur(expected))
     }
@@ -495,7 +503,13 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
     match (h.window_start, h.hard_end) {
         (Some(start), Some(end)) if !state.is_active() => {
             let ended = state.last_ts.unwrap_or(now);
-            let ran = fmt::signed(ended - start);
+            // The run's own duration, from its first start (not from the window's start).
+            let began = state
+                .record
+                .attempts
+                .first()
+                .map_or(start, |a| a.started_at);
+            let ran = fmt::signed(ended - began);
             let spare = end - ended;
             parts.push(Part::texts(
                 vec![
@@ -1746,6 +1760,12 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState,
     };
     match step_elapsed(s, now) {
         Some(a) if s.expected.is_zero() => timing.push(format!("{verb} {}", fmt::dur(a))),
+        Some(a) if a > s.expected => timing.push(format!(
+            "{verb} {} of {} expected: {} OVER",
+            fmt::dur(a),
+            fmt::dur(s.expected),
+            fmt::dur(a - s.expected)
+        )),
         Some(a) => timing.push(format!(
             "{verb} {} of {} expected",
             fmt::dur(a),
@@ -2834,6 +2854,17 @@ mod tests {
         assert_eq!(axis_label(300_000), "+5m");
         assert_eq!(axis_label(7_200_000), "+2h");
         assert_eq!(axis_label(90_000), "+90s");
+    }
+
+    #[test]
+    fn a_step_past_its_expected_duration_says_so_in_words() {
+        let over = against_expected(Duration::from_secs(180), Duration::from_secs(120));
+        assert!(
+            over.ends_with(&format!("{} over", fmt::dur(Duration::from_secs(60)))),
+            "{over}"
+        );
+        let within = against_expected(Duration::from_secs(60), Duration::from_secs(120));
+        assert!(!within.contains("over"), "{within}");
     }
 
     #[test]
