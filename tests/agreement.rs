@@ -96,7 +96,8 @@ fn decide(step: &str, decision: Decision, questions: &[&str], override_checks: b
         step: step.into(),
         decision,
         operator: "tester".into(),
-        comment: None,
+        // An override stands with its reason.
+        comment: override_checks.then(|| "verified by hand".to_owned()),
         answers: questions.iter().map(|q| (q.to_string(), true)).collect(),
         override_failed_checks: override_checks,
     }

@@ -8,7 +8,12 @@ fn approve_given_to_the_tui_is_refused_with_the_reason() {
     for flags in [
         &["--approve", "go-live"][..],
         &["--approve-all"][..],
-        &["--override-failed-checks", "go-live"][..],
+        &[
+            "--override-failed-checks",
+            "go-live",
+            "--override-reason",
+            "x",
+        ][..],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
             .arg("run")
@@ -26,4 +31,18 @@ fn approve_given_to_the_tui_is_refused_with_the_reason() {
         );
         assert!(!stderr.contains("connect"), "{flags:?}: {stderr}");
     }
+}
+
+#[test]
+fn an_override_without_a_reason_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .arg("run")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/demo.yaml"))
+        .args(["--headless", "--override-failed-checks", "go-live"])
+        .env("CUTOVER_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .expect("run cutover");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--override-reason"), "{stderr}");
 }

@@ -827,6 +827,26 @@ async fn a_go_needs_every_question_and_an_override_past_failed_critical_checks()
         .get(0);
     assert_eq!(decisions, 0, "a rejected go is not a decision");
 
+    // The override without a reason is refused: it stands in the record with one, or not at all.
+    run.send(Command::Decide {
+        step: "gate".into(),
+        decision: Decision::Go,
+        operator: "alice".into(),
+        comment: Some("  ".into()),
+        answers: vec![
+            ("Backup verified?".into(), true),
+            ("Rollback tested?".into(), true),
+        ],
+        override_failed_checks: true,
+    });
+    let rejected = run
+        .until("a rejection", |e| {
+            matches!(e, Event::DecisionRejected { reason, .. } if reason.contains("needs a reason"))
+        })
+        .await;
+    assert!(matches!(rejected, Event::DecisionRejected { .. }));
+    assert!(!exists(&db, "after_gate").await);
+
     // With the explicit override.
     run.send(Command::Decide {
         step: "gate".into(),
@@ -2553,12 +2573,44 @@ async fn headless_approval_never_passes_failed_critical_checks_without_an_overri
             "gate",
             "--override-failed-checks",
             "gate",
+            "--override-reason",
+            "rows-match differs by the 2 test rows removed on purpose",
             "--journal",
             "j.jsonl",
         ],
     )
     .await;
     assert_eq!(second.code, Some(0), "{second:?}");
+    let reason: Option<String> = common::connect(&url)
+        .await
+        .query_one(
+            "SELECT comment FROM cutover.decisions WHERE step_id = 'gate'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        reason.as_deref(),
+        Some("rows-match differs by the 2 test rows removed on purpose"),
+        "the override's reason is journaled with it"
+    );
+    // `status` says the go overrode failed checks, and why.
+    let status = std::process::Command::new(common::binary())
+        .current_dir(&dir)
+        .args([
+            "status",
+            path.to_str().unwrap_or_default(),
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .expect("run cutover status");
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains("OVERRIDING failed critical checks rows-match: “rows-match differs by the 2 test rows removed on purpose”"),
+        "{status}"
+    );
     assert!(exists(&db, "after_gate").await);
     let overrides: serde_json::Value = db
         .query_one(

@@ -1017,7 +1017,21 @@ fn failed_critical_checks_need_the_override_path() {
             .contains("override")
     );
     assert_eq!(press(&feed.state, &mut v, key('y')), None);
-    // O then y: a go with the override.
+    // O without a reason: refused, and y after it sends nothing.
+    assert_eq!(press(&feed.state, &mut v, key('O')), None);
+    let said = v
+        .modal
+        .as_ref()
+        .and_then(|m| m.message.clone())
+        .unwrap_or_default();
+    assert!(said.contains("needs a reason"), "{said}");
+    assert_eq!(press(&feed.state, &mut v, key('y')), None);
+    // The reason typed (c, text, Enter), then O and y: a go with the override and its reason.
+    assert_eq!(press(&feed.state, &mut v, key('c')), None);
+    for ch in "tiers verified by hand".chars() {
+        press(&feed.state, &mut v, key(ch));
+    }
+    assert_eq!(press(&feed.state, &mut v, code(KeyCode::Enter)), None);
     assert_eq!(press(&feed.state, &mut v, key('O')), None);
     let sent = press(&feed.state, &mut v, key('y'));
     match sent {
@@ -1025,8 +1039,12 @@ fn failed_critical_checks_need_the_override_path() {
             decision: Decision::Go,
             override_failed_checks: true,
             answers,
+            comment,
             ..
-        }) => assert!(answers.iter().all(|(_, yes)| *yes)),
+        }) => {
+            assert!(answers.iter().all(|(_, yes)| *yes));
+            assert_eq!(comment.as_deref(), Some("tiers verified by hand"));
+        }
         other => panic!("expected an override go, got {other:?}"),
     }
 }
@@ -2257,4 +2275,31 @@ fn a_finished_run_says_how_long_it_ran_not_how_long_since_the_window_opened() {
     let text = screen(&feed.state, &view(at(960)), 160, 40);
     assert!(text.contains("ran 5m"), "{text}");
     assert!(!text.contains("ran 15m"), "{text}");
+}
+
+/// A success that overrode failed critical checks says so in the final header.
+#[test]
+fn a_success_with_an_override_says_so_in_the_header() {
+    let (mut feed, _) = at_gate(&["two-tiers-in-use"]);
+    feed.at(
+        290,
+        Event::DecisionRecorded {
+            step: "go-live".into(),
+            decision: Decision::Go,
+            operator: "alice".into(),
+            comment: Some("tiers verified by hand".into()),
+            answers: Vec::new(),
+            overrode_failed_checks: vec!["two-tiers-in-use".into()],
+            restored: false,
+        },
+    )
+    .at(
+        300,
+        Event::RunFinished {
+            outcome: Outcome::Succeeded,
+            message: None,
+        },
+    );
+    let text = screen(&feed.state, &view(at(310)), 160, 40);
+    assert!(text.contains("SUCCEEDED with 1 override"), "{text}");
 }

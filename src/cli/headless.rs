@@ -27,6 +27,8 @@ pub struct Policy {
     pub approve_all: bool,
     /// Checkpoints whose go may pass failed critical checks (journaled as overrides).
     pub override_checks: Vec<String>,
+    /// Why an override's go stands (journaled as its comment).
+    pub override_reason: Option<String>,
     pub operator: String,
     pub on_failure: OnFailure,
     pub uncertain: Option<Uncertain>,
@@ -103,7 +105,10 @@ fn answer(question: &Waiting, policy: &Policy, waiting: &mut Option<(String, boo
                     step: step.clone(),
                     decision: Decision::Go,
                     operator: policy.operator.clone(),
-                    comment: Some("approved on the command line (headless)".into()),
+                    comment: Some(match &policy.override_reason {
+                        Some(why) if overriding && !failed_critical.is_empty() => why.clone(),
+                        _ => "approved on the command line (headless)".into(),
+                    }),
                     answers: questions.iter().map(|q| (q.clone(), true)).collect(),
                     // Only where asked for by name: it is journaled as an override.
                     override_failed_checks: overriding && !failed_critical.is_empty(),
@@ -111,7 +116,7 @@ fn answer(question: &Waiting, policy: &Policy, waiting: &mut Option<(String, boo
             } else {
                 if !failed_critical.is_empty() && approved(step) {
                     eprintln!(
-                        "critical checks failed before `{step}` ({}): approving is not enough; pass --override-failed-checks {step} to give the go anyway",
+                        "critical checks failed before `{step}` ({}): approving is not enough; pass --override-failed-checks {step} --override-reason \"<why>\" to give the go anyway",
                         failed_critical.join(", ")
                     );
                 }

@@ -32,8 +32,12 @@ pub struct RunArgs {
     pub approve_all: bool,
     /// Give the go at this checkpoint even though critical checks failed before it; journaled
     /// as an override (repeatable; the checkpoint must also be approved).
-    #[arg(long, value_name = "CHECKPOINT_ID")]
+    #[arg(long, value_name = "CHECKPOINT_ID", requires = "override_reason")]
     pub override_failed_checks: Vec<String>,
+    /// Why the go stands although critical checks failed: required with
+    /// --override-failed-checks, journaled with the override and shown in the report.
+    #[arg(long, value_name = "WHY", requires = "override_failed_checks")]
+    pub override_reason: Option<String>,
     /// Continue the interrupted run of this runbook.
     #[arg(long)]
     pub resume: bool,
@@ -214,6 +218,7 @@ pub fn run(args: RunArgs) -> u8 {
         approve: args.approve.clone(),
         approve_all: args.approve_all,
         override_checks: args.override_failed_checks.clone(),
+        override_reason: args.override_reason.clone(),
         operator,
         on_failure: args.on_failure,
         uncertain: args.uncertain,
@@ -267,7 +272,7 @@ pub fn run(args: RunArgs) -> u8 {
                         "continue with: cutover run {} --headless --resume --approve {step}{}",
                         args.runbook.display(),
                         if needs_override {
-                            format!(" --override-failed-checks {step}")
+                            format!(" --override-failed-checks {step} --override-reason \"<why the go stands>\"")
                         } else {
                             String::new()
                         }

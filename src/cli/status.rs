@@ -40,6 +40,9 @@ struct Row {
     sql_checksum: Option<String>,
     decision: Option<String>,
     approver: Option<String>,
+    /// Failed critical checks the decision overrode, and its reason.
+    overrode: Vec<String>,
+    reason: Option<String>,
 }
 
 /// How `status` sorts a step.
@@ -93,10 +96,19 @@ fn classify(kind: &StepKind, row: Option<&Row>) -> (Class, String) {
         },
         (StepKind::Checkpoint(_), Some(r)) if r.status == "decided" => {
             let decision = r.decision.as_deref().unwrap_or("decided");
-            let words = match r.approver.as_deref() {
+            let mut words = match r.approver.as_deref() {
                 Some(who) => format!("{decision} (by {who})"),
                 None => decision.to_owned(),
             };
+            if !r.overrode.is_empty() {
+                words.push_str(&format!(
+                    " OVERRIDING failed critical checks {}",
+                    r.overrode.join(", ")
+                ));
+                if let Some(why) = &r.reason {
+                    words.push_str(&format!(": “{why}”"));
+                }
+            }
             (Class::Decided, words)
         }
         (StepKind::Command(_) | StepKind::Manual { .. }, Some(r)) if r.status == "done" => {
@@ -173,7 +185,14 @@ pub fn status(args: StatusArgs) -> u8 {
             }
             let rows = client
                 .query(
-                    "SELECT step_id, status, sql_checksum, decision, approver FROM cutover.steps WHERE runbook = $1",
+                    "SELECT s.step_id, s.status, s.sql_checksum, s.decision, s.approver, d.overrides, d.comment
+                     FROM cutover.steps s
+                     LEFT JOIN LATERAL (
+                       SELECT overrides, comment FROM cutover.decisions
+                       WHERE run_id = s.run_id AND step_id = s.step_id
+                       ORDER BY decided_at DESC LIMIT 1
+                     ) d ON s.decision IS NOT NULL
+                     WHERE s.runbook = $1",
                     &[&runbook.name],
                 )
                 .await
@@ -188,6 +207,11 @@ pub fn status(args: StatusArgs) -> u8 {
                             sql_checksum: r.get(2),
                             decision: r.get(3),
                             approver: r.get(4),
+                            overrode: r
+                                .get::<_, Option<serde_json::Value>>(5)
+                                .and_then(|v| serde_json::from_value(v).ok())
+                                .unwrap_or_default(),
+                            reason: r.get(6),
                         },
                     )
                 })

@@ -1650,6 +1650,19 @@ impl<'a> Engine<'a> {
                     })?;
                     continue;
                 }
+                // An override stands in the record with its reason, or not at all.
+                if !self.failed_critical.is_empty()
+                    && comment.as_deref().is_none_or(|c| c.trim().is_empty())
+                {
+                    self.out.emit(Event::DecisionRejected {
+                        step: id.clone(),
+                        reason: format!(
+                            "an override of failed critical checks ({}) needs a reason: say why the go stands",
+                            self.failed_critical.join(", ")
+                        ),
+                    })?;
+                    continue;
+                }
             }
             let overrode = if decision == Decision::Go {
                 std::mem::take(&mut self.failed_critical)

@@ -158,7 +158,7 @@ fn callouts(out: &mut String, r: &Report, clock: Clock) {
             checks.join(", "),
             d.comment
                 .as_ref()
-                .map(|c| format!(" Their comment: “{}”", escape(c)))
+                .map(|c| format!(" Their reason: “{}”", escape(c)))
                 .unwrap_or_default()
         ));
     }

@@ -182,7 +182,7 @@ fn callouts(out: &mut String, r: &Report, clock: Clock) {
             ),
         );
         if let Some(c) = &d.comment {
-            line(out, &format!("> Their comment: “{}”", esc(c)));
+            line(out, &format!("> Their reason: “{}”", esc(c)));
         }
         any = true;
     }

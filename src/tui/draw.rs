@@ -471,7 +471,22 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
         ],
         bold(),
     );
-    let label = || Span::styled(format!(" {} ", overall.label()), overall_style(&overall));
+    // A success that overrode failed critical checks says so in the same breath.
+    let overrides = state
+        .decisions
+        .iter()
+        .filter(|d| !d.overrode.is_empty())
+        .count();
+    let word = match (&overall, overrides) {
+        (Overall::Finished(Outcome::Succeeded), 1) => {
+            format!("{} with 1 override", overall.label())
+        }
+        (Overall::Finished(Outcome::Succeeded), n) if n > 1 => {
+            format!("{} with {n} overrides", overall.label())
+        }
+        _ => overall.label().to_owned(),
+    };
+    let label = || Span::styled(format!(" {word} "), overall_style(&overall));
     let mut badge = vec![vec![label()]];
     if state.is_active() {
         let phase = state

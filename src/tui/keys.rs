@@ -605,6 +605,11 @@ fn modal_key(
                             let unticked = m.ticks.iter().filter(|t| !**t).count();
                             if failed_critical.is_empty() {
                                 m.message = Some("no critical check failed: use g for go".into());
+                            } else if m.comment.trim().is_empty() {
+                                m.message = Some(
+                                    "an override needs a reason: c, type why the go stands, Enter — then O"
+                                        .into(),
+                                );
                             } else if unticked > 0 {
                                 m.message = Some(format!(
                                     "tick every question before a go ({unticked} not ticked)"
