@@ -3134,3 +3134,56 @@ phases:
         "the hard end moved when the run was resumed"
     );
 }
+
+/// "Watch the dashboards for 2 hours" is a manual step of a monitoring phase: the phase's probes
+/// keep sampling (and alert) while it waits for the operator, not only after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_sample_and_alert_while_a_manual_step_of_their_phase_waits() {
+    let url = fresh_db("probewait").await;
+    let dir = common::scratch_dir("probewait");
+    let text = r#"name: probewait
+window:
+  budget: 1h
+phases:
+  - id: watch
+    kind: monitoring
+    budget: 1s
+    steps:
+      - probe: lag
+        sql: SELECT 7
+        every: 50ms
+        alert: { gt: 5 }
+      - manual: watch-dashboards
+        prompt: Watch the dashboards.
+"#;
+    let path = common::write(&dir, "runbook.yaml", text);
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until("the manual step", |e| {
+        matches!(e, Event::ManualWaiting { .. })
+    })
+    .await;
+    let waiting_at = run.seen.len();
+    run.until("an alert during the wait", |e| {
+        matches!(e, Event::Alert { .. })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    run.send(Command::Acknowledge {
+        step: "watch-dashboards".into(),
+        operator: "alice".into(),
+    });
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let acked = events
+        .iter()
+        .position(|e| matches!(e, Event::ManualAcknowledged { .. }))
+        .unwrap_or(0);
+    let during_wait = events[waiting_at..acked]
+        .iter()
+        .filter(|e| matches!(e, Event::ProbeSample { .. }))
+        .count();
+    assert!(
+        during_wait >= 3,
+        "{during_wait} samples while waiting: {events:#?}"
+    );
+}

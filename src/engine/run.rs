@@ -277,6 +277,8 @@ struct Engine<'a> {
     end_phase: bool,
     /// When the phase running now started (the gate's projection counts its sampling left).
     phase_started: Instant,
+    /// The running phase's probes: they sample while a manual step of the phase waits too.
+    phase_probes: Option<ProbeRunner>,
     window_start: chrono::DateTime<chrono::Utc>,
     secret: Option<String>,
     /// The runbook lock, shared with the lanes: nothing starts or commits without it.
@@ -535,6 +537,7 @@ pub async fn run(
         own_builds: Vec::new(),
         end_phase: false,
         phase_started: Instant::now(),
+        phase_probes: None,
         window_start,
         secret,
         lock: Arc::clone(&lock),
@@ -626,6 +629,7 @@ impl<'a> Engine<'a> {
             own_builds: Vec::new(),
             end_phase: false,
             phase_started: Instant::now(),
+            phase_probes: None,
             window_start: self.window_start,
             secret: self.secret.clone(),
             lock: Arc::clone(&self.lock),
@@ -1068,7 +1072,8 @@ impl<'a> Engine<'a> {
                 .copied()
                 .filter(|&i| matches!(self.steps[i].kind, StepKind::Probe(_)))
                 .collect();
-            let mut probe_state = ProbeRunner::new(&probes, phase_started);
+            self.phase_probes =
+                (!probes.is_empty()).then(|| ProbeRunner::new(&probes, phase_started));
             let mut k = 0;
             while k < order.len() {
                 if let Some(stop) = self.poll_commands() {
@@ -1158,7 +1163,7 @@ impl<'a> Engine<'a> {
                 }
             }
             // Probes sample for the phase's budget, or until the operator ends the phase.
-            if !probes.is_empty() {
+            if let Some(mut probe_state) = self.phase_probes.take() {
                 let until = self
                     .opts
                     .monitor_cap
@@ -1269,7 +1274,24 @@ impl<'a> Engine<'a> {
                     prompt: prompt.clone(),
                 })?;
                 loop {
-                    match self.commands.recv().await {
+                    // The phase's probes keep sampling while the operator watches: an alert
+                    // during the wait is raised on screen.
+                    let next_sample = match self.phase_probes.take() {
+                        Some(mut probes) => {
+                            let next = self.sample_due(&mut probes).await;
+                            self.phase_probes = Some(probes);
+                            Some(next?)
+                        }
+                        None => None,
+                    };
+                    let command = match next_sample {
+                        Some(at) => tokio::select! {
+                            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(at)) => continue,
+                            command = self.commands.recv() => command,
+                        },
+                        None => self.commands.recv().await,
+                    };
+                    match command {
                         Some(Command::Acknowledge { step: s, operator }) if s == id => {
                             self.out
                                 .emit_durable(Event::ManualAcknowledged {
@@ -2406,6 +2428,54 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// Samples the probes that are due; returns when the next one is.
+    async fn sample_due(&mut self, probes: &mut ProbeRunner) -> Result<Instant, EngineError> {
+        let now = Instant::now();
+        for slot in probes.slots.iter_mut() {
+            if slot.next_at <= now {
+                let step = self.steps[slot.index];
+                let StepKind::Probe(probe) = &step.kind else {
+                    continue;
+                };
+                slot.next_at = now + probe.every;
+                let result = sqlexec::simple(&self.monitor, &probe.sql.text).await;
+                let value = result
+                    .ok()
+                    .and_then(|r| crate::runbook::Comparison::sample(&r.rows));
+                let alert = match (&probe.alert, &value) {
+                    (Some(threshold), Some(v)) => threshold.holds(v),
+                    _ => false,
+                };
+                self.out.emit(Event::ProbeSample {
+                    step: step.id.clone(),
+                    value: value.clone(),
+                    alert,
+                })?;
+                // An alert is raised when the threshold is crossed, not on every sample
+                // beyond it (the samples say that); it is raised again after a recovery.
+                let crossed = alert && !slot.alerting;
+                slot.alerting = alert;
+                if crossed {
+                    self.out.emit(Event::Alert {
+                        step: step.id.clone(),
+                        value: value.map(|v| v.to_string()).unwrap_or_default(),
+                        threshold: probe
+                            .alert
+                            .as_ref()
+                            .map(|a| a.to_string())
+                            .unwrap_or_default(),
+                    })?;
+                }
+            }
+        }
+        Ok(probes
+            .slots
+            .iter()
+            .map(|s| s.next_at)
+            .min()
+            .unwrap_or(now + Duration::from_secs(1)))
+    }
+
     async fn sample_probes(
         &mut self,
         probes: &mut ProbeRunner,
@@ -2413,53 +2483,10 @@ impl<'a> Engine<'a> {
         until: Duration,
     ) -> Result<Option<Stop>, EngineError> {
         loop {
-            let now = Instant::now();
-            if self.end_phase || now.duration_since(phase_started) >= until {
+            if self.end_phase || phase_started.elapsed() >= until {
                 return Ok(None);
             }
-            for slot in probes.slots.iter_mut() {
-                if slot.next_at <= now {
-                    let step = self.steps[slot.index];
-                    let StepKind::Probe(probe) = &step.kind else {
-                        continue;
-                    };
-                    slot.next_at = now + probe.every;
-                    let result = sqlexec::simple(&self.monitor, &probe.sql.text).await;
-                    let value = result
-                        .ok()
-                        .and_then(|r| crate::runbook::Comparison::sample(&r.rows));
-                    let alert = match (&probe.alert, &value) {
-                        (Some(threshold), Some(v)) => threshold.holds(v),
-                        _ => false,
-                    };
-                    self.out.emit(Event::ProbeSample {
-                        step: step.id.clone(),
-                        value: value.clone(),
-                        alert,
-                    })?;
-                    // An alert is raised when the threshold is crossed, not on every sample
-                    // beyond it (the samples say that); it is raised again after a recovery.
-                    let crossed = alert && !slot.alerting;
-                    slot.alerting = alert;
-                    if crossed {
-                        self.out.emit(Event::Alert {
-                            step: step.id.clone(),
-                            value: value.map(|v| v.to_string()).unwrap_or_default(),
-                            threshold: probe
-                                .alert
-                                .as_ref()
-                                .map(|a| a.to_string())
-                                .unwrap_or_default(),
-                        })?;
-                    }
-                }
-            }
-            let next = probes
-                .slots
-                .iter()
-                .map(|s| s.next_at)
-                .min()
-                .unwrap_or(now + Duration::from_secs(1));
+            let next = self.sample_due(probes).await?;
             let deadline = phase_started + until;
             let wake = next.min(deadline);
             tokio::select! {
