@@ -269,6 +269,9 @@ pub enum Event {
     ManualAcknowledged {
         step: String,
         operator: String,
+        /// What the operator noted with it (e.g. the backup's file name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     CheckpointReached {
         step: String,
@@ -412,6 +415,8 @@ pub enum Command {
     Acknowledge {
         step: String,
         operator: String,
+        /// A note the operator typed with it (e.g. the backup's file name), journaled.
+        note: Option<String>,
     },
     /// For a step left half-done by a crash: was it applied (`true`) or should it be retried?
     ResolveUncertain {

@@ -143,8 +143,11 @@ fn decision_sentence(
     )
 }
 
-fn acknowledged_sentence(step: &str, operator: &str) -> String {
-    format!("acknowledged {step} by {operator}")
+fn acknowledged_sentence(step: &str, operator: &str, note: Option<&str>) -> String {
+    match note {
+        Some(note) => format!("acknowledged {step} by {operator}: “{note}”"),
+        None => format!("acknowledged {step} by {operator}"),
+    }
 }
 
 /// A decision or acknowledgement of the run record, in the words its event is told in.
@@ -158,7 +161,7 @@ pub fn decision(d: &crate::record::DecisionRecord) -> String {
             &d.overrode_failed_checks,
             d.restored,
         ),
-        None => acknowledged_sentence(&d.step, &d.operator),
+        None => acknowledged_sentence(&d.step, &d.operator, d.comment.as_deref()),
     }
 }
 
@@ -354,9 +357,17 @@ pub fn tell(entry: &Entry) -> Told {
             Error,
         ),
         Event::ManualWaiting { step, prompt } => told(format!("  manual {step}: {prompt}"), Gate),
-        Event::ManualAcknowledged { step, operator } => {
-            told(format!("  {}", acknowledged_sentence(step, operator)), Good)
-        }
+        Event::ManualAcknowledged {
+            step,
+            operator,
+            note,
+        } => told(
+            format!(
+                "  {}",
+                acknowledged_sentence(step, operator, note.as_deref())
+            ),
+            Good,
+        ),
         Event::CheckpointReached {
             step,
             prompt,

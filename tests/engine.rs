@@ -3171,9 +3171,15 @@ phases:
     run.send(Command::Acknowledge {
         step: "watch-dashboards".into(),
         operator: "alice".into(),
+        note: Some("dashboards green at 02:10".into()),
     });
     let (result, events) = run.finish().await;
     assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    // The operator's note is journaled with the acknowledgement.
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::ManualAcknowledged { note: Some(n), .. } if n == "dashboards green at 02:10"
+    )));
     let acked = events
         .iter()
         .position(|e| matches!(e, Event::ManualAcknowledged { .. }))

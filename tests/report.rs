@@ -498,6 +498,7 @@ mod fixtures {
             Event::ManualAcknowledged {
                 step: "announce-window".into(),
                 operator: operator.into(),
+                note: None,
             },
         );
         let g = t2 + 6550;
@@ -798,6 +799,7 @@ mod fixtures {
             Event::ManualAcknowledged {
                 step: "watch-dashboards".into(),
                 operator: "alice".into(),
+                note: None,
             },
         );
         let sessions = [12, 14, 13, 17, 21, 19, 16, 15, 14];
@@ -1148,6 +1150,7 @@ mod fixtures {
             Event::ManualAcknowledged {
                 step: "watch-dashboards".into(),
                 operator: "frank".into(),
+                note: None,
             },
         );
         let waits = [Some(Scalar::Int(0)), None, Some(Scalar::Int(0))];
@@ -2798,4 +2801,57 @@ fn a_capped_rehearsal_is_never_read_as_a_real_window() {
         ))],
     );
     assert!(!markdown::render(&real).contains("Rehearsal"));
+}
+
+/// A note given with a manual step's acknowledgement is in the report.
+#[test]
+fn a_manual_steps_note_is_in_the_report() {
+    use cutover::events::{Event, Outcome};
+    use cutover::journal::Entry;
+    let t0 = chrono::Utc::now();
+    let entries: Vec<Entry> = [
+        Event::RunStarted {
+            run_id: "n".into(),
+            runbook: "n".into(),
+            title: "Notes".into(),
+            checksum: "c".into(),
+            operator: "o".into(),
+            target: "u@h:5432/d".into(),
+            server_version: "17.0".into(),
+            cutover_version: "0.1.0".into(),
+            resumed: false,
+            hard_end: t0.to_rfc3339(),
+            plan: None,
+        },
+        Event::PhaseStarted {
+            phase: "prep".into(),
+        },
+        Event::ManualWaiting {
+            step: "backup".into(),
+            prompt: "Take the backup.".into(),
+        },
+        Event::ManualAcknowledged {
+            step: "backup".into(),
+            operator: "alice".into(),
+            note: Some("backup-0301.dump".into()),
+        },
+        Event::RunFinished {
+            outcome: Outcome::Succeeded,
+            message: None,
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(n, event)| Entry {
+        ts: t0 + chrono::Duration::seconds(n as i64),
+        seq: n as u64 + 1,
+        event,
+    })
+    .collect();
+    let r = cutover::report::model::build(&entries, &[]);
+    assert_eq!(
+        r.step("backup").and_then(|s| s.note.as_deref()),
+        Some("backup-0301.dump")
+    );
+    assert!(markdown::render(&r).contains("Their note: “backup-0301.dump”"));
 }

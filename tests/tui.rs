@@ -342,6 +342,7 @@ impl Feed {
                 Event::ManualAcknowledged {
                     step: "announce-window".into(),
                     operator: "alice".into(),
+                    note: None,
                 },
             )
             .gate(41, "go-for-migration", &GATE1, &[])
@@ -1130,7 +1131,8 @@ fn manual_steps_and_failures_take_two_keys() {
         press(&feed.state, &mut v, key('y')),
         Some(Command::Acknowledge {
             step: "announce-window".into(),
-            operator: "alice".into()
+            operator: "alice".into(),
+            note: None,
         })
     );
 
@@ -1348,6 +1350,7 @@ fn snapshot_run_finished() {
         Event::ManualAcknowledged {
             step: "watch-dashboards".into(),
             operator: "alice".into(),
+            note: None,
         },
     )
     .phase_done(352, "watch", 61_000)
@@ -1591,6 +1594,7 @@ fn halted_at_gate() -> Feed {
             Event::ManualAcknowledged {
                 step: "announce-window".into(),
                 operator: "alice".into(),
+                note: None,
             },
         )
         .gate(41, "go-for-migration", &GATE1, &[])
@@ -2302,4 +2306,65 @@ fn a_success_with_an_override_says_so_in_the_header() {
     );
     let text = screen(&feed.state, &view(at(310)), 160, 40);
     assert!(text.contains("SUCCEEDED with 1 override"), "{text}");
+}
+
+/// Space ticks and moves on to the next question still to tick: it never lands on a ticked one,
+/// where a second space would untick it unseen.
+#[test]
+fn space_never_lands_on_a_ticked_question() {
+    let (feed, mut v) = at_gate(&[]);
+    press(&feed.state, &mut v, code(KeyCode::Down));
+    press(&feed.state, &mut v, key(' '));
+    press(&feed.state, &mut v, code(KeyCode::Up));
+    press(&feed.state, &mut v, code(KeyCode::Up));
+    press(&feed.state, &mut v, key(' '));
+    press(&feed.state, &mut v, key(' '));
+    let ticks = v
+        .modal
+        .as_ref()
+        .map(|m| m.ticks.clone())
+        .unwrap_or_default();
+    assert_eq!(ticks, [true, true, true]);
+}
+
+/// A manual step's acknowledgement can carry a note (the backup's file name): typed with `c`,
+/// sent with the acknowledgement, and told in the log.
+#[test]
+fn a_manual_step_is_acknowledged_with_a_note() {
+    let mut feed = Feed::new();
+    feed.started().at(
+        5,
+        Event::ManualWaiting {
+            step: "announce-window".into(),
+            prompt: "Announce the window.".into(),
+        },
+    );
+    let mut v = view(at(6));
+    press(&feed.state, &mut v, key('c'));
+    for ch in "backup-0301.dump".chars() {
+        press(&feed.state, &mut v, key(ch));
+    }
+    press(&feed.state, &mut v, code(KeyCode::Enter));
+    press(&feed.state, &mut v, key('a'));
+    match press(&feed.state, &mut v, key('y')) {
+        Some(Command::Acknowledge { note, .. }) => {
+            assert_eq!(note.as_deref(), Some("backup-0301.dump"))
+        }
+        other => panic!("expected an acknowledgement, got {other:?}"),
+    }
+    feed.at(
+        8,
+        Event::ManualAcknowledged {
+            step: "announce-window".into(),
+            operator: "alice".into(),
+            note: Some("backup-0301.dump".into()),
+        },
+    );
+    assert!(
+        feed.state.log.iter().any(|l| l
+            .text
+            .contains("acknowledged announce-window by alice: “backup-0301.dump”")),
+        "{:?}",
+        feed.state.log
+    );
 }

@@ -129,6 +129,7 @@ fn answer(question: &Waiting, policy: &Policy, waiting: &mut Option<(String, boo
                 Command::Acknowledge {
                     step: step.clone(),
                     operator: policy.operator.clone(),
+                    note: None,
                 }
             } else {
                 *waiting = Some((step.clone(), false));

@@ -1292,11 +1292,16 @@ impl<'a> Engine<'a> {
                         None => self.commands.recv().await,
                     };
                     match command {
-                        Some(Command::Acknowledge { step: s, operator }) if s == id => {
+                        Some(Command::Acknowledge {
+                            step: s,
+                            operator,
+                            note,
+                        }) if s == id => {
                             self.out
                                 .emit_durable(Event::ManualAcknowledged {
                                     step: id.clone(),
                                     operator,
+                                    note: note.filter(|n| !n.trim().is_empty()),
                                 })
                                 .await?;
                             self.mark(&id, "manual", None, "done", 1, 0).await?;

@@ -130,6 +130,8 @@ pub struct StepRecord {
     pub prompt: Option<String>,
     /// A crash left it half-done at some point.
     pub uncertain: bool,
+    /// What the operator noted when acknowledging a manual step.
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -224,6 +226,7 @@ impl StepRecord {
             phase: None,
             prompt: None,
             uncertain: false,
+            note: None,
         }
     }
 
@@ -1255,11 +1258,16 @@ impl RunRecord {
                 s.first_started_at.get_or_insert(ts);
                 s.started_at = Some(ts);
             }
-            Event::ManualAcknowledged { step, operator } => {
+            Event::ManualAcknowledged {
+                step,
+                operator,
+                note,
+            } => {
                 self.close_span(step, ts, SpanResult::Done);
                 let s = self.step_mut(step);
                 s.seen_as(Kind::Manual);
                 s.decided_by = Some(operator.clone());
+                s.note.clone_from(note);
                 s.status = Status::Done;
                 s.finished_at = Some(ts);
                 s.duration_ms = s
@@ -1270,7 +1278,7 @@ impl RunRecord {
                     step: step.clone(),
                     decision: None,
                     operator: operator.clone(),
-                    comment: None,
+                    comment: note.clone(),
                     overrode_failed_checks: Vec::new(),
                     restored: false,
                 });

@@ -920,6 +920,13 @@ fn step_details(out: &mut String, s: &Step, clock: Clock) {
                 .unwrap_or_default()
         ));
     }
+    if let Some(note) = &s.note {
+        out.push_str(&format!(
+            "<li>Their note: “{}”</li>
+",
+            escape(note)
+        ));
+    }
     if let Some(reason) = &s.skip_reason {
         out.push_str(&format!(
             "<li>{}: {}</li>\n",

@@ -921,6 +921,9 @@ fn step_details(out: &mut String, s: &Step, clock: Clock) {
             ),
         );
     }
+    if let Some(note) = &s.note {
+        line(out, &format!("- Their note: “{}”", esc(note)));
+    }
     if let Some(reason) = &s.skip_reason {
         line(
             out,

@@ -447,6 +447,9 @@ pub struct Step {
     /// Interrupted between its statements by a crash; the operator resolved it.
     pub uncertain: bool,
     pub acknowledged_by: Option<String>,
+    /// What the operator noted when acknowledging (e.g. the backup's file name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub prompt: Option<String>,
 }
 
@@ -1062,6 +1065,7 @@ fn step_of(r: &crate::record::StepRecord) -> Step {
         skip_reason: r.skip_reason.clone(),
         uncertain: r.uncertain,
         acknowledged_by: r.decided_by.clone().filter(|_| kind == StepKind::Manual),
+        note: r.note.clone(),
         prompt: r.prompt.clone(),
     }
 }

@@ -838,7 +838,10 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
                     hints.push(hint("b", "roll back", "roll back", 1));
                     hints.push(hint("a", "abort", "abort", 1));
                 }
-                Prompt::Manual { .. } => hints.push(hint("a", "acknowledge", "ack", 1)),
+                Prompt::Manual { .. } => {
+                    hints.push(hint("a", "acknowledge", "ack", 1));
+                    hints.push(hint("c", "note", "note", 2));
+                }
                 Prompt::Uncertain { .. } => {
                     hints.push(hint("m", "mark applied", "applied", 1));
                     hints.push(hint("r", "run again", "rerun", 1));
@@ -2379,6 +2382,7 @@ fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) 
             lines.push(Line::raw(""));
             lines.push(keys_line(&[
                 ("a", "acknowledge (done)"),
+                ("c", "note it (journaled)"),
                 ("p", "pause here (resumable)"),
                 ("Esc", "hide"),
             ]));
@@ -2835,7 +2839,10 @@ fn draw_help(frame: &mut Frame, area: Rect) {
             "Failed step",
             "r retry · b roll back · a abort (each then y)",
         ),
-        ("Manual step", "a then y acknowledges"),
+        (
+            "Manual step",
+            "a then y acknowledges; c types a note first (journaled with it)",
+        ),
     ];
     let lines: Vec<Line> = rows
         .iter()

@@ -514,6 +514,7 @@ fn modal_key(
                 (Action::Acknowledge, Prompt::Manual { .. }) => Command::Acknowledge {
                     step,
                     operator: operator.to_owned(),
+                    note: Some(m.comment.clone()).filter(|c| !c.trim().is_empty()),
                 },
                 (Action::Retry, Prompt::Failure { .. }) => Command::Retry,
                 (Action::Rollback, Prompt::Failure { .. }) => Command::Rollback,
@@ -578,8 +579,13 @@ fn modal_key(
                             if let Some(t) = m.ticks.get_mut(m.focus) {
                                 *t = !*t;
                                 m.message = None;
-                                if *t && m.focus + 1 < n {
-                                    m.focus += 1;
+                                // On to the next question still to tick; a ticked one is never
+                                // landed on (a second space would untick it unseen).
+                                if *t
+                                    && let Some(next) = (m.focus + 1..n)
+                                        .find(|&q| !m.ticks.get(q).copied().unwrap_or(true))
+                                {
+                                    m.focus = next;
                                 }
                             }
                         }
@@ -636,6 +642,12 @@ fn modal_key(
                 Prompt::Manual { .. } => match c {
                     Some('a') => {
                         m.stage = Stage::Confirm(Action::Acknowledge);
+                        Handled::Done
+                    }
+                    // A note journaled with the acknowledgement (e.g. the backup's file name).
+                    Some('c') => {
+                        m.stage = Stage::Comment;
+                        m.message = None;
                         Handled::Done
                     }
                     _ => Handled::NotMine,
