@@ -874,3 +874,24 @@ fn mermaid_output_declares_every_node_before_its_edges() {
         "barrier edges are dotted:\n{mermaid}"
     );
 }
+
+/// `cutover graph` as text shows the shape: a diamond reads as layers 1, 2 (two independent
+/// steps), 3 — with both parents of the join named.
+#[test]
+fn the_text_graph_draws_a_diamond_in_layers() {
+    let (runbook, plan) = planned(
+        "name: d\nwindow: { budget: 1h }\nphases:\n  - id: m\n    kind: migration\n    budget: 30m\n    parallel: 2\n    steps:\n      - migrate: a\n        sql: CREATE TABLE a (id int)\n        rollback: DROP TABLE a\n      - migrate: b\n        sql: CREATE TABLE b (id int)\n        rollback: DROP TABLE b\n        depends_on: [a]\n      - migrate: c\n        sql: CREATE TABLE c (id int)\n        rollback: DROP TABLE c\n        depends_on: [a]\n      - migrate: d\n        sql: CREATE TABLE d (id int)\n        rollback: DROP TABLE d\n        depends_on: [b, c]\n",
+    );
+    let text = cutover::plan::graph::text(&runbook, &plan);
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in:\n{text}"))
+    };
+    assert!(at("layer 1") < at("● a"));
+    assert!(at("layer 2 (2 independent)") < at("● b") && at("● b") < at("layer 3"));
+    assert!(at("● c") < at("layer 3"));
+    assert!(lines[at("● d")].ends_with("← b, c"), "{text}");
+}

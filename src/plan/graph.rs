@@ -32,15 +32,58 @@ fn marker(plan: &Plan, i: usize) -> String {
     out
 }
 
+/// Each step's layer in its phase: the longest chain of in-phase dependencies before it
+/// (0: waits for nothing in the phase).
+pub fn depths(plan: &Plan) -> Vec<usize> {
+    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); plan.steps.len()];
+    for &(from, to, _) in &plan.edges {
+        if plan.steps[from].phase == plan.steps[to].phase {
+            parents[to].push(from);
+        }
+    }
+    let mut depth = vec![0usize; plan.steps.len()];
+    for phase in &plan.phases {
+        // `order` is the execution order: every step's dependencies come first.
+        for &i in &phase.order {
+            depth[i] = parents[i]
+                .iter()
+                .map(|&from| depth[from] + 1)
+                .max()
+                .unwrap_or(0);
+        }
+    }
+    depth
+}
+
+/// The graph as text, phase by phase in layers: what can run at once is one layer, so a
+/// diamond reads as 1, 2, 1 — the shape, not a flat list.
 pub fn text(runbook: &Runbook, plan: &Plan) -> String {
     let mut out = String::new();
+    let depth = depths(plan);
     for (p, phase) in plan.phases.iter().enumerate() {
         let _ = writeln!(
             out,
             "{} ({}, parallel {})",
             phase.id, phase.kind, phase.parallel
         );
-        for &i in &phase.order {
+        let mut layered = phase.order.clone();
+        layered.sort_by_key(|&i| depth[i]);
+        let mut layer = None;
+        for &i in &layered {
+            if layer != Some(depth[i]) {
+                layer = Some(depth[i]);
+                let width = layered.iter().filter(|&&j| depth[j] == depth[i]).count();
+                let _ = writeln!(
+                    out,
+                    "  layer {}{}",
+                    depth[i] + 1,
+                    if width > 1 {
+                        format!(" ({width} independent)")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
             let step = &plan.steps[i];
             let waits: Vec<String> = plan
                 .edges
@@ -61,7 +104,7 @@ pub fn text(runbook: &Runbook, plan: &Plan) -> String {
             } else {
                 "●"
             };
-            let _ = write!(out, "  {glyph} {} [{}]", step.id, marker(plan, i));
+            let _ = write!(out, "    {glyph} {} [{}]", step.id, marker(plan, i));
             if !waits.is_empty() {
                 let _ = write!(out, " ← {}", waits.join(", "));
             }

@@ -1217,7 +1217,7 @@ fn push_cells(spans: &mut Vec<Span<'static>>, cells: &[(char, Style)]) {
 // ---------------------------------------------------------------------------------------
 // Dependency graph
 
-fn dep_text(state: &UiState, s: &StepUi) -> String {
+fn dep_parts(state: &UiState, s: &StepUi) -> Vec<String> {
     let explicit: Vec<&str> = s
         .deps
         .iter()
@@ -1236,11 +1236,32 @@ fn dep_text(state: &UiState, s: &StepUi) -> String {
         1 | 2 => parts.extend(barriers.iter().map(|b| format!("◆{b}"))),
         n => parts.push(format!("all {n} above")),
     }
+    parts
+}
+
+/// ` ← a, b` in `width` cells: the parents that fit, then `+N` for the others — a diamond's
+/// second parent is never cut off unseen.
+fn dep_text(parts: &[String], width: usize) -> String {
     if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" ← {}", parts.join(", "))
+        return String::new();
     }
+    let full = format!(" ← {}", parts.join(", "));
+    if full.chars().count() <= width {
+        return full;
+    }
+    for shown in (1..parts.len()).rev() {
+        let text = format!(" ← {} +{}", parts[..shown].join(", "), parts.len() - shown);
+        if text.chars().count() <= width {
+            return text;
+        }
+    }
+    let more = if parts.len() > 1 {
+        format!(" +{}", parts.len() - 1)
+    } else {
+        String::new()
+    };
+    let room = width.saturating_sub(3 + more.chars().count());
+    format!(" ← {}{more}", fmt::fit(&parts[0], room))
 }
 
 fn draw_graph(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState, focused: bool) {
@@ -1314,10 +1335,12 @@ fn draw_graph(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState, 
                 };
                 let head = format!("{}{glyph} {kind_mark}{}", " ".repeat(indent), s.id);
                 let head_len = head.chars().count();
-                let deps = dep_text(state, s);
                 let mut spans = vec![Span::styled(fmt::fit(&head, width), style)];
-                if head_len < width && !deps.is_empty() {
-                    spans.push(Span::styled(fmt::fit(&deps, width - head_len), dim()));
+                if head_len < width {
+                    let deps = dep_text(&dep_parts(state, s), width - head_len);
+                    if !deps.is_empty() {
+                        spans.push(Span::styled(fmt::fit(&deps, width - head_len), dim()));
+                    }
                 }
                 lines.push(Line::from(spans));
             }
@@ -2876,6 +2899,23 @@ mod tests {
         assert_eq!(axis_label(300_000), "+5m");
         assert_eq!(axis_label(7_200_000), "+2h");
         assert_eq!(axis_label(90_000), "+90s");
+    }
+
+    #[test]
+    fn a_diamonds_second_parent_is_never_cut_off_unseen() {
+        let parts = vec![
+            "001_add_loyalty_tier".to_owned(),
+            "002_create_order_events".to_owned(),
+        ];
+        assert_eq!(
+            dep_text(&parts, 80),
+            " ← 001_add_loyalty_tier, 002_create_order_events"
+        );
+        let narrow = dep_text(&parts, 30);
+        assert!(narrow.ends_with(" +1"), "{narrow}");
+        assert!(narrow.chars().count() <= 30, "{narrow}");
+        let tiny = dep_text(&parts, 12);
+        assert!(tiny.ends_with(" +1"), "{tiny}");
     }
 
     #[test]

@@ -486,20 +486,8 @@ impl UiState {
             }
         }
 
-        // Longest-path depth within the phase, in execution order (dependencies first).
-        let mut by_exec: Vec<usize> = (0..plan.steps.len()).collect();
-        by_exec.sort_by_key(|&i| exec_pos[i]);
-        let mut depth = vec![0usize; plan.steps.len()];
-        for &i in &by_exec {
-            let d = deps[i]
-                .iter()
-                .filter(|(f, _)| plan.steps[*f].phase == plan.steps[i].phase)
-                .filter(|(f, _)| exec_pos[*f] < exec_pos[i])
-                .map(|(f, _)| depth[*f] + 1)
-                .max()
-                .unwrap_or(0);
-            depth[i] = d;
-        }
+        // Longest-path depth within the phase: the layer `cutover graph` draws it in too.
+        let depth = crate::plan::graph::depths(plan);
 
         let mut steps = Vec::with_capacity(plan.steps.len());
         for (i, sp) in plan.steps.iter().enumerate() {
