@@ -2368,3 +2368,51 @@ fn a_manual_step_is_acknowledged_with_a_note() {
         feed.state.log
     );
 }
+
+/// Fifteen checks at 160×45: every one is in the grid (cells narrow to fit, the full name on
+/// select), and a failure's got/expected shows without selecting it.
+#[test]
+fn fifteen_checks_all_fit_the_grid_at_160x45() {
+    let mut text = String::from(
+        "name: many\nwindow: { budget: 1h }\nphases:\n  - id: verify\n    kind: verification\n    budget: 30m\n    steps:\n",
+    );
+    for n in 1..=15 {
+        text.push_str(&format!(
+            "      - check: c{n:02}-orders-match-the-ledger\n        sql: SELECT 1\n        expect: 1\n"
+        ));
+    }
+    let loaded = cutover::runbook::load_text(Path::new("many.yaml"), &text, &|_| None);
+    let runbook = loaded.runbook.expect("loads");
+    let plan = cutover::plan::plan(&runbook);
+    let mut state = UiState::new(&runbook, &plan, "alice");
+    let entry = |seq: u64, event: Event| Entry {
+        ts: at(seq as i64),
+        seq,
+        event,
+    };
+    state.apply(&entry(
+        1,
+        Event::CheckResult {
+            step: "c09-orders-match-the-ledger".into(),
+            passed: false,
+            actual: "0".into(),
+            expected: eq(1),
+            severity: Severity::Critical,
+            duration_ms: 3,
+        },
+    ));
+    let mut v = view(at(5));
+    v.panel = Panel::Checks;
+    let screen = screen(&state, &v, 160, 45);
+    for n in 1..=15 {
+        let id = format!("c{n:02}");
+        assert!(
+            screen.matches(&id).count() >= 2,
+            "{id} is not in the grid (only in the graph):\n{screen}"
+        );
+    }
+    assert!(
+        screen.contains("c09-orders-match-the-ledger: got 0, expected"),
+        "{screen}"
+    );
+}

@@ -153,7 +153,9 @@ pub fn draw(frame: &mut Frame, state: &UiState, view: &ViewState) {
     ])
     .areas(area);
     draw_header(frame, header, state, view);
-    if area.width >= 120 && area.height >= 32 {
+    if view.zoom {
+        draw_panel(frame, body, view.panel, state, view);
+    } else if area.width >= 120 && area.height >= 32 {
         draw_full(frame, body, state, view);
     } else {
         draw_compact(frame, body, state, view);
@@ -186,8 +188,13 @@ fn draw_full(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) {
     .areas(right);
     let [detail, side] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
-    let [checks, monitor] =
-        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(side);
+    // A panel with nothing to show gives its room to the other.
+    let split = match (state.checks.is_empty(), state.probes.is_empty()) {
+        (false, true) => [Constraint::Min(3), Constraint::Length(3)],
+        (true, false) => [Constraint::Length(3), Constraint::Min(3)],
+        _ => [Constraint::Percentage(50), Constraint::Percentage(50)],
+    };
+    let [checks, monitor] = Layout::vertical(split).areas(side);
     draw_panel(frame, graph, Panel::Graph, state, view);
     draw_panel(frame, timeline, Panel::Timeline, state, view);
     draw_panel(frame, detail, Panel::Detail, state, view);
@@ -1394,15 +1401,37 @@ fn draw_checks(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState,
         );
         return;
     }
-    // The grid, then the selected cell's verdict right under it.
+    // The grid, then the selected cell's verdict right under it, then the other failures'
+    // got/expected (seen without selecting them).
     let detail_h = 4u16.min(inner.height.saturating_sub(1));
-    let cell_w = 22usize.min(inner.width as usize).max(8);
-    let cols = (inner.width as usize / cell_w).max(1);
-    let cell_w = inner.width as usize / cols;
+    let width = inner.width as usize;
+    let cursor = view.check_cursor.min(total - 1);
+    let failed = state
+        .checks
+        .iter()
+        .enumerate()
+        .filter(|&(k, &i)| k != cursor && state.steps[i].check.as_ref().is_some_and(|c| !c.passed))
+        .count();
+    // Rows kept for the other failures' got/expected (the selected one is in its verdict).
+    let reserve = failed.min(2) as u16;
+    let room = inner.height.saturating_sub(detail_h + reserve).max(1) as usize;
+    let longest = state
+        .checks
+        .iter()
+        .map(|&i| state.steps[i].id.chars().count() + 3)
+        .max()
+        .unwrap_or(8);
+    let mut cell_w = longest.clamp(8, 22).min(width);
+    // Narrower cells (names cut, full on select) rather than checks out of sight.
+    while total.div_ceil((width / cell_w).max(1)) > room && cell_w > 6 {
+        cell_w -= 1;
+    }
+    let cols = (width / cell_w).max(1);
+    let cell_w = width / cols;
     let rows_total = total.div_ceil(cols);
     let grid_h = u16::try_from(rows_total)
         .unwrap_or(u16::MAX)
-        .min(inner.height.saturating_sub(detail_h))
+        .min(u16::try_from(room).unwrap_or(u16::MAX))
         .max(1);
     let [grid, detail, _] = Layout::vertical([
         Constraint::Length(grid_h),
@@ -1410,7 +1439,6 @@ fn draw_checks(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState,
         Constraint::Min(0),
     ])
     .areas(inner);
-    let cursor = view.check_cursor.min(total - 1);
     let visible_rows = grid.height as usize;
     let cursor_row = cursor / cols;
     let first_row = cursor_row
@@ -1487,6 +1515,33 @@ fn draw_checks(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState,
         }
     }
     frame.render_widget(Paragraph::new(info), detail);
+    // What failed, with what it got, in the rows left.
+    let rest = Rect {
+        y: detail.y + detail.height,
+        height: (inner.y + inner.height).saturating_sub(detail.y + detail.height),
+        ..inner
+    };
+    let failures: Vec<Line> = state
+        .checks
+        .iter()
+        .filter(|&&i| i != state.checks[cursor])
+        .filter_map(|&i| {
+            let s = &state.steps[i];
+            let c = s.check.as_ref().filter(|c| !c.passed)?;
+            let (glyph, style) = check_cell(s);
+            Some(Line::from(vec![
+                Span::styled(glyph, style),
+                Span::raw(fmt::fit(
+                    &format!(" {}: got {}, expected {}", s.id, c.actual, c.expected),
+                    width.saturating_sub(1),
+                )),
+            ]))
+        })
+        .take(rest.height as usize)
+        .collect();
+    if rest.height > 0 && !failures.is_empty() {
+        frame.render_widget(Paragraph::new(failures), rest);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2831,8 +2886,12 @@ fn draw_resume(frame: &mut Frame, area: Rect, state: &UiState, r: &Restored) {
 }
 
 fn draw_help(frame: &mut Frame, area: Rect) {
-    let rows: [(&str, &str); 22] = [
+    let rows: [(&str, &str); 23] = [
         ("Tab / Shift-Tab", "next / previous panel"),
+        (
+            "z",
+            "zoom: the focused panel fills the screen (z again: back)",
+        ),
         (
             "1-6",
             "timeline, dependencies, verification, monitoring, log, step",

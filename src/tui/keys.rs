@@ -171,6 +171,8 @@ pub struct ViewState {
     pub modal: Option<ModalView>,
     pub confirm: Option<Confirm>,
     pub help: bool,
+    /// The focused panel fills the screen (`z`).
+    pub zoom: bool,
     pub notice: Option<String>,
     /// Leave the TUI now.
     pub quit: bool,
@@ -195,6 +197,7 @@ impl ViewState {
             modal: None,
             confirm: None,
             help: false,
+            zoom: false,
             notice: None,
             quit: false,
             leave_when_stopped: false,
@@ -746,6 +749,7 @@ fn global_key(state: &UiState, view: &mut ViewState, key: KeyEvent) -> Option<Co
     let c = char_of(&key);
     match (key.code, c) {
         (_, Some('?')) => view.help = true,
+        (_, Some('z')) => view.zoom = !view.zoom,
         (_, Some('q')) => {
             if state.is_active() {
                 view.confirm = Some(Confirm::Quit);
