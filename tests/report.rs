@@ -1435,7 +1435,11 @@ fn resumed_run_is_one_run_with_its_interruption_and_override() {
     assert_eq!((probe.samples, probe.null_samples), (3, 1));
     let md = markdown::render(&r);
     assert!(md.contains("**⚠ OVERRIDE: frank said go at `go-live`"));
-    assert!(md.contains("restored: given earlier in this run"));
+    // The go restated on resume is the attempt-1 decision, said once; steps done in attempt 1
+    // are not each noted as "skipped when resumed".
+    assert!(!md.contains("restored: given earlier in this run"), "{md}");
+    assert_eq!(md.matches("### `go-for-migration`").count(), 1, "{md}");
+    assert!(!md.contains("Skipped when resumed"), "{md}");
     assert!(md.contains("### Interruptions"));
     assert!(html::render(&r).contains("⚠ OVERRIDE: frank said go"));
 }

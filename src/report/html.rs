@@ -368,11 +368,11 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
 
 fn decisions(out: &mut String, r: &Report, clock: Clock) {
     out.push_str("<section id=\"decisions\">\n<h2>Decisions</h2>\n");
-    if r.checkpoints.is_empty() {
+    if r.gates().next().is_none() {
         out.push_str("<p>No checkpoint was reached.</p>\n</section>\n");
         return;
     }
-    for cp in &r.checkpoints {
+    for cp in r.gates() {
         let verdict = cp
             .decision
             .as_ref()
@@ -901,7 +901,7 @@ fn step_details(out: &mut String, s: &Step, clock: Clock) {
         || !s.retries.is_empty()
         || !s.errors.is_empty()
         || s.command.is_some()
-        || s.skip_reason.is_some()
+        || s.skip_news().is_some()
         || s.uncertain
         || s.acknowledged_by.is_some();
     if !has {
@@ -927,7 +927,7 @@ fn step_details(out: &mut String, s: &Step, clock: Clock) {
             escape(note)
         ));
     }
-    if let Some(reason) = &s.skip_reason {
+    if let Some(reason) = s.skip_news() {
         out.push_str(&format!(
             "<li>{}: {}</li>\n",
             skipped_word(s),

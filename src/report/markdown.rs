@@ -409,12 +409,12 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
 fn decisions(out: &mut String, r: &Report, clock: Clock) {
     line(out, "## Decisions");
     out.push('\n');
-    if r.checkpoints.is_empty() {
+    if r.gates().next().is_none() {
         line(out, "No checkpoint was reached.");
         out.push('\n');
         return;
     }
-    for cp in &r.checkpoints {
+    for cp in r.gates() {
         let verdict = cp
             .decision
             .as_ref()
@@ -898,7 +898,7 @@ fn step_details(out: &mut String, s: &Step, clock: Clock) {
         || !s.retries.is_empty()
         || !s.errors.is_empty()
         || s.command.is_some()
-        || s.skip_reason.is_some()
+        || s.skip_news().is_some()
         || s.uncertain
         || s.acknowledged_by.is_some();
     if !has {
@@ -924,7 +924,7 @@ fn step_details(out: &mut String, s: &Step, clock: Clock) {
     if let Some(note) = &s.note {
         line(out, &format!("- Their note: “{}”", esc(note)));
     }
-    if let Some(reason) = &s.skip_reason {
+    if let Some(reason) = s.skip_news() {
         line(
             out,
             &format!("- {}: {}", text::skipped_word(s), esc(reason)),

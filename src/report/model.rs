@@ -418,6 +418,17 @@ impl StepStatus {
     }
 }
 
+impl Step {
+    /// Why the engine skipped it, when that is news: done before this journal began. A step
+    /// this journal shows done in an earlier attempt is skipped on resume as a matter of
+    /// course.
+    pub fn skip_news(&self) -> Option<&str> {
+        self.skip_reason
+            .as_deref()
+            .filter(|_| self.status == StepStatus::Skipped)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     pub id: String,
@@ -817,6 +828,14 @@ impl Report {
     }
 
     /// Planned steps that took much longer than expected, in plan order.
+    /// The checkpoints worth a section: a decision the engine only restated on resume (given
+    /// in an earlier attempt, which has its own section) is not repeated.
+    pub fn gates(&self) -> impl Iterator<Item = &Checkpoint> {
+        self.checkpoints.iter().filter(|cp| {
+            !(cp.reached_at.is_none() && cp.decision.as_ref().is_some_and(|d| d.restored))
+        })
+    }
+
     /// A rehearsal's monitoring cap, when the run was one.
     pub fn rehearsal_cap(&self) -> Option<std::time::Duration> {
         self.plan
