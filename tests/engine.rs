@@ -3193,3 +3193,78 @@ phases:
         "{during_wait} samples while waiting: {events:#?}"
     );
 }
+
+/// `status` while a run waits at a gate says the run is live, what it waits for, and which
+/// session holds the runbook's lock (it said only "pending").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_at_a_gate_says_the_run_is_live_and_who_holds_it() {
+    let url = fresh_db("statuslive").await;
+    let dir = common::scratch_dir("statuslive");
+    let path = gated_runbook(&dir, "statuslive");
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until("the gate", |e| matches!(e, Event::CheckpointReached { .. }))
+        .await;
+    let status = |path: &Path| {
+        let out = std::process::Command::new(common::binary())
+            .args([
+                "status",
+                path.to_str().unwrap_or_default(),
+                "--database-url",
+                &url,
+            ])
+            .output()
+            .expect("run cutover status");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // The gate reaches cutover.events through the mirror, a moment later.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut text = status(&path);
+    while !text.contains("waiting at gate `gate`") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        text = status(&path);
+    }
+    let live = text
+        .lines()
+        .find(|l| l.starts_with("LIVE: run "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        live.contains("waiting at gate `gate` for a decision"),
+        "{live}"
+    );
+    assert!(live.contains("the runner holding the lock: pid "), "{live}");
+    run.send(Command::Abort);
+    let (result, _) = run.finish().await;
+    assert!(result.is_ok());
+    let after = status(&path);
+    assert!(!after.contains("LIVE:"), "{after}");
+}
+
+/// `history` has a header, and a run resumed by someone else lists every operator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_lists_every_operator_of_a_resumed_run() {
+    let url = fresh_db("histops").await;
+    let dir = common::scratch_dir("histops");
+    let path = gated_runbook(&dir, "histops");
+    let first = headless(&dir, &path, &url, &["--operator", "alice"]).await;
+    assert_eq!(first.code, Some(3), "{first:?}");
+    let second = headless(
+        &dir,
+        &path,
+        &url,
+        &["--resume", "--approve", "gate", "--operator", "bob"],
+    )
+    .await;
+    assert_eq!(second.code, Some(0), "{second:?}");
+    let out = common::cli::cutover(&dir, &["history", "--database-url", &url]).await;
+    let mut lines = out.stdout.lines();
+    let header = lines.next().unwrap_or_default();
+    assert!(
+        header.starts_with("run ") && header.contains("operators") && header.contains("outcome"),
+        "{}",
+        out.stdout
+    );
+    let run = lines
+        .find(|l| l.contains("histops"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(run.contains("alice, bob"), "{run}");
+}

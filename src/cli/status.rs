@@ -181,8 +181,9 @@ pub fn status(args: StatusArgs) -> u8 {
                 .map_err(|e| e.to_string())?
                 .get(0);
             if !exists {
-                return Ok(HashMap::new());
+                return Ok((HashMap::new(), None));
             }
+            let live = live_run(&client, &runbook.name).await;
             let rows = client
                 .query(
                     "SELECT s.step_id, s.status, s.sql_checksum, s.decision, s.approver, d.overrides, d.comment
@@ -216,9 +217,10 @@ pub fn status(args: StatusArgs) -> u8 {
                     )
                 })
                 .collect::<HashMap<String, Row>>())
+            .map(|rows| (rows, live))
         })
     });
-    let by_id = match result {
+    let (by_id, live) = match result {
         Ok(r) => r,
         Err(m) => {
             eprintln!("cutover: {}: {m}", target.redacted());
@@ -226,6 +228,9 @@ pub fn status(args: StatusArgs) -> u8 {
         }
     };
     say!("{} on {}", runbook.name, target.redacted());
+    if let Some(live) = live {
+        say!("{live}");
+    }
     let mut classes = Vec::new();
     for phase in &runbook.phases {
         say!("{}", phase.id);
@@ -238,6 +243,56 @@ pub fn status(args: StatusArgs) -> u8 {
     let (line, code) = summary(&classes);
     say!("{line}");
     code
+}
+
+/// A run of this runbook that has not finished: live (a runner holds the runbook's lock, and
+/// who) and what it waits for, or left unfinished with no runner.
+async fn live_run(client: &tokio_postgres::Client, runbook: &str) -> Option<String> {
+    let run = client
+        .query_opt(
+            "SELECT id, operator, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS TZ')
+               FROM cutover.runs WHERE runbook = $1 AND outcome IS NULL
+              ORDER BY started_at DESC LIMIT 1",
+            &[&runbook],
+        )
+        .await
+        .ok()??;
+    let (id, operator, started): (String, String, String) = (run.get(0), run.get(1), run.get(2));
+    let holder = crate::engine::tracking::lock_holder(client, runbook)
+        .await
+        .ok()
+        .flatten();
+    let Some(holder) = holder else {
+        return Some(format!(
+            "UNFINISHED: run {id} (started {started} by {operator}) did not finish and no runner holds the lock: resume it with `cutover run --resume`"
+        ));
+    };
+    // What it is doing, from the events it mirrors.
+    let last = client
+        .query_opt(
+            "SELECT event->>'event', coalesce(event->>'step', '') FROM cutover.events
+              WHERE run_id = $1 ORDER BY seq DESC LIMIT 1",
+            &[&id],
+        )
+        .await
+        .ok()
+        .flatten()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)));
+    let doing = match last.as_ref().map(|(e, s)| (e.as_str(), s.as_str())) {
+        Some(("checkpoint_reached" | "decision_rejected" | "server_activity", step)) => {
+            format!("waiting at gate `{step}` for a decision")
+        }
+        Some(("manual_waiting", step)) => format!("waiting for manual step `{step}`"),
+        Some(("awaiting_failure_decision", step)) => {
+            format!("waiting: step `{step}` failed, retry, roll back or abort?")
+        }
+        Some((event, "")) => format!("running (last event: {event})"),
+        Some((event, step)) => format!("running `{step}` (last event: {event})"),
+        None => "running".to_owned(),
+    };
+    Some(format!(
+        "LIVE: run {id} (started {started} by {operator}) is {doing}; the runner holding the lock: {holder}"
+    ))
 }
 
 /// The runs recorded in a database.
@@ -260,12 +315,28 @@ pub fn history(args: HistoryArgs) -> u8 {
             if !exists {
                 return Ok(Vec::new());
             }
+            // A tracking schema older than the operators column lists the first operator.
+            let has_operators: bool = client
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM information_schema.columns
+                      WHERE table_schema = 'cutover' AND table_name = 'runs' AND column_name = 'operators')",
+                    &[],
+                )
+                .await
+                .map_err(|e| e.to_string())?
+                .get(0);
+            let operators = if has_operators {
+                "array_to_string(CASE WHEN cardinality(r.operators) > 0 THEN r.operators ELSE ARRAY[r.operator] END, ', ')"
+            } else {
+                "r.operator"
+            };
             let rows = client
                 .query(
-                    "SELECT r.id, r.runbook, r.operator, to_char(r.started_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
+                    &format!("SELECT r.id, r.runbook, {operators},
+                            to_char(r.started_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
                             coalesce(to_char(r.finished_at, 'HH24:MI:SS'), '-'), coalesce(r.outcome, 'unfinished'),
                             (SELECT count(*) FROM cutover.steps s WHERE s.run_id = r.id AND s.status = 'applied')
-                       FROM cutover.runs r WHERE $1::text IS NULL OR r.runbook = $1 ORDER BY r.started_at",
+                       FROM cutover.runs r WHERE $1::text IS NULL OR r.runbook = $1 ORDER BY r.started_at"),
                     &[&args.runbook],
                 )
                 .await
@@ -293,6 +364,15 @@ pub fn history(args: HistoryArgs) -> u8 {
             exit::OK
         }
         Ok(lines) => {
+            say!(
+                "{:<44} {:<20} {:<10} {:<25}   {:<9} {:<12} applied",
+                "run",
+                "runbook",
+                "operators",
+                "started",
+                "finished",
+                "outcome"
+            );
             for line in lines {
                 say!("{line}");
             }

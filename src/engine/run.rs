@@ -445,15 +445,19 @@ pub async fn run(
             .map(|r| r.get(0));
         client
             .execute(
-                "UPDATE cutover.runs SET outcome = NULL, finished_at = NULL, journal = $2, journal_host = $3 WHERE id = $1",
-                &[&run_id, &journal_path, &host],
+                "UPDATE cutover.runs SET outcome = NULL, finished_at = NULL, journal = $2, journal_host = $3,
+                   operators = CASE WHEN $4 = ANY(operators) THEN operators
+                                    WHEN cardinality(operators) = 0 THEN ARRAY[operator, $4]
+                                    ELSE operators || $4 END
+                 WHERE id = $1",
+                &[&run_id, &journal_path, &host, &opts.operator],
             )
             .await
             .map_err(db)?;
     } else {
         client
             .execute(
-                "INSERT INTO cutover.runs (id, runbook, checksum, operator, journal, journal_host) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO cutover.runs (id, runbook, checksum, operator, journal, journal_host, operators) VALUES ($1, $2, $3, $4, $5, $6, ARRAY[$4])",
                 &[&run_id, &runbook.name, &runbook.checksum, &opts.operator, &journal_path, &host],
             )
             .await

@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS cutover.events (
 -- Where each run's journal is, so a resume from anywhere finds it (older schemas lack these).
 ALTER TABLE cutover.runs ADD COLUMN IF NOT EXISTS journal text;
 ALTER TABLE cutover.runs ADD COLUMN IF NOT EXISTS journal_host text;
+-- Every operator of the run, its attempts in order (a resume by someone else adds them).
+ALTER TABLE cutover.runs ADD COLUMN IF NOT EXISTS operators text[] NOT NULL DEFAULT '{}';
 -- One row per step that is applied now, whichever run applied it: a plain INSERT in the step's
 -- own transaction, so a second runner committing the same step fails on the primary key and
 -- its transaction (the migration with it) rolls back. A rollback deletes the row.
