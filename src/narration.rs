@@ -418,9 +418,9 @@ pub fn tell(entry: &Entry) -> Told {
             comment,
             restored,
             overrode_failed_checks,
-            ..
-        } => told(
-            decision_sentence(
+            answers,
+        } => Told {
+            text: decision_sentence(
                 step,
                 *decision,
                 operator,
@@ -428,12 +428,17 @@ pub fn tell(entry: &Entry) -> Told {
                 overrode_failed_checks,
                 *restored,
             ),
-            if *decision == Decision::Go {
+            level: if *decision == Decision::Go {
                 Gate
             } else {
                 Error
             },
-        ),
+            // The checklist as the operator answered it (what a watcher cannot see ticked).
+            more: answers
+                .iter()
+                .map(|(question, yes)| format!("    [{}] {question}", if *yes { "x" } else { " " }))
+                .collect(),
+        },
         Event::UncertainStep {
             step,
             still_running,

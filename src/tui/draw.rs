@@ -485,6 +485,8 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
         .filter(|d| !d.overrode.is_empty())
         .count();
     let word = match (&overall, overrides) {
+        // The watcher is connected; it is the run's first event that has not come.
+        (Overall::Connecting, _) if view.watching => "WAITING FOR THE RUN'S EVENTS".to_owned(),
         (Overall::Finished(Outcome::Succeeded), 1) => {
             format!("{} with 1 override", overall.label())
         }

@@ -173,6 +173,8 @@ pub struct ViewState {
     pub help: bool,
     /// The focused panel fills the screen (`z`).
     pub zoom: bool,
+    /// The watcher's screen: the run is someone else's, seen through its events.
+    pub watching: bool,
     pub notice: Option<String>,
     /// Leave the TUI now.
     pub quit: bool,
@@ -198,6 +200,7 @@ impl ViewState {
             confirm: None,
             help: false,
             zoom: false,
+            watching: false,
             notice: None,
             quit: false,
             leave_when_stopped: false,

@@ -150,6 +150,7 @@ impl Watch {
             FeedMsg::Run(id) => {
                 *ui = UiState::new(runbook, plan, NO_OPERATOR);
                 *view = ViewState::new(view.now);
+                view.watching = true;
                 self.run = Some(id);
                 self.no_run = None;
                 self.last_seq = 0;
@@ -818,6 +819,7 @@ pub fn draw_watch(frame: &mut Frame, ui: &UiState, view: &ViewState, watch: &Wat
 pub async fn run_watch(runbook: &Runbook, plan: &Plan, target: Target) -> std::io::Result<()> {
     let mut ui = UiState::new(runbook, plan, NO_OPERATOR);
     let mut view = ViewState::new(chrono::Utc::now());
+    view.watching = true;
     let mut watch = Watch::new(runbook, &target.redacted());
 
     let mut guard = TerminalGuard::enter()?;
@@ -950,7 +952,8 @@ mod tests {
     fn setup() -> (Runbook, Plan, UiState, ViewState, Watch) {
         let (rb, plan) = fixture();
         let ui = UiState::new(&rb, &plan, NO_OPERATOR);
-        let view = ViewState::new(chrono::Utc::now());
+        let mut view = ViewState::new(chrono::Utc::now());
+        view.watching = true;
         let watch = Watch::new(&rb, "u@h:5432/d");
         (rb, plan, ui, view, watch)
     }
@@ -1178,7 +1181,11 @@ mod tests {
         let screen = render(&ui, &mut view, &w);
         assert!(screen.contains("WATCHING · read-only"), "{screen}");
         assert!(screen.contains("Waiting for a run of w"), "{screen}");
+        // Connected: never CONNECTING, whatever the run has not yet said.
+        assert!(!screen.contains("CONNECTING"), "{screen}");
         w.apply(FeedMsg::Run("r".into()), &mut ui, &mut view, &rb, &plan);
+        let screen = render(&ui, &mut view, &w);
+        assert!(!screen.contains("CONNECTING"), "{screen}");
         w.apply(
             FeedMsg::Entries(vec![gate(1)]),
             &mut ui,
