@@ -377,6 +377,10 @@ pub struct PlannedWindow {
     /// window), so a capped rehearsal is never read as a real one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitor_cap_ms: Option<u64>,
+    /// The runbook's window zone (`window.start`'s offset, e.g. `+01:00`), which the report
+    /// shows times in; absent: UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

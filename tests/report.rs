@@ -207,6 +207,7 @@ mod fixtures {
             };
         PlannedWindow {
             monitor_cap_ms: None,
+            zone: None,
             window_start,
             window_budget_ms: 180_000,
             phases: vec![
@@ -2105,6 +2106,7 @@ fn synthetic_with_hostile_plan() -> Report {
     };
     synthetic_with_hostile_text_and(Some(PlannedWindow {
         monitor_cap_ms: None,
+        zone: None,
         window_start: "2025-04-01T09:59:00+00:00".into(),
         window_budget_ms: 1_800_000,
         phases: vec![
@@ -2595,6 +2597,7 @@ fn parallel_checks(batch_end: bool) -> Report {
     ];
     let plan = PlannedWindow {
         monitor_cap_ms: None,
+        zone: None,
         window_start: t0.to_rfc3339(),
         window_budget_ms: 60_000,
         phases: vec![PlannedPhase {
@@ -2858,4 +2861,26 @@ fn a_manual_steps_note_is_in_the_report() {
         Some("backup-0301.dump")
     );
     assert!(markdown::render(&r).contains("Their note: “backup-0301.dump”"));
+}
+
+/// The report shows times in the runbook's window zone, as journaled with the plan, and says
+/// which zone; UTC without one.
+#[test]
+fn the_report_shows_times_in_the_windows_zone() {
+    let mut plan = fixtures::demo_plan("2025-03-16T21:00:00+00:00".into());
+    plan.zone = Some("+01:00".into());
+    let zoned = with_plans("crashed", &[Some(plan)]);
+    let md = markdown::render(&zoned);
+    assert!(md.contains("UTC+01:00"), "{md}");
+    let utc = with_plans(
+        "crashed",
+        &[Some(fixtures::demo_plan(
+            "2025-03-16T21:00:00+00:00".into(),
+        ))],
+    );
+    let plain = markdown::render(&utc);
+    // The window started at 21:00 UTC: 22:00 in the window's zone.
+    assert!(plain.contains("21:0") && !plain.contains("UTC+01:00"));
+    assert!(md.contains("22:0"), "{md}");
+    assert!(html::render(&zoned).contains("UTC+01:00"));
 }

@@ -2235,6 +2235,7 @@ fn the_projected_end_honours_a_rehearsals_monitoring_cap() {
                     window_budget_ms: 1_800_000,
                     phases: Vec::new(),
                     monitor_cap_ms: cap,
+                    zone: None,
                 }),
             },
         );
@@ -2415,4 +2416,20 @@ fn fifteen_checks_all_fit_the_grid_at_160x45() {
         screen.contains("c09-orders-match-the-ledger: got 0, expected"),
         "{screen}"
     );
+}
+
+/// Times are shown in the runbook's window zone (its `window.start`), the header saying which.
+#[test]
+fn the_screen_shows_times_in_the_windows_zone() {
+    let text = RUNBOOK.replace(
+        "start: 2025-03-01T22:00:00Z",
+        "start: 2025-03-01T23:00:00+01:00",
+    );
+    let loaded = cutover::runbook::load_text(Path::new("runbooks/shop.yaml"), &text, &|_| None);
+    let runbook = loaded.runbook.expect("loads");
+    let plan = cutover::plan::plan(&runbook);
+    let state = UiState::new(&runbook, &plan, "alice");
+    let screen = screen(&state, &view(at(5)), 160, 48);
+    assert!(screen.contains("23:00:05 +01:00"), "{screen}");
+    assert!(!screen.contains("22:00:05"), "{screen}");
 }

@@ -154,6 +154,7 @@ fn planned_window(
         window_start: window_start.to_rfc3339(),
         window_budget_ms: ms(plan.window_budget),
         monitor_cap_ms: monitor_cap.map(ms),
+        zone: None,
         phases: plan
             .phases
             .iter()
@@ -562,7 +563,10 @@ pub async fn run(
         cutover_version: env!("CARGO_PKG_VERSION").to_owned(),
         resumed,
         hard_end,
-        plan: Some(planned_window(plan, window_start, engine.opts.monitor_cap)),
+        plan: Some(PlannedWindow {
+            zone: runbook.window.start.map(|s| s.offset().to_string()),
+            ..planned_window(plan, window_start, engine.opts.monitor_cap)
+        }),
     })?;
     if let Some(started_with) = started_with.filter(|c| *c != runbook.checksum) {
         engine.out.emit(Event::RunbookChanged {

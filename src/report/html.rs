@@ -6,7 +6,7 @@ use super::model::{
     CheckSeverity, DecisionKind, MUCH_LONGER_FACTOR, MUCH_LONGER_MIN_MS, PhaseProgress, PlanReport,
     Report, RunOutcome, Step, StepKind, StepStatus, Timestamp,
 };
-use super::text::{self, Clock, Tone, dur, full, num, signed_dur, skipped_word, times};
+use super::text::{self, Clock, Tone, dur, num, signed_dur, skipped_word, times};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -191,7 +191,7 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
     } else {
         format!("<span class=\"fail\">{}</span>", outcome_line(r))
     };
-    let mut end = w.ended_at.map(full).unwrap_or_default();
+    let mut end = w.ended_at.map(|t| clock.full(t)).unwrap_or_default();
     if let Some(m) = w.margin_ms {
         if m >= 0 {
             end.push_str(&format!(" — {} before the hard end", dur(m.unsigned_abs())));
@@ -219,7 +219,7 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
     if s.outcome == RunOutcome::Incomplete && w.ended_at.is_some() {
         end.push_str(" (the last journaled event: the run did not finish)");
     }
-    let mut start = w.started_at.map(full).unwrap_or_default();
+    let mut start = w.started_at.map(|t| clock.full(t)).unwrap_or_default();
     if let Some(d) = w.start_delay_ms {
         start.push_str(&text::start_delay(d));
     }
@@ -256,16 +256,16 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
         ("Outcome", outcome),
     ];
     if let Some(start) = w.planned_start {
-        rows.push(("Window, planned start", full(start)));
+        rows.push(("Window, planned start", clock.full(start)));
     }
     rows.push((
         "Window, planned end (hard end)",
-        w.planned_end.map(full).unwrap_or_default(),
+        w.planned_end.map(|t| clock.full(t)).unwrap_or_default(),
     ));
     if let Some(finish) = w.planned_finish {
         rows.push((
             "Planned finish (the last phase's planned end)",
-            full(finish),
+            clock.full(finish),
         ));
     }
     rows.extend([
@@ -548,7 +548,7 @@ fn timeline(out: &mut String, r: &Report, clock: Clock) {
         })
         .collect();
     table(out, None, &headers, &rows);
-    out.push_str("<p class=\"muted\">Times are actual (UTC). The journal records a phase's budget only when the phase overruns it, so a budget is shown only for phases that went over.</p>\n");
+    out.push_str(&format!("<p class=\"muted\">Times are actual ({}). The journal records a phase's budget only when the phase overruns it, so a budget is shown only for phases that went over.</p>\n", clock.zone_name()));
     out.push_str(&svg(r));
     out.push_str("</section>\n");
 }
@@ -679,13 +679,17 @@ pub fn svg(r: &Report) -> String {
     let rows: usize = sections.iter().map(|s| s.lanes.len()).sum();
     let height = TOP + rows as f64 * ROW + (sections.len() as f64) * 6.0 + 10.0;
     let planned = r.plan.is_some();
+    let clock = Clock::new(r);
     let (aria, what) = if planned {
         (
             "Timeline of phases and steps, planned against actual",
-            "planned against actual times, UTC",
+            format!("planned against actual times, {}", clock.zone_name()),
         )
     } else {
-        ("Timeline of phases and steps", "actual times, UTC")
+        (
+            "Timeline of phases and steps",
+            format!("actual times, {}", clock.zone_name()),
+        )
     };
     let mut out = format!(
         "<svg role=\"img\" aria-label=\"{aria}\" width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\">\n"
@@ -726,7 +730,7 @@ pub fn svg(r: &Report) -> String {
             out.push_str(&format!(
                 "<text class=\"tick\" x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\n",
                 TOP - 10.0,
-                ts.format(fmt)
+                ts.with_timezone(&clock.zone()).format(fmt)
             ));
         }
         t += tick;
@@ -740,7 +744,7 @@ pub fn svg(r: &Report) -> String {
             "<line class=\"hardend\" x1=\"{px:.1}\" y1=\"{:.1}\" x2=\"{px:.1}\" y2=\"{:.1}\"><title>hard end {}</title></line>\n",
             TOP - 6.0,
             height - 6.0,
-            escape(&full(end))
+            escape(&clock.full(end))
         ));
         out.push_str(&format!(
             "<text class=\"hardend\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">hard end</text>\n",

@@ -7,7 +7,7 @@ use super::model::{
     CheckSeverity, DecisionKind, MUCH_LONGER_FACTOR, MUCH_LONGER_MIN_MS, PhaseProgress, PlanReport,
     Report, RunOutcome, Step, StepKind, StepStatus,
 };
-use super::text::{self, Clock, Tone, dur, full, num, signed_dur, times};
+use super::text::{self, Clock, Tone, dur, num, signed_dur, times};
 use std::fmt::Write;
 
 /// Renders the whole report.
@@ -234,13 +234,13 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
     let outcome = format!("**{}**", outcome_line(r));
     row(out, &["Outcome".into(), outcome]);
     if let Some(start) = w.planned_start {
-        row(out, &["Window, planned start".into(), full(start)]);
+        row(out, &["Window, planned start".into(), clock.full(start)]);
     }
     row(
         out,
         &[
             "Window, planned end (hard end)".into(),
-            w.planned_end.map(full).unwrap_or_default(),
+            w.planned_end.map(|t| clock.full(t)).unwrap_or_default(),
         ],
     );
     if let Some(finish) = w.planned_finish {
@@ -248,16 +248,16 @@ fn summary(out: &mut String, r: &Report, clock: Clock) {
             out,
             &[
                 "Planned finish (the last phase's planned end)".into(),
-                full(finish),
+                clock.full(finish),
             ],
         );
     }
-    let mut start = w.started_at.map(full).unwrap_or_default();
+    let mut start = w.started_at.map(|t| clock.full(t)).unwrap_or_default();
     if let Some(d) = w.start_delay_ms {
         start.push_str(&text::start_delay(d));
     }
     row(out, &["Actual start".into(), start]);
-    let mut end = w.ended_at.map(full).unwrap_or_default();
+    let mut end = w.ended_at.map(|t| clock.full(t)).unwrap_or_default();
     if let Some(m) = w.margin_ms {
         if m >= 0 {
             end.push_str(&format!(" — {} before the hard end", dur(m.unsigned_abs())));
@@ -600,7 +600,10 @@ fn timeline(out: &mut String, r: &Report, clock: Clock) {
     out.push('\n');
     line(
         out,
-        "Times are actual (UTC). The journal records a phase's budget only when the phase overruns it, so a budget is shown only for phases that went over.",
+        &format!(
+            "Times are actual ({}). The journal records a phase's budget only when the phase overruns it, so a budget is shown only for phases that went over.",
+            clock.zone_name()
+        ),
     );
     out.push('\n');
     gantt_block(out, r);

@@ -668,6 +668,9 @@ pub struct PlanReport {
     /// times are not a real window's. Absent for a real run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitor_cap_ms: Option<u64>,
+    /// The runbook's window zone the report's times are shown in (`+01:00`); absent: UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1602,6 +1605,7 @@ fn plan_report(plan: &PlannedWindow, segment: u32, phases: &[Phase]) -> Result<P
         window_budget_ms: plan.window_budget_ms,
         phases: planned,
         monitor_cap_ms: plan.monitor_cap_ms,
+        zone: plan.zone.clone(),
     })
 }
 

@@ -6,7 +6,7 @@ use super::model::{
     Step, StepKind, StepStatus, Timestamp,
 };
 use crate::runbook::duration;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Offset};
 use std::time::Duration;
 
 /// A readable duration: `250ms`, `2.9s`, `1m4s`, `1h2m`. Below a minute it keeps a tenth of a
@@ -60,30 +60,62 @@ pub fn num(x: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// Times relative to the day the run started: `22:01:07`, or with the date on other days.
+/// Times in the runbook's window zone (UTC without one), relative to the day the run
+/// started: `22:01:07`, or with the date on other days.
 #[derive(Clone, Copy)]
 pub struct Clock {
     day: Option<NaiveDate>,
+    zone: chrono::FixedOffset,
 }
 
 impl Clock {
     pub fn new(report: &Report) -> Clock {
+        let zone = report
+            .plan
+            .as_ref()
+            .and_then(|p| p.zone.as_deref())
+            .and_then(|z| z.parse::<chrono::FixedOffset>().ok())
+            .unwrap_or(chrono::Utc.fix());
         Clock {
-            day: report.summary.window.started_at.map(|t| t.date_naive()),
+            day: report
+                .summary
+                .window
+                .started_at
+                .map(|t| t.with_timezone(&zone).date_naive()),
+            zone,
         }
     }
 
     pub fn time(self, ts: Timestamp) -> String {
+        let ts = ts.with_timezone(&self.zone);
         if Some(ts.date_naive()) == self.day {
             ts.format("%H:%M:%S").to_string()
         } else {
             ts.format("%Y-%m-%d %H:%M:%S").to_string()
         }
     }
-}
 
-pub fn full(ts: Timestamp) -> String {
-    ts.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    /// The date, the time and the zone.
+    pub fn full(self, ts: Timestamp) -> String {
+        format!(
+            "{} {}",
+            ts.with_timezone(&self.zone).format("%Y-%m-%d %H:%M:%S"),
+            self.zone_name()
+        )
+    }
+
+    pub fn zone(self) -> chrono::FixedOffset {
+        self.zone
+    }
+
+    /// `UTC`, or the window zone's offset.
+    pub fn zone_name(self) -> String {
+        if self.zone.local_minus_utc() == 0 {
+            "UTC".to_owned()
+        } else {
+            format!("UTC{}", self.zone)
+        }
+    }
 }
 
 /// An overrun worth highlighting: a second or more. Less is clock noise (a monitoring phase
@@ -115,9 +147,10 @@ pub fn segment_list(segments: &[u32]) -> String {
 /// The plain-text note under the planned-against-actual phase table.
 pub fn plan_note(report: &Report, plan: &PlanReport, clock: Clock) -> String {
     let mut note = format!(
-        "Planned times are from the plan journaled when the run started (window start {}, budget {}); actual times are from the journal's events (UTC). vs planned end: actual end − planned end; vs budget: duration − budget; + is late or over (highlighted from 1s), − early or under.",
+        "Planned times are from the plan journaled when the run started (window start {}, budget {}); actual times are from the journal's events ({}). vs planned end: actual end − planned end; vs budget: duration − budget; + is late or over (highlighted from 1s), − early or under.",
         clock.time(plan.window_start),
-        dur(plan.window_budget_ms)
+        dur(plan.window_budget_ms),
+        clock.zone_name()
     );
     if report.segments.len() > 1 {
         note.push_str(" A phase run again after a resume counts from its first start to its last end, and its duration sums its attempts.");

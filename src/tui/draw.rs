@@ -473,8 +473,12 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
     let overall = state.overall();
     let clock = Part::texts(
         vec![
-            format!(" {} UTC", fmt::clock(now)),
-            format!(" {}", fmt::clock(now)),
+            format!(
+                " {} {}",
+                fmt::clock(now, state.zone),
+                fmt::zone_name(state.zone)
+            ),
+            format!(" {}", fmt::clock(now, state.zone)),
         ],
         bold(),
     );
@@ -537,7 +541,7 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
             let spare = end - ended;
             parts.push(Part::texts(
                 vec![
-                    format!("ran {ran}, ended {}", fmt::clock(ended)),
+                    format!("ran {ran}, ended {}", fmt::clock(ended, state.zone)),
                     format!("ran {ran}"),
                 ],
                 Style::new(),
@@ -545,13 +549,16 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
             let (long, short) = if spare.num_milliseconds() < 0 {
                 let over = fmt::signed(-spare);
                 (
-                    format!("hard end {} ({over} OVER)", fmt::clock(end)),
+                    format!("hard end {} ({over} OVER)", fmt::clock(end, state.zone)),
                     format!("{over} OVER"),
                 )
             } else {
                 let spare = fmt::signed(spare);
                 (
-                    format!("hard end {} ({spare} to spare)", fmt::clock(end)),
+                    format!(
+                        "hard end {} ({spare} to spare)",
+                        fmt::clock(end, state.zone)
+                    ),
                     format!("{spare} to spare"),
                 )
             };
@@ -611,7 +618,7 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
             ]));
             let proj = match state.projected_end(now) {
                 Some(proj) => {
-                    let (pe, he) = (fmt::clock(proj), fmt::clock(end));
+                    let (pe, he) = (fmt::clock(proj, state.zone), fmt::clock(end, state.zone));
                     let styled =
                         |a: String, b: String| vec![Span::styled(a, pace_style(p)), Span::raw(b)];
                     Part::new(vec![
@@ -637,7 +644,7 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState)
             ]);
         }
         (Some(start), Some(end)) => {
-            let (s, e) = (fmt::clock(start), fmt::clock(end));
+            let (s, e) = (fmt::clock(start, state.zone), fmt::clock(end, state.zone));
             let (b, pl) = (fmt::dur(state.window_budget), fmt::dur(state.planned_end));
             parts.push(Part::texts(
                 vec![
@@ -1686,7 +1693,7 @@ fn draw_monitor(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState
                 Line::styled(
                     format!(
                         "{} ALERT {}: {} (threshold {})",
-                        fmt::clock(a.ts),
+                        fmt::clock(a.ts, state.zone),
                         a.step,
                         a.value,
                         a.threshold
@@ -1722,7 +1729,7 @@ fn draw_log(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState, fo
         .range(start..end)
         .map(|l| {
             Line::from(vec![
-                Span::styled(format!("{} ", fmt::clock(l.ts)), dim()),
+                Span::styled(format!("{} ", fmt::clock(l.ts, state.zone)), dim()),
                 Span::styled(
                     fmt::fit(&l.text, width.saturating_sub(9)),
                     level_style(l.level),
@@ -1849,7 +1856,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState,
         });
     }
     if let Some(t) = s.first_started {
-        timing.push(format!("started {}", fmt::clock(t)));
+        timing.push(format!("started {}", fmt::clock(t, state.zone)));
     }
     let verb = match s.status {
         StepStatus::Running => "running",
@@ -2329,7 +2336,12 @@ fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) 
                         "none".to_owned()
                     } else {
                         let last = state.alerts.last().map_or(String::new(), |a| {
-                            format!(" (last: {} = {} at {})", a.step, a.value, fmt::clock(a.ts))
+                            format!(
+                                " (last: {} = {} at {})",
+                                a.step,
+                                a.value,
+                                fmt::clock(a.ts, state.zone)
+                            )
                         });
                         format!("{}{last}", state.alerts.len())
                     },
@@ -2402,8 +2414,8 @@ fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) 
                     Span::styled(
                         format!(
                             "projected end {} · hard end {} · {}",
-                            fmt::clock(p),
-                            fmt::clock(h),
+                            fmt::clock(p, state.zone),
+                            fmt::clock(h, state.zone),
                             if spare.num_milliseconds() < 0 {
                                 format!("{} OVER", fmt::signed(-spare))
                             } else {
@@ -2610,7 +2622,12 @@ fn draw_resume(frame: &mut Frame, area: Rect, state: &UiState, r: &Restored) {
         if r.attempts == 1 { "" } else { "s" }
     ));
     if let (Some(a), Some(b)) = (r.first_ts, r.last_ts) {
-        facts.push(format!("{}–{} UTC", fmt::clock(a), fmt::clock(b)));
+        facts.push(format!(
+            "{}–{} {}",
+            fmt::clock(a, state.zone),
+            fmt::clock(b, state.zone),
+            fmt::zone_name(state.zone)
+        ));
     }
     journal.push(Span::raw(facts.join(" · ")));
     lines.push(Line::from(journal));
@@ -2639,7 +2656,9 @@ fn draw_resume(frame: &mut Frame, area: Rect, state: &UiState, r: &Restored) {
                 _ => Style::new().fg(Color::Red),
             }
             .add_modifier(Modifier::BOLD);
-            let at = r.last_ts.map(|t| format!(" at {}", fmt::clock(t)));
+            let at = r
+                .last_ts
+                .map(|t| format!(" at {}", fmt::clock(t, state.zone)));
             if r.unfinished {
                 stopped.push(Span::styled(
                     format!("NO FINISH IN THE JOURNAL{}", at.unwrap_or_default()),
@@ -2837,7 +2856,7 @@ fn draw_resume(frame: &mut Frame, area: Rect, state: &UiState, r: &Restored) {
                     } else {
                         d.operator.as_str()
                     },
-                    fmt::clock(d.ts)
+                    fmt::clock(d.ts, state.zone)
                 )),
             ];
             if !d.overrode.is_empty() {

@@ -22,9 +22,18 @@ pub fn signed(d: chrono::Duration) -> String {
     }
 }
 
-/// Wall-clock time of day, UTC.
-pub fn clock(t: DateTime<Utc>) -> String {
-    t.format("%H:%M:%S").to_string()
+/// Wall-clock time of day in the window's zone.
+pub fn clock(t: DateTime<Utc>, zone: chrono::FixedOffset) -> String {
+    t.with_timezone(&zone).format("%H:%M:%S").to_string()
+}
+
+/// The zone's name as the screen says it: `UTC`, or its offset (`+02:00`).
+pub fn zone_name(zone: chrono::FixedOffset) -> String {
+    if zone.local_minus_utc() == 0 {
+        "UTC".to_owned()
+    } else {
+        zone.to_string()
+    }
 }
 
 /// Elapsed between two instants, never negative.

@@ -6,7 +6,7 @@ use crate::events::{Blocker, Decision, Outcome, SqlFailure};
 use crate::journal::Entry;
 use crate::plan::{EdgeKind, Plan};
 use crate::runbook::{Runbook, Scalar, Severity, SqlOrigin, StepKind};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Offset, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
@@ -397,6 +397,8 @@ pub struct UiState {
     /// (`None`: not looked at yet).
     pub server_sessions: Option<Vec<crate::events::ServerSession>>,
     pub window_budget: Duration,
+    /// The zone times are shown in: the runbook's window zone (its `window.start`), else UTC.
+    pub zone: chrono::FixedOffset,
     /// The plan the projection of the window's end is computed on (shared by clones).
     plan: std::sync::Arc<Plan>,
     pub planned_end: Duration,
@@ -701,6 +703,10 @@ impl UiState {
             failed_critical: Vec::new(),
             server_sessions: None,
             window_budget: runbook.window.budget,
+            zone: runbook
+                .window
+                .start
+                .map_or(chrono::Utc.fix(), |s| *s.offset()),
             planned_end: plan.planned_end,
             plan: std::sync::Arc::new(plan.clone()),
             started: false,
@@ -1014,7 +1020,7 @@ impl UiState {
                 earlier.step,
                 decision_word(earlier.decision),
                 earlier.operator,
-                super::fmt::clock(earlier.at)
+                super::fmt::clock(earlier.at, self.zone)
             ),
             None => told.text,
         };

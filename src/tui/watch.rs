@@ -184,10 +184,13 @@ impl Watch {
             .as_ref()
             .is_some_and(|c| *c != self.checksum);
         self.halted = record.halted_at.clone();
-        self.last_decision = record
-            .decisions
-            .last()
-            .map(|d| format!("{} at {}", crate::narration::decision(d), fmt::clock(d.at)));
+        self.last_decision = record.decisions.last().map(|d| {
+            format!(
+                "{} at {}",
+                crate::narration::decision(d),
+                fmt::clock(d.at, ui.zone)
+            )
+        });
     }
 
     /// What the engine waits on — live, or where the run halted (`true`) — unless the
