@@ -1603,7 +1603,7 @@ fn planned_run_shows_planned_against_actual() {
         );
     }
     assert!(
-        tasks.contains(&"migrate (actual) :crit, t9, 2025-03-18T22:00:18, 2025-03-18T22:01:23")
+        tasks.contains(&"migrate (actual) :crit, t9, 2025-03-18T22:00:18, 2025-03-18T22:01:22")
     );
 
     // The HTML draws the same: a planned box per phase (plus the legend's) in the SVG.
@@ -2883,4 +2883,33 @@ fn the_report_shows_times_in_the_windows_zone() {
     assert!(plain.contains("21:0") && !plain.contains("UTC+01:00"));
     assert!(md.contains("22:0"), "{md}");
     assert!(html::render(&zoned).contains("UTC+01:00"));
+}
+
+/// The timeline never draws two phases at once: rounding to whole seconds once made each phase
+/// bar overlap the next (a phase over within the second the next began is a milestone).
+#[test]
+fn phase_bars_in_the_timeline_never_overlap() {
+    for name in ["resumed", "complete", "crashed"] {
+        let md = markdown::render(&load(name));
+        let blocks = mermaid_blocks(&md);
+        let Some(gantt) = blocks.first() else {
+            continue;
+        };
+        let mut bars: Vec<(String, String)> = gantt
+            .lines()
+            .filter(|l| l.contains("(phase") && !l.contains("milestone"))
+            .filter_map(|l| {
+                let parts: Vec<&str> = l.split(',').map(str::trim).collect();
+                let n = parts.len();
+                (n >= 2).then(|| (parts[n - 2].to_owned(), parts[n - 1].to_owned()))
+            })
+            .collect();
+        bars.sort();
+        for pair in bars.windows(2) {
+            assert!(
+                pair[0].1 <= pair[1].0,
+                "{name}: phase bars overlap: {pair:?}\n{gantt}"
+            );
+        }
+    }
 }

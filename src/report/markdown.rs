@@ -763,11 +763,24 @@ pub fn gantt(r: &Report) -> Option<String> {
     line(&mut g, "    axisFormat %H:%M");
     line(&mut g, "    todayMarker off");
     let mut id = 0;
-    for section in sections {
+    // Each actual phase bar ends where the next begins: rounding to whole seconds must not
+    // draw two phases at once.
+    let actual_phase = |lane: &text::Lane| lane.is_phase && lane.tone != Tone::Planned;
+    let phase_starts: Vec<Option<i64>> = sections
+        .iter()
+        .map(|s| {
+            s.lanes
+                .iter()
+                .find(|l| actual_phase(l))
+                .map(|l| l.start.timestamp())
+        })
+        .collect();
+    for (k, section) in sections.into_iter().enumerate() {
         line(
             &mut g,
             &format!("    section {}", mermaid_name(&section.title)),
         );
+        let next_phase = phase_starts.iter().skip(k + 1).flatten().next().copied();
         for lane in section.lanes {
             id += 1;
             // Whole seconds: a sub-second step still gets a visible one-second bar.
@@ -777,16 +790,30 @@ pub fn gantt(r: &Report) -> Option<String> {
             if lane.end.timestamp_subsec_millis() > 0 {
                 end_s += 1;
             }
-            let end_s = end_s.max(start_s + 1);
-            let end = chrono::DateTime::from_timestamp(end_s, 0)
-                .unwrap_or(lane.end)
-                .format(fmt)
-                .to_string();
-            let tag = match lane.tone {
-                Tone::Bad => "crit, ",
-                Tone::Open => "active, ",
-                Tone::Done => "done, ",
-                Tone::Planned => "",
+            let mut end_s = end_s.max(start_s + 1);
+            let mut milestone = false;
+            if actual_phase(&lane)
+                && let Some(next) = next_phase
+                && next < end_s
+            {
+                // Over within the second the next phase began: a point, not a bar.
+                milestone = next <= start_s;
+                end_s = next.max(start_s);
+            }
+            let end = if milestone {
+                "0s".to_owned()
+            } else {
+                chrono::DateTime::from_timestamp(end_s, 0)
+                    .unwrap_or(lane.end)
+                    .format(fmt)
+                    .to_string()
+            };
+            let tag = match (milestone, lane.tone) {
+                (true, _) => "milestone, ",
+                (_, Tone::Bad) => "crit, ",
+                (_, Tone::Open) => "active, ",
+                (_, Tone::Done) => "done, ",
+                (_, Tone::Planned) => "",
             };
             line(
                 &mut g,
