@@ -402,6 +402,12 @@ pub struct PlannedStep {
     pub start_ms: u64,
     pub end_ms: u64,
     pub expected_ms: u64,
+    /// The runbook's title for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// A check's SQL, for the report's appendix (the runbook's own text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
 }
 
 /// What a front end may ask of the engine.

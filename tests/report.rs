@@ -197,6 +197,8 @@ mod fixtures {
                 steps: steps
                     .iter()
                     .map(|&(step, kind, start_ms, expected_ms)| PlannedStep {
+                        title: None,
+                        sql: None,
                         step: step.into(),
                         kind: kind.into(),
                         start_ms,
@@ -2097,6 +2099,8 @@ fn synthetic_with_hostile_plan() -> Report {
         end_ms: start_ms + 60_000,
         budget_ms: 60_000,
         steps: vec![PlannedStep {
+            title: None,
+            sql: None,
             step: "title: a#b;c".into(),
             kind: "migrate".into(),
             start_ms,
@@ -2609,6 +2613,8 @@ fn parallel_checks(batch_end: bool) -> Report {
             steps: checks
                 .iter()
                 .map(|&(step, _, expected_ms)| PlannedStep {
+                    title: None,
+                    sql: None,
                     step: step.into(),
                     kind: "check".into(),
                     start_ms: 0,
@@ -2912,4 +2918,48 @@ fn phase_bars_in_the_timeline_never_overlap() {
             );
         }
     }
+}
+
+/// Checks are listed in the runbook's order with their titles (the journaled plan's), whatever
+/// order a parallel batch finished in, and their SQL is in an appendix.
+#[test]
+fn checks_are_listed_in_runbook_order_with_titles_and_their_sql() {
+    let mut plan = fixtures::demo_plan("2025-03-14T22:00:00+00:00".into());
+    // The plan puts `few-open-orders` first in its phase: the table must follow the plan.
+    let verify = plan
+        .phases
+        .iter_mut()
+        .find(|p| p.phase == "verify")
+        .expect("a verify phase");
+    let last = verify
+        .steps
+        .iter()
+        .rposition(|s| s.kind == "check")
+        .unwrap();
+    let moved = verify.steps.remove(last);
+    let moved_id = moved.step.clone();
+    verify.steps.insert(0, moved);
+    verify.steps[0].title = Some("Few open orders left".into());
+    verify.steps[0].sql = Some("SELECT count(*) FROM orders WHERE status = 'open'".into());
+    let r = with_plans("complete", &[Some(plan)]);
+    let md = markdown::render(&r);
+    let table_start = md.find("## Verification").unwrap();
+    let first_row = md[table_start..]
+        .lines()
+        .find(|l| {
+            l.starts_with("| `")
+                && !l.contains("`customers-seeded`")
+                && !l.contains("`tier-backfilled`")
+        })
+        .unwrap_or_default();
+    assert!(
+        first_row.starts_with(&format!("| `{moved_id}` — Few open orders left")),
+        "{first_row}\n{md}"
+    );
+    assert!(md.contains("## Appendix: the checks' SQL"), "{md}");
+    assert!(md.contains("SELECT count(*) FROM orders WHERE status = 'open'"));
+    assert!(
+        html::render(&r).contains("Appendix: the checks&#39; SQL")
+            || html::render(&r).contains("Appendix: the checks' SQL")
+    );
 }

@@ -146,10 +146,12 @@ async fn connect(
 
 /// The plan in the journal's terms (offsets from the window start, in milliseconds).
 fn planned_window(
+    runbook: &Runbook,
     plan: &Plan,
     window_start: chrono::DateTime<chrono::Utc>,
     monitor_cap: Option<Duration>,
 ) -> PlannedWindow {
+    let listed: Vec<&Step> = runbook.phases.iter().flat_map(|p| &p.steps).collect();
     PlannedWindow {
         window_start: window_start.to_rfc3339(),
         window_budget_ms: ms(plan.window_budget),
@@ -167,13 +169,21 @@ fn planned_window(
                 steps: p
                     .order
                     .iter()
-                    .filter_map(|&i| plan.steps.get(i))
-                    .map(|s| PlannedStep {
-                        step: s.id.clone(),
-                        kind: s.kind.to_owned(),
-                        start_ms: ms(s.planned_start),
-                        end_ms: ms(s.planned_end),
-                        expected_ms: ms(s.expected),
+                    .filter_map(|&i| plan.steps.get(i).map(|s| (i, s)))
+                    .map(|(i, s)| {
+                        let step = listed.get(i).copied();
+                        PlannedStep {
+                            step: s.id.clone(),
+                            kind: s.kind.to_owned(),
+                            start_ms: ms(s.planned_start),
+                            end_ms: ms(s.planned_end),
+                            expected_ms: ms(s.expected),
+                            title: step.and_then(|st| st.title.clone()),
+                            sql: step.and_then(|st| match &st.kind {
+                                StepKind::Check(c) => Some(c.sql.text.clone()),
+                                _ => None,
+                            }),
+                        }
                     })
                     .collect(),
             })
@@ -565,7 +575,7 @@ pub async fn run(
         hard_end,
         plan: Some(PlannedWindow {
             zone: runbook.window.start.map(|s| s.offset().to_string()),
-            ..planned_window(plan, window_start, engine.opts.monitor_cap)
+            ..planned_window(runbook, plan, window_start, engine.opts.monitor_cap)
         }),
     })?;
     if let Some(started_with) = started_with.filter(|c| *c != runbook.checksum) {

@@ -86,6 +86,7 @@ pub fn render(r: &Report) -> String {
     monitoring(&mut out, r, clock);
     stops(&mut out, r, clock);
     environment(&mut out, r, clock);
+    check_sql_appendix(&mut out, r);
     out.push_str("</body>\n</html>\n");
     out
 }
@@ -1041,10 +1042,13 @@ fn verification(out: &mut String, r: &Report, clock: Clock) {
     }
     headers.extend(["Expected", "Actual", "Result", "Severity", "At", "Took"]);
     let rows: Vec<Vec<String>> = r
-        .checks
-        .iter()
-        .map(|c| {
-            let mut cells = vec![code(&c.step)];
+        .checks_in_runbook_order()
+        .into_iter()
+        .map(|(c, title)| {
+            let mut cells = vec![match title {
+                Some(t) => format!("{} — {}", code(&c.step), escape(t)),
+                None => code(&c.step),
+            }];
             if several {
                 cells.push(c.segment.to_string());
             }
@@ -1064,6 +1068,23 @@ fn verification(out: &mut String, r: &Report, clock: Clock) {
         })
         .collect();
     table(out, None, &headers, &rows);
+    out.push_str("</section>\n");
+}
+
+/// Each check's SQL, for a reader checking what "passed" meant.
+fn check_sql_appendix(out: &mut String, r: &Report) {
+    let sql = r.check_sql();
+    if sql.is_empty() {
+        return;
+    }
+    out.push_str("<section id=\"check-sql\">\n<h2>Appendix: the checks' SQL</h2>\n");
+    for (step, text) in sql {
+        out.push_str(&format!(
+            "<h3>{}</h3>\n<pre><code>{}</code></pre>\n",
+            code(step),
+            escape(text.trim_end())
+        ));
+    }
     out.push_str("</section>\n");
 }
 

@@ -34,6 +34,7 @@ pub fn render(r: &Report) -> String {
     monitoring(&mut out, r, clock);
     stops(&mut out, r, clock);
     environment(&mut out, r, clock);
+    check_sql_appendix(&mut out, r);
     out
 }
 
@@ -1081,8 +1082,11 @@ fn verification(out: &mut String, r: &Report, clock: Clock) {
     }
     cols.extend(["Expected", "Actual", "Result", "Severity", "At", "Took"]);
     header(out, &cols);
-    for c in &r.checks {
-        let mut cells = vec![code(&c.step)];
+    for (c, title) in r.checks_in_runbook_order() {
+        let mut cells = vec![match title {
+            Some(t) => format!("{} — {}", code(&c.step), esc(t)),
+            None => code(&c.step),
+        }];
         if several {
             cells.push(c.segment.to_string());
         }
@@ -1099,6 +1103,25 @@ fn verification(out: &mut String, r: &Report, clock: Clock) {
         row(out, &cells);
     }
     out.push('\n');
+}
+
+/// Each check's SQL, for a reader checking what "passed" meant.
+fn check_sql_appendix(out: &mut String, r: &Report) {
+    let sql = r.check_sql();
+    if sql.is_empty() {
+        return;
+    }
+    line(out, "## Appendix: the checks' SQL");
+    out.push('\n');
+    for (step, text) in sql {
+        line(out, &format!("### {}", code(step)));
+        out.push('\n');
+        let fence = if text.contains("```") { "~~~~" } else { "```" };
+        line(out, &format!("{fence}sql"));
+        line(out, text.trim_end());
+        line(out, fence);
+        out.push('\n');
+    }
 }
 
 fn monitoring(out: &mut String, r: &Report, clock: Clock) {

@@ -741,6 +741,12 @@ pub struct PlannedStep {
     /// At least [`MUCH_LONGER_FACTOR`] times the expected duration and
     /// [`MUCH_LONGER_MIN_MS`] over it; never for a step expected to take no time.
     pub much_longer: bool,
+    /// The runbook's title for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// A check's SQL (the report's appendix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
 }
 
 impl Report {
@@ -837,6 +843,37 @@ impl Report {
         self.checkpoints.iter().filter(|cp| {
             !(cp.reached_at.is_none() && cp.decision.as_ref().is_some_and(|d| d.restored))
         })
+    }
+
+    /// The check results in the runbook's order (by the journaled plan; journal order without
+    /// one), each attempt's after the earlier's, with the check's title.
+    pub fn checks_in_runbook_order(&self) -> Vec<(&CheckResult, Option<&str>)> {
+        let planned: Vec<&PlannedStep> = self
+            .plan
+            .iter()
+            .flat_map(|p| &p.phases)
+            .flat_map(|ph| &ph.steps)
+            .collect();
+        let place = |step: &str| planned.iter().position(|p| p.step == step);
+        let mut checks: Vec<(usize, &CheckResult)> = self.checks.iter().enumerate().collect();
+        checks.sort_by_key(|(n, c)| (place(&c.step).unwrap_or(usize::MAX), c.segment, *n));
+        checks
+            .into_iter()
+            .map(|(_, c)| {
+                let title = place(&c.step).and_then(|i| planned[i].title.as_deref());
+                (c, title)
+            })
+            .collect()
+    }
+
+    /// The checks' SQL, in the runbook's order (from the journaled plan).
+    pub fn check_sql(&self) -> Vec<(&str, &str)> {
+        self.plan
+            .iter()
+            .flat_map(|p| &p.phases)
+            .flat_map(|ph| &ph.steps)
+            .filter_map(|s| s.sql.as_deref().map(|sql| (s.step.as_str(), sql)))
+            .collect()
     }
 
     /// A rehearsal's monitoring cap, when the run was one.
@@ -1572,6 +1609,8 @@ fn plan_report(plan: &PlannedWindow, segment: u32, phases: &[Phase]) -> Result<P
                 actual_ms,
                 over_expected_ms,
                 much_longer,
+                title: s.title.clone(),
+                sql: s.sql.clone(),
             });
         }
         // Likewise for a phase that never finished.
