@@ -2433,3 +2433,13 @@ fn the_screen_shows_times_in_the_windows_zone() {
     assert!(screen.contains("23:00:05 +01:00"), "{screen}");
     assert!(!screen.contains("22:00:05"), "{screen}");
 }
+
+/// `--tz`: the operator's zone instead of the window's.
+#[test]
+fn the_operators_zone_replaces_the_windows() {
+    let (mut runbook, plan) = fixture();
+    runbook.window.zone = cutover::runbook::parse_zone("+05:30").ok();
+    let state = UiState::new(&runbook, &plan, "alice");
+    let screen = screen(&state, &view(at(5)), 160, 48);
+    assert!(screen.contains("03:30:05 +05:30"), "{screen}");
+}

@@ -98,11 +98,14 @@ pub(crate) fn load_clean(path: &Path) -> Result<(Runbook, Plan), u8> {
     }
 }
 
-pub fn plan(path: &Path, format: OutputFormat) -> u8 {
-    let (runbook, plan) = match load_clean(path) {
+pub fn plan(path: &Path, format: OutputFormat, tz: Option<chrono::FixedOffset>) -> u8 {
+    let (mut runbook, plan) = match load_clean(path) {
         Ok(ok) => ok,
         Err(code) => return code,
     };
+    if tz.is_some() {
+        runbook.window.zone = tz;
+    }
     match format {
         OutputFormat::Json => {
             say!(
@@ -119,7 +122,8 @@ fn clock(runbook: &Runbook, offset: std::time::Duration) -> String {
     match runbook.window.start {
         Some(start) => {
             let at = start + chrono::Duration::from_std(offset).unwrap_or_default();
-            at.format("%H:%M").to_string()
+            let zone = runbook.window.zone.unwrap_or(*start.offset());
+            at.with_timezone(&zone).format("%H:%M").to_string()
         }
         None => format!("+{}", duration::format(offset)),
     }
@@ -133,7 +137,10 @@ pub fn render_plan(runbook: &Runbook, plan: &Plan) -> String {
     let start = runbook
         .window
         .start
-        .map_or("when the run starts".to_owned(), |s| s.to_rfc3339());
+        .map_or("when the run starts".to_owned(), |s| {
+            s.with_timezone(&runbook.window.zone.unwrap_or(*s.offset()))
+                .to_rfc3339()
+        });
     let _ = writeln!(
         out,
         "window: starts {start}, budget {}, phases end at {} — slack {}{}",
@@ -304,5 +311,19 @@ mod tests {
         let out = render_plan(&rb, &plan::plan(&rb));
         let line = out.lines().find(|l| l.contains("only")).unwrap_or_default();
         assert!(line.contains("critical path"), "{out}");
+    }
+
+    /// `plan --tz`: the operator's zone instead of the window's.
+    #[test]
+    fn the_plan_shows_times_in_the_zone_asked_for() {
+        let text = "name: p\nwindow: { start: 2025-03-01T22:00:00Z, budget: 1h }\nphases:\n  - id: m\n    kind: migration\n    budget: 30m\n    steps:\n      - migrate: only\n        sql: CREATE TABLE a (id int)\n        rollback: DROP TABLE a\n";
+        let loaded = runbook::load_text(Path::new("p.yaml"), text, &|_| None);
+        let mut rb = loaded.runbook.expect("loads");
+        let pl = plan::plan(&rb);
+        assert!(render_plan(&rb, &pl).contains("22:00"));
+        rb.window.zone = runbook::parse_zone("+02:00").ok();
+        let out = render_plan(&rb, &pl);
+        assert!(out.contains("00:00") && !out.contains("22:00"), "{out}");
+        assert!(runbook::parse_zone("mars").is_err());
     }
 }

@@ -68,6 +68,10 @@ pub enum Command {
         runbook: PathBuf,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+        /// The zone times are shown in: utc, local, or an offset like +02:00 (default: the
+        /// window's, from window.start).
+        #[arg(long, value_name = "ZONE", value_parser = crate::runbook::parse_zone)]
+        tz: Option<chrono::FixedOffset>,
     },
     /// Run the window against PostgreSQL (with --headless: no TUI, for rehearsals and CI).
     Run(run::RunArgs),
@@ -104,7 +108,11 @@ pub fn main() -> ExitCode {
             deny_warnings,
             format,
         } => inspect::check(&runbook, deny_warnings, format),
-        Command::Plan { runbook, format } => inspect::plan(&runbook, format),
+        Command::Plan {
+            runbook,
+            format,
+            tz,
+        } => inspect::plan(&runbook, format, tz),
         Command::Graph { runbook, format } => inspect::graph(&runbook, format),
         Command::Run(args) => run::run(args),
         Command::Watch(args) => watch::watch(args),

@@ -25,6 +25,10 @@ pub struct ReportArgs {
     /// Write the report to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The zone times are shown in: utc, local, or an offset like +02:00 (default: the
+    /// runbook's window zone, from window.start; else UTC).
+    #[arg(long, value_name = "ZONE", value_parser = crate::runbook::parse_zone)]
+    pub tz: Option<chrono::FixedOffset>,
 }
 
 fn format_for(args: &ReportArgs) -> ReportFormat {
@@ -99,6 +103,9 @@ pub fn run(args: ReportArgs) -> u8 {
         return exit::USAGE;
     }
     let mut built = report::build(&replay.entries, &replay.unreadable);
+    if let (Some(tz), Some(plan)) = (args.tz, built.plan.as_mut()) {
+        plan.zone = Some(tz.to_string());
+    }
     built.journal.file = Some(path.display().to_string());
     let text = match format_for(&args) {
         ReportFormat::Md => report::markdown::render(&built),

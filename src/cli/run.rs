@@ -57,6 +57,10 @@ pub struct RunArgs {
     /// With --headless: how to treat a step a crash left half-done.
     #[arg(long, value_enum)]
     pub uncertain: Option<Uncertain>,
+    /// The zone times are shown in: utc, local, or an offset like +02:00 (default: the
+    /// runbook's window zone, from window.start; else UTC).
+    #[arg(long, value_name = "ZONE", value_parser = crate::runbook::parse_zone)]
+    pub tz: Option<chrono::FixedOffset>,
     /// Cap each monitoring phase at this duration (rehearsals), e.g. 30s.
     #[arg(long, value_parser = parse_duration)]
     pub monitor_for: Option<Duration>,
@@ -124,10 +128,13 @@ pub fn run(args: RunArgs) -> u8 {
         );
         return exit::USAGE;
     }
-    let (runbook, plan) = match super::inspect::load_clean(&args.runbook) {
+    let (mut runbook, plan) = match super::inspect::load_clean(&args.runbook) {
         Ok(ok) => ok,
         Err(_) => return exit::USAGE,
     };
+    if let Some(tz) = args.tz {
+        runbook.window.zone = Some(tz);
+    }
     let target = match target_for(args.database_url.as_deref(), Some(&runbook), "") {
         Ok(t) => t,
         Err(message) => {

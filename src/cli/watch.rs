@@ -10,16 +10,23 @@ pub struct WatchArgs {
     /// with USAGE on schema cutover and SELECT on its tables is enough.
     #[arg(long, env = "CUTOVER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// The zone times are shown in: utc, local, or an offset like +02:00 (default: the
+    /// runbook's window zone, from window.start; else UTC).
+    #[arg(long, value_name = "ZONE", value_parser = crate::runbook::parse_zone)]
+    pub tz: Option<chrono::FixedOffset>,
 }
 
 /// Exit codes: 0 when the viewer leaves; 2 for usage, runbook or connection-setting errors
 /// and when there is no terminal. A database that cannot be reached is shown on screen and
 /// retried, not an exit.
 pub fn watch(args: WatchArgs) -> u8 {
-    let (runbook, plan) = match super::inspect::load_clean(&args.runbook) {
+    let (mut runbook, plan) = match super::inspect::load_clean(&args.runbook) {
         Ok(ok) => ok,
         Err(_) => return exit::USAGE,
     };
+    if let Some(tz) = args.tz {
+        runbook.window.zone = Some(tz);
+    }
     let target =
         match super::run::target_for(args.database_url.as_deref(), Some(&runbook), ":watch") {
             Ok(t) => t,

@@ -574,7 +574,7 @@ pub async fn run(
         resumed,
         hard_end,
         plan: Some(PlannedWindow {
-            zone: runbook.window.start.map(|s| s.offset().to_string()),
+            zone: runbook.window.zone.map(|z| z.to_string()),
             ..planned_window(runbook, plan, window_start, engine.opts.monitor_cap)
         }),
     })?;

@@ -852,6 +852,7 @@ impl Ctx<'_> {
         });
         Some(Window {
             start,
+            zone: start.map(|s| *s.offset()),
             budget: budget?,
             loc: f.get("budget").map_or(node.loc, |n| n.loc),
         })

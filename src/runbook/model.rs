@@ -25,10 +25,25 @@ pub struct Runbook {
 pub struct Window {
     /// Planned start; `None` means the window starts when the run starts.
     pub start: Option<DateTime<FixedOffset>>,
+    /// The zone times are shown in: `start`'s offset, or the operator's `--tz`; `None`: UTC.
+    pub zone: Option<FixedOffset>,
     pub budget: Duration,
     /// Where `window.budget`'s value is written: what a window-level diagnostic (the
     /// phases not fitting in the window) is about.
     pub loc: Loc,
+}
+
+/// A zone as the operator writes it: `utc`, `local` (this machine's offset now), or an offset
+/// like `+02:00`.
+pub fn parse_zone(text: &str) -> Result<FixedOffset, String> {
+    use chrono::Offset;
+    match text.trim().to_ascii_lowercase().as_str() {
+        "utc" | "z" => Ok(chrono::Utc.fix()),
+        "local" => Ok(*chrono::Local::now().offset()),
+        other => other.parse::<FixedOffset>().map_err(|_| {
+            format!("`{text}` is not a zone: write utc, local, or an offset like +02:00")
+        }),
+    }
 }
 
 /// Where to connect. The URL is kept as written (with `${VAR}` unresolved) so that a

@@ -703,10 +703,7 @@ impl UiState {
             failed_critical: Vec::new(),
             server_sessions: None,
             window_budget: runbook.window.budget,
-            zone: runbook
-                .window
-                .start
-                .map_or(chrono::Utc.fix(), |s| *s.offset()),
+            zone: runbook.window.zone.unwrap_or(chrono::Utc.fix()),
             planned_end: plan.planned_end,
             plan: std::sync::Arc::new(plan.clone()),
             started: false,
