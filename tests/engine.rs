@@ -3268,3 +3268,31 @@ async fn history_lists_every_operator_of_a_resumed_run() {
         .unwrap_or_else(|| panic!("{}", out.stdout));
     assert!(run.contains("alice, bob"), "{run}");
 }
+
+/// A run resumed with the same runbook journals the same plan: its report has no "different
+/// plan" warning (the window's start was the engine's clock in the first attempt and the
+/// database's in the next).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_run_journals_the_same_plan() {
+    let url = fresh_db("sameplan").await;
+    let dir = common::scratch_dir("sameplan");
+    let path = gated_runbook(&dir, "sameplan");
+    let first = headless(&dir, &path, &url, &["--journal", "j.jsonl"]).await;
+    assert_eq!(first.code, Some(3), "{first:?}");
+    let second = headless(
+        &dir,
+        &path,
+        &url,
+        &["--resume", "--approve", "gate", "--journal", "j.jsonl"],
+    )
+    .await;
+    assert_eq!(second.code, Some(0), "{second:?}");
+    let replayed = cutover::journal::replay(&dir.join("j.jsonl")).expect("the journal");
+    let report = cutover::report::build(&replayed.entries, &replayed.unreadable);
+    assert_eq!(report.segments.len(), 2);
+    assert!(
+        !report.warnings.iter().any(|w| w.contains("different plan")),
+        "{:?}",
+        report.warnings
+    );
+}

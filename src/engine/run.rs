@@ -500,19 +500,17 @@ pub async fn run(
         .filter_map(|r| steps.iter().position(|s| s.id == r.step_id))
         .collect();
 
-    // The hard end never moves on resume: the declared start, else when the run first started.
-    let first_started: Option<chrono::DateTime<chrono::Utc>> = if resumed {
-        client
-            .query_opt(
-                "SELECT started_at FROM cutover.runs WHERE id = $1",
-                &[&run_id],
-            )
-            .await
-            .map_err(db)?
-            .map(|r| r.get(0))
-    } else {
-        None
-    };
+    // The hard end never moves on resume: the declared start, else when the run first started
+    // — as the database recorded it, in every attempt, so a resumed attempt journals the same
+    // plan as the first (the engine's own clock differs by the insert's round trip).
+    let first_started: Option<chrono::DateTime<chrono::Utc>> = client
+        .query_opt(
+            "SELECT started_at FROM cutover.runs WHERE id = $1",
+            &[&run_id],
+        )
+        .await
+        .map_err(db)?
+        .map(|r| r.get(0));
     let window_start = runbook
         .window
         .start
