@@ -364,8 +364,101 @@ fn main() {
             "ABOVE the target"
         }
     );
+    checks(&admin, &cutover, &dir, reps);
     let _ = std::fs::remove_dir_all(&dir);
     if let Some(d) = shm_dir {
         let _ = std::fs::remove_dir_all(d);
     }
+}
+
+/// A verification phase of `n` checks running `query(k)`, `parallel` at once; and the same
+/// queries as one psql script.
+fn checks_inputs(
+    dir: &Path,
+    name: &str,
+    n: usize,
+    parallel: usize,
+    query: &dyn Fn(usize) -> String,
+) -> (PathBuf, PathBuf) {
+    let mut yaml = format!(
+        "name: {name}\nwindow:\n  budget: 8h\nphases:\n  - id: verify\n    kind: verification\n    budget: 8h\n    parallel: {parallel}\n    steps:\n"
+    );
+    let mut script = String::new();
+    for k in 1..=n {
+        yaml.push_str(&format!(
+            "      - check: c{k:03}\n        sql: {}\n        expect: 1\n",
+            query(k)
+        ));
+        script.push_str(&format!("{};\n", query(k)));
+    }
+    let runbook = dir.join(format!("{name}.yaml"));
+    let sql = dir.join(format!("{name}.sql"));
+    std::fs::write(&runbook, yaml).expect("write the checks runbook");
+    std::fs::write(&sql, script).expect("write the checks script");
+    (runbook, sql)
+}
+
+/// The median wall time of `cutover run` and of `psql -f` on fresh databases, alternating.
+fn race(
+    admin: &Admin,
+    cutover: &Path,
+    dir: &Path,
+    runbook: &Path,
+    sql: &Path,
+    reps: usize,
+) -> (f64, f64) {
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for rep in 0..reps {
+        for k in if rep % 2 == 0 { [0, 1] } else { [1, 0] } {
+            let (name, url) = admin.fresh(&format!("benchc_{}_{rep}_{k}", std::process::id()));
+            if k == 0 {
+                let mut cmd = Command::new("psql");
+                cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-f"])
+                    .arg(sql)
+                    .arg(&url);
+                theirs.push(timed(cmd, "psql").as_secs_f64());
+            } else {
+                let mut cmd = Command::new(cutover);
+                cmd.arg("run")
+                    .arg(runbook)
+                    .args(["--headless", "--approve-all", "--database-url"])
+                    .arg(&url)
+                    .arg("--journal")
+                    .arg(dir.join(format!("checks-{rep}.jsonl")));
+                ours.push(timed(cmd, "cutover run").as_secs_f64());
+            }
+            admin.drop_db(&name);
+        }
+    }
+    (median_ms(&ours), median_ms(&theirs))
+}
+
+/// Verification phases: 100 trivial checks serially against one psql script, and 16 checks of
+/// 20 ms each serially against 4 at once.
+fn checks(admin: &Admin, cutover: &Path, dir: &Path, reps: usize) {
+    println!();
+    println!("checks: {reps} repetitions");
+    let trivial =
+        |k: usize| format!("SELECT count(*) + 1 FROM pg_class WHERE relname = 'nothing_{k}'");
+    let (runbook, sql) = checks_inputs(dir, "checks_serial", 100, 1, &trivial);
+    let (ours, psql) = race(admin, cutover, dir, &runbook, &sql, reps);
+    println!(
+        "  100 trivial checks, serial: cutover {ours:.3}s, psql -f {psql:.3}s: {:.2}× psql (target ≤ 1.5×)",
+        ours / psql
+    );
+    let slow = |_: usize| "SELECT 1 FROM pg_sleep(0.02)".to_owned();
+    let (serial_rb, slow_sql) = checks_inputs(dir, "checks_slow1", 16, 1, &slow);
+    let (parallel_rb, _) = checks_inputs(dir, "checks_slow4", 16, 4, &slow);
+    let (serial, _) = race(admin, cutover, dir, &serial_rb, &slow_sql, reps);
+    let (parallel, _) = race(admin, cutover, dir, &parallel_rb, &slow_sql, reps);
+    println!(
+        "  16 checks of 20 ms: serial {serial:.3}s, 4 at once {parallel:.3}s: {:.2}× serial (target ≤ 0.5×)",
+        parallel / serial
+    );
+    let (trivial4, _) = checks_inputs(dir, "checks_trivial4", 100, 4, &trivial);
+    let (at4, _) = race(admin, cutover, dir, &trivial4, &sql, reps);
+    println!(
+        "  100 trivial checks, 4 at once: {at4:.3}s: {:.2}× serial (target: never slower)",
+        at4 / ours
+    );
 }

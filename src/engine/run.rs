@@ -290,6 +290,8 @@ struct Engine<'a> {
     phase_started: Instant,
     /// The running phase's probes: they sample while a manual step of the phase waits too.
     phase_probes: Option<ProbeRunner>,
+    /// Read-only sessions the checks run on, opened once and kept.
+    check_sessions: Vec<Arc<Client>>,
     window_start: chrono::DateTime<chrono::Utc>,
     secret: Option<String>,
     /// The runbook lock, shared with the lanes: nothing starts or commits without it.
@@ -551,6 +553,7 @@ pub async fn run(
         end_phase: false,
         phase_started: Instant::now(),
         phase_probes: None,
+        check_sessions: Vec::new(),
         window_start,
         secret,
         lock: Arc::clone(&lock),
@@ -646,6 +649,7 @@ impl<'a> Engine<'a> {
             end_phase: false,
             phase_started: Instant::now(),
             phase_probes: None,
+            check_sessions: Vec::new(),
             window_start: self.window_start,
             secret: self.secret.clone(),
             lock: Arc::clone(&self.lock),
@@ -2351,14 +2355,21 @@ impl<'a> Engine<'a> {
 
     /// Runs checks (concurrently when more than one), read-only, each with its timeout.
     async fn run_checks(&mut self, batch: &[usize], parallel: usize) -> Result<(), EngineError> {
-        let mut pool = Vec::new();
-        for _ in 0..parallel.min(batch.len()).max(1) {
+        // Read-only sessions kept for the whole run: a connection per check cost more than the
+        // check (a lost one is opened again).
+        let needed = parallel.min(batch.len()).max(1);
+        self.check_sessions.retain(|c| !c.is_closed());
+        while self.check_sessions.len() < needed {
             let (c, _) = connect(&self.opts.target).await?;
             c.batch_execute("SET default_transaction_read_only = on")
                 .await
                 .map_err(|e| self.db_err(&e))?;
-            pool.push(Arc::new(c));
+            if let Ok(row) = c.query_one("SELECT pg_backend_pid()", &[]).await {
+                self.own_pids.push(row.get(0));
+            }
+            self.check_sessions.push(Arc::new(c));
         }
+        let pool: Vec<Arc<Client>> = self.check_sessions[..needed].to_vec();
         let mut tasks = tokio::task::JoinSet::new();
         for (n, &i) in batch.iter().enumerate() {
             let StepKind::Check(check) = &self.steps[i].kind else {
