@@ -2359,14 +2359,23 @@ impl<'a> Engine<'a> {
         // check (a lost one is opened again).
         let needed = parallel.min(batch.len()).max(1);
         self.check_sessions.retain(|c| !c.is_closed());
-        while self.check_sessions.len() < needed {
+        // The missing ones opened together (each costs an authentication).
+        let missing = needed.saturating_sub(self.check_sessions.len());
+        let opened = futures_util::future::try_join_all((0..missing).map(|_| async {
             let (c, _) = connect(&self.opts.target).await?;
             c.batch_execute("SET default_transaction_read_only = on")
                 .await
                 .map_err(|e| self.db_err(&e))?;
-            if let Ok(row) = c.query_one("SELECT pg_backend_pid()", &[]).await {
-                self.own_pids.push(row.get(0));
-            }
+            let pid: i32 = c
+                .query_one("SELECT pg_backend_pid()", &[])
+                .await
+                .map_err(|e| self.db_err(&e))?
+                .get(0);
+            Ok::<_, EngineError>((c, pid))
+        }))
+        .await?;
+        for (c, pid) in opened {
+            self.own_pids.push(pid);
             self.check_sessions.push(Arc::new(c));
         }
         let pool: Vec<Arc<Client>> = self.check_sessions[..needed].to_vec();
