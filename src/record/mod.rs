@@ -230,6 +230,14 @@ impl StepRecord {
         }
     }
 
+    /// Finished at `ts`: measured from the latest attempt's start.
+    fn finish_at(&mut self, ts: DateTime<Utc>) {
+        self.finished_at = Some(ts);
+        self.duration_ms = self
+            .started_at
+            .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+    }
+
     pub fn is_probe(&self) -> bool {
         self.kind == Some(Kind::Probe)
     }
@@ -1062,6 +1070,19 @@ impl RunRecord {
         self.reach(entry);
     }
 
+    /// A manual step or a checkpoint now waits for a person.
+    fn wait_for_person(&mut self, step: &str, prompt: &str, kind: Kind, ts: DateTime<Utc>) {
+        self.current = Some(step.to_owned());
+        self.stop_candidate = None;
+        self.open_span(step, ts);
+        let s = self.step_mut(step);
+        s.seen_as(kind);
+        s.prompt = Some(prompt.to_owned());
+        s.status = Status::Waiting;
+        s.first_started_at.get_or_insert(ts);
+        s.started_at = Some(ts);
+    }
+
     /// What happened to each step.
     fn follow_steps(&mut self, entry: &Entry) {
         let ts = entry.ts;
@@ -1183,10 +1204,7 @@ impl RunRecord {
                     error: error.clone(),
                 });
                 s.status = Status::Failed;
-                s.finished_at = Some(ts);
-                s.duration_ms = s
-                    .started_at
-                    .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+                s.finish_at(ts);
                 self.close_span(step, ts, SpanResult::Failed);
             }
             Event::CheckResult {
@@ -1248,15 +1266,7 @@ impl RunRecord {
                 });
             }
             Event::ManualWaiting { step, prompt } => {
-                self.current = Some(step.clone());
-                self.stop_candidate = None;
-                self.open_span(step, ts);
-                let s = self.step_mut(step);
-                s.seen_as(Kind::Manual);
-                s.prompt = Some(prompt.clone());
-                s.status = Status::Waiting;
-                s.first_started_at.get_or_insert(ts);
-                s.started_at = Some(ts);
+                self.wait_for_person(step, prompt, Kind::Manual, ts)
             }
             Event::ManualAcknowledged {
                 step,
@@ -1269,10 +1279,7 @@ impl RunRecord {
                 s.decided_by = Some(operator.clone());
                 s.note.clone_from(note);
                 s.status = Status::Done;
-                s.finished_at = Some(ts);
-                s.duration_ms = s
-                    .started_at
-                    .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+                s.finish_at(ts);
                 self.decisions.push(DecisionRecord {
                     at: ts,
                     step: step.clone(),
@@ -1284,15 +1291,7 @@ impl RunRecord {
                 });
             }
             Event::CheckpointReached { step, prompt, .. } => {
-                self.current = Some(step.clone());
-                self.stop_candidate = None;
-                self.open_span(step, ts);
-                let s = self.step_mut(step);
-                s.seen_as(Kind::Checkpoint);
-                s.prompt = Some(prompt.clone());
-                s.status = Status::Waiting;
-                s.first_started_at.get_or_insert(ts);
-                s.started_at = Some(ts);
+                self.wait_for_person(step, prompt, Kind::Checkpoint, ts)
             }
             Event::DecisionRecorded {
                 step,
@@ -1325,10 +1324,7 @@ impl RunRecord {
                 };
                 // A decision restored on resume stands with the time it was given.
                 if !(*restored && s.finished_at.is_some()) {
-                    s.finished_at = Some(ts);
-                    s.duration_ms = s
-                        .started_at
-                        .and_then(|t| u64::try_from((ts - t).num_milliseconds()).ok());
+                    s.finish_at(ts);
                 }
                 self.decisions.push(DecisionRecord {
                     at: ts,

@@ -848,21 +848,36 @@ impl Report {
     /// The check results in the runbook's order (by the journaled plan; journal order without
     /// one), each attempt's after the earlier's, with the check's title.
     pub fn checks_in_runbook_order(&self) -> Vec<(&CheckResult, Option<&str>)> {
-        let planned: Vec<&PlannedStep> = self
+        // Each step's place in the plan, and its title, looked up once per check.
+        let mut planned: std::collections::HashMap<&str, (usize, Option<&str>)> =
+            std::collections::HashMap::new();
+        for (n, s) in self
             .plan
             .iter()
             .flat_map(|p| &p.phases)
             .flat_map(|ph| &ph.steps)
+            .enumerate()
+        {
+            planned
+                .entry(s.step.as_str())
+                .or_insert((n, s.title.as_deref()));
+        }
+        let mut checks: Vec<(usize, usize, &CheckResult, Option<&str>)> = self
+            .checks
+            .iter()
+            .enumerate()
+            .map(|(n, c)| {
+                let (place, title) = planned
+                    .get(c.step.as_str())
+                    .copied()
+                    .unwrap_or((usize::MAX, None));
+                (place, n, c, title)
+            })
             .collect();
-        let place = |step: &str| planned.iter().position(|p| p.step == step);
-        let mut checks: Vec<(usize, &CheckResult)> = self.checks.iter().enumerate().collect();
-        checks.sort_by_key(|(n, c)| (place(&c.step).unwrap_or(usize::MAX), c.segment, *n));
+        checks.sort_by_key(|&(place, n, c, _)| (place, c.segment, n));
         checks
             .into_iter()
-            .map(|(_, c)| {
-                let title = place(&c.step).and_then(|i| planned[i].title.as_deref());
-                (c, title)
-            })
+            .map(|(_, _, c, title)| (c, title))
             .collect()
     }
 
