@@ -1000,6 +1000,77 @@ async fn an_error_position_points_at_the_offending_line() {
     assert_eq!(result.unwrap(), Outcome::Aborted);
 }
 
+/// A step's statements go to the server together (one round trip), yet each is still
+/// narrated on its own with its rows, and nothing after a failed one runs or is said to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_of_a_step_are_told_one_by_one_and_stop_at_the_first_failure() {
+    let url = fresh_db("pipeline").await;
+    let dir = common::scratch_dir("pipeline");
+    let path = runbook(
+        &dir,
+        "pipeline",
+        r#"      - migrate: fill
+        sql: |
+          CREATE TABLE public.filled (id int PRIMARY KEY);
+          INSERT INTO public.filled SELECT generate_series(1, 3);
+          UPDATE public.filled SET id = id + 10 WHERE id > 1;
+        rollback: DROP TABLE public.filled
+      - migrate: broken
+        sql: |
+          CREATE TABLE public.before_failure (id int);
+          INSERT INTO public.filled VALUES (1);
+          CREATE TABLE public.after_failure (id int);
+        rollback: DROP TABLE public.before_failure
+"#,
+    );
+    let db = common::connect(&url).await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    let failed = run
+        .until("the failure", |e| matches!(e, Event::StepFailed { .. }))
+        .await;
+    let Event::StepFailed { step, error } = failed else {
+        unreachable!()
+    };
+    assert_eq!(step, "broken");
+    assert_eq!(error.sqlstate.as_deref(), Some("23505"), "{error:?}");
+    assert_eq!(error.statement, Some(2), "{error:?}");
+    run.send(Command::Abort);
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Aborted);
+    let told = |step: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::StatementStarted { step: s, index, .. } if s == step => {
+                    Some(format!("start {index}"))
+                }
+                Event::StatementFinished {
+                    step: s,
+                    index,
+                    rows,
+                    ..
+                } if s == step => Some(format!("done {index} ({rows} rows)")),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(
+        told("fill"),
+        [
+            "start 1",
+            "done 1 (0 rows)",
+            "start 2",
+            "done 2 (3 rows)",
+            "start 3",
+            "done 3 (2 rows)"
+        ]
+    );
+    assert_eq!(told("broken"), ["start 1", "done 1 (0 rows)", "start 2"]);
+    assert!(exists(&db, "filled").await);
+    assert!(!exists(&db, "before_failure").await);
+    assert!(!exists(&db, "after_failure").await);
+}
+
 // ----- 4. non-transactional steps -----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -59,34 +59,66 @@ pub async fn drive(
     let mut waiting: Option<(String, bool)> = None;
     let mut record = RunRecord::new();
     let (mut asked, mut refused) = (0, 0);
-    while let Some(entry) = events.recv().await {
-        if policy.json {
-            say!("{}", serde_json::to_string(&entry).unwrap_or_default());
-        } else {
-            let text = line(&entry);
-            if !text.is_empty() {
-                say!("{text}");
+    let mut batch = Vec::new();
+    while events.recv_many(&mut batch, 256).await > 0 {
+        // What arrived together is printed with one write (the journal hands events over a
+        // step at a time): a line per write costs a system call per event.
+        let mut text = String::new();
+        for entry in &batch {
+            if policy.json {
+                text.push_str(&serde_json::to_string(entry).unwrap_or_default());
+                text.push('\n');
+            } else {
+                let said = line(entry);
+                if !said.is_empty() {
+                    text.push_str(&said);
+                    text.push('\n');
+                }
             }
         }
-        record.apply(&entry);
-        let reply = if record.rejected_seq != refused {
-            // A refused decision is not tried again: the run halts at the gate.
-            refused = record.rejected_seq;
-            Some(Command::Pause)
-        } else if record.waiting_seq != asked {
-            asked = record.waiting_seq;
-            record
-                .waiting
-                .as_ref()
-                .map(|question| answer(question, &policy, &mut waiting))
-        } else {
-            None
-        };
-        if let Some(command) = reply {
-            let _ = commands.send(command);
+        say_raw!("{text}");
+        for entry in batch.drain(..) {
+            respond(
+                &entry,
+                &mut record,
+                &policy,
+                &commands,
+                &mut waiting,
+                &mut asked,
+                &mut refused,
+            );
         }
     }
     waiting
+}
+
+/// Folds an entry into the record and answers what the engine now asks, if anything.
+fn respond(
+    entry: &Entry,
+    record: &mut RunRecord,
+    policy: &Policy,
+    commands: &UnboundedSender<Command>,
+    waiting: &mut Option<(String, bool)>,
+    asked: &mut u64,
+    refused: &mut u64,
+) {
+    record.apply(entry);
+    let reply = if record.rejected_seq != *refused {
+        // A refused decision is not tried again: the run halts at the gate.
+        *refused = record.rejected_seq;
+        Some(Command::Pause)
+    } else if record.waiting_seq != *asked {
+        *asked = record.waiting_seq;
+        record
+            .waiting
+            .as_ref()
+            .map(|question| answer(question, policy, waiting))
+    } else {
+        None
+    };
+    if let Some(command) = reply {
+        let _ = commands.send(command);
+    }
 }
 
 /// The policy's answer to what the engine asks; `waiting` notes a question left to a person.

@@ -28,6 +28,10 @@ pub const CHANNEL: &str = "cutover_events";
 const CAPACITY: usize = 20_000;
 /// At most this many entries per statement (a migration's SQL text rides in its events).
 const BATCH: usize = 500;
+/// After a batch is written the next waits this long, so a burst of events becomes one
+/// insert per pause rather than one per event: the server the run works on has better things
+/// to do. The first event after a quiet spell goes at once; closing cuts the pause short.
+const PACE: Duration = Duration::from_millis(100);
 /// A batch the server refuses (not a lost connection) is tried this many times, then dropped.
 const SQL_ATTEMPTS: u32 = 3;
 
@@ -85,6 +89,8 @@ impl Queue {
 struct Shared {
     queue: Mutex<Queue>,
     wake: Notify,
+    /// Signalled once, when the run closes the mirror (ends the pause between batches).
+    closed: Notify,
 }
 
 impl Shared {
@@ -107,6 +113,7 @@ impl Mirror {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Notify::new(),
+            closed: Notify::new(),
         });
         let mut target = target;
         let app = format!(
@@ -131,6 +138,7 @@ impl Mirror {
     pub async fn close(self, within: Duration) {
         self.shared.queue().closing = true;
         self.shared.wake.notify_one();
+        self.shared.closed.notify_one();
         let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(mut task) = task
             && tokio::time::timeout(within, &mut task).await.is_err()
@@ -280,7 +288,17 @@ async fn writer(shared: Arc<Shared>, target: Target, run_id: String) {
         match w.client.query_one(&w.insert, &[&run_id, &json]).await {
             Ok(_) => {
                 sql_failures = 0;
-                shared.queue().ack(last);
+                let closing = {
+                    let mut queue = shared.queue();
+                    queue.ack(last);
+                    queue.closing
+                };
+                if !closing {
+                    tokio::select! {
+                        () = tokio::time::sleep(PACE) => {}
+                        () = shared.closed.notified() => {}
+                    }
+                }
             }
             Err(e) if e.is_closed() || w.client.is_closed() => {
                 conn = None;

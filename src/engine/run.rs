@@ -231,6 +231,24 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Journals the notices the server sent so far, under `step`, with the password masked.
+fn drain_notices(
+    notices: &mut UnboundedReceiver<(String, String)>,
+    out: &mut Emitter,
+    secret: Option<&str>,
+    step: &str,
+) -> Result<(), EngineError> {
+    while let Ok((severity, message)) = notices.try_recv() {
+        let message = crate::secret::mask(&message, secret);
+        out.emit(Event::Notice {
+            step: step.to_owned(),
+            severity,
+            message,
+        })?;
+    }
+    Ok(())
+}
+
 /// Why the step loop stopped early.
 enum Stop {
     Finished(Outcome, Option<String>),
@@ -1833,18 +1851,6 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    fn drain_notices(&mut self, step: &str) -> Result<(), EngineError> {
-        while let Ok((severity, message)) = self.notices.try_recv() {
-            let message = crate::secret::mask(&message, self.secret.as_deref());
-            self.out.emit(Event::Notice {
-                step: step.to_owned(),
-                severity,
-                message,
-            })?;
-        }
-        Ok(())
-    }
-
     /// Runs one statement, reporting lock waits while it waits and honouring Cancel.
     /// `prelude` (transaction setup) is sent in the same round trip, just before it.
     async fn statement(
@@ -1854,89 +1860,124 @@ impl<'a> Engine<'a> {
         text: &str,
         prelude: Option<&str>,
     ) -> Result<Result<u64, tokio_postgres::Error>, EngineError> {
-        let started = Instant::now();
+        Ok(self
+            .statements(step, index, &[text], prelude)
+            .await?
+            .map_err(|(_, e)| e))
+    }
+
+    /// Runs statements of one transaction as a pipeline (all sent at once, answered in order),
+    /// each with its own started/finished events, reporting lock waits and honouring Cancel.
+    /// `first_index` numbers the first; `prelude` (transaction setup) goes just before them.
+    /// A failure says which statement (its position in `texts`): the rest never ran.
+    async fn statements(
+        &mut self,
+        step: &str,
+        first_index: usize,
+        texts: &[&str],
+        prelude: Option<&str>,
+    ) -> Result<Result<u64, (usize, tokio_postgres::Error)>, EngineError> {
+        let Some(first) = texts.first() else {
+            return Ok(Ok(0));
+        };
+        let mut started = Instant::now();
         self.out.emit(Event::StatementStarted {
             step: step.to_owned(),
-            index,
-            sql: text.chars().take(2000).collect(),
+            index: first_index,
+            sql: first.chars().take(2000).collect(),
         })?;
         let cancel = self.client.cancel_token();
-        let result = {
-            let query = sqlexec::simple_after(&self.client, prelude, text);
-            tokio::pin!(query);
-            // The first look comes after one poll interval, never before the statement runs.
-            let mut tick = tokio::time::interval_at(
-                tokio::time::Instant::now() + self.lock_poll,
-                self.lock_poll,
-            );
-            let mut last_blockers = Vec::new();
-            let mut last_told = started;
-            let mut cancelled = false;
-            let target = self.opts.target.clone();
-            loop {
-                tokio::select! {
-                    result = &mut query => break result,
-                    _ = tick.tick() => {
-                        let blockers = sqlexec::blockers(&self.monitor, self.backend_pid).await;
-                        // Said when who blocks changes, and again through a long wait (a
-                        // concurrent index build may wait minutes for old transactions).
-                        let changed = blockers.iter().map(|b| b.pid).ne(last_blockers.iter().map(|b: &crate::events::Blocker| b.pid));
-                        if !blockers.is_empty() && (changed || last_told.elapsed() >= LOCK_WAIT_RETELL) {
-                            last_told = Instant::now();
-                            self.out.emit(Event::LockWait {
+        let mut pipeline = sqlexec::Pipeline::send(&self.client, prelude, texts).await;
+        // The first look comes after one poll interval, never before the statement runs.
+        let mut tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + self.lock_poll, self.lock_poll);
+        let mut last_blockers = Vec::new();
+        let mut last_told = started;
+        let mut cancelled = false;
+        let mut rows = 0;
+        let mut n = 0;
+        let target = self.opts.target.clone();
+        loop {
+            tokio::select! {
+                answer = pipeline.next() => {
+                    let answer = match answer {
+                        Some(answer) => answer,
+                        None => break,
+                    };
+                    drain_notices(&mut self.notices, &mut self.out, self.secret.as_deref(), step)?;
+                    let affected = match answer {
+                        Ok(r) => r.affected,
+                        Err(e) => return Ok(Err((n, e))),
+                    };
+                    rows += affected;
+                    self.out.emit(Event::StatementFinished {
+                        step: step.to_owned(),
+                        index: first_index + n,
+                        rows: affected,
+                        duration_ms: ms(started.elapsed()),
+                    })?;
+                    n += 1;
+                    let Some(text) = texts.get(n) else { break };
+                    started = Instant::now();
+                    last_told = started;
+                    last_blockers.clear();
+                    tick.reset();
+                    self.out.emit(Event::StatementStarted {
+                        step: step.to_owned(),
+                        index: first_index + n,
+                        sql: text.chars().take(2000).collect(),
+                    })?;
+                }
+                _ = tick.tick() => {
+                    let blockers = sqlexec::blockers(&self.monitor, self.backend_pid).await;
+                    // Said when who blocks changes, and again through a long wait (a
+                    // concurrent index build may wait minutes for old transactions).
+                    let changed = blockers.iter().map(|b| b.pid).ne(last_blockers.iter().map(|b: &crate::events::Blocker| b.pid));
+                    if !blockers.is_empty() && (changed || last_told.elapsed() >= LOCK_WAIT_RETELL) {
+                        last_told = Instant::now();
+                        self.out.emit(Event::LockWait {
+                            step: step.to_owned(),
+                            blockers: blockers.clone(),
+                            waited_ms: ms(started.elapsed()),
+                        })?;
+                    }
+                    last_blockers = blockers;
+                }
+                command = self.commands.recv(), if !cancelled => {
+                    match command {
+                        Some(Command::Cancel { reason }) => {
+                            cancelled = true;
+                            let _ = crate::connect::cancel(&target, &cancel).await;
+                            self.out.emit(Event::Cancelled { reason: reason.clone() })?;
+                            self.cancelled = Some(reason);
+                        }
+                        Some(Command::Abort) => {
+                            cancelled = true;
+                            self.abort_requested = true;
+                            let _ = crate::connect::cancel(&target, &cancel).await;
+                            let reason = "aborted by the operator".to_owned();
+                            self.out.emit(Event::Cancelled { reason: reason.clone() })?;
+                            self.cancelled = Some(reason);
+                        }
+                        Some(Command::CancelStatement) => {
+                            // The step fails with 57014 and the failure choice follows.
+                            cancelled = true;
+                            let _ = crate::connect::cancel(&target, &cancel).await;
+                            self.out.emit(Event::StatementCancelled {
                                 step: step.to_owned(),
-                                blockers: blockers.clone(),
-                                waited_ms: ms(started.elapsed()),
+                                reason: "cancelled by the operator".into(),
                             })?;
                         }
-                        last_blockers = blockers;
-                    }
-                    command = self.commands.recv(), if !cancelled => {
-                        match command {
-                            Some(Command::Cancel { reason }) => {
-                                cancelled = true;
-                                let _ = crate::connect::cancel(&target, &cancel).await;
-                                self.out.emit(Event::Cancelled { reason: reason.clone() })?;
-                                self.cancelled = Some(reason);
-                            }
-                            Some(Command::Abort) => {
-                                cancelled = true;
-                                self.abort_requested = true;
-                                let _ = crate::connect::cancel(&target, &cancel).await;
-                                let reason = "aborted by the operator".to_owned();
-                                self.out.emit(Event::Cancelled { reason: reason.clone() })?;
-                                self.cancelled = Some(reason);
-                            }
-                            Some(Command::CancelStatement) => {
-                                // The step fails with 57014 and the failure choice follows.
-                                cancelled = true;
-                                let _ = crate::connect::cancel(&target, &cancel).await;
-                                self.out.emit(Event::StatementCancelled {
-                                    step: step.to_owned(),
-                                    reason: "cancelled by the operator".into(),
-                                })?;
-                            }
-                            Some(Command::Pause) => self.pause_requested = true,
-                            Some(Command::EndPhase) => self.end_phase = true,
-                            Some(_) => {}
-                            // The front end went away: stop listening, let the statement finish.
-                            None => cancelled = true,
-                        }
+                        Some(Command::Pause) => self.pause_requested = true,
+                        Some(Command::EndPhase) => self.end_phase = true,
+                        Some(_) => {}
+                        // The front end went away: stop listening, let the statement finish.
+                        None => cancelled = true,
                     }
                 }
             }
-        };
-        self.drain_notices(step)?;
-        Ok(result.map(|r| {
-            let rows = r.affected;
-            let _ = self.out.emit(Event::StatementFinished {
-                step: step.to_owned(),
-                index,
-                rows,
-                duration_ms: ms(started.elapsed()),
-            });
-            rows
-        }))
+        }
+        Ok(Ok(rows))
     }
 
     async fn migrate(&mut self, i: usize, m: &Migrate) -> Result<StepResult, EngineError> {
@@ -2095,19 +2136,16 @@ impl<'a> Engine<'a> {
             let f = self.failure_of(&e, &m.sql, None);
             return Ok(Err((Some(e), f)));
         }
-        let mut rows = 0;
-        for (n, stmt) in statements.iter().enumerate() {
-            // The transaction's setup travels with the first statement.
-            let prelude = (n == 0).then_some(setup.as_str());
-            match self.statement(id, n + 1, &stmt.text, prelude).await? {
-                Ok(r) => rows += r,
-                Err(e) => {
-                    let f = self.failure_of(&e, &m.sql, Some((n, stmt)));
-                    let _ = self.client.batch_execute("ROLLBACK").await;
-                    return Ok(Err((Some(e), f)));
-                }
+        // The transaction's setup and every statement go out together.
+        let texts: Vec<&str> = statements.iter().map(|s| s.text.as_str()).collect();
+        let rows = match self.statements(id, 1, &texts, Some(&setup)).await? {
+            Ok(rows) => rows,
+            Err((n, e)) => {
+                let f = self.failure_of(&e, &m.sql, statements.get(n).map(|s| (n, s)));
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Ok(Err((Some(e), f)));
             }
-        }
+        };
         // The journal shows the step started before it can commit: after a crash the database
         // is never more than this step ahead of the journal.
         journaled.wait().await?;

@@ -71,6 +71,90 @@ pub async fn simple_after(
     }
 }
 
+type Answer<'c> =
+    std::pin::Pin<Box<dyn Future<Output = Result<QueryResult, tokio_postgres::Error>> + Send + 'c>>;
+
+enum Slot<'c> {
+    Waiting(Answer<'c>),
+    Answered(Result<QueryResult, tokio_postgres::Error>),
+}
+
+/// Statements sent together and answered in order: every request is on its way before the
+/// first answer is read, so N statements cost one round trip, not N. Meant for the statements
+/// of one transaction: once one fails, the server fails the rest (25P02) and nobody reads them.
+pub struct Pipeline<'c> {
+    slots: std::collections::VecDeque<Slot<'c>>,
+    /// The setup sent first: its answer is folded into the first statement's.
+    prelude: bool,
+}
+
+impl<'c> Pipeline<'c> {
+    /// Sends `prelude` (if any) and every statement. tokio-postgres queues a request when its
+    /// future is first polled, so each is polled once, in order, before any answer is awaited.
+    pub async fn send(
+        client: &'c Client,
+        prelude: Option<&'c str>,
+        texts: &[&'c str],
+    ) -> Pipeline<'c> {
+        let mut slots: std::collections::VecDeque<Slot<'c>> = std::collections::VecDeque::new();
+        if let Some(prelude) = prelude {
+            slots.push_back(Slot::Waiting(Box::pin(async move {
+                client.batch_execute(prelude).await.map(|()| QueryResult {
+                    rows: Vec::new(),
+                    affected: 0,
+                })
+            })));
+        }
+        for &text in texts {
+            slots.push_back(Slot::Waiting(Box::pin(simple(client, text))));
+        }
+        std::future::poll_fn(|cx| {
+            for slot in slots.iter_mut() {
+                if let Slot::Waiting(answer) = slot
+                    && let std::task::Poll::Ready(result) = answer.as_mut().poll(cx)
+                {
+                    *slot = Slot::Answered(result);
+                }
+            }
+            std::task::Poll::Ready(())
+        })
+        .await;
+        Pipeline {
+            slots,
+            prelude: prelude.is_some(),
+        }
+    }
+
+    /// The next statement's answer (`None` after the last). A failed prelude is the first
+    /// statement's error. Safe to drop while waiting (in a `select!`): nothing is lost.
+    pub async fn next(&mut self) -> Option<Result<QueryResult, tokio_postgres::Error>> {
+        loop {
+            let answer = std::future::poll_fn(|cx| match self.slots.front_mut() {
+                None => std::task::Poll::Ready(None),
+                Some(Slot::Answered(_)) => match self.slots.pop_front() {
+                    Some(Slot::Answered(result)) => std::task::Poll::Ready(Some(result)),
+                    _ => std::task::Poll::Ready(None),
+                },
+                Some(Slot::Waiting(answer)) => match answer.as_mut().poll(cx) {
+                    std::task::Poll::Ready(result) => {
+                        self.slots.pop_front();
+                        std::task::Poll::Ready(Some(result))
+                    }
+                    std::task::Poll::Pending => std::task::Poll::Pending,
+                },
+            })
+            .await;
+            if std::mem::take(&mut self.prelude) {
+                match answer {
+                    Some(Ok(_)) => continue,
+                    failed => return failed,
+                }
+            }
+            return answer;
+        }
+    }
+}
+
 /// Sessions blocking `pid`, with what they run and how long their transaction is open.
 pub async fn blockers(monitor: &Client, pid: i32) -> Vec<Blocker> {
     let rows = monitor
