@@ -692,6 +692,117 @@ async fn parallel_checks_report_each_result_as_it_comes() {
     assert_eq!(finished, ["fast", "slow"]);
 }
 
+/// Slow checks of a parallel phase really run at the same time: each waits (up to 10 s) until
+/// three of them are running on the server at once, which one session could never give.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_parallel_checks_get_sessions_of_their_own() {
+    let url = fresh_db("checksmeet").await;
+    let dir = common::scratch_dir("checksmeet");
+    let db = common::connect(&url).await;
+    db.batch_execute(
+        "CREATE FUNCTION public.meet(parties int) RETURNS int LANGUAGE plpgsql AS $$
+         BEGIN
+           FOR i IN 1..500 LOOP
+             IF (SELECT count(*) FROM pg_stat_activity
+                  WHERE state = 'active' AND query LIKE 'SELECT public.meet%') >= parties THEN
+               PERFORM pg_sleep(0.5); -- long enough for the others to see it too
+               RETURN 1;
+             END IF;
+             PERFORM pg_sleep(0.02);
+             PERFORM pg_stat_clear_snapshot();
+           END LOOP;
+           RETURN 0;
+         END $$",
+    )
+    .await
+    .unwrap();
+    let path = parallel_runbook(
+        &dir,
+        "checksmeet",
+        3,
+        r#"      - check: one
+        sql: SELECT public.meet(3)
+        expect: 1
+      - check: two
+        sql: SELECT public.meet(3)
+        expect: 1
+      - check: three
+        sql: SELECT public.meet(3)
+        expect: 1
+"#,
+    );
+    let run = start(&path, options(&url, dir.join("j.jsonl")));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let passed = events
+        .iter()
+        .filter(|e| matches!(e, Event::CheckResult { passed: true, .. }))
+        .count();
+    assert_eq!(passed, 3, "{events:#?}");
+}
+
+/// A series of checks is still a series of steps: a pause takes effect between two checks,
+/// and each check's tracking row says how it went, with its own times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_stops_a_series_of_checks_between_two_and_each_is_tracked() {
+    let url = fresh_db("checkspause").await;
+    let dir = common::scratch_dir("checkspause");
+    let path = runbook(
+        &dir,
+        "checkspause",
+        r#"      - check: first
+        sql: SELECT 2
+        expect: 1
+        severity: warning
+      - check: second
+        sql: SELECT 1 FROM pg_sleep(0.3)
+        expect: 1
+      - check: third
+        sql: SELECT 1 FROM pg_sleep(0.3)
+        expect: 1
+      - check: fourth
+        sql: SELECT 1
+        expect: 1
+"#,
+    );
+    let db = common::connect(&url).await;
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until(
+        "the second check",
+        |e| matches!(e, Event::StepStarted { step, .. } if step == "second"),
+    )
+    .await;
+    run.send(Command::Pause);
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Halted, "{events:#?}");
+    let results: Vec<(&str, bool)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::CheckResult { step, passed, .. } => Some((step.as_str(), *passed)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results, [("first", false), ("second", true)]);
+    let rows: Vec<(String, String, bool)> = db
+        .query(
+            "SELECT step_id, status, started_at < finished_at FROM cutover.steps
+              WHERE kind = 'check' ORDER BY started_at",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("first".to_owned(), "failed".to_owned(), true),
+            ("second".to_owned(), "passed".to_owned(), true)
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_projected_end_at_a_gate_counts_the_monitoring_still_to_come() {
     let url = fresh_db("projection").await;

@@ -249,6 +249,68 @@ fn drain_notices(
     Ok(())
 }
 
+/// A series of checks opens its further sessions once it has run this long with checks
+/// still to start (a connection costs ~10 ms: trivial checks are done on one session before
+/// others could connect, and never pay for them; the first check's time says little, as a
+/// fresh session reads the catalog first).
+const WIDEN_AFTER: Duration = Duration::from_millis(30);
+
+/// A check's result as its tracking row records it.
+struct FinishedCheck {
+    id: String,
+    status: &'static str,
+    sql_checksum: String,
+    started_at: chrono::DateTime<chrono::Utc>,
+    finished_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A read-only session for checks, with its backend pid.
+async fn open_check_session(target: Target) -> Result<(Client, i32), EngineError> {
+    let (client, _) = connect(&target).await?;
+    let secret = target.secret();
+    let db = |e: tokio_postgres::Error| {
+        EngineError::Database(crate::secret::mask(&e.to_string(), secret.as_deref()))
+    };
+    client
+        .batch_execute("SET default_transaction_read_only = on")
+        .await
+        .map_err(db)?;
+    let pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .map_err(db)?
+        .get(0);
+    Ok((client, pid))
+}
+
+/// One check's query on its session, within its timeout: the rows, or (SQLSTATE, message).
+async fn run_check(
+    client: &Client,
+    check: &Check,
+    target: &Target,
+) -> Result<sqlexec::QueryResult, (Option<String>, String)> {
+    let cancel = client.cancel_token();
+    match tokio::time::timeout(check.timeout, sqlexec::simple(client, &check.sql.text)).await {
+        Ok(r) => r.map_err(|e| {
+            (
+                e.code().map(|c| c.code().to_owned()),
+                e.as_db_error()
+                    .map_or_else(|| e.to_string(), |d| d.message().to_owned()),
+            )
+        }),
+        Err(_) => {
+            let _ = crate::connect::cancel(target, &cancel).await;
+            Err((
+                Some("57014".to_owned()),
+                format!(
+                    "timed out after {}",
+                    crate::runbook::duration::format(check.timeout)
+                ),
+            ))
+        }
+    }
+}
+
 /// Why the step loop stopped early.
 enum Stop {
     Finished(Outcome, Option<String>),
@@ -287,6 +349,9 @@ struct Engine<'a> {
     own_pids: Vec<i32>,
     /// `tracking::UPSERT_STEP`, prepared once on `client` (one round trip per use).
     upsert_step: tokio_postgres::Statement,
+    /// The same, prepared on the monitor session (for rows written outside the step's own
+    /// transaction): one round trip per row instead of a parse and an execute.
+    monitor_upsert: tokio_postgres::Statement,
     backend_pid: i32,
     run_id: String,
     records: HashMap<String, StepRecord>,
@@ -310,6 +375,9 @@ struct Engine<'a> {
     phase_probes: Option<ProbeRunner>,
     /// Read-only sessions the checks run on, opened once and kept.
     check_sessions: Vec<Arc<Client>>,
+    /// Check sessions still connecting (opened in the background when the run starts, so a
+    /// verification phase rarely waits for them): each with its backend pid.
+    check_sessions_coming: tokio::task::JoinSet<Result<(Client, i32), EngineError>>,
     window_start: chrono::DateTime<chrono::Utc>,
     secret: Option<String>,
     /// The runbook lock, shared with the lanes: nothing starts or commits without it.
@@ -331,6 +399,17 @@ pub async fn run(
     commands: UnboundedReceiver<Command>,
 ) -> Result<Outcome, EngineError> {
     let secret = opts.target.secret();
+    // A runbook with checks gets its first check session connecting in the background now, so
+    // its verification phase rarely waits for it.
+    let mut check_sessions_coming = tokio::task::JoinSet::new();
+    if runbook
+        .phases
+        .iter()
+        .flat_map(|p| &p.steps)
+        .any(|s| matches!(s.kind, StepKind::Check(_)))
+    {
+        check_sessions_coming.spawn(open_check_session(opts.target.clone()));
+    }
     // The working, monitoring and lock connections, opened together.
     let ((client, notices), (monitor, _monitor_notices), (lock_conn, _lock_notices)) = tokio::try_join!(
         connect(&opts.target),
@@ -426,7 +505,11 @@ pub async fn run(
         }
     }
 
-    let upsert_step = client.prepare(tracking::UPSERT_STEP).await.map_err(db)?;
+    let (upsert_step, monitor_upsert) = tokio::try_join!(
+        client.prepare(tracking::UPSERT_STEP),
+        monitor.prepare(tracking::UPSERT_STEP)
+    )
+    .map_err(db)?;
     let backend_pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -556,6 +639,7 @@ pub async fn run(
         server_version_num,
         own_pids,
         upsert_step,
+        monitor_upsert,
         backend_pid,
         run_id: run_id.clone(),
         records,
@@ -572,6 +656,7 @@ pub async fn run(
         phase_started: Instant::now(),
         phase_probes: None,
         check_sessions: Vec::new(),
+        check_sessions_coming,
         window_start,
         secret,
         lock: Arc::clone(&lock),
@@ -633,6 +718,10 @@ impl<'a> Engine<'a> {
             .prepare(tracking::UPSERT_STEP)
             .await
             .map_err(|e| self.db_err(&e))?;
+        let monitor_upsert = monitor
+            .prepare(tracking::UPSERT_STEP)
+            .await
+            .map_err(|e| self.db_err(&e))?;
         let backend_pid: i32 = client
             .query_one("SELECT pg_backend_pid()", &[])
             .await
@@ -652,6 +741,7 @@ impl<'a> Engine<'a> {
             server_version_num: self.server_version_num,
             own_pids: self.own_pids.clone(),
             upsert_step,
+            monitor_upsert,
             backend_pid,
             run_id: self.run_id.clone(),
             records: self.records.clone(),
@@ -668,6 +758,7 @@ impl<'a> Engine<'a> {
             phase_started: Instant::now(),
             phase_probes: None,
             check_sessions: Vec::new(),
+            check_sessions_coming: tokio::task::JoinSet::new(),
             window_start: self.window_start,
             secret: self.secret.clone(),
             lock: Arc::clone(&self.lock),
@@ -947,6 +1038,10 @@ impl<'a> Engine<'a> {
         }
         if self.monitor.is_closed() {
             let (monitor, _) = connect(&self.opts.target).await?;
+            self.monitor_upsert = monitor
+                .prepare(tracking::UPSERT_STEP)
+                .await
+                .map_err(|e| self.db_err(&e))?;
             let pid: i32 = monitor
                 .query_one("SELECT pg_backend_pid()", &[])
                 .await
@@ -1172,20 +1267,20 @@ impl<'a> Engine<'a> {
                     }
                     continue;
                 }
-                // Independent checks may run together, up to the phase's `parallel`.
-                let batch: Vec<usize> = if phase.parallel > 1 {
-                    order[k..]
-                        .iter()
-                        .copied()
-                        .take_while(|&j| matches!(self.steps[j].kind, StepKind::Check(_)))
-                        .take(phase.parallel)
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                if batch.len() > 1 && self.independent(&batch) {
-                    self.run_checks(&batch, phase.parallel).await?;
-                    k += batch.len();
+                // Consecutive checks run as one series: one at a time, or up to the phase's
+                // `parallel` at once when none of them depends on another in the series.
+                let series = self.check_series(&order[k..], phase.parallel);
+                if !series.is_empty() {
+                    let (done, stop) = self.run_checks(&series, phase.parallel).await?;
+                    k += done;
+                    if let Some(stop) = stop {
+                        if let Stop::Finished(Outcome::Interrupted, reason) = &stop {
+                            self.out.emit(Event::Cancelled {
+                                reason: reason.clone().unwrap_or_default(),
+                            })?;
+                        }
+                        return Ok(stop);
+                    }
                 } else {
                     if let Some(stop) = self.step(i).await? {
                         return Ok(stop);
@@ -1230,14 +1325,25 @@ impl<'a> Engine<'a> {
         Ok(Stop::Finished(Outcome::Succeeded, None))
     }
 
-    fn independent(&self, batch: &[usize]) -> bool {
-        let ids: HashSet<&str> = batch.iter().map(|&i| self.steps[i].id.as_str()).collect();
-        batch.iter().all(|&i| {
-            self.steps[i]
-                .depends_on
-                .iter()
-                .all(|d| !ids.contains(d.id.as_str()))
-        })
+    /// The checks at the head of `order` that run as one series: all consecutive ones when
+    /// they run one at a time (the plan's order already respects their dependencies), else
+    /// those up to the first that depends on one before it in the series.
+    fn check_series(&self, order: &[usize], parallel: usize) -> Vec<usize> {
+        let mut ids: HashSet<&str> = HashSet::new();
+        order
+            .iter()
+            .copied()
+            .take_while(|&j| {
+                let step = self.steps[j];
+                let fits = matches!(step.kind, StepKind::Check(_))
+                    && (parallel <= 1
+                        || step.depends_on.iter().all(|d| !ids.contains(d.id.as_str())));
+                if fits {
+                    ids.insert(step.id.as_str());
+                }
+                fits
+            })
+            .collect()
     }
 
     fn record(&self, id: &str) -> Option<&StepRecord> {
@@ -1294,10 +1400,7 @@ impl<'a> Engine<'a> {
                 }
                 self.run_migration(i, m).await
             }
-            StepKind::Check(_) => {
-                self.run_checks(&[i], 1).await?;
-                Ok(None)
-            }
+            StepKind::Check(_) => Ok(self.run_checks(&[i], 1).await?.1),
             StepKind::Probe(_) => Ok(None),
             StepKind::Manual { prompt } => {
                 if in_this_run && self.record(&id).is_some_and(|r| r.status == "done") {
@@ -1833,7 +1936,7 @@ impl<'a> Engine<'a> {
         let sum = sql.map(checksum);
         self.monitor
             .execute(
-                tracking::UPSERT_STEP,
+                &self.monitor_upsert,
                 &[
                     &self.runbook.name,
                     &id,
@@ -2392,78 +2495,85 @@ impl<'a> Engine<'a> {
     }
 
     /// Runs checks (concurrently when more than one), read-only, each with its timeout.
-    async fn run_checks(&mut self, batch: &[usize], parallel: usize) -> Result<(), EngineError> {
+    async fn run_checks(
+        &mut self,
+        series: &[usize],
+        parallel: usize,
+    ) -> Result<(usize, Option<Stop>), EngineError> {
         // Read-only sessions kept for the whole run: a connection per check cost more than the
-        // check (a lost one is opened again).
-        let needed = parallel.min(batch.len()).max(1);
+        // check (a lost one is opened again). Those still connecting join as they arrive; the
+        // series starts as soon as one is there.
+        let needed = parallel.min(series.len()).max(1);
+        while let Some(opened) = self.check_sessions_coming.try_join_next() {
+            self.adopt_check_session(opened)?;
+        }
         self.check_sessions.retain(|c| !c.is_closed());
-        // The missing ones opened together (each costs an authentication).
-        let missing = needed.saturating_sub(self.check_sessions.len());
-        let opened = futures_util::future::try_join_all((0..missing).map(|_| async {
-            let (c, _) = connect(&self.opts.target).await?;
-            c.batch_execute("SET default_transaction_read_only = on")
-                .await
-                .map_err(|e| self.db_err(&e))?;
-            let pid: i32 = c
-                .query_one("SELECT pg_backend_pid()", &[])
-                .await
-                .map_err(|e| self.db_err(&e))?
-                .get(0);
-            Ok::<_, EngineError>((c, pid))
-        }))
-        .await?;
-        for (c, pid) in opened {
-            self.own_pids.push(pid);
-            self.check_sessions.push(Arc::new(c));
+        if self.check_sessions.is_empty() && self.check_sessions_coming.is_empty() {
+            self.check_sessions_coming
+                .spawn(open_check_session(self.opts.target.clone()));
         }
-        let pool: Vec<Arc<Client>> = self.check_sessions[..needed].to_vec();
+        let mut free: Vec<Arc<Client>> = self.check_sessions.iter().take(needed).cloned().collect();
+        let mut sessions = free.len();
+        // More sessions are opened only once the series shows it is worth a connection each:
+        // trivial checks finish on one session before others could even connect.
+        let widen_at = tokio::time::sleep(WIDEN_AFTER);
+        tokio::pin!(widen_at);
+        let mut widened = needed <= sessions + self.check_sessions_coming.len();
         let mut tasks = tokio::task::JoinSet::new();
-        for (n, &i) in batch.iter().enumerate() {
-            let StepKind::Check(check) = &self.steps[i].kind else {
-                continue;
-            };
-            let id = self.steps[i].id.clone();
-            self.out.emit(Event::StepStarted {
-                step: id.clone(),
-                attempt: 1,
-                in_transaction: Some(true),
-            })?;
-            let client = Arc::clone(&pool[n % pool.len()]);
-            let check: Check = check.clone();
-            let target = self.opts.target.clone();
-            tasks.spawn(async move {
-                let started = Instant::now();
-                let cancel = client.cancel_token();
-                let result =
-                    tokio::time::timeout(check.timeout, sqlexec::simple(&client, &check.sql.text))
-                        .await;
-                let result = match result {
-                    Ok(r) => r.map_err(|e| {
-                        (
-                            e.code().map(|c| c.code().to_owned()),
-                            e.as_db_error()
-                                .map_or_else(|| e.to_string(), |d| d.message().to_owned()),
-                        )
-                    }),
-                    Err(_) => {
-                        let _ = crate::connect::cancel(&target, &cancel).await;
-                        Err((
-                            Some("57014".to_owned()),
-                            format!(
-                                "timed out after {}",
-                                crate::runbook::duration::format(check.timeout)
-                            ),
-                        ))
-                    }
+        let mut next = 0;
+        let mut done = 0;
+        let mut stop = None;
+        // Tracking rows are written together once the series is done (the journal has each
+        // result as it comes, and a check is never "applied": a resume runs it again).
+        let mut finished: Vec<FinishedCheck> = Vec::new();
+        loop {
+            while next < series.len() && stop.is_none() && !self.stopping() {
+                let Some(client) = free.pop() else { break };
+                let i = series[next];
+                next += 1;
+                let StepKind::Check(check) = &self.steps[i].kind else {
+                    free.push(client);
+                    done += 1;
+                    continue;
                 };
-                (n, id, check, result, started.elapsed())
-            });
-        }
-        // Each result is told as it comes: the report and the grid time each check on its own.
-        while let Some(joined) = tasks.join_next().await {
-            let Ok((_, id, check, result, elapsed)) = joined else {
+                let id = self.steps[i].id.clone();
+                self.out.emit(Event::StepStarted {
+                    step: id.clone(),
+                    attempt: 1,
+                    in_transaction: Some(true),
+                })?;
+                let check: Check = check.clone();
+                let target = self.opts.target.clone();
+                tasks.spawn(async move {
+                    let started = Instant::now();
+                    let result = run_check(&client, &check, &target).await;
+                    (client, id, check, result, started.elapsed())
+                });
+            }
+            let joined = tokio::select! {
+                () = &mut widen_at, if !widened && next < series.len() => {
+                    widened = true;
+                    self.widen_check_sessions(needed);
+                    continue;
+                }
+                joined = tasks.join_next(), if !tasks.is_empty() => joined,
+                Some(opened) = self.check_sessions_coming.join_next(), if sessions < needed && next < series.len() => {
+                    if let Some(client) = self.adopt_check_session(opened)? {
+                        sessions += 1;
+                        free.push(client);
+                    }
+                    continue;
+                }
+                else => None,
+            };
+            let Some(joined) = joined else {
+                break;
+            };
+            done += 1;
+            let Ok((client, id, check, result, elapsed)) = joined else {
                 continue;
             };
+            free.push(client);
             let (passed, actual) = match result {
                 Ok(r) => {
                     let verdict = check.expect.evaluate(&r.rows);
@@ -2481,15 +2591,14 @@ impl<'a> Engine<'a> {
             if !passed && check.severity == Severity::Critical {
                 self.failed_critical.push(id.clone());
             }
-            self.mark(
-                &id,
-                "check",
-                Some(&check.sql.text),
-                if passed { "passed" } else { "failed" },
-                1,
-                0,
-            )
-            .await?;
+            let finished_at = chrono::Utc::now();
+            finished.push(FinishedCheck {
+                id: id.clone(),
+                status: if passed { "passed" } else { "failed" },
+                sql_checksum: checksum(&check.sql.text),
+                started_at: finished_at - chrono::Duration::from_std(elapsed).unwrap_or_default(),
+                finished_at,
+            });
             self.out.emit(Event::CheckResult {
                 step: id.clone(),
                 passed,
@@ -2503,7 +2612,88 @@ impl<'a> Engine<'a> {
                 duration_ms: ms(elapsed),
                 rows: 0,
             })?;
+            if stop.is_none() {
+                stop = self.poll_commands();
+            }
         }
+        self.mark_checks(&finished).await?;
+        if done == 0 && stop.is_none() && !self.stopping() {
+            return Err(EngineError::Database(
+                "no session to run the checks on could be opened".into(),
+            ));
+        }
+        Ok((done, stop))
+    }
+
+    /// Opens the check sessions a series still lacks (they join it as they connect).
+    fn widen_check_sessions(&mut self, needed: usize) {
+        let have = self.check_sessions.len() + self.check_sessions_coming.len();
+        for _ in have..needed {
+            self.check_sessions_coming
+                .spawn(open_check_session(self.opts.target.clone()));
+        }
+    }
+
+    /// Keeps a check session that finished connecting; a failed one fails the run only if
+    /// there is no other session to run checks on.
+    fn adopt_check_session(
+        &mut self,
+        opened: Result<Result<(Client, i32), EngineError>, tokio::task::JoinError>,
+    ) -> Result<Option<Arc<Client>>, EngineError> {
+        match opened {
+            Ok(Ok((client, pid))) => {
+                self.own_pids.push(pid);
+                let client = Arc::new(client);
+                self.check_sessions.push(Arc::clone(&client));
+                Ok(Some(client))
+            }
+            Ok(Err(e))
+                if self.check_sessions.is_empty() && self.check_sessions_coming.is_empty() =>
+            {
+                Err(e)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether the phase loop must look at the run before another step starts: a pause, an
+    /// early end of the phase, a cancel, or the runbook lock not held.
+    fn stopping(&self) -> bool {
+        self.pause_requested
+            || self.end_phase
+            || self.cancelled.is_some()
+            || !matches!(self.lock.state(), LockState::Held)
+    }
+
+    /// Writes the tracking rows of a series of finished checks in one statement.
+    async fn mark_checks(&self, finished: &[FinishedCheck]) -> Result<(), EngineError> {
+        if finished.is_empty() {
+            return Ok(());
+        }
+        let column = |f: fn(&FinishedCheck) -> String| finished.iter().map(f).collect::<Vec<_>>();
+        let ids = column(|c| c.id.clone());
+        let sums = column(|c| c.sql_checksum.clone());
+        let statuses = column(|c| c.status.to_owned());
+        let started: Vec<chrono::DateTime<chrono::Utc>> =
+            finished.iter().map(|c| c.started_at).collect();
+        let ended: Vec<chrono::DateTime<chrono::Utc>> =
+            finished.iter().map(|c| c.finished_at).collect();
+        self.monitor
+            .execute(
+                tracking::UPSERT_CHECKS,
+                &[
+                    &self.runbook.name,
+                    &self.run_id,
+                    &self.lock.pid(),
+                    &ids,
+                    &sums,
+                    &statuses,
+                    &started,
+                    &ended,
+                ],
+            )
+            .await
+            .map_err(|e| self.db_err(&e))?;
         Ok(())
     }
 

@@ -219,6 +219,18 @@ pub const UPSERT_STEP: &str = "WITH guard AS (SELECT cutover.require_lock($9::in
        started_at = CASE WHEN s.status = 'started' AND EXCLUDED.status <> 'started' THEN s.started_at ELSE now() END,
        finished_at = EXCLUDED.finished_at, attempts = EXCLUDED.attempts, rows = EXCLUDED.rows";
 
+/// SQL that records a series of finished checks in one statement (the lock asked once).
+/// Parameters: runbook, run id, lock holder pid, then arrays of step ids, SQL checksums,
+/// statuses (`passed` / `failed`), start and finish times.
+pub const UPSERT_CHECKS: &str = "WITH guard AS (SELECT cutover.require_lock($3::int, $1::text) AS held)
+     INSERT INTO cutover.steps AS s (runbook, step_id, run_id, kind, sql_checksum, status, started_at, finished_at, attempts, rows)
+     SELECT $1, c.step_id, $2, 'check', c.sql_checksum, c.status, c.started_at, c.finished_at, 1, 0
+       FROM guard, unnest($4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+              AS c(step_id, sql_checksum, status, started_at, finished_at)
+     ON CONFLICT (runbook, step_id) DO UPDATE SET run_id = EXCLUDED.run_id, kind = EXCLUDED.kind,
+       sql_checksum = EXCLUDED.sql_checksum, status = EXCLUDED.status, started_at = EXCLUDED.started_at,
+       finished_at = EXCLUDED.finished_at, attempts = EXCLUDED.attempts, rows = EXCLUDED.rows";
+
 /// The advisory lock key of a runbook: a fixed class id and a hash of the name.
 pub const LOCK_CLASS: i32 = 7370328;
 
