@@ -4,7 +4,7 @@ use super::lint_rules;
 use super::sql::{self, Analysis, Destructive};
 use super::{EdgeKind, StepPlan};
 use crate::diag::Diagnostic;
-use crate::runbook::{Loc, Runbook, SqlSource, StepKind, TxMode};
+use crate::runbook::{Loc, Runbook, SqlSource, Step, StepKind, TxMode};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
@@ -18,80 +18,122 @@ pub(crate) fn locate(
     source.locate(runbook_file, offset, len)
 }
 
-/// Fills in each SQL step's transaction mode, tables and statement count, and reports
-/// what is unsafe about its SQL.
-pub(crate) fn analyze(runbook: &Runbook, steps: &mut [StepPlan], diags: &mut Vec<Diagnostic>) {
-    let file = runbook.path.as_path();
-    let all = runbook.phases.iter().flat_map(|p| &p.steps);
-    for (plan, step) in steps.iter_mut().zip(all) {
-        let Some(source) = step.kind.sql() else {
-            continue;
-        };
-        // Most SQL runs in a transaction: analyse for that once, and again only if not.
-        let mut analysis = sql::analyze(&source.text, true);
-        let blocker = analysis
-            .statements
-            .iter()
-            .find(|s| s.no_transaction.is_some() && s.no_transaction_below.is_none());
-        let in_transaction = match &step.kind {
-            StepKind::Migrate(m) => match (m.transaction, blocker) {
-                (TxMode::Always, Some(stmt)) => {
-                    let (f, loc) = locate(source, file, stmt.range.start, stmt.range.len());
-                    diags.push(
-                        Diagnostic::error(
-                            "needs-no-transaction",
-                            &f,
-                            Some(loc),
-                            format!(
-                                "step `{}` has `transaction: always`, but {} cannot run inside a transaction block",
-                                step.id, stmt.kind
-                            ),
-                        )
-                        .with_help("write `transaction: auto` (cutover then runs this step outside a transaction) or `transaction: never`")
-                        .with_related(file, m.transaction_loc.unwrap_or(step.loc), "transaction mode set here"),
-                    );
-                    true
-                }
-                (TxMode::Auto, Some(stmt)) => {
-                    plan.no_transaction_reason =
-                        Some(format!("{} cannot run in a transaction block", stmt.kind));
-                    false
-                }
-                (TxMode::Never, _) => {
-                    plan.no_transaction_reason = Some("transaction: never".into());
-                    false
-                }
-                (TxMode::Always | TxMode::Auto, None) => true,
-            },
-            // Checks and probes run in a read-only transaction.
-            _ => true,
-        };
-        if !in_transaction {
-            analysis = sql::analyze(&source.text, false);
-        }
-        plan.in_transaction = Some(in_transaction);
-        plan.statements = analysis.statements.len();
-        plan.reads = analysis.reads.iter().map(|t| normalize(t)).collect();
-        plan.writes = analysis.writes.iter().map(|t| normalize(t)).collect();
-        report_sql(runbook, step, source, &analysis, in_transaction, diags);
-        if let StepKind::Migrate(m) = &step.kind
-            && let Some(rollback) = &m.rollback
-        {
-            // The rollback runs mid-window too: PostgreSQL's parser and the lint rules see it.
-            // It undoes the step by design, so what breaks clients is not said of it.
-            let what = format!("the rollback of `{}`", step.id);
+/// A step's SQL as analysed for how it runs, and its rollback's.
+struct StepSql {
+    analysis: sql::Analysis,
+    rollback: Option<sql::Analysis>,
+}
+
+/// Whether `step` runs in one transaction: `blocker` is a statement that cannot.
+fn in_transaction(step: &Step, blocker: Option<&sql::Statement>) -> bool {
+    match &step.kind {
+        StepKind::Migrate(m) => match (m.transaction, blocker) {
+            // Refused below; analysed as written.
+            (TxMode::Always, _) => true,
+            (TxMode::Auto, Some(_)) | (TxMode::Never, _) => false,
+            (TxMode::Auto, None) => true,
+        },
+        // Checks and probes run in a read-only transaction.
+        _ => true,
+    }
+}
+
+fn blocker(analysis: &sql::Analysis) -> Option<&sql::Statement> {
+    analysis
+        .statements
+        .iter()
+        .find(|s| s.no_transaction.is_some() && s.no_transaction_below.is_none())
+}
+
+/// Parses and lints a step's SQL and rollback; pure, so steps are analysed in parallel.
+fn analyse_step(step: &Step) -> Option<StepSql> {
+    let source = step.kind.sql()?;
+    // Most SQL runs in a transaction: analyse for that once, and again only if not.
+    let mut analysis = sql::analyze(&source.text, true);
+    if !in_transaction(step, blocker(&analysis)) {
+        analysis = sql::analyze(&source.text, false);
+    }
+    let rollback = match &step.kind {
+        StepKind::Migrate(m) => m.rollback.as_ref().map(|rollback| {
             let probe = sql::analyze(&rollback.text, true);
-            let concurrent = probe.statements.iter().any(|s| s.no_transaction.is_some());
-            let analysis = if concurrent {
+            if probe.statements.iter().any(|s| s.no_transaction.is_some()) {
                 sql::analyze(&rollback.text, false)
             } else {
                 probe
-            };
-            for error in &analysis.errors {
-                let (f, loc) = locate(rollback, file, error.offset, 1);
-                diags.push(syntax_error(&what, f, loc, error));
             }
-            lint(&what, rollback, file, &analysis, true, diags);
+        }),
+        _ => None,
+    };
+    Some(StepSql { analysis, rollback })
+}
+
+/// Steps analysed together before their findings are reported (bounds the memory held).
+const CHUNK: usize = 1024;
+
+/// Fills in each SQL step's transaction mode, tables and statement count, and reports
+/// what is unsafe about its SQL.
+pub(crate) fn analyze(runbook: &Runbook, steps: &mut [StepPlan], diags: &mut Vec<Diagnostic>) {
+    use rayon::prelude::*;
+    let file = runbook.path.as_path();
+    let all: Vec<&Step> = runbook.phases.iter().flat_map(|p| &p.steps).collect();
+    for (plans, listed) in steps.chunks_mut(CHUNK).zip(all.chunks(CHUNK)) {
+        let analysed: Vec<Option<StepSql>> = listed
+            .par_iter()
+            .with_min_len(16)
+            .map(|step| analyse_step(step))
+            .collect();
+        for ((plan, step), analysed) in plans.iter_mut().zip(listed).zip(analysed) {
+            let (Some(source), Some(StepSql { analysis, rollback })) = (step.kind.sql(), analysed)
+            else {
+                continue;
+            };
+            let blocker = blocker(&analysis);
+            let in_transaction = in_transaction(step, blocker);
+            if let StepKind::Migrate(m) = &step.kind {
+                match (m.transaction, blocker) {
+                    (TxMode::Always, Some(stmt)) => {
+                        let (f, loc) = locate(source, file, stmt.range.start, stmt.range.len());
+                        diags.push(
+                            Diagnostic::error(
+                                "needs-no-transaction",
+                                &f,
+                                Some(loc),
+                                format!(
+                                    "step `{}` has `transaction: always`, but {} cannot run inside a transaction block",
+                                    step.id, stmt.kind
+                                ),
+                            )
+                            .with_help("write `transaction: auto` (cutover then runs this step outside a transaction) or `transaction: never`")
+                            .with_related(file, m.transaction_loc.unwrap_or(step.loc), "transaction mode set here"),
+                        );
+                    }
+                    (TxMode::Auto, Some(stmt)) => {
+                        plan.no_transaction_reason =
+                            Some(format!("{} cannot run in a transaction block", stmt.kind));
+                    }
+                    (TxMode::Never, _) => {
+                        plan.no_transaction_reason = Some("transaction: never".into());
+                    }
+                    _ => {}
+                }
+            }
+            plan.in_transaction = Some(in_transaction);
+            plan.statements = analysis.statements.len();
+            plan.reads = analysis.reads.iter().map(|t| normalize(t)).collect();
+            plan.writes = analysis.writes.iter().map(|t| normalize(t)).collect();
+            report_sql(runbook, step, source, &analysis, in_transaction, diags);
+            if let (StepKind::Migrate(m), Some(analysis)) = (&step.kind, rollback)
+                && let Some(rollback) = &m.rollback
+            {
+                // The rollback runs mid-window too: PostgreSQL's parser and the lint rules see
+                // it. It undoes the step by design, so what breaks clients is not said of it.
+                let what = format!("the rollback of `{}`", step.id);
+                for error in &analysis.errors {
+                    let (f, loc) = locate(rollback, file, error.offset, 1);
+                    diags.push(syntax_error(&what, f, loc, error));
+                }
+                lint(&what, rollback, file, &analysis, true, diags);
+            }
         }
     }
 }

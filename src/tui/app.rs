@@ -154,7 +154,11 @@ impl TerminalWatch {
 }
 
 /// How often the watchdog looks at the terminal.
-const WATCH_EVERY: Duration = Duration::from_millis(200);
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+
+/// How long the reader waits for a key before it looks at its stop flag again: a screen hands
+/// the keyboard to the next one within this, and an idle TUI wakes this often (4×/s).
+const INPUT_SLICE: Duration = Duration::from_millis(250);
 
 type SharedSender = Arc<std::sync::Mutex<Option<UnboundedSender<TermEvent>>>>;
 
@@ -204,7 +208,7 @@ impl InputThread {
                     if terminal.lost() {
                         break;
                     }
-                    match crossterm::event::poll(Duration::from_millis(100)) {
+                    match crossterm::event::poll(INPUT_SLICE) {
                         Ok(true) => match crossterm::event::read() {
                             Ok(event) => {
                                 let slot = sender.lock().unwrap_or_else(|e| e.into_inner());
@@ -244,8 +248,8 @@ impl InputThread {
             let _ = w.join();
         }
         if let Some(h) = self.handle.take() {
-            // The reader notices the flag within one 100 ms poll slice when it is healthy.
-            let deadline = std::time::Instant::now() + Duration::from_millis(500);
+            // The reader notices the flag within one poll slice when it is healthy.
+            let deadline = std::time::Instant::now() + 2 * INPUT_SLICE;
             while !h.is_finished() && std::time::Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(10));
             }
