@@ -356,6 +356,14 @@ fn demo_no_go_at_the_first_gate_rolls_back_and_runs_nothing_after_it() {
     let mut tui = spawn_demo(&url, &dir, &journal, 80, 24);
 
     through_to_first_gate(&mut tui, &db, &journal);
+    // The frame follows the terminal when the operator enlarges the window at the gate.
+    tui.resize(160, 48);
+    tui.wait_until("the frame to fill the enlarged terminal", WAIT, |s| {
+        s.lines().nth(47).is_some_and(|row| !row.trim().is_empty())
+            && s.lines()
+                .next()
+                .is_some_and(|row| row.trim_end().chars().count() > 100)
+    });
     no_go_roll_back(&mut tui, "go-for-migration");
     let code = finish_rolled_back(&mut tui);
     assert_eq!(

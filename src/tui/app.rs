@@ -392,7 +392,23 @@ pub async fn run_tui_full(
     // The terminal first: if there is none, nothing is started.
     let mut guard = TerminalGuard::enter()?;
     let hook = PanicHook::install();
-    let mut terminal = match Terminal::new(CrosstermBackend::new(std::io::stdout())) {
+    // A fixed viewport, resized on the terminal's resize events: ratatui would otherwise ask
+    // the terminal for its size (opening /dev/tty) before every frame, once a second at a gate.
+    let backend = CrosstermBackend::new(std::io::stdout());
+    let opened = ratatui::backend::Backend::size(&backend).and_then(|size| {
+        Terminal::with_options(
+            backend,
+            ratatui::TerminalOptions {
+                viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(
+                    0,
+                    0,
+                    size.width,
+                    size.height,
+                )),
+            },
+        )
+    });
+    let mut terminal = match opened {
         Ok(t) => t,
         Err(e) => {
             guard.leave();
@@ -567,7 +583,10 @@ async fn event_loop(
                     view.paste(&text);
                     dirty = true;
                 }
-                Some(TermEvent::Resize(_, _)) => dirty = true,
+                Some(TermEvent::Resize(width, height)) => {
+                    let _ = terminal.resize(ratatui::layout::Rect::new(0, 0, width, height));
+                    dirty = true;
+                }
                 Some(_) => {}
                 // The terminal is gone (hang-up, closed window, killed tmux server: not
                 // always with a SIGHUP) or unreadable. Nobody can see or answer anything:
