@@ -154,7 +154,7 @@ impl TerminalWatch {
 }
 
 /// How often the watchdog looks at the terminal.
-const WATCH_EVERY: Duration = Duration::from_millis(500);
+const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// How long the reader waits for a key before it looks at its stop flag again: a screen hands
 /// the keyboard to the next one within this, and an idle TUI wakes this often (4×/s).
