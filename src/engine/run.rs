@@ -249,10 +249,10 @@ fn drain_notices(
     Ok(())
 }
 
-/// A series of checks opens its further sessions once it has run this long with checks
-/// still to start (a connection costs ~10 ms: trivial checks are done on one session before
-/// others could connect, and never pay for them; the first check's time says little, as a
-/// fresh session reads the catalog first).
+/// A series of checks opens its further sessions once it has run this long with checks still
+/// to start, and the pace so far says those would keep one session busy this long again (a
+/// connection costs ~10 ms: trivial checks never pay for one; a check still running with
+/// none done yet counts as slow).
 const WIDEN_AFTER: Duration = Duration::from_millis(30);
 
 /// A check's result as its tracking row records it.
@@ -2519,6 +2519,7 @@ impl<'a> Engine<'a> {
         let widen_at = tokio::time::sleep(WIDEN_AFTER);
         tokio::pin!(widen_at);
         let mut widened = needed <= sessions + self.check_sessions_coming.len();
+        let mut busy = Duration::ZERO;
         let mut tasks = tokio::task::JoinSet::new();
         let mut next = 0;
         let mut done = 0;
@@ -2552,8 +2553,16 @@ impl<'a> Engine<'a> {
             }
             let joined = tokio::select! {
                 () = &mut widen_at, if !widened && next < series.len() => {
-                    widened = true;
-                    self.widen_check_sessions(needed);
+                    // Worth a connection each only if what is left would keep one session
+                    // busy a while yet, at the pace of the checks done so far.
+                    let left = u32::try_from(series.len() - next).unwrap_or(u32::MAX);
+                    let pace = u32::try_from(done).ok().filter(|&d| d > 0).map(|d| busy / d);
+                    if pace.is_none_or(|pace| pace.saturating_mul(left) >= WIDEN_AFTER) {
+                        widened = true;
+                        self.widen_check_sessions(needed);
+                    } else {
+                        widen_at.as_mut().reset(tokio::time::Instant::now() + WIDEN_AFTER);
+                    }
                     continue;
                 }
                 joined = tasks.join_next(), if !tasks.is_empty() => joined,
@@ -2574,6 +2583,7 @@ impl<'a> Engine<'a> {
                 continue;
             };
             free.push(client);
+            busy += elapsed;
             let (passed, actual) = match result {
                 Ok(r) => {
                     let verdict = check.expect.evaluate(&r.rows);
