@@ -13,4 +13,5 @@ pub mod record;
 pub mod report;
 pub mod runbook;
 pub mod secret;
+pub mod tracking;
 pub mod tui;

@@ -86,7 +86,7 @@ async fn record_applied(
 ) -> Result<u64, tokio_postgres::Error> {
     client
         .execute(
-            cutover::engine::tracking::UPSERT_STEP,
+            cutover::tracking::UPSERT_STEP,
             &[
                 &runbook, &step, &run, &"migrate", &"sum", &"applied", &1i32, &1i64, &pid,
             ],

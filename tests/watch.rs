@@ -421,7 +421,7 @@ fn a_read_only_watcher_and_the_mirror_survive_losing_their_connections_and_never
 
     // The schema exists (a first run, or the DBA, made it) and the watcher role may only read.
     let role = format!("cutover_watch_{}", std::process::id());
-    db.execute(cutover::engine::tracking::SCHEMA_SQL);
+    db.execute(cutover::tracking::SCHEMA_SQL);
     db.execute(&format!(
         "DROP ROLE IF EXISTS {role};
          CREATE ROLE {role} LOGIN PASSWORD 'watch-pw';

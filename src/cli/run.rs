@@ -352,7 +352,7 @@ async fn journal_place(
     let (client, _notices) = crate::connect::open(target)
         .await
         .map_err(|message| format!("cannot connect to {}: {message}", target.redacted()))?;
-    let latest = engine::tracking::latest_recorded_run(&client, runbook)
+    let latest = crate::tracking::latest_recorded_run(&client, runbook)
         .await
         .map_err(|e| crate::secret::mask(&e.to_string(), target.secret().as_deref()))?;
     // Nothing to resume: the engine starts the run (nothing recorded) or says why not.

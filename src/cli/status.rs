@@ -258,7 +258,7 @@ async fn live_run(client: &tokio_postgres::Client, runbook: &str) -> Option<Stri
         .await
         .ok()??;
     let (id, operator, started): (String, String, String) = (run.get(0), run.get(1), run.get(2));
-    let holder = crate::engine::tracking::lock_holder(client, runbook)
+    let holder = crate::tracking::lock_holder(client, runbook)
         .await
         .ok()
         .flatten();

@@ -9,8 +9,8 @@
 //! transaction, whether the lock is still held (`cutover.require_lock`), so a commit never
 //! happens without it.
 
-use super::tracking;
 use crate::connect::Target;
+use crate::tracking;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;

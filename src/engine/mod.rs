@@ -5,6 +5,5 @@ pub mod lock;
 pub mod mirror;
 mod run;
 pub mod sqlexec;
-pub mod tracking;
 
 pub use run::{EngineError, RunOptions, new_run_id, run};

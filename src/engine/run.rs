@@ -2,7 +2,6 @@
 
 use super::lock::{LockState, Refusal, RunbookLock};
 use super::sqlexec::{self, pg_ms};
-use super::tracking::{self, StepRecord};
 use crate::connect::Target;
 use crate::events::{
     Command, Decision, Event, Outcome, PlannedPhase, PlannedStep, PlannedWindow, SqlFailure,
@@ -11,6 +10,7 @@ use crate::journal::{Entry, Journal};
 use crate::plan::forecast::{PhaseProgress, StepProgress};
 use crate::plan::{Plan, sql};
 use crate::runbook::{Check, Migrate, Runbook, Severity, SqlSource, Step, StepKind, TxMode};
+use crate::tracking::{self, StepRecord, StepStatus};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -258,7 +258,7 @@ const WIDEN_AFTER: Duration = Duration::from_millis(30);
 /// A check's result as its tracking row records it.
 struct FinishedCheck {
     id: String,
-    status: &'static str,
+    status: StepStatus,
     sql_checksum: String,
     started_at: chrono::DateTime<chrono::Utc>,
     finished_at: chrono::DateTime<chrono::Utc>,
@@ -445,8 +445,8 @@ pub async fn run(
         .map_err(db)?;
     let resumable = latest.as_ref().filter(|(_, outcome)| {
         !matches!(
-            outcome.as_deref(),
-            Some("succeeded" | "rolled_back" | "aborted")
+            outcome,
+            Some(Outcome::Succeeded | Outcome::RolledBack | Outcome::Aborted)
         )
     });
     let (run_id, resumed) = match (resumable, opts.resume, opts.new_run) {
@@ -459,7 +459,7 @@ pub async fn run(
                 runbook.name,
                 latest
                     .as_ref()
-                    .and_then(|(_, outcome)| outcome.as_deref())
+                    .and_then(|(_, outcome)| outcome.map(Outcome::as_str))
                     .unwrap_or("cleanly")
             )));
         }
@@ -467,7 +467,7 @@ pub async fn run(
             return Err(EngineError::Refused(format!(
                 "run {id} of `{}` did not finish ({}); continue it with `--resume`, or start over with `--new-run` (applied steps are skipped either way)",
                 runbook.name,
-                outcome.as_deref().unwrap_or("interrupted")
+                outcome.map_or("interrupted", Outcome::as_str)
             )));
         }
         _ => (fresh_id(), false),
@@ -492,7 +492,7 @@ pub async fn run(
                     return None;
                 };
                 let r = records.get(&s.id)?;
-                (r.status == "applied"
+                (r.status == StepStatus::Applied
                     && r.sql_checksum.as_deref() != Some(checksum(&m.sql.text).as_str()))
                 .then_some(s.id.as_str())
             })
@@ -547,73 +547,40 @@ pub async fn run(
         .display()
         .to_string();
     let host = whoami::hostname().unwrap_or_default();
-    let mut started_with: Option<String> = None;
-    if resumed {
-        started_with = client
-            .query_opt(
-                "SELECT checksum FROM cutover.runs WHERE id = $1",
-                &[&run_id],
-            )
+    let place = tracking::RunPlace {
+        journal: &journal_path,
+        host: &host,
+        operator: &opts.operator,
+    };
+    let started_with = if resumed {
+        tracking::reopen_run(&client, &run_id, &place)
             .await
             .map_err(db)?
-            .map(|r| r.get(0));
-        client
-            .execute(
-                "UPDATE cutover.runs SET outcome = NULL, finished_at = NULL, journal = $2, journal_host = $3,
-                   operators = CASE WHEN $4 = ANY(operators) THEN operators
-                                    WHEN cardinality(operators) = 0 THEN ARRAY[operator, $4]
-                                    ELSE operators || $4 END
-                 WHERE id = $1",
-                &[&run_id, &journal_path, &host, &opts.operator],
-            )
-            .await
-            .map_err(db)?;
     } else {
-        client
-            .execute(
-                "INSERT INTO cutover.runs (id, runbook, checksum, operator, journal, journal_host, operators) VALUES ($1, $2, $3, $4, $5, $6, ARRAY[$4])",
-                &[&run_id, &runbook.name, &runbook.checksum, &opts.operator, &journal_path, &host],
-            )
+        tracking::insert_run(&client, &run_id, &runbook.name, &runbook.checksum, &place)
             .await
             .map_err(db)?;
-    }
-    // Decisions already given in this run stand.
+        None
+    };
+    // Goes already given in this run stand.
     let mut decisions = HashMap::new();
-    let decided = client
-        .query(
-            "SELECT step_id, decision, operator, decided_at FROM cutover.decisions WHERE run_id = $1 ORDER BY decided_at",
-            &[&run_id],
-        )
-        .await
-        .map_err(db)?;
     let mut decided_by = HashMap::new();
-    for row in decided {
-        let step: String = row.get(0);
-        let decision: String = row.get(1);
-        if decision == "go" {
-            let operator: String = row.get(2);
-            let at: chrono::DateTime<chrono::Utc> = row.get(3);
-            decided_by.insert(step.clone(), (operator, at));
-            decisions.insert(step, Decision::Go);
-        }
+    for (step, operator, at) in tracking::goes_given(&client, &run_id).await.map_err(db)? {
+        decided_by.insert(step.clone(), (operator, at));
+        decisions.insert(step, Decision::Go);
     }
     let applied: Vec<usize> = finished_order
         .iter()
-        .filter(|r| r.run_id == run_id && r.status == "applied")
+        .filter(|r| r.run_id == run_id && r.status == StepStatus::Applied)
         .filter_map(|r| steps.iter().position(|s| s.id == r.step_id))
         .collect();
 
     // The hard end never moves on resume: the declared start, else when the run first started
     // — as the database recorded it, in every attempt, so a resumed attempt journals the same
     // plan as the first (the engine's own clock differs by the insert's round trip).
-    let first_started: Option<chrono::DateTime<chrono::Utc>> = client
-        .query_opt(
-            "SELECT started_at FROM cutover.runs WHERE id = $1",
-            &[&run_id],
-        )
+    let first_started = tracking::run_started_at(&client, &run_id)
         .await
-        .map_err(db)?
-        .map(|r| r.get(0));
+        .map_err(db)?;
     let window_start = runbook
         .window
         .start
@@ -1075,7 +1042,10 @@ impl<'a> Engine<'a> {
             if let Some(stop) = self.ensure_lock().await? {
                 return Ok(Some(stop));
             }
-            if self.record(&id).is_some_and(|r| r.status == "applied") {
+            if self
+                .record(&id)
+                .is_some_and(|r| r.status == StepStatus::Applied)
+            {
                 // Applied by another runner while this one had lost the lock.
                 self.out.emit(Event::StepSkipped {
                     step: id,
@@ -1121,13 +1091,14 @@ impl<'a> Engine<'a> {
     ) -> Result<(), EngineError> {
         // Only while holding the lock: a runner that lost it must not overwrite the outcome of
         // the run another runner has since taken over.
-        let _ = self
-            .monitor
-            .execute(
-                "UPDATE cutover.runs SET outcome = $2, finished_at = now() WHERE id = $1 AND cutover.require_lock($3, $4)",
-                &[&self.run_id, &outcome.as_str(), &self.lock.pid(), &self.runbook.name],
-            )
-            .await;
+        let _ = tracking::finish_run(
+            &self.monitor,
+            &self.run_id,
+            &self.runbook.name,
+            outcome,
+            self.lock.pid(),
+        )
+        .await;
         self.out
             .emit_durable(Event::RunFinished { outcome, message })
             .await
@@ -1246,8 +1217,9 @@ impl<'a> Engine<'a> {
                 };
                 // Applied or uncertain ones go the sequential way (skip, or ask).
                 let fresh = migrations.iter().all(|&j| {
-                    self.record(&self.steps[j].id)
-                        .is_none_or(|r| !matches!(r.status.as_str(), "applied" | "started"))
+                    self.record(&self.steps[j].id).is_none_or(|r| {
+                        !matches!(r.status, StepStatus::Applied | StepStatus::Started)
+                    })
                 });
                 if migrations.len() > 1 && fresh {
                     if let Some(stop) = self.migrate_together(&migrations, phase.parallel).await? {
@@ -1357,15 +1329,15 @@ impl<'a> Engine<'a> {
         let in_this_run = self.record(&id).is_some_and(|r| r.run_id == self.run_id);
         match &step.kind {
             StepKind::Migrate(m) => {
-                match self.record(&id).map(|r| r.status.as_str()) {
-                    Some("applied") => {
+                match self.record(&id).map(|r| r.status) {
+                    Some(StepStatus::Applied) => {
                         self.out.emit(Event::StepSkipped {
                             step: id,
                             reason: "already applied".into(),
                         })?;
                         return Ok(None);
                     }
-                    Some("started") => loop {
+                    Some(StepStatus::Started) => loop {
                         let still_running = self.still_running().await;
                         self.out.emit(Event::UncertainStep {
                             step: id.clone(),
@@ -1380,8 +1352,15 @@ impl<'a> Engine<'a> {
                                     })?;
                                     continue;
                                 }
-                                self.mark(&id, "migrate", Some(&m.sql.text), "applied", 1, 0)
-                                    .await?;
+                                self.mark(
+                                    &id,
+                                    "migrate",
+                                    Some(&m.sql.text),
+                                    StepStatus::Applied,
+                                    1,
+                                    0,
+                                )
+                                .await?;
                                 self.applied.push(i);
                                 self.out.emit(Event::StepSkipped {
                                     step: id,
@@ -1403,7 +1382,11 @@ impl<'a> Engine<'a> {
             StepKind::Check(_) => Ok(self.run_checks(&[i], 1).await?.1),
             StepKind::Probe(_) => Ok(None),
             StepKind::Manual { prompt } => {
-                if in_this_run && self.record(&id).is_some_and(|r| r.status == "done") {
+                if in_this_run
+                    && self
+                        .record(&id)
+                        .is_some_and(|r| r.status == StepStatus::Done)
+                {
                     self.out.emit(Event::StepSkipped {
                         step: id,
                         reason: "acknowledged earlier in this run".into(),
@@ -1445,7 +1428,8 @@ impl<'a> Engine<'a> {
                                     note: note.filter(|n| !n.trim().is_empty()),
                                 })
                                 .await?;
-                            self.mark(&id, "manual", None, "done", 1, 0).await?;
+                            self.mark(&id, "manual", None, StepStatus::Done, 1, 0)
+                                .await?;
                             return Ok(None);
                         }
                         Some(other) => {
@@ -1463,7 +1447,11 @@ impl<'a> Engine<'a> {
                 }
             }
             StepKind::Command(c) => {
-                if in_this_run && self.record(&id).is_some_and(|r| r.status == "done") {
+                if in_this_run
+                    && self
+                        .record(&id)
+                        .is_some_and(|r| r.status == StepStatus::Done)
+                {
                     self.out.emit(Event::StepSkipped {
                         step: id,
                         reason: "ran earlier in this run".into(),
@@ -1492,7 +1480,8 @@ impl<'a> Engine<'a> {
                                 ),
                             })?;
                             if result.exit_code == Some(0) {
-                                self.mark(&id, "command", None, "done", 1, 0).await?;
+                                self.mark(&id, "command", None, StepStatus::Done, 1, 0)
+                                    .await?;
                                 self.out.emit(Event::StepFinished {
                                     step: id,
                                     duration_ms: ms(started.elapsed()),
@@ -1849,27 +1838,21 @@ impl<'a> Engine<'a> {
                     restored: false,
                 })
                 .await?;
-            let decision_text = match decision {
-                Decision::Go => "go",
-                Decision::Abort => "abort",
-                Decision::Rollback => "rollback",
-            };
-            let answers_json = serde_json::to_value(&answers).unwrap_or_default();
-            let overrides_json = serde_json::to_value(&overrode).unwrap_or_default();
-            // One statement, so a crash never leaves a decision without its step row.
-            self.client
-                .execute(
-                    "WITH decided AS (
-                       INSERT INTO cutover.decisions (run_id, step_id, decision, operator, comment, answers, overrides)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7))
-                     INSERT INTO cutover.steps (runbook, step_id, run_id, kind, status, started_at, finished_at, decision, approver)
-                     VALUES ($8, $2, $1, 'checkpoint', 'decided', now(), now(), $3, $4)
-                     ON CONFLICT (runbook, step_id) DO UPDATE SET run_id = EXCLUDED.run_id, status = 'decided',
-                       finished_at = now(), decision = EXCLUDED.decision, approver = EXCLUDED.approver",
-                    &[&self.run_id, &id, &decision_text, &operator, &comment, &answers_json, &overrides_json, &self.runbook.name],
-                )
-                .await
-                .map_err(|e| self.db_err(&e))?;
+            tracking::record_decision(
+                &self.client,
+                &tracking::Decided {
+                    run_id: &self.run_id,
+                    runbook: &self.runbook.name,
+                    step: &id,
+                    decision,
+                    operator: &operator,
+                    comment: comment.as_deref(),
+                    answers: serde_json::to_value(&answers).unwrap_or_default(),
+                    overrides: serde_json::to_value(&overrode).unwrap_or_default(),
+                },
+            )
+            .await
+            .map_err(|e| self.db_err(&e))?;
             self.decisions.insert(id.clone(), decision);
             return match decision {
                 Decision::Go => Ok(None),
@@ -1929,7 +1912,7 @@ impl<'a> Engine<'a> {
         id: &str,
         kind: &str,
         sql: Option<&str>,
-        status: &str,
+        status: StepStatus,
         attempts: i32,
         rows: i64,
     ) -> Result<(), EngineError> {
@@ -1943,7 +1926,7 @@ impl<'a> Engine<'a> {
                     &self.run_id,
                     &kind,
                     &sum,
-                    &status,
+                    &status.as_str(),
                     &attempts,
                     &rows,
                     &self.lock.pid(),
@@ -2163,7 +2146,7 @@ impl<'a> Engine<'a> {
                             &id,
                             "migrate",
                             Some(&m.sql.text),
-                            "failed",
+                            StepStatus::Failed,
                             attempt as i32,
                             0,
                         )
@@ -2263,7 +2246,7 @@ impl<'a> Engine<'a> {
                     &self.run_id,
                     &"migrate",
                     &sum,
-                    &"applied",
+                    &StepStatus::Applied.as_str(),
                     &(attempt as i32),
                     &(rows as i64),
                     &self.lock.pid(),
@@ -2282,7 +2265,7 @@ impl<'a> Engine<'a> {
             StepRecord {
                 step_id: id.to_owned(),
                 run_id: self.run_id.clone(),
-                status: "applied".into(),
+                status: StepStatus::Applied,
                 sql_checksum: Some(sum.to_owned()),
             },
         );
@@ -2304,7 +2287,7 @@ impl<'a> Engine<'a> {
             id,
             "migrate",
             Some(&m.sql.text),
-            "started",
+            StepStatus::Started,
             attempt as i32,
             0,
         )
@@ -2366,7 +2349,7 @@ impl<'a> Engine<'a> {
                             id,
                             "migrate",
                             Some(&m.sql.text),
-                            "failed",
+                            StepStatus::Failed,
                             attempt as i32,
                             rows as i64,
                         )
@@ -2388,7 +2371,7 @@ impl<'a> Engine<'a> {
                         id,
                         "migrate",
                         Some(&m.sql.text),
-                        "failed",
+                        StepStatus::Failed,
                         attempt as i32,
                         rows as i64,
                     )
@@ -2420,7 +2403,7 @@ impl<'a> Engine<'a> {
             id,
             "migrate",
             Some(&m.sql.text),
-            "applied",
+            StepStatus::Applied,
             attempt as i32,
             rows as i64,
         )
@@ -2430,7 +2413,7 @@ impl<'a> Engine<'a> {
             StepRecord {
                 step_id: id.to_owned(),
                 run_id: self.run_id.clone(),
-                status: "applied".into(),
+                status: StepStatus::Applied,
                 sql_checksum: Some(sum.to_owned()),
             },
         );
@@ -2604,7 +2587,11 @@ impl<'a> Engine<'a> {
             let finished_at = chrono::Utc::now();
             finished.push(FinishedCheck {
                 id: id.clone(),
-                status: if passed { "passed" } else { "failed" },
+                status: if passed {
+                    StepStatus::Passed
+                } else {
+                    StepStatus::Failed
+                },
                 sql_checksum: checksum(&check.sql.text),
                 started_at: finished_at - chrono::Duration::from_std(elapsed).unwrap_or_default(),
                 finished_at,
@@ -2683,7 +2670,7 @@ impl<'a> Engine<'a> {
         let column = |f: fn(&FinishedCheck) -> String| finished.iter().map(f).collect::<Vec<_>>();
         let ids = column(|c| c.id.clone());
         let sums = column(|c| c.sql_checksum.clone());
-        let statuses = column(|c| c.status.to_owned());
+        let statuses = column(|c| c.status.as_str().to_owned());
         let started: Vec<chrono::DateTime<chrono::Utc>> =
             finished.iter().map(|c| c.started_at).collect();
         let ended: Vec<chrono::DateTime<chrono::Utc>> =
@@ -2822,8 +2809,15 @@ impl<'a> Engine<'a> {
                     }
                 }
                 if r.is_ok() {
-                    self.mark(&step.id, "migrate", Some(&m.sql.text), "rolled_back", 1, 0)
-                        .await?;
+                    self.mark(
+                        &step.id,
+                        "migrate",
+                        Some(&m.sql.text),
+                        StepStatus::RolledBack,
+                        1,
+                        0,
+                    )
+                    .await?;
                 }
                 r
             } else {
@@ -2851,7 +2845,7 @@ impl<'a> Engine<'a> {
                                 &self.run_id,
                                 &"migrate",
                                 &sum,
-                                &"rolled_back",
+                                &StepStatus::RolledBack.as_str(),
                                 &1i32,
                                 &0i64,
                                 &self.lock.pid(),

@@ -1,7 +1,74 @@
-//! The `cutover` schema in the target database: what was applied, by which run, when.
+//! The tracking store: the `cutover` schema in the target database — what was applied, by
+//! which run, when, and who decided what — and every read and write of it, with typed rows.
 //! The database is the authority on what was applied; the journal is the narrative.
 
+use crate::events::{Decision, Outcome};
 use tokio_postgres::Client;
+
+/// What `cutover.steps.status` says of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StepStatus {
+    /// A migration running outside a transaction began and has not finished: uncertain.
+    Started,
+    Applied,
+    Failed,
+    RolledBack,
+    /// A manual step or command was done.
+    Done,
+    /// A check passed (a failed check is `Failed`).
+    Passed,
+    /// A checkpoint was decided (the decision itself is in `cutover.decisions`).
+    Decided,
+    /// A status this version does not know (written by a newer one).
+    Unknown,
+}
+
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Started => "started",
+            StepStatus::Applied => "applied",
+            StepStatus::Failed => "failed",
+            StepStatus::RolledBack => "rolled_back",
+            StepStatus::Done => "done",
+            StepStatus::Passed => "passed",
+            StepStatus::Decided => "decided",
+            StepStatus::Unknown => "unknown",
+        }
+    }
+
+    /// The status as stored; anything else is `Unknown`.
+    pub fn parse(text: &str) -> StepStatus {
+        [
+            StepStatus::Started,
+            StepStatus::Applied,
+            StepStatus::Failed,
+            StepStatus::RolledBack,
+            StepStatus::Done,
+            StepStatus::Passed,
+            StepStatus::Decided,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .unwrap_or(StepStatus::Unknown)
+    }
+}
+
+/// A run's stored outcome; `None` while it runs or after it was killed (or for an outcome
+/// this version does not know).
+pub fn parse_outcome(text: Option<&str>) -> Option<Outcome> {
+    let text = text?;
+    [
+        Outcome::Succeeded,
+        Outcome::Failed,
+        Outcome::Halted,
+        Outcome::RolledBack,
+        Outcome::Aborted,
+        Outcome::Interrupted,
+    ]
+    .into_iter()
+    .find(|o| o.as_str() == text)
+}
 
 pub const SCHEMA_SQL: &str = r#"
 CREATE SCHEMA IF NOT EXISTS cutover;
@@ -109,7 +176,7 @@ pub async fn ensure_schema(client: &Client) -> Result<(), tokio_postgres::Error>
 pub struct StepRecord {
     pub step_id: String,
     pub run_id: String,
-    pub status: String,
+    pub status: StepStatus,
     pub sql_checksum: Option<String>,
 }
 
@@ -128,7 +195,7 @@ pub async fn step_records(
         .map(|r| StepRecord {
             step_id: r.get(0),
             run_id: r.get(1),
-            status: r.get(2),
+            status: StepStatus::parse(r.get(2)),
             sql_checksum: r.get(3),
         })
         .collect())
@@ -187,18 +254,173 @@ pub async fn latest_recorded_run(
     }))
 }
 
-/// The latest run of a runbook: (id, outcome).
+/// The latest run of a runbook: its id and stored outcome (`None`: not finished).
 pub async fn latest_run(
     client: &Client,
     runbook: &str,
-) -> Result<Option<(String, Option<String>)>, tokio_postgres::Error> {
+) -> Result<Option<(String, Option<Outcome>)>, tokio_postgres::Error> {
     let row = client
         .query_opt(
             "SELECT id, outcome FROM cutover.runs WHERE runbook = $1 ORDER BY started_at DESC LIMIT 1",
             &[&runbook],
         )
         .await?;
-    Ok(row.map(|r| (r.get(0), r.get(1))))
+    Ok(row.map(|r| (r.get(0), parse_outcome(r.get(1)))))
+}
+
+/// Where a run is recorded from: its journal's path and host, and who runs it.
+pub struct RunPlace<'a> {
+    pub journal: &'a str,
+    pub host: &'a str,
+    pub operator: &'a str,
+}
+
+/// Records a new run.
+pub async fn insert_run(
+    client: &Client,
+    run_id: &str,
+    runbook: &str,
+    checksum: &str,
+    place: &RunPlace<'_>,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "INSERT INTO cutover.runs (id, runbook, checksum, operator, journal, journal_host, operators) VALUES ($1, $2, $3, $4, $5, $6, ARRAY[$4])",
+            &[&run_id, &runbook, &checksum, &place.operator, &place.journal, &place.host],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Reopens an interrupted run for a resumed attempt (from wherever it is resumed, by whoever
+/// resumes it); returns the runbook checksum the run started with.
+pub async fn reopen_run(
+    client: &Client,
+    run_id: &str,
+    place: &RunPlace<'_>,
+) -> Result<Option<String>, tokio_postgres::Error> {
+    let started_with = client
+        .query_opt(
+            "SELECT checksum FROM cutover.runs WHERE id = $1",
+            &[&run_id],
+        )
+        .await?
+        .map(|r| r.get(0));
+    client
+        .execute(
+            "UPDATE cutover.runs SET outcome = NULL, finished_at = NULL, journal = $2, journal_host = $3,
+               operators = CASE WHEN $4 = ANY(operators) THEN operators
+                                WHEN cardinality(operators) = 0 THEN ARRAY[operator, $4]
+                                ELSE operators || $4 END
+             WHERE id = $1",
+            &[&run_id, &place.journal, &place.host, &place.operator],
+        )
+        .await?;
+    Ok(started_with)
+}
+
+/// When a run first started, as the database recorded it.
+pub async fn run_started_at(
+    client: &Client,
+    run_id: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, tokio_postgres::Error> {
+    Ok(client
+        .query_opt(
+            "SELECT started_at FROM cutover.runs WHERE id = $1",
+            &[&run_id],
+        )
+        .await?
+        .map(|r| r.get(0)))
+}
+
+/// Records a run's outcome — only while `holder` holds the runbook's lock: a runner that lost
+/// it must not overwrite the outcome of a run another runner has since taken over.
+pub async fn finish_run(
+    client: &Client,
+    run_id: &str,
+    runbook: &str,
+    outcome: Outcome,
+    holder: i32,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "UPDATE cutover.runs SET outcome = $2, finished_at = now() WHERE id = $1 AND cutover.require_lock($3, $4)",
+            &[&run_id, &outcome.as_str(), &holder, &runbook],
+        )
+        .await?;
+    Ok(())
+}
+
+/// A go given at a checkpoint of a run: (checkpoint, operator, when).
+pub type GivenGo = (String, String, chrono::DateTime<chrono::Utc>);
+
+/// The goes given so far in a run, in order (a resumed run does not ask for them again).
+pub async fn goes_given(
+    client: &Client,
+    run_id: &str,
+) -> Result<Vec<GivenGo>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT step_id, operator, decided_at FROM cutover.decisions
+              WHERE run_id = $1 AND decision = $2 ORDER BY decided_at",
+            &[&run_id, &decision_text(Decision::Go)],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+}
+
+fn decision_text(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Go => "go",
+        Decision::Abort => "abort",
+        Decision::Rollback => "rollback",
+    }
+}
+
+/// A decision at a checkpoint, as recorded.
+pub struct Decided<'a> {
+    pub run_id: &'a str,
+    pub runbook: &'a str,
+    pub step: &'a str,
+    pub decision: Decision,
+    pub operator: &'a str,
+    pub comment: Option<&'a str>,
+    pub answers: serde_json::Value,
+    pub overrides: serde_json::Value,
+}
+
+/// Records a decision and the checkpoint's step row in one statement, so a crash never
+/// leaves a decision without its step row.
+pub async fn record_decision(
+    client: &Client,
+    d: &Decided<'_>,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "WITH decided AS (
+               INSERT INTO cutover.decisions (run_id, step_id, decision, operator, comment, answers, overrides)
+               VALUES ($1, $2, $3, $4, $5, $6, $7))
+             INSERT INTO cutover.steps (runbook, step_id, run_id, kind, status, started_at, finished_at, decision, approver)
+             VALUES ($8, $2, $1, 'checkpoint', $9, now(), now(), $3, $4)
+             ON CONFLICT (runbook, step_id) DO UPDATE SET run_id = EXCLUDED.run_id, status = EXCLUDED.status,
+               finished_at = now(), decision = EXCLUDED.decision, approver = EXCLUDED.approver",
+            &[
+                &d.run_id,
+                &d.step,
+                &decision_text(d.decision),
+                &d.operator,
+                &d.comment,
+                &d.answers,
+                &d.overrides,
+                &d.runbook,
+                &StepStatus::Decided.as_str(),
+            ],
+        )
+        .await?;
+    Ok(())
 }
 
 /// SQL that upserts a step's status; run inside the step's own transaction when it has one
@@ -258,4 +480,37 @@ pub async fn lock_holder(
         let since: String = r.get(3);
         format!("pid {pid}, application_name '{app}', from {addr}, connected since {since}")
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_reads_back_as_itself_and_strangers_are_unknown() {
+        for status in [
+            StepStatus::Started,
+            StepStatus::Applied,
+            StepStatus::Failed,
+            StepStatus::RolledBack,
+            StepStatus::Done,
+            StepStatus::Passed,
+            StepStatus::Decided,
+        ] {
+            assert_eq!(StepStatus::parse(status.as_str()), status);
+        }
+        assert_eq!(StepStatus::parse("vanished"), StepStatus::Unknown);
+        assert_eq!(StepStatus::parse("Applied"), StepStatus::Unknown);
+    }
+
+    #[test]
+    fn a_stored_outcome_reads_back_and_an_unfinished_run_has_none() {
+        assert_eq!(
+            parse_outcome(Some("rolled_back")),
+            Some(Outcome::RolledBack)
+        );
+        assert_eq!(parse_outcome(Some("succeeded")), Some(Outcome::Succeeded));
+        assert_eq!(parse_outcome(None), None);
+        assert_eq!(parse_outcome(Some("exploded")), None);
+    }
 }
