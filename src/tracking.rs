@@ -453,6 +453,179 @@ pub const UPSERT_CHECKS: &str = "WITH guard AS (SELECT cutover.require_lock($3::
        sql_checksum = EXCLUDED.sql_checksum, status = EXCLUDED.status, started_at = EXCLUDED.started_at,
        finished_at = EXCLUDED.finished_at, attempts = EXCLUDED.attempts, rows = EXCLUDED.rows";
 
+/// A step's row as `status` shows it, with the decision that settled a checkpoint.
+pub struct StepRow {
+    pub step_id: String,
+    pub status: StepStatus,
+    /// The status as stored (what an `Unknown` one said).
+    pub status_text: String,
+    pub sql_checksum: Option<String>,
+    pub decision: Option<String>,
+    pub approver: Option<String>,
+    /// Failed critical checks the decision overrode, and its reason.
+    pub overrode: Vec<String>,
+    pub reason: Option<String>,
+}
+
+/// Every step row of a runbook; `None` if the database has no tracking schema.
+pub async fn step_rows(
+    client: &Client,
+    runbook: &str,
+) -> Result<Option<Vec<StepRow>>, tokio_postgres::Error> {
+    if !has_table(client, "steps").await? {
+        return Ok(None);
+    }
+    let rows = client
+        .query(
+            "SELECT s.step_id, s.status, s.sql_checksum, s.decision, s.approver, d.overrides, d.comment
+             FROM cutover.steps s
+             LEFT JOIN LATERAL (
+               SELECT overrides, comment FROM cutover.decisions
+               WHERE run_id = s.run_id AND step_id = s.step_id
+               ORDER BY decided_at DESC LIMIT 1
+             ) d ON s.decision IS NOT NULL
+             WHERE s.runbook = $1",
+            &[&runbook],
+        )
+        .await?;
+    Ok(Some(
+        rows.iter()
+            .map(|r| {
+                let status_text: String = r.get(1);
+                StepRow {
+                    step_id: r.get(0),
+                    status: StepStatus::parse(&status_text),
+                    status_text,
+                    sql_checksum: r.get(2),
+                    decision: r.get(3),
+                    approver: r.get(4),
+                    overrode: r
+                        .get::<_, Option<serde_json::Value>>(5)
+                        .and_then(|v| serde_json::from_value(v).ok())
+                        .unwrap_or_default(),
+                    reason: r.get(6),
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// Whether the tracking schema has this table (a database never run against has none).
+async fn has_table(client: &Client, table: &str) -> Result<bool, tokio_postgres::Error> {
+    Ok(client
+        .query_one(
+            "SELECT to_regclass('cutover.' || quote_ident($1)) IS NOT NULL",
+            &[&table],
+        )
+        .await?
+        .get(0))
+}
+
+/// A run of a runbook that has no outcome yet: running, or left unfinished.
+pub struct UnfinishedRun {
+    pub id: String,
+    pub operator: String,
+    /// When it started, as the server formats it (with its zone).
+    pub started: String,
+}
+
+/// The latest run of a runbook without an outcome, if any.
+pub async fn unfinished_run(
+    client: &Client,
+    runbook: &str,
+) -> Result<Option<UnfinishedRun>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT id, operator, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS TZ')
+               FROM cutover.runs WHERE runbook = $1 AND outcome IS NULL
+              ORDER BY started_at DESC LIMIT 1",
+            &[&runbook],
+        )
+        .await?;
+    Ok(row.map(|r| UnfinishedRun {
+        id: r.get(0),
+        operator: r.get(1),
+        started: r.get(2),
+    }))
+}
+
+/// The last event a run mirrored: its journal tag and its step (empty if none).
+pub async fn last_event(
+    client: &Client,
+    run_id: &str,
+) -> Result<Option<(String, String)>, tokio_postgres::Error> {
+    Ok(client
+        .query_opt(
+            "SELECT event->>'event', coalesce(event->>'step', '') FROM cutover.events
+              WHERE run_id = $1 ORDER BY seq DESC LIMIT 1",
+            &[&run_id],
+        )
+        .await?
+        .map(|r| (r.get(0), r.get(1))))
+}
+
+/// One run as `history` lists it.
+pub struct RunSummary {
+    pub id: String,
+    pub runbook: String,
+    /// Everyone who ran an attempt of it, in order, comma-separated.
+    pub operators: String,
+    pub started: String,
+    /// The finish time of day, or `-`.
+    pub finished: String,
+    /// Its outcome as stored, or `unfinished`.
+    pub outcome: String,
+    pub applied: i64,
+}
+
+/// The runs recorded in the database (of one runbook, or all), oldest first; `None` if it
+/// has no tracking schema. Reads the tracking schema of every release so far.
+pub async fn run_history(
+    client: &Client,
+    runbook: Option<&str>,
+) -> Result<Option<Vec<RunSummary>>, tokio_postgres::Error> {
+    if !has_table(client, "runs").await? {
+        return Ok(None);
+    }
+    // A tracking schema older than the operators column lists the first operator.
+    let has_operators: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns
+              WHERE table_schema = 'cutover' AND table_name = 'runs' AND column_name = 'operators')",
+            &[],
+        )
+        .await?
+        .get(0);
+    let operators = if has_operators {
+        "array_to_string(CASE WHEN cardinality(r.operators) > 0 THEN r.operators ELSE ARRAY[r.operator] END, ', ')"
+    } else {
+        "r.operator"
+    };
+    let rows = client
+        .query(
+            &format!("SELECT r.id, r.runbook, {operators},
+                    to_char(r.started_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
+                    coalesce(to_char(r.finished_at, 'HH24:MI:SS'), '-'), coalesce(r.outcome, 'unfinished'),
+                    (SELECT count(*) FROM cutover.steps s WHERE s.run_id = r.id AND s.status = $2)
+               FROM cutover.runs r WHERE $1::text IS NULL OR r.runbook = $1 ORDER BY r.started_at"),
+            &[&runbook, &StepStatus::Applied.as_str()],
+        )
+        .await?;
+    Ok(Some(
+        rows.iter()
+            .map(|r| RunSummary {
+                id: r.get(0),
+                runbook: r.get(1),
+                operators: r.get(2),
+                started: r.get(3),
+                finished: r.get(4),
+                outcome: r.get(5),
+                applied: r.get(6),
+            })
+            .collect(),
+    ))
+}
+
 /// The advisory lock key of a runbook: a fixed class id and a hash of the name.
 pub const LOCK_CLASS: i32 = 7370328;
 

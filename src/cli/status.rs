@@ -34,16 +34,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 /// `exit::FAILED` (1), pending steps too or not; pending steps and nothing else are this (3).
 pub const PENDING: u8 = 3;
 
-/// One row of `cutover.steps`, with what `status` shows of it.
-struct Row {
-    status: String,
-    sql_checksum: Option<String>,
-    decision: Option<String>,
-    approver: Option<String>,
-    /// Failed critical checks the decision overrode, and its reason.
-    overrode: Vec<String>,
-    reason: Option<String>,
-}
+use crate::tracking::{StepRow as Row, StepStatus};
 
 /// How `status` sorts a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,10 +66,10 @@ fn classify(kind: &StepKind, row: Option<&Row>) -> (Class, String) {
         (StepKind::Check(_), None) => (Class::Check, "not run yet (runs every time)".into()),
         (StepKind::Check(_), Some(r)) => (
             Class::Check,
-            format!("{} last time (runs every time)", r.status),
+            format!("{} last time (runs every time)", r.status_text),
         ),
-        (StepKind::Migrate(m), Some(r)) => match r.status.as_str() {
-            "applied" => {
+        (StepKind::Migrate(m), Some(r)) => match r.status {
+            StepStatus::Applied => {
                 let sum = format!("{:x}", Sha256::digest(m.sql.text.as_bytes()));
                 if r.sql_checksum.as_deref() == Some(sum.as_str()) {
                     (Class::Applied, "applied".into())
@@ -86,15 +77,18 @@ fn classify(kind: &StepKind, row: Option<&Row>) -> (Class, String) {
                     (Class::Changed, "CHANGED since applied".into())
                 }
             }
-            "started" => (
+            StepStatus::Started => (
                 Class::Uncertain,
                 "UNCERTAIN (interrupted between statements)".into(),
             ),
-            "failed" => (Class::Failed, "failed".into()),
-            "rolled_back" => (Class::Pending, "rolled back (pending)".into()),
-            other => (Class::Unknown, format!("{other} (unknown status)")),
+            StepStatus::Failed => (Class::Failed, "failed".into()),
+            StepStatus::RolledBack => (Class::Pending, "rolled back (pending)".into()),
+            _ => (
+                Class::Unknown,
+                format!("{} (unknown status)", r.status_text),
+            ),
         },
-        (StepKind::Checkpoint(_), Some(r)) if r.status == "decided" => {
+        (StepKind::Checkpoint(_), Some(r)) if r.status == StepStatus::Decided => {
             let decision = r.decision.as_deref().unwrap_or("decided");
             let mut words = match r.approver.as_deref() {
                 Some(who) => format!("{decision} (by {who})"),
@@ -111,10 +105,15 @@ fn classify(kind: &StepKind, row: Option<&Row>) -> (Class, String) {
             }
             (Class::Decided, words)
         }
-        (StepKind::Command(_) | StepKind::Manual { .. }, Some(r)) if r.status == "done" => {
+        (StepKind::Command(_) | StepKind::Manual { .. }, Some(r))
+            if r.status == StepStatus::Done =>
+        {
             (Class::Done, "done".into())
         }
-        (_, Some(r)) => (Class::Unknown, format!("{} (unknown status)", r.status)),
+        (_, Some(r)) => (
+            Class::Unknown,
+            format!("{} (unknown status)", r.status_text),
+        ),
         (_, None) => (Class::Pending, "pending".into()),
     }
 }
@@ -175,49 +174,19 @@ pub fn status(args: StatusArgs) -> u8 {
     let result = runtime().and_then(|rt| {
         rt.block_on(async {
             let (client, _) = crate::connect::open(&target).await?;
-            let exists: bool = client
-                .query_one("SELECT to_regclass('cutover.steps') IS NOT NULL", &[])
+            let Some(rows) = crate::tracking::step_rows(&client, &runbook.name)
                 .await
                 .map_err(|e| e.to_string())?
-                .get(0);
-            if !exists {
+            else {
                 return Ok((HashMap::new(), None));
-            }
+            };
             let live = live_run(&client, &runbook.name).await;
-            let rows = client
-                .query(
-                    "SELECT s.step_id, s.status, s.sql_checksum, s.decision, s.approver, d.overrides, d.comment
-                     FROM cutover.steps s
-                     LEFT JOIN LATERAL (
-                       SELECT overrides, comment FROM cutover.decisions
-                       WHERE run_id = s.run_id AND step_id = s.step_id
-                       ORDER BY decided_at DESC LIMIT 1
-                     ) d ON s.decision IS NOT NULL
-                     WHERE s.runbook = $1",
-                    &[&runbook.name],
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(rows
-                .iter()
-                .map(|r| {
-                    (
-                        r.get::<_, String>(0),
-                        Row {
-                            status: r.get(1),
-                            sql_checksum: r.get(2),
-                            decision: r.get(3),
-                            approver: r.get(4),
-                            overrode: r
-                                .get::<_, Option<serde_json::Value>>(5)
-                                .and_then(|v| serde_json::from_value(v).ok())
-                                .unwrap_or_default(),
-                            reason: r.get(6),
-                        },
-                    )
-                })
-                .collect::<HashMap<String, Row>>())
-            .map(|rows| (rows, live))
+            Ok((
+                rows.into_iter()
+                    .map(|r| (r.step_id.clone(), r))
+                    .collect::<HashMap<String, Row>>(),
+                live,
+            ))
         })
     });
     let (by_id, live) = match result {
@@ -248,16 +217,13 @@ pub fn status(args: StatusArgs) -> u8 {
 /// A run of this runbook that has not finished: live (a runner holds the runbook's lock, and
 /// who) and what it waits for, or left unfinished with no runner.
 async fn live_run(client: &tokio_postgres::Client, runbook: &str) -> Option<String> {
-    let run = client
-        .query_opt(
-            "SELECT id, operator, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS TZ')
-               FROM cutover.runs WHERE runbook = $1 AND outcome IS NULL
-              ORDER BY started_at DESC LIMIT 1",
-            &[&runbook],
-        )
+    let crate::tracking::UnfinishedRun {
+        id,
+        operator,
+        started,
+    } = crate::tracking::unfinished_run(client, runbook)
         .await
         .ok()??;
-    let (id, operator, started): (String, String, String) = (run.get(0), run.get(1), run.get(2));
     let holder = crate::tracking::lock_holder(client, runbook)
         .await
         .ok()
@@ -268,16 +234,10 @@ async fn live_run(client: &tokio_postgres::Client, runbook: &str) -> Option<Stri
         ));
     };
     // What it is doing, from the events it mirrors.
-    let last = client
-        .query_opt(
-            "SELECT event->>'event', coalesce(event->>'step', '') FROM cutover.events
-              WHERE run_id = $1 ORDER BY seq DESC LIMIT 1",
-            &[&id],
-        )
+    let last = crate::tracking::last_event(client, &id)
         .await
         .ok()
-        .flatten()
-        .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)));
+        .flatten();
     let doing = match last.as_ref().map(|(e, s)| (e.as_str(), s.as_str())) {
         Some(("checkpoint_reached" | "decision_rejected" | "server_activity", step)) => {
             format!("waiting at gate `{step}` for a decision")
@@ -307,52 +267,16 @@ pub fn history(args: HistoryArgs) -> u8 {
     let result = runtime().and_then(|rt| {
         rt.block_on(async {
             let (client, _) = crate::connect::open(&target).await?;
-            let exists: bool = client
-                .query_one("SELECT to_regclass('cutover.runs') IS NOT NULL", &[])
+            let runs = crate::tracking::run_history(&client, args.runbook.as_deref())
                 .await
                 .map_err(|e| e.to_string())?
-                .get(0);
-            if !exists {
-                return Ok(Vec::new());
-            }
-            // A tracking schema older than the operators column lists the first operator.
-            let has_operators: bool = client
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM information_schema.columns
-                      WHERE table_schema = 'cutover' AND table_name = 'runs' AND column_name = 'operators')",
-                    &[],
-                )
-                .await
-                .map_err(|e| e.to_string())?
-                .get(0);
-            let operators = if has_operators {
-                "array_to_string(CASE WHEN cardinality(r.operators) > 0 THEN r.operators ELSE ARRAY[r.operator] END, ', ')"
-            } else {
-                "r.operator"
-            };
-            let rows = client
-                .query(
-                    &format!("SELECT r.id, r.runbook, {operators},
-                            to_char(r.started_at, 'YYYY-MM-DD HH24:MI:SS TZ'),
-                            coalesce(to_char(r.finished_at, 'HH24:MI:SS'), '-'), coalesce(r.outcome, 'unfinished'),
-                            (SELECT count(*) FROM cutover.steps s WHERE s.run_id = r.id AND s.status = 'applied')
-                       FROM cutover.runs r WHERE $1::text IS NULL OR r.runbook = $1 ORDER BY r.started_at"),
-                    &[&args.runbook],
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(rows
+                .unwrap_or_default();
+            Ok(runs
                 .iter()
                 .map(|r| {
-                    let applied: i64 = r.get(6);
                     format!(
-                        "{:<44} {:<20} {:<10} {} → {:<9} {:<12} {applied} applied",
-                        r.get::<_, String>(0),
-                        r.get::<_, String>(1),
-                        r.get::<_, String>(2),
-                        r.get::<_, String>(3),
-                        r.get::<_, String>(4),
-                        r.get::<_, String>(5)
+                        "{:<44} {:<20} {:<10} {} → {:<9} {:<12} {} applied",
+                        r.id, r.runbook, r.operators, r.started, r.finished, r.outcome, r.applied
                     )
                 })
                 .collect::<Vec<_>>())
