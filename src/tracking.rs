@@ -626,6 +626,85 @@ pub async fn run_history(
     ))
 }
 
+/// The latest run of a runbook as the watcher follows it; `Err(why)` says why there is none
+/// (no tracking schema, or no run of this runbook yet).
+pub async fn followed_run(
+    client: &Client,
+    runbook: &str,
+) -> Result<Result<String, String>, tokio_postgres::Error> {
+    if !(has_table(client, "runs").await? && has_table(client, "events").await?) {
+        return Ok(Err(
+            "no cutover run recorded in this database yet (no events table)".to_owned(),
+        ));
+    }
+    let latest = client
+        .query_opt(
+            "SELECT id FROM cutover.runs WHERE runbook = $1 ORDER BY started_at DESC, id DESC LIMIT 1",
+            &[&runbook],
+        )
+        .await?
+        .map(|r| r.get(0));
+    Ok(latest.ok_or_else(|| format!("no run of `{runbook}` recorded in this database yet")))
+}
+
+/// A mirrored event as stored: (seq, ts, event).
+pub type StoredEvent = (i64, chrono::DateTime<chrono::Utc>, serde_json::Value);
+
+/// Up to `limit` mirrored events of a run after `after`, in order.
+pub async fn events_after(
+    client: &Client,
+    run_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT seq, ts, event FROM cutover.events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            &[&run_id, &after, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+}
+
+/// The `LISTEN` channel the mirror signals new events on; the payload is the run id.
+pub const EVENTS_CHANNEL: &str = "cutover_events";
+
+/// Writes a batch of mirrored events and signals watchers, atomically (one statement, one
+/// transaction). `$1` the run id, `$2` the batch as a JSON array of `{seq, ts, event}`.
+pub const INSERT_EVENTS: &str = "WITH inserted AS (
+    INSERT INTO cutover.events (run_id, seq, ts, event)
+    SELECT $1, (e->>'seq')::bigint, (e->>'ts')::timestamptz, e->'event'
+      FROM jsonb_array_elements($2::text::jsonb) AS b(e)
+    ON CONFLICT (run_id, seq) DO NOTHING
+    RETURNING 1
+)
+SELECT pg_notify('cutover_events', $1), (SELECT count(*) FROM inserted)";
+
+/// The highest sequence number mirrored for a run so far.
+pub async fn events_stored_max(
+    client: &Client,
+    run_id: &str,
+) -> Result<Option<i64>, tokio_postgres::Error> {
+    client
+        .query_one(
+            "SELECT max(seq) FROM cutover.events WHERE run_id = $1",
+            &[&run_id],
+        )
+        .await
+        .map(|r| r.get(0))
+}
+
+/// Whether backend `holder` holds the runbook's lock, asked of the server now.
+pub async fn lock_held_by(client: &Client, holder: i32, runbook: &str) -> bool {
+    client
+        .query_one("SELECT cutover.require_lock($1, $2)", &[&holder, &runbook])
+        .await
+        .is_ok()
+}
+
 /// The advisory lock key of a runbook: a fixed class id and a hash of the name.
 pub const LOCK_CLASS: i32 = 7370328;
 

@@ -125,13 +125,7 @@ impl RunbookLock {
 
     /// Asks the server now (not waiting for the next heartbeat) whether the lock is held.
     pub async fn check_now(&self, monitor: &Client) -> bool {
-        monitor
-            .query_one(
-                "SELECT cutover.require_lock($1, $2)",
-                &[&self.pid(), &self.shared.runbook],
-            )
-            .await
-            .is_ok()
+        tracking::lock_held_by(monitor, self.pid(), &self.shared.runbook).await
     }
 }
 

@@ -21,9 +21,6 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 
-/// The `LISTEN` channel; the payload is the run id.
-pub const CHANNEL: &str = "cutover_events";
-
 /// Entries kept while the database is unreachable; beyond this the oldest are dropped.
 const CAPACITY: usize = 20_000;
 /// At most this many entries per statement (a migration's SQL text rides in its events).
@@ -35,15 +32,7 @@ const PACE: Duration = Duration::from_millis(100);
 /// A batch the server refuses (not a lost connection) is tried this many times, then dropped.
 const SQL_ATTEMPTS: u32 = 3;
 
-/// Writes a batch and signals watchers, atomically (one statement, one transaction).
-const INSERT_SQL: &str = "WITH inserted AS (
-    INSERT INTO cutover.events (run_id, seq, ts, event)
-    SELECT $1, (e->>'seq')::bigint, (e->>'ts')::timestamptz, e->'event'
-      FROM jsonb_array_elements($2::text::jsonb) AS b(e)
-    ON CONFLICT (run_id, seq) DO NOTHING
-    RETURNING 1
-)
-SELECT pg_notify('cutover_events', $1), (SELECT count(*) FROM inserted)";
+use crate::tracking::INSERT_EVENTS as INSERT_SQL;
 
 /// The queue between the engine and the writer.
 #[derive(Debug, Default)]
@@ -227,13 +216,7 @@ async fn open_writer(target: &Target) -> Result<Writer, String> {
 }
 
 async fn stored_max(client: &Client, run_id: &str) -> Result<Option<i64>, tokio_postgres::Error> {
-    client
-        .query_one(
-            "SELECT max(seq) FROM cutover.events WHERE run_id = $1",
-            &[&run_id],
-        )
-        .await
-        .map(|r| r.get(0))
+    crate::tracking::events_stored_max(client, run_id).await
 }
 
 async fn writer(shared: Arc<Shared>, target: Target, run_id: String) {

@@ -372,7 +372,7 @@ async fn session(
         .map_err(|e| e.to_string())?;
     // A standby refuses LISTEN ("cannot execute LISTEN during recovery"): poll only there.
     let notified = client
-        .batch_execute(&format!("LISTEN {}", crate::engine::mirror::CHANNEL))
+        .batch_execute(&format!("LISTEN {}", crate::tracking::EVENTS_CHANNEL))
         .await
         .is_ok();
     *attempt = 0;
@@ -409,35 +409,15 @@ async fn catch_up(
     follow: &mut Follow,
     tx: &UnboundedSender<FeedMsg>,
 ) -> Result<(), tokio_postgres::Error> {
-    let tables: bool = client
-        .query_one(
-            "SELECT to_regclass('cutover.runs') IS NOT NULL AND to_regclass('cutover.events') IS NOT NULL",
-            &[],
-        )
-        .await?
-        .get(0);
-    let latest: Option<String> = if tables {
-        client
-            .query_opt(
-                "SELECT id FROM cutover.runs WHERE runbook = $1 ORDER BY started_at DESC, id DESC LIMIT 1",
-                &[&runbook],
-            )
-            .await?
-            .map(|r| r.get(0))
-    } else {
-        None
-    };
-    let Some(latest) = latest else {
-        let why = if tables {
-            format!("no run of `{runbook}` recorded in this database yet")
-        } else {
-            "no cutover run recorded in this database yet (no events table)".to_owned()
-        };
-        if follow.no_run.as_ref() != Some(&why) {
-            follow.no_run = Some(why.clone());
-            let _ = tx.send(FeedMsg::NoRun(why));
+    let latest = match crate::tracking::followed_run(client, runbook).await? {
+        Ok(latest) => latest,
+        Err(why) => {
+            if follow.no_run.as_ref() != Some(&why) {
+                follow.no_run = Some(why.clone());
+                let _ = tx.send(FeedMsg::NoRun(why));
+            }
+            return Ok(());
         }
-        return Ok(());
     };
     follow.no_run = None;
     if follow.run.as_ref() != Some(&latest) {
@@ -447,21 +427,12 @@ async fn catch_up(
     }
     loop {
         let after = i64::try_from(follow.last).unwrap_or(i64::MAX);
-        let rows = client
-            .query(
-                "SELECT seq, ts, event FROM cutover.events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                &[&latest, &after, &PAGE],
-            )
-            .await?;
+        let rows = crate::tracking::events_after(client, &latest, after, PAGE).await?;
         let n = rows.len();
-        let Some(last) = rows.last().map(|r| r.get::<_, i64>(0)) else {
+        let Some(last) = rows.last().map(|r| r.0) else {
             return Ok(());
         };
-        let (entries, unreadable) = entries_of(
-            rows.iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect(),
-        );
+        let (entries, unreadable) = entries_of(rows);
         follow.last = u64::try_from(last).unwrap_or(follow.last);
         if unreadable > 0 {
             let _ = tx.send(FeedMsg::Unreadable(unreadable));
