@@ -54,6 +54,15 @@ impl StepStatus {
     }
 }
 
+/// Whether a run with this stored outcome can be resumed: it did not end for good (it is
+/// unfinished, halted, failed or interrupted).
+pub fn is_resumable(outcome: Option<Outcome>) -> bool {
+    !matches!(
+        outcome,
+        Some(Outcome::Succeeded | Outcome::RolledBack | Outcome::Aborted)
+    )
+}
+
 /// A run's stored outcome; `None` while it runs or after it was killed (or for an outcome
 /// this version does not know).
 pub fn parse_outcome(text: Option<&str>) -> Option<Outcome> {
@@ -220,7 +229,7 @@ pub async fn applied_by(
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordedRun {
     pub id: String,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub journal: Option<String>,
     pub journal_host: Option<String>,
 }
@@ -248,7 +257,7 @@ pub async fn latest_recorded_run(
         .await?;
     Ok(row.map(|r| RecordedRun {
         id: r.get(0),
-        outcome: r.get(1),
+        outcome: parse_outcome(r.get(1)),
         journal: r.get(2),
         journal_host: r.get(3),
     }))

@@ -356,12 +356,7 @@ async fn journal_place(
         .await
         .map_err(|e| crate::secret::mask(&e.to_string(), target.secret().as_deref()))?;
     // Nothing to resume: the engine starts the run (nothing recorded) or says why not.
-    let Some(run) = latest.filter(|r| {
-        !matches!(
-            r.outcome.as_deref(),
-            Some("succeeded" | "rolled_back" | "aborted")
-        )
-    }) else {
+    let Some(run) = latest.filter(|r| crate::tracking::is_resumable(r.outcome)) else {
         return Ok(fresh());
     };
     let recorded = run.journal.as_ref().map(PathBuf::from);

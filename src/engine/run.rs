@@ -443,12 +443,9 @@ pub async fn run(
     let latest = tracking::latest_run(&client, &runbook.name)
         .await
         .map_err(db)?;
-    let resumable = latest.as_ref().filter(|(_, outcome)| {
-        !matches!(
-            outcome,
-            Some(Outcome::Succeeded | Outcome::RolledBack | Outcome::Aborted)
-        )
-    });
+    let resumable = latest
+        .as_ref()
+        .filter(|(_, outcome)| tracking::is_resumable(*outcome));
     let (run_id, resumed) = match (resumable, opts.resume, opts.new_run) {
         (Some((id, _)), true, _) => (id.clone(), true),
         // Killed before its run was even recorded: nothing ran, so begin it now.
