@@ -15,3 +15,4 @@ pub mod runbook;
 pub mod secret;
 pub mod tracking;
 pub mod tui;
+pub mod verdict;

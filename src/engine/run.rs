@@ -11,7 +11,7 @@ use crate::plan::forecast::{PhaseProgress, StepProgress};
 use crate::plan::{Plan, sql};
 use crate::runbook::{Check, Migrate, Runbook, Severity, SqlSource, Step, StepKind, TxMode};
 use crate::tracking::{self, StepRecord, StepStatus};
-use sha2::{Digest, Sha256};
+use crate::verdict::{self, checksum};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -221,10 +221,6 @@ pub fn new_run_id(runbook: &str) -> String {
         chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
         jitter(0x1_0000)
     )
-}
-
-fn checksum(text: &str) -> String {
-    format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
 fn ms(d: Duration) -> u64 {
@@ -443,31 +439,15 @@ pub async fn run(
     let latest = tracking::latest_run(&client, &runbook.name)
         .await
         .map_err(db)?;
-    let resumable = latest
-        .as_ref()
-        .filter(|(_, outcome)| tracking::is_resumable(*outcome));
-    let (run_id, resumed) = match (resumable, opts.resume, opts.new_run) {
-        (Some((id, _)), true, _) => (id.clone(), true),
-        // Killed before its run was even recorded: nothing ran, so begin it now.
-        (None, true, _) if latest.is_none() => (fresh_id(), false),
-        (None, true, _) => {
-            return Err(EngineError::Refused(format!(
-                "there is no interrupted run of `{}` to resume on this database (its last run ended {}); start a new one without `--resume`",
-                runbook.name,
-                latest
-                    .as_ref()
-                    .and_then(|(_, outcome)| outcome.map(Outcome::as_str))
-                    .unwrap_or("cleanly")
-            )));
-        }
-        (Some((id, outcome)), false, false) => {
-            return Err(EngineError::Refused(format!(
-                "run {id} of `{}` did not finish ({}); continue it with `--resume`, or start over with `--new-run` (applied steps are skipped either way)",
-                runbook.name,
-                outcome.map_or("interrupted", Outcome::as_str)
-            )));
-        }
-        _ => (fresh_id(), false),
+    let (run_id, resumed) = match verdict::run_choice(
+        &runbook.name,
+        latest.as_ref().map(|(id, outcome)| (id.as_str(), *outcome)),
+        opts.resume,
+        opts.new_run,
+    ) {
+        verdict::RunChoice::Resume(id) => (id, true),
+        verdict::RunChoice::Begin => (fresh_id(), false),
+        verdict::RunChoice::Refuse(why) => return Err(EngineError::Refused(why)),
     };
 
     // In the order they finished: a rollback undoes them in reverse.
@@ -481,25 +461,8 @@ pub async fn run(
     let steps: Vec<&Step> = runbook.phases.iter().flat_map(|p| &p.steps).collect();
 
     // Applied migrations whose SQL changed stop the run before anything happens.
-    if !opts.allow_changed {
-        let changed: Vec<&str> = steps
-            .iter()
-            .filter_map(|s| {
-                let StepKind::Migrate(m) = &s.kind else {
-                    return None;
-                };
-                let r = records.get(&s.id)?;
-                (r.status == StepStatus::Applied
-                    && r.sql_checksum.as_deref() != Some(checksum(&m.sql.text).as_str()))
-                .then_some(s.id.as_str())
-            })
-            .collect();
-        if !changed.is_empty() {
-            return Err(EngineError::Refused(format!(
-                "the SQL of already-applied step(s) {} changed since they were applied (checksum mismatch); restore the applied SQL, write a new migration, or pass --allow-changed",
-                changed.join(", ")
-            )));
-        }
+    if let Some(why) = verdict::changed_refusal(&steps, &records, opts.allow_changed) {
+        return Err(EngineError::Refused(why));
     }
 
     let (upsert_step, monitor_upsert) = tokio::try_join!(
@@ -1323,18 +1286,19 @@ impl<'a> Engine<'a> {
     async fn step(&mut self, i: usize) -> Result<Option<Stop>, EngineError> {
         let step = self.steps[i];
         let id = step.id.clone();
-        let in_this_run = self.record(&id).is_some_and(|r| r.run_id == self.run_id);
+        // What the tracking rows say to do with it (see crate::verdict).
+        let action = verdict::step_action(step, self.record(&id), &self.run_id);
+        if let verdict::StepAction::Skip(reason) = action {
+            self.out.emit(Event::StepSkipped {
+                step: id,
+                reason: reason.into(),
+            })?;
+            return Ok(None);
+        }
         match &step.kind {
             StepKind::Migrate(m) => {
-                match self.record(&id).map(|r| r.status) {
-                    Some(StepStatus::Applied) => {
-                        self.out.emit(Event::StepSkipped {
-                            step: id,
-                            reason: "already applied".into(),
-                        })?;
-                        return Ok(None);
-                    }
-                    Some(StepStatus::Started) => loop {
+                match action {
+                    verdict::StepAction::AskUncertain => loop {
                         let still_running = self.still_running().await;
                         self.out.emit(Event::UncertainStep {
                             step: id.clone(),
@@ -1379,17 +1343,6 @@ impl<'a> Engine<'a> {
             StepKind::Check(_) => Ok(self.run_checks(&[i], 1).await?.1),
             StepKind::Probe(_) => Ok(None),
             StepKind::Manual { prompt } => {
-                if in_this_run
-                    && self
-                        .record(&id)
-                        .is_some_and(|r| r.status == StepStatus::Done)
-                {
-                    self.out.emit(Event::StepSkipped {
-                        step: id,
-                        reason: "acknowledged earlier in this run".into(),
-                    })?;
-                    return Ok(None);
-                }
                 self.out.emit(Event::ManualWaiting {
                     step: id.clone(),
                     prompt: prompt.clone(),
@@ -1443,84 +1396,71 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
-            StepKind::Command(c) => {
-                if in_this_run
-                    && self
-                        .record(&id)
-                        .is_some_and(|r| r.status == StepStatus::Done)
-                {
-                    self.out.emit(Event::StepSkipped {
-                        step: id,
-                        reason: "ran earlier in this run".into(),
-                    })?;
-                    return Ok(None);
-                }
-                loop {
-                    self.out.emit(Event::StepStarted {
-                        step: id.clone(),
-                        attempt: 1,
-                        in_transaction: None,
-                    })?;
-                    let started = Instant::now();
-                    match super::command::run(&c.program, c.timeout).await {
-                        Ok(result) => {
-                            self.out.emit(Event::CommandOutput {
-                                step: id.clone(),
-                                exit_code: result.exit_code,
-                                stdout_tail: crate::secret::mask(
-                                    &result.stdout_tail,
-                                    self.secret.as_deref(),
-                                ),
-                                stderr_tail: crate::secret::mask(
-                                    &result.stderr_tail,
-                                    self.secret.as_deref(),
-                                ),
+            StepKind::Command(c) => loop {
+                self.out.emit(Event::StepStarted {
+                    step: id.clone(),
+                    attempt: 1,
+                    in_transaction: None,
+                })?;
+                let started = Instant::now();
+                match super::command::run(&c.program, c.timeout).await {
+                    Ok(result) => {
+                        self.out.emit(Event::CommandOutput {
+                            step: id.clone(),
+                            exit_code: result.exit_code,
+                            stdout_tail: crate::secret::mask(
+                                &result.stdout_tail,
+                                self.secret.as_deref(),
+                            ),
+                            stderr_tail: crate::secret::mask(
+                                &result.stderr_tail,
+                                self.secret.as_deref(),
+                            ),
+                        })?;
+                        if result.exit_code == Some(0) {
+                            self.mark(&id, "command", None, StepStatus::Done, 1, 0)
+                                .await?;
+                            self.out.emit(Event::StepFinished {
+                                step: id,
+                                duration_ms: ms(started.elapsed()),
+                                rows: 0,
                             })?;
-                            if result.exit_code == Some(0) {
-                                self.mark(&id, "command", None, StepStatus::Done, 1, 0)
-                                    .await?;
-                                self.out.emit(Event::StepFinished {
-                                    step: id,
-                                    duration_ms: ms(started.elapsed()),
-                                    rows: 0,
-                                })?;
-                                return Ok(None);
+                            return Ok(None);
+                        }
+                        let message = match result.exit_code {
+                            Some(code) => {
+                                format!("`{}` exited with status {code}", c.program.join(" "))
                             }
-                            let message = match result.exit_code {
-                                Some(code) => {
-                                    format!("`{}` exited with status {code}", c.program.join(" "))
-                                }
-                                None if result.timed_out => format!(
-                                    "`{}` timed out after {}",
-                                    c.program.join(" "),
-                                    crate::runbook::duration::format(c.timeout)
-                                ),
-                                None => format!("`{}` was killed by a signal", c.program.join(" ")),
-                            };
-                            self.out.emit(Event::StepFailed {
-                                step: id.clone(),
-                                error: SqlFailure {
-                                    message,
-                                    ..SqlFailure::default()
-                                },
-                            })?;
-                        }
-                        Err(e) => {
-                            self.out.emit(Event::StepFailed {
-                                step: id.clone(),
-                                error: SqlFailure {
-                                    message: format!("cannot start `{}`: {e}", c.program.join(" ")),
-                                    ..SqlFailure::default()
-                                },
-                            })?;
-                        }
+                            None if result.timed_out => format!(
+                                "`{}` timed out after {}",
+                                c.program.join(" "),
+                                crate::runbook::duration::format(c.timeout)
+                            ),
+                            None => format!("`{}` was killed by a signal", c.program.join(" ")),
+                        };
+                        self.out.emit(Event::StepFailed {
+                            step: id.clone(),
+                            error: SqlFailure {
+                                message,
+                                ..SqlFailure::default()
+                            },
+                        })?;
                     }
-                    match self.after_failure(&id, false).await? {
-                        FailureChoice::Retry => continue,
-                        FailureChoice::Stop(stop) => return Ok(Some(stop)),
+                    Err(e) => {
+                        self.out.emit(Event::StepFailed {
+                            step: id.clone(),
+                            error: SqlFailure {
+                                message: format!("cannot start `{}`: {e}", c.program.join(" ")),
+                                ..SqlFailure::default()
+                            },
+                        })?;
                     }
                 }
-            }
+                match self.after_failure(&id, false).await? {
+                    FailureChoice::Retry => continue,
+                    FailureChoice::Stop(stop) => return Ok(Some(stop)),
+                }
+            },
             StepKind::Checkpoint(cp) => self.checkpoint(i, &cp.prompt, &cp.questions).await,
         }
     }
