@@ -1297,8 +1297,8 @@ impl<'a> Engine<'a> {
         }
         match &step.kind {
             StepKind::Migrate(m) => {
-                match action {
-                    verdict::StepAction::AskUncertain => loop {
+                if action == verdict::StepAction::AskUncertain {
+                    loop {
                         let still_running = self.still_running().await;
                         self.out.emit(Event::UncertainStep {
                             step: id.clone(),
@@ -1335,8 +1335,7 @@ impl<'a> Engine<'a> {
                             }
                             Err(stop) => return Ok(Some(stop)),
                         }
-                    },
-                    _ => {}
+                    }
                 }
                 self.run_migration(i, m).await
             }
