@@ -56,28 +56,23 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let seq = if path.exists() {
-            replay(path)?.entries.last().map_or(0, |e| e.seq)
-        } else {
-            0
-        };
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .read(true)
             .open(path)?;
+        let text = std::fs::read(path)?;
         // A torn last line must not glue onto the next event.
-        let len = file.metadata()?.len();
-        if len > 0 {
-            let text = std::fs::read(path)?;
-            if text.last() != Some(&b'\n') {
-                file.write_all(b"\n")?;
-            }
+        if !text.is_empty() && text.last() != Some(&b'\n') {
+            file.write_all(b"\n")?;
         }
         Ok(Journal {
             file,
             path: path.to_path_buf(),
-            stamper: Stamper { seq, secret },
+            stamper: Stamper {
+                seq: last_seq(&text),
+                secret,
+            },
         })
     }
 
@@ -143,6 +138,21 @@ impl Journal {
             handle: Some(handle),
         })
     }
+}
+
+/// The sequence number of the last entry a journal holds (0 if none): read from the end, so
+/// opening a long journal to continue it does not parse every event. A torn or unreadable
+/// last line is passed over, as a replay would.
+fn last_seq(text: &[u8]) -> u64 {
+    #[derive(serde::Deserialize)]
+    struct Numbered {
+        seq: u64,
+    }
+    text.split(|b| *b == b'\n')
+        .rev()
+        .filter(|line| !line.is_empty())
+        .find_map(|line| serde_json::from_slice::<Numbered>(line).ok())
+        .map_or(0, |n| n.seq)
 }
 
 /// How long an event may wait for company before it is written anyway (the front ends see
@@ -370,6 +380,16 @@ pub fn path_for_run(dir: &Path, run_id: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_sequence_number_is_read_from_the_end_past_a_torn_line() {
+        assert_eq!(last_seq(b""), 0);
+        let whole = b"{\"ts\":\"2026-01-01T00:00:00Z\",\"seq\":1,\"event\":\"x\"}\n{\"ts\":\"2026-01-01T00:00:01Z\",\"seq\":2,\"event\":\"y\"}\n";
+        assert_eq!(last_seq(whole), 2);
+        let mut torn = whole.to_vec();
+        torn.extend_from_slice(b"{\"ts\":\"2026-01-01T00:00:02Z\",\"se");
+        assert_eq!(last_seq(&torn), 2);
+    }
 
     fn tmp(name: &str) -> PathBuf {
         let dir =
