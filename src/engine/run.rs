@@ -307,6 +307,65 @@ async fn run_check(
     }
 }
 
+/// An engine's two sessions — the working one its steps run on, and the monitor that
+/// watches it and writes tracking rows outside its transaction — with the tracking row
+/// prepared on each. The main engine and every lane of a parallel phase have their own.
+struct Sessions {
+    client: Client,
+    notices: UnboundedReceiver<(String, String)>,
+    monitor: Client,
+    upsert_step: tokio_postgres::Statement,
+    monitor_upsert: tokio_postgres::Statement,
+    backend_pid: i32,
+    monitor_pid: i32,
+}
+
+impl Sessions {
+    /// Prepares what an engine needs on two open connections (the tracking schema exists).
+    async fn ready(
+        (client, notices): (Client, UnboundedReceiver<(String, String)>),
+        monitor: Client,
+        secret: Option<&str>,
+    ) -> Result<Sessions, EngineError> {
+        let db = |e: tokio_postgres::Error| {
+            EngineError::Database(crate::secret::mask(&e.to_string(), secret))
+        };
+        let (upsert_step, monitor_upsert, backend, monitored) = tokio::try_join!(
+            client.prepare(tracking::UPSERT_STEP),
+            monitor.prepare(tracking::UPSERT_STEP),
+            client.query_one("SELECT pg_backend_pid()", &[]),
+            monitor.query_one("SELECT pg_backend_pid()", &[])
+        )
+        .map_err(db)?;
+        Ok(Sessions {
+            client,
+            notices,
+            monitor,
+            upsert_step,
+            monitor_upsert,
+            backend_pid: backend.get(0),
+            monitor_pid: monitored.get(0),
+        })
+    }
+}
+
+/// What every engine of a run shares: the runbook and plan, the journal, the run's identity
+/// and lock, and what the database said at the start.
+struct Shared<'a> {
+    runbook: &'a Runbook,
+    plan: &'a Plan,
+    steps: Vec<&'a Step>,
+    opts: RunOptions,
+    out: Emitter,
+    run_id: String,
+    records: HashMap<String, StepRecord>,
+    server_version_num: u32,
+    own_pids: Vec<i32>,
+    window_start: chrono::DateTime<chrono::Utc>,
+    secret: Option<String>,
+    lock: Arc<RunbookLock>,
+}
+
 /// Why the step loop stopped early.
 enum Stop {
     Finished(Outcome, Option<String>),
@@ -465,24 +524,9 @@ pub async fn run(
         return Err(EngineError::Refused(why));
     }
 
-    let (upsert_step, monitor_upsert) = tokio::try_join!(
-        client.prepare(tracking::UPSERT_STEP),
-        monitor.prepare(tracking::UPSERT_STEP)
-    )
-    .map_err(db)?;
-    let backend_pid: i32 = client
-        .query_one("SELECT pg_backend_pid()", &[])
-        .await
-        .map_err(db)?
-        .get(0);
-    let mut own_pids = vec![backend_pid, lock.pid()];
-    own_pids.push(
-        monitor
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await
-            .map_err(db)?
-            .get(0),
-    );
+    let sessions = Sessions::ready((client, notices), monitor, secret.as_deref()).await?;
+    let client = &sessions.client;
+    let own_pids = vec![lock.pid()];
     let server_version_num: u32 = client
         .query_one("SHOW server_version_num", &[])
         .await
@@ -513,11 +557,11 @@ pub async fn run(
         operator: &opts.operator,
     };
     let started_with = if resumed {
-        tracking::reopen_run(&client, &run_id, &place)
+        tracking::reopen_run(client, &run_id, &place)
             .await
             .map_err(db)?
     } else {
-        tracking::insert_run(&client, &run_id, &runbook.name, &runbook.checksum, &place)
+        tracking::insert_run(client, &run_id, &runbook.name, &runbook.checksum, &place)
             .await
             .map_err(db)?;
         None
@@ -525,7 +569,7 @@ pub async fn run(
     // Goes already given in this run stand.
     let mut decisions = HashMap::new();
     let mut decided_by = HashMap::new();
-    for (step, operator, at) in tracking::goes_given(&client, &run_id).await.map_err(db)? {
+    for (step, operator, at) in tracking::goes_given(client, &run_id).await.map_err(db)? {
         decided_by.insert(step.clone(), (operator, at));
         decisions.insert(step, Decision::Go);
     }
@@ -538,7 +582,7 @@ pub async fn run(
     // The hard end never moves on resume: the declared start, else when the run first started
     // — as the database recorded it, in every attempt, so a resumed attempt journals the same
     // plan as the first (the engine's own clock differs by the insert's round trip).
-    let first_started = tracking::run_started_at(&client, &run_id)
+    let first_started = tracking::run_started_at(client, &run_id)
         .await
         .map_err(db)?;
     let window_start = runbook
@@ -547,49 +591,36 @@ pub async fn run(
         .map(|s| s.with_timezone(&chrono::Utc))
         .or(first_started)
         .unwrap_or_else(chrono::Utc::now);
-    let mut engine = Engine {
-        runbook,
-        plan,
-        steps,
-        out: Emitter::new(
-            journal,
-            events,
-            Some(super::mirror::Mirror::start(
-                opts.target.clone(),
-                run_id.clone(),
-            )),
-        )?,
+    let out = Emitter::new(
+        journal,
+        events,
+        Some(super::mirror::Mirror::start(
+            opts.target.clone(),
+            run_id.clone(),
+        )),
+    )?;
+    let mut engine = Engine::new(
+        Shared {
+            runbook,
+            plan,
+            steps,
+            opts,
+            out,
+            run_id: run_id.clone(),
+            records,
+            server_version_num,
+            own_pids,
+            window_start,
+            secret,
+            lock: Arc::clone(&lock),
+        },
+        sessions,
         commands,
-        client,
-        notices,
-        monitor,
-        server_version_num,
-        own_pids,
-        upsert_step,
-        monitor_upsert,
-        backend_pid,
-        run_id: run_id.clone(),
-        records,
-        applied,
-        failed_critical: Vec::new(),
-        decisions,
-        decided_by,
-        pause_requested: false,
-        cancelled: None,
-        abort_requested: false,
-        lock_poll: Duration::from_millis(500),
-        own_builds: Vec::new(),
-        end_phase: false,
-        phase_started: Instant::now(),
-        phase_probes: None,
-        check_sessions: Vec::new(),
-        check_sessions_coming,
-        window_start,
-        secret,
-        lock: Arc::clone(&lock),
-        lock_loss_journaled: false,
-        opts,
-    };
+    );
+    engine.applied = applied;
+    engine.decisions = decisions;
+    engine.decided_by = decided_by;
+    engine.check_sessions_coming = check_sessions_coming;
     let hard_end = (window_start
         + chrono::Duration::from_std(runbook.window.budget).unwrap_or_default())
     .to_rfc3339();
@@ -635,43 +666,49 @@ pub async fn run(
 }
 
 impl<'a> Engine<'a> {
-    /// Another session to run a migration alongside this one (a lane of a parallel phase):
-    /// its own working and monitor connections, the shared journal; the caller gives it its
-    /// command channel.
-    async fn lane(&self) -> Result<Engine<'a>, EngineError> {
-        let ((client, notices), (monitor, _monitor_notices)) =
-            tokio::try_join!(connect(&self.opts.target), connect(&self.opts.target))?;
-        let upsert_step = client
-            .prepare(tracking::UPSERT_STEP)
-            .await
-            .map_err(|e| self.db_err(&e))?;
-        let monitor_upsert = monitor
-            .prepare(tracking::UPSERT_STEP)
-            .await
-            .map_err(|e| self.db_err(&e))?;
-        let backend_pid: i32 = client
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await
-            .map_err(|e| self.db_err(&e))?
-            .get(0);
-        let (_, commands) = tokio::sync::mpsc::unbounded_channel();
-        let lane = Engine {
-            runbook: self.runbook,
-            plan: self.plan,
-            steps: self.steps.clone(),
-            opts: self.opts.clone(),
-            out: self.out.clone(),
+    /// The one way an engine is made, for a run and for each lane of a parallel phase: the
+    /// run-wide parts, its own sessions and command channel; everything else starts empty.
+    fn new(
+        shared: Shared<'a>,
+        sessions: Sessions,
+        commands: UnboundedReceiver<Command>,
+    ) -> Engine<'a> {
+        let Shared {
+            runbook,
+            plan,
+            steps,
+            opts,
+            out,
+            run_id,
+            records,
+            server_version_num,
+            mut own_pids,
+            window_start,
+            secret,
+            lock,
+        } = shared;
+        for pid in [sessions.backend_pid, sessions.monitor_pid] {
+            if !own_pids.contains(&pid) {
+                own_pids.push(pid);
+            }
+        }
+        Engine {
+            runbook,
+            plan,
+            steps,
+            opts,
+            out,
             commands,
-            client,
-            notices,
-            monitor,
-            server_version_num: self.server_version_num,
-            own_pids: self.own_pids.clone(),
-            upsert_step,
-            monitor_upsert,
-            backend_pid,
-            run_id: self.run_id.clone(),
-            records: self.records.clone(),
+            client: sessions.client,
+            notices: sessions.notices,
+            monitor: sessions.monitor,
+            server_version_num,
+            own_pids,
+            upsert_step: sessions.upsert_step,
+            monitor_upsert: sessions.monitor_upsert,
+            backend_pid: sessions.backend_pid,
+            run_id,
+            records,
             applied: Vec::new(),
             failed_critical: Vec::new(),
             decisions: HashMap::new(),
@@ -679,18 +716,48 @@ impl<'a> Engine<'a> {
             pause_requested: false,
             cancelled: None,
             abort_requested: false,
-            lock_poll: self.lock_poll,
+            lock_poll: Duration::from_millis(500),
             own_builds: Vec::new(),
             end_phase: false,
             phase_started: Instant::now(),
             phase_probes: None,
             check_sessions: Vec::new(),
             check_sessions_coming: tokio::task::JoinSet::new(),
-            window_start: self.window_start,
-            secret: self.secret.clone(),
-            lock: Arc::clone(&self.lock),
+            window_start,
+            secret,
+            lock,
             lock_loss_journaled: false,
-        };
+        }
+    }
+
+    /// Another session to run a migration alongside this one (a lane of a parallel phase):
+    /// its own working and monitor connections, the shared journal; the caller gives it its
+    /// command channel.
+    async fn lane(&self) -> Result<Engine<'a>, EngineError> {
+        let (working, (monitor, _monitor_notices)) =
+            tokio::try_join!(connect(&self.opts.target), connect(&self.opts.target))?;
+        let sessions = Sessions::ready(working, monitor, self.secret.as_deref()).await?;
+        // Its commands come from the main engine, over the channel the caller gives it.
+        let (_, commands) = tokio::sync::mpsc::unbounded_channel();
+        let mut lane = Engine::new(
+            Shared {
+                runbook: self.runbook,
+                plan: self.plan,
+                steps: self.steps.clone(),
+                opts: self.opts.clone(),
+                out: self.out.clone(),
+                run_id: self.run_id.clone(),
+                records: self.records.clone(),
+                server_version_num: self.server_version_num,
+                own_pids: self.own_pids.clone(),
+                window_start: self.window_start,
+                secret: self.secret.clone(),
+                lock: Arc::clone(&self.lock),
+            },
+            sessions,
+            commands,
+        );
+        lane.lock_poll = self.lock_poll;
         Ok(lane)
     }
 
