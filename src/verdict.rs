@@ -93,15 +93,34 @@ pub enum StepAction {
     /// A migration left `started` outside a transaction: only a person can say whether it
     /// took effect (mark it applied, or run it again).
     AskUncertain,
+    /// A check this run already ran before the go at `gate`: its result was the evidence for
+    /// that go and stands. Run again after the go (and after the migrations it let through),
+    /// a "target is empty" check would fail and read like a bypassed gate.
+    Restore { gate: String },
 }
 
-/// What to do with `step` given its tracking row, in run `run_id`.
-pub fn step_action(step: &Step, record: Option<&StepRecord>, run_id: &str) -> StepAction {
+/// What to do with `step` given its tracking row, in run `run_id`. `gate_passed`: for a
+/// check, the checkpoint it is evidence for (see [`consuming_gates`]) if this run gave that
+/// checkpoint its go.
+pub fn step_action(
+    step: &Step,
+    record: Option<&StepRecord>,
+    run_id: &str,
+    gate_passed: Option<&str>,
+) -> StepAction {
     let Some(record) = record else {
         return StepAction::Run;
     };
     let in_this_run = record.run_id == run_id;
     match (&step.kind, record.status) {
+        (StepKind::Check(_), StepStatus::Passed | StepStatus::Failed) if in_this_run => {
+            match gate_passed {
+                Some(gate) => StepAction::Restore {
+                    gate: gate.to_owned(),
+                },
+                None => StepAction::Run,
+            }
+        }
         // Whichever run applied it: never twice.
         (StepKind::Migrate(_), StepStatus::Applied) => StepAction::Skip("already applied"),
         (StepKind::Migrate(_), StepStatus::Started) => StepAction::AskUncertain,
@@ -115,15 +134,42 @@ pub fn step_action(step: &Step, record: Option<&StepRecord>, run_id: &str) -> St
     }
 }
 
-/// Every step's action, in runbook order.
+/// The checkpoint each check is evidence for: the first checkpoint after it in plan order
+/// (`order`: step indexes, every phase's order in turn). A failed critical check holds back
+/// exactly that checkpoint's go.
+pub fn consuming_gates(order: &[usize], steps: &[&Step]) -> HashMap<usize, String> {
+    let mut gates = HashMap::new();
+    let mut waiting: Vec<usize> = Vec::new();
+    for &i in order {
+        match steps.get(i).map(|s| &s.kind) {
+            Some(StepKind::Check(_)) => waiting.push(i),
+            Some(StepKind::Checkpoint(_)) => {
+                for check in waiting.drain(..) {
+                    gates.insert(check, steps[i].id.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    gates
+}
+
+/// Every step's action, in runbook order; `passed`: the checkpoints this run gave a go.
 pub fn step_actions(
     steps: &[&Step],
+    order: &[usize],
     records: &HashMap<String, StepRecord>,
     run_id: &str,
+    passed: &std::collections::HashSet<String>,
 ) -> Vec<StepAction> {
+    let gates = consuming_gates(order, steps);
     steps
         .iter()
-        .map(|s| step_action(s, records.get(&s.id), run_id))
+        .enumerate()
+        .map(|(i, s)| {
+            let gate = gates.get(&i).filter(|g| passed.contains(*g));
+            step_action(s, records.get(&s.id), run_id, gate.map(String::as_str))
+        })
         .collect()
 }
 
@@ -153,6 +199,15 @@ phases:
       - check: rows
         sql: SELECT 1
         expect: 1
+      - checkpoint: go
+        prompt: Go?
+        questions: [Ready?]
+      - check: empty
+        sql: SELECT 0
+        expect: 0
+      - checkpoint: live
+        prompt: Live?
+        questions: [Ready?]
 "#;
 
     fn runbook() -> crate::runbook::Runbook {
@@ -175,9 +230,37 @@ phases:
     }
 
     fn actions(rows: Vec<StepRecord>, run: &str) -> Vec<StepAction> {
+        actions_after(rows, run, &[])
+    }
+
+    /// With the go given at `passed` checkpoints in this run.
+    fn actions_after(rows: Vec<StepRecord>, run: &str, passed: &[&str]) -> Vec<StepAction> {
         let rb = runbook();
         let steps: Vec<&Step> = rb.phases.iter().flat_map(|p| &p.steps).collect();
-        step_actions(&steps, &records(rows), run)
+        let order: Vec<usize> = (0..steps.len()).collect();
+        let passed = passed.iter().map(|g| g.to_string()).collect();
+        step_actions(&steps, &order, &records(rows), run, &passed)
+    }
+
+    #[test]
+    fn a_check_before_a_passed_gate_keeps_its_result_and_others_run_again() {
+        let rows = || {
+            vec![
+                record("rows", "r1", StepStatus::Failed, None),
+                record("empty", "r1", StepStatus::Passed, None),
+            ]
+        };
+        // Resumed after the go at `go`: `rows` was its evidence and stands; `empty`, checked
+        // before the next gate, runs again.
+        let got = actions_after(rows(), "r1", &["go"]);
+        assert_eq!(got[4], StepAction::Restore { gate: "go".into() });
+        assert_eq!(got[6], StepAction::Run);
+        // No go yet: both run again.
+        let got = actions_after(rows(), "r1", &[]);
+        assert_eq!((&got[4], &got[6]), (&StepAction::Run, &StepAction::Run));
+        // A go given in another run restores nothing of this one.
+        let got = actions_after(rows(), "r2", &["go"]);
+        assert_eq!(got[4], StepAction::Run);
     }
 
     #[test]
@@ -239,7 +322,7 @@ phases:
     }
 
     #[test]
-    fn checks_always_run_and_unknown_statuses_do_not_skip_anything() {
+    fn checks_run_again_without_a_passed_gate_and_unknown_statuses_skip_nothing() {
         let got = actions(
             vec![
                 record("rows", "r1", StepStatus::Passed, None),
@@ -262,7 +345,7 @@ phases:
             )],
             "r1",
         );
-        assert_eq!(got.len(), 5);
+        assert_eq!(got.len(), 8);
         assert!(got.iter().all(|a| *a == StepAction::Run));
     }
 

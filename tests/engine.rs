@@ -3317,6 +3317,82 @@ phases:
     );
 }
 
+/// A check that was the evidence for a go is not run again when the run is resumed after
+/// that go: "the target is empty" held before the migration filled it, and its result stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_after_a_go_keeps_the_checks_that_go_was_given_on() {
+    let url = fresh_db("restorechecks").await;
+    let dir = common::scratch_dir("restorechecks");
+    let path = runbook(
+        &dir,
+        "restorechecks",
+        r#"      - migrate: create-t
+        sql: CREATE TABLE public.t (id int)
+        rollback: DROP TABLE public.t
+      - check: t-empty
+        sql: SELECT count(*) FROM public.t
+        expect: 0
+      - checkpoint: go
+        prompt: Fill it?
+        questions: [Ready?]
+      - migrate: fill
+        sql: INSERT INTO public.t SELECT generate_series(1, 3)
+        rollback: DELETE FROM public.t
+      - check: t-filled
+        sql: SELECT count(*) FROM public.t
+        expect: 3
+      - manual: confirm
+        prompt: Tell the team
+"#,
+    );
+    let journal = dir.join("j.jsonl");
+    let mut run = start(&path, options(&url, journal.clone()));
+    run.until("the gate", |e| matches!(e, Event::CheckpointReached { .. }))
+        .await;
+    run.send(go("go", &["Ready?"]));
+    run.until("the manual step", |e| {
+        matches!(e, Event::ManualWaiting { .. })
+    })
+    .await;
+    run.send(Command::Pause);
+    let (result, first) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Halted, "{first:#?}");
+
+    let mut opts = options(&url, journal);
+    opts.resume = true;
+    let mut run = start(&path, opts);
+    run.until("the manual step", |e| {
+        matches!(e, Event::ManualWaiting { .. })
+    })
+    .await;
+    run.send(Command::Acknowledge {
+        step: "confirm".into(),
+        operator: "tester".into(),
+        note: None,
+    });
+    let (result, second) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{second:#?}");
+    let checked: Vec<&str> = second
+        .iter()
+        .filter_map(|e| match e {
+            Event::CheckResult { step, .. } => Some(step.as_str()),
+            _ => None,
+        })
+        .collect();
+    // The check after the go ran in the first attempt too, but no go rests on it yet.
+    assert_eq!(checked, ["t-filled"], "{second:#?}");
+    let restored = second.iter().find_map(|e| match e {
+        Event::StepSkipped { step, reason } if step == "t-empty" => Some(reason.clone()),
+        _ => None,
+    });
+    assert!(
+        restored
+            .as_deref()
+            .is_some_and(|r| r.contains("checked before the go at `go`")),
+        "{second:#?}"
+    );
+}
+
 /// "Watch the dashboards for 2 hours" is a manual step of a monitoring phase: the phase's probes
 /// keep sampling (and alert) while it waits for the operator, not only after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -366,6 +366,17 @@ struct Shared<'a> {
     lock: Arc<RunbookLock>,
 }
 
+/// The words a skip is journaled with, for actions that skip the step.
+fn skip_reason(action: &verdict::StepAction) -> Option<String> {
+    match action {
+        verdict::StepAction::Skip(reason) => Some((*reason).to_owned()),
+        verdict::StepAction::Restore { gate } => Some(format!(
+            "checked before the go at `{gate}` in an earlier attempt of this run: that result stands, not run again"
+        )),
+        verdict::StepAction::Run | verdict::StepAction::AskUncertain => None,
+    }
+}
+
 /// Why the step loop stopped early.
 enum Stop {
     Finished(Outcome, Option<String>),
@@ -430,6 +441,8 @@ struct Engine<'a> {
     phase_probes: Option<ProbeRunner>,
     /// Read-only sessions the checks run on, opened once and kept.
     check_sessions: Vec<Arc<Client>>,
+    /// The checkpoint each check is evidence for (see `verdict::consuming_gates`).
+    check_gates: HashMap<usize, String>,
     /// Check sessions still connecting (opened in the background when the run starts, so a
     /// verification phase rarely waits for them): each with its backend pid.
     check_sessions_coming: tokio::task::JoinSet<Result<(Client, i32), EngineError>>,
@@ -687,6 +700,8 @@ impl<'a> Engine<'a> {
             secret,
             lock,
         } = shared;
+        let order: Vec<usize> = plan.phases.iter().flat_map(|p| p.order.clone()).collect();
+        let check_gates = verdict::consuming_gates(&order, &steps);
         for pid in [sessions.backend_pid, sessions.monitor_pid] {
             if !own_pids.contains(&pid) {
                 own_pids.push(pid);
@@ -723,11 +738,27 @@ impl<'a> Engine<'a> {
             phase_probes: None,
             check_sessions: Vec::new(),
             check_sessions_coming: tokio::task::JoinSet::new(),
+            check_gates,
             window_start,
             secret,
             lock,
             lock_loss_journaled: false,
         }
+    }
+
+    /// What the verdict says to do with step `i` now.
+    fn action(&self, i: usize) -> verdict::StepAction {
+        let step = self.steps[i];
+        let gate = self
+            .check_gates
+            .get(&i)
+            .filter(|g| self.decisions.get(g.as_str()) == Some(&Decision::Go));
+        verdict::step_action(
+            step,
+            self.record(&step.id),
+            &self.run_id,
+            gate.map(String::as_str),
+        )
     }
 
     /// Another session to run a migration alongside this one (a lane of a parallel phase):
@@ -1268,6 +1299,16 @@ impl<'a> Engine<'a> {
                 }
                 // Consecutive checks run as one series: one at a time, or up to the phase's
                 // `parallel` at once when none of them depends on another in the series.
+                if matches!(self.steps[i].kind, StepKind::Check(_))
+                    && let Some(reason) = skip_reason(&self.action(i))
+                {
+                    self.out.emit(Event::StepSkipped {
+                        step: self.steps[i].id.clone(),
+                        reason,
+                    })?;
+                    k += 1;
+                    continue;
+                }
                 let series = self.check_series(&order[k..], phase.parallel);
                 if !series.is_empty() {
                     let (done, stop) = self.run_checks(&series, phase.parallel).await?;
@@ -1335,6 +1376,7 @@ impl<'a> Engine<'a> {
             .take_while(|&j| {
                 let step = self.steps[j];
                 let fits = matches!(step.kind, StepKind::Check(_))
+                    && self.action(j) == verdict::StepAction::Run
                     && (parallel <= 1
                         || step.depends_on.iter().all(|d| !ids.contains(d.id.as_str())));
                 if fits {
@@ -1354,12 +1396,9 @@ impl<'a> Engine<'a> {
         let step = self.steps[i];
         let id = step.id.clone();
         // What the tracking rows say to do with it (see crate::verdict).
-        let action = verdict::step_action(step, self.record(&id), &self.run_id);
-        if let verdict::StepAction::Skip(reason) = action {
-            self.out.emit(Event::StepSkipped {
-                step: id,
-                reason: reason.into(),
-            })?;
+        let action = self.action(i);
+        if let Some(reason) = skip_reason(&action) {
+            self.out.emit(Event::StepSkipped { step: id, reason })?;
             return Ok(None);
         }
         match &step.kind {
