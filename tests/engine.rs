@@ -3391,6 +3391,24 @@ async fn a_resume_after_a_go_keeps_the_checks_that_go_was_given_on() {
             .is_some_and(|r| r.contains("checked before the go at `go`")),
         "{second:#?}"
     );
+    // The report keeps the first attempt's result and says it was kept, not run again.
+    let replay = cutover::journal::replay(&dir.join("j.jsonl")).unwrap();
+    let report = cutover::report::build(&replay.entries, &replay.unreadable);
+    let markdown = cutover::report::markdown::render(&report);
+    assert!(
+        markdown
+            .lines()
+            .any(|l| l.starts_with("- `t-empty` kept, not run again: checked before the go at")),
+        "{markdown}"
+    );
+    let html = cutover::report::html::render(&report);
+    assert!(html.contains("kept, not run again"), "{html}");
+    let result = report
+        .checks
+        .iter()
+        .find(|c| c.step == "t-empty")
+        .expect("the check's result");
+    assert!(result.passed, "{result:?}");
 }
 
 /// "Watch the dashboards for 2 hours" is a manual step of a monitoring phase: the phase's probes

@@ -1068,6 +1068,18 @@ fn verification(out: &mut String, r: &Report, clock: Clock) {
         })
         .collect();
     table(out, None, &headers, &rows);
+    let kept: Vec<(&str, &str)> = r.checks_kept().collect();
+    if !kept.is_empty() {
+        out.push_str("<ul>\n");
+        for (step, why) in kept {
+            out.push_str(&format!(
+                "<li>{} kept, not run again: {}</li>\n",
+                code(step),
+                escape(why)
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
     out.push_str("</section>\n");
 }
 

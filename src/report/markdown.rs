@@ -1103,6 +1103,16 @@ fn verification(out: &mut String, r: &Report, clock: Clock) {
         row(out, &cells);
     }
     out.push('\n');
+    let mut kept = r.checks_kept().peekable();
+    if kept.peek().is_some() {
+        for (step, why) in kept {
+            line(
+                out,
+                &format!("- {} kept, not run again: {}", code(step), esc(why)),
+            );
+        }
+        out.push('\n');
+    }
 }
 
 /// Each check's SQL, for a reader checking what "passed" meant.

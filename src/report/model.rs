@@ -418,14 +418,25 @@ impl StepStatus {
     }
 }
 
+impl Report {
+    /// Checks not run again on resume because a go rested on their earlier result, with why.
+    pub fn checks_kept(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.steps
+            .iter()
+            .filter(|s| s.kind == StepKind::Check)
+            .filter_map(|s| s.skip_news().map(|why| (s.id.as_str(), why)))
+    }
+}
+
 impl Step {
-    /// Why the engine skipped it, when that is news: done before this journal began. A step
-    /// this journal shows done in an earlier attempt is skipped on resume as a matter of
-    /// course.
+    /// Why the engine skipped it, when that is news: done before this journal began, or a
+    /// check kept from an earlier attempt because a go rested on its result (a check is never
+    /// skipped otherwise). A step this journal shows done in an earlier attempt is skipped on
+    /// resume as a matter of course.
     pub fn skip_news(&self) -> Option<&str> {
         self.skip_reason
             .as_deref()
-            .filter(|_| self.status == StepStatus::Skipped)
+            .filter(|_| self.status == StepStatus::Skipped || self.kind == StepKind::Check)
     }
 }
 
