@@ -199,3 +199,42 @@ pub fn exit_code(outcome: Outcome) -> u8 {
         Outcome::Interrupted => 6,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(uncertain: Option<Uncertain>) -> Policy {
+        Policy {
+            approve: Vec::new(),
+            approve_all: false,
+            override_checks: Vec::new(),
+            override_reason: None,
+            operator: "ci".into(),
+            on_failure: OnFailure::Stop,
+            uncertain,
+            json: false,
+        }
+    }
+
+    /// The verdict puts a half-done migration to a person; headless, `--uncertain` is that
+    /// person's standing answer, and without it the run halts rather than guess.
+    #[test]
+    fn an_uncertain_step_is_answered_by_the_uncertain_flag_or_halts() {
+        let question = Waiting::Uncertain {
+            step: "add-index".into(),
+        };
+        for (flag, applied) in [(Uncertain::Applied, true), (Uncertain::Retry, false)] {
+            let mut left = None;
+            let reply = answer(&question, &policy(Some(flag)), &mut left);
+            assert!(
+                matches!(&reply, Command::ResolveUncertain { step, applied: a } if step == "add-index" && *a == applied),
+                "{reply:?}"
+            );
+            assert_eq!(left, None);
+        }
+        let mut left = None;
+        let reply = answer(&question, &policy(None), &mut left);
+        assert!(matches!(reply, Command::Pause), "{reply:?}");
+    }
+}
