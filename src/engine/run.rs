@@ -1274,11 +1274,9 @@ impl<'a> Engine<'a> {
                     Vec::new()
                 };
                 // Applied or uncertain ones go the sequential way (skip, or ask).
-                let fresh = migrations.iter().all(|&j| {
-                    self.record(&self.steps[j].id).is_none_or(|r| {
-                        !matches!(r.status, StepStatus::Applied | StepStatus::Started)
-                    })
-                });
+                let fresh = migrations
+                    .iter()
+                    .all(|&j| self.action(j) == verdict::StepAction::Run);
                 if migrations.len() > 1 && fresh {
                     if let Some(stop) = self.migrate_together(&migrations, phase.parallel).await? {
                         return Ok(stop);
