@@ -240,11 +240,7 @@ pub async fn latest_recorded_run(
     client: &Client,
     runbook: &str,
 ) -> Result<Option<RecordedRun>, tokio_postgres::Error> {
-    let exists: bool = client
-        .query_one("SELECT to_regclass('cutover.runs') IS NOT NULL", &[])
-        .await?
-        .get(0);
-    if !exists {
+    if !has_table(client, "runs").await? {
         return Ok(None);
     }
     // Through jsonb: runs recorded before these columns existed read as NULL.
