@@ -150,6 +150,13 @@ INSERT INTO cutover.applied (runbook, step_id, sql_checksum, run_id, applied_at)
 CREATE OR REPLACE FUNCTION cutover.require_lock(holder integer, runbook text) RETURNS boolean
 LANGUAGE plpgsql AS $fn$
 BEGIN
+  -- The holder's lock connection also holds a key of its own (runbook and pid, see
+  -- tracking::TAKE_LOCK): not getting even a share of it means that connection is alive and
+  -- holds the runbook lock. One lock-table probe instead of a scan of pg_locks.
+  IF NOT pg_try_advisory_xact_lock_shared((hashtext(runbook)::bigint << 32) | holder) THEN
+    RETURN true;
+  END IF;
+  -- No such key (the holder is gone, or is an older cutover that took none): ask pg_locks.
   IF NOT EXISTS (
     SELECT 1 FROM pg_locks
      WHERE locktype = 'advisory' AND granted AND pid = holder AND objsubid = 2
@@ -712,6 +719,16 @@ pub async fn lock_held_by(client: &Client, holder: i32, runbook: &str) -> bool {
 
 /// The advisory lock key of a runbook: a fixed class id and a hash of the name.
 pub const LOCK_CLASS: i32 = 7370328;
+
+/// Takes a runbook's lock (`$1` LOCK_CLASS, `$2` the runbook) without waiting, and with it
+/// the holder's own key — the runbook's hash and this backend's pid, the key
+/// `cutover.require_lock` probes. Columns: runbook lock taken, holder key taken, pid. (Without
+/// the holder key the guard falls back to scanning pg_locks: slower, still right.)
+pub const TAKE_LOCK: &str = "WITH runbook AS (SELECT pg_try_advisory_lock($1, hashtext($2)) AS taken)
+     SELECT taken,
+            CASE WHEN taken THEN pg_try_advisory_lock((hashtext($2)::bigint << 32) | pg_backend_pid()) ELSE false END,
+            pg_backend_pid()
+       FROM runbook";
 
 /// Who holds a runbook's lock, for the refusal message.
 pub async fn lock_holder(

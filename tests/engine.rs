@@ -1078,6 +1078,84 @@ async fn a_failed_transactional_migration_leaves_no_trace() {
     assert!(!exists(&db, "seeded").await);
 }
 
+/// The next migration goes to the server behind the COMMIT of the one before it. When that
+/// COMMIT fails, the one sent behind it is rolled back at once: while the operator decides,
+/// no session of the run sits in a transaction holding its locks, it was never said to start,
+/// and a rollback of the run cannot commit it by accident.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_sent_behind_a_failed_commit_never_happens() {
+    let url = fresh_db("aheadfail").await;
+    let dir = common::scratch_dir("aheadfail");
+    let path = runbook(
+        &dir,
+        "aheadfail",
+        r#"      - migrate: first
+        sql: CREATE TABLE public.first_t (id int)
+        rollback: DROP TABLE public.first_t
+      - migrate: deferred
+        sql: |
+          CREATE TABLE public.parent (id int PRIMARY KEY);
+          CREATE TABLE public.child (parent_id int REFERENCES public.parent DEFERRABLE INITIALLY DEFERRED);
+          INSERT INTO public.child VALUES (1);
+        rollback: DROP TABLE public.child, public.parent
+      - migrate: behind
+        sql: CREATE TABLE public.behind_t (id int)
+        rollback: DROP TABLE public.behind_t
+"#,
+    );
+    let journal = dir.join("j.jsonl");
+    let mut run = start(&path, options(&url, journal.clone()));
+    let failed = run
+        .until("the failed commit", |e| {
+            matches!(e, Event::StepFailed { .. })
+        })
+        .await;
+    let Event::StepFailed { step, error } = failed else {
+        unreachable!()
+    };
+    assert_eq!(step, "deferred");
+    // The foreign key is checked at COMMIT.
+    assert_eq!(error.sqlstate.as_deref(), Some("23503"), "{error:?}");
+    run.until("the failure decision", |e| {
+        matches!(e, Event::AwaitingFailureDecision { .. })
+    })
+    .await;
+    let db = common::connect(&url).await;
+    let open: Vec<(i32, String)> = db
+        .query(
+            "SELECT pid, coalesce(query, '') FROM pg_stat_activity
+              WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert!(
+        open.is_empty(),
+        "a session waits in a transaction while the operator decides: {open:?}"
+    );
+    run.send(Command::Rollback);
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::RolledBack, "{events:#?}");
+    assert!(!has_started(&events, "behind"), "{events:#?}");
+    for table in ["public.first_t", "public.parent", "public.behind_t"] {
+        assert!(
+            !exists(&db, table).await,
+            "{table} exists after the rollback"
+        );
+    }
+    assert_eq!(step_status(&db, "behind").await, None);
+    let journaled = read_journal(&journal);
+    assert!(
+        !journaled
+            .iter()
+            .any(|e| matches!(&e.event, Event::StepStarted { step, .. } if step == "behind")),
+        "the journal says `behind` started"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_position_points_at_the_offending_line() {
     let url = fresh_db("position").await;

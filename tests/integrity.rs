@@ -260,6 +260,80 @@ async fn a_lost_lock_that_is_taken_again_lets_the_run_finish() {
     assert_each_applied_once(&db, 8).await;
 }
 
+/// The guard every step's transaction asks before COMMIT (`cutover.require_lock`): it knows a
+/// live holder that took the lock as cutover does (with its own key, the fast probe) and one
+/// that took only the runbook lock (an older cutover: the pg_locks scan), names nobody else,
+/// and refuses both once their connection is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_commit_guard_knows_a_live_holder_and_refuses_a_gone_one() {
+    use cutover::tracking::{LOCK_CLASS, LOCK_NOT_HELD, TAKE_LOCK};
+    let url = common::fresh_db("guard").await;
+    let dir = common::scratch_dir("guard");
+    // A run creates the tracking schema.
+    let path = ledger_runbook(&dir, "guard", 0, 0.0);
+    let out = headless(&dir, &path, &url, &["--journal", "j.jsonl"]).await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+
+    let asker = common::connect(&url).await;
+    let guard = |holder: i32, runbook: &'static str| {
+        let asker = &asker;
+        async move {
+            asker
+                .query_one("SELECT cutover.require_lock($1, $2)", &[&holder, &runbook])
+                .await
+                .map(|r| r.get::<_, bool>(0))
+                .map_err(|e| e.code().map(|c| c.code().to_owned()))
+        }
+    };
+    let current = common::connect(&url).await;
+    let taken = current
+        .query_one(TAKE_LOCK, &[&LOCK_CLASS, &"current"])
+        .await
+        .unwrap();
+    assert!(
+        taken.get::<_, bool>(0) && taken.get::<_, bool>(1),
+        "both keys taken"
+    );
+    let current_pid: i32 = taken.get(2);
+    let older = common::connect(&url).await;
+    let older_pid: i32 = older
+        .query_one(
+            "SELECT pg_advisory_lock(7370328, hashtext('older')), pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(1);
+    let refused = Err(Some(LOCK_NOT_HELD.to_owned()));
+
+    assert_eq!(guard(current_pid, "current").await, Ok(true));
+    assert_eq!(guard(older_pid, "older").await, Ok(true));
+    // Holding one runbook's lock says nothing about another's, nor about another backend.
+    assert_eq!(guard(current_pid, "older").await, refused);
+    assert_eq!(guard(older_pid, "current").await, refused);
+    // A second taker of a held lock gets neither key.
+    let second = common::connect(&url).await;
+    let again = second
+        .query_one(TAKE_LOCK, &[&LOCK_CLASS, &"current"])
+        .await
+        .unwrap();
+    assert!(!again.get::<_, bool>(0) && !again.get::<_, bool>(1));
+    assert_eq!(guard(again.get(2), "current").await, refused);
+
+    terminate(&asker, current_pid).await;
+    terminate(&asker, older_pid).await;
+    let deadline = Instant::now() + WAIT;
+    while guard(current_pid, "current").await != refused
+        || guard(older_pid, "older").await != refused
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the guard still sees gone holders"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 // ----- 1. defence in depth: the tracking key -----
 
 /// Two sessions that both believe they may apply a step (both pass the lock check) race to

@@ -136,15 +136,13 @@ impl Drop for RunbookLock {
     }
 }
 
-/// `pg_try_advisory_lock` on `client`: the backend pid when taken, `None` when held elsewhere.
+/// Takes the lock on `client` (see `tracking::TAKE_LOCK`): the backend pid when taken, `None`
+/// when held elsewhere.
 async fn try_lock(client: &Client, runbook: &str) -> Result<Option<i32>, tokio_postgres::Error> {
     let row = client
-        .query_one(
-            "SELECT pg_try_advisory_lock($1, hashtext($2)), pg_backend_pid()",
-            &[&tracking::LOCK_CLASS, &runbook],
-        )
+        .query_one(tracking::TAKE_LOCK, &[&tracking::LOCK_CLASS, &runbook])
         .await?;
-    Ok(row.get::<_, bool>(0).then(|| row.get(1)))
+    Ok(row.get::<_, bool>(0).then(|| row.get(2)))
 }
 
 async fn heartbeat(shared: Arc<Shared>, mut client: Client) {

@@ -215,6 +215,15 @@ fn runs_in_transaction(
 
 /// A run's id: the runbook, when it started (to the millisecond) and a random tag, so two
 /// runs never share an id (nor the journal named after it).
+/// What opens a transactional migration's transaction, with its timeouts.
+fn transaction_setup(m: &Migrate) -> String {
+    format!(
+        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+        pg_ms(m.lock_timeout),
+        pg_ms(m.statement_timeout)
+    )
+}
+
 pub fn new_run_id(runbook: &str) -> String {
     format!(
         "{runbook}-{}-{:04x}",
@@ -311,7 +320,7 @@ async fn run_check(
 /// watches it and writes tracking rows outside its transaction — with the tracking row
 /// prepared on each. The main engine and every lane of a parallel phase have their own.
 struct Sessions {
-    client: Client,
+    client: Arc<Client>,
     notices: UnboundedReceiver<(String, String)>,
     monitor: Client,
     upsert_step: tokio_postgres::Statement,
@@ -338,7 +347,7 @@ impl Sessions {
         )
         .map_err(db)?;
         Ok(Sessions {
-            client,
+            client: Arc::new(client),
             notices,
             monitor,
             upsert_step,
@@ -406,7 +415,7 @@ struct Engine<'a> {
     opts: RunOptions,
     out: Emitter,
     commands: UnboundedReceiver<Command>,
-    client: Client,
+    client: Arc<Client>,
     notices: UnboundedReceiver<(String, String)>,
     monitor: Client,
     /// `server_version_num` of the target (e.g. 150018).
@@ -455,6 +464,20 @@ struct Engine<'a> {
     /// Indexes this run's concurrent builds started (step, index, table): an INVALID one of
     /// these is a failed attempt's leftover, dropped before the next attempt.
     own_builds: Vec<(String, String, String)>,
+    /// The step after the one running, when it may be sent ahead (see [`Ahead`]).
+    up_next: Option<usize>,
+    /// The next migration, sent while the one before it committed.
+    ahead: Option<Ahead>,
+}
+
+/// A transactional migration sent to the server behind the COMMIT of the one before it, so
+/// the server goes from one to the next without waiting for a round trip. Nothing of it is
+/// journaled or kept until that COMMIT succeeded and the step is started as usual: it is then
+/// read as its own statements' answers. Anything else — a failed COMMIT, a pause, a lost lock,
+/// a verdict that changed — rolls it back (see [`sqlexec::Pipeline::abandon`]).
+struct Ahead {
+    step: usize,
+    pipeline: sqlexec::Pipeline,
 }
 
 /// Runs the runbook to the end, a gate nobody passes, a failure, or a cancellation.
@@ -733,6 +756,8 @@ impl<'a> Engine<'a> {
             abort_requested: false,
             lock_poll: Duration::from_millis(500),
             own_builds: Vec::new(),
+            up_next: None,
+            ahead: None,
             end_phase: false,
             phase_started: Instant::now(),
             phase_probes: None,
@@ -965,6 +990,10 @@ impl<'a> Engine<'a> {
     /// `Some` stops the run (interrupted, resumable) when the lock is gone for good.
     async fn ensure_lock(&mut self) -> Result<Option<Stop>, EngineError> {
         let mut state = self.lock.state();
+        if state != LockState::Held {
+            // Nothing sent ahead waits with its locks while the runbook lock is in doubt.
+            self.abandon_ahead().await;
+        }
         if let LockState::Retaking { reason } = &state {
             self.journal_lock_loss(reason.clone())?;
             state = self.lock.settled(LOCK_SETTLE).await;
@@ -1053,7 +1082,9 @@ impl<'a> Engine<'a> {
                 .map_err(|e| self.db_err(&e))?
                 .get(0);
             self.own_pids.push(self.backend_pid);
-            self.client = client;
+            // Whatever was sent ahead on the closed session died with it.
+            self.ahead = None;
+            self.client = Arc::new(client);
             self.notices = notices;
             self.upsert_step = upsert_step;
             self.out.emit(Event::Reconnected {
@@ -1220,6 +1251,20 @@ impl<'a> Engine<'a> {
     }
 
     async fn phases(&mut self) -> Result<Stop, EngineError> {
+        let stop = self.run_phases().await;
+        // However the run stops, nothing sent ahead stays open behind it.
+        self.abandon_ahead().await;
+        stop
+    }
+
+    /// Rolls back the migration sent ahead, if any (see [`Ahead`]).
+    async fn abandon_ahead(&mut self) {
+        if let Some(ahead) = self.ahead.take() {
+            ahead.pipeline.abandon().await;
+        }
+    }
+
+    async fn run_phases(&mut self) -> Result<Stop, EngineError> {
         for (p, phase) in self.runbook.phases.iter().enumerate() {
             let phase_started = Instant::now();
             self.phase_started = phase_started;
@@ -1238,6 +1283,10 @@ impl<'a> Engine<'a> {
                 (!probes.is_empty()).then(|| ProbeRunner::new(&probes, phase_started));
             let mut k = 0;
             while k < order.len() {
+                // What was sent ahead is for the step about to run; any other one is stale.
+                if self.ahead.as_ref().is_some_and(|a| a.step != order[k]) {
+                    self.abandon_ahead().await;
+                }
                 if let Some(stop) = self.poll_commands() {
                     if let Stop::Finished(Outcome::Interrupted, reason) = &stop {
                         self.out.emit(Event::Cancelled {
@@ -1320,7 +1369,15 @@ impl<'a> Engine<'a> {
                         return Ok(stop);
                     }
                 } else {
-                    if let Some(stop) = self.step(i).await? {
+                    // One step at a time: the next one may be sent while this one commits.
+                    self.up_next = if phase.parallel <= 1 {
+                        order.get(k + 1).copied()
+                    } else {
+                        None
+                    };
+                    let stop = self.step(i).await;
+                    self.up_next = None;
+                    if let Some(stop) = stop? {
                         return Ok(stop);
                     }
                     k += 1;
@@ -1333,6 +1390,7 @@ impl<'a> Engine<'a> {
                     })?;
                 }
             }
+            self.abandon_ahead().await;
             // Probes sample for the phase's budget, or until the operator ends the phase.
             if let Some(mut probe_state) = self.phase_probes.take() {
                 let until = self
@@ -2003,17 +2061,33 @@ impl<'a> Engine<'a> {
         texts: &[&str],
         prelude: Option<&str>,
     ) -> Result<Result<u64, (usize, tokio_postgres::Error)>, EngineError> {
+        if texts.is_empty() {
+            return Ok(Ok(0));
+        }
+        let pipeline = sqlexec::Pipeline::send(&self.client, prelude, texts).await;
+        self.read_statements(step, first_index, texts, pipeline)
+            .await
+    }
+
+    /// Reads the answers of statements already sent (see [`Engine::statements`]): the first
+    /// one counts from when it was sent, each other from when the one before it finished.
+    async fn read_statements(
+        &mut self,
+        step: &str,
+        first_index: usize,
+        texts: &[&str],
+        mut pipeline: sqlexec::Pipeline,
+    ) -> Result<Result<u64, (usize, tokio_postgres::Error)>, EngineError> {
         let Some(first) = texts.first() else {
             return Ok(Ok(0));
         };
-        let mut started = Instant::now();
+        let mut started = pipeline.sent_at();
         self.out.emit(Event::StatementStarted {
             step: step.to_owned(),
             index: first_index,
             sql: first.chars().take(2000).collect(),
         })?;
         let cancel = self.client.cancel_token();
-        let mut pipeline = sqlexec::Pipeline::send(&self.client, prelude, texts).await;
         // The first look comes after one poll interval, never before the statement runs.
         let mut tick =
             tokio::time::interval_at(tokio::time::Instant::now() + self.lock_poll, self.lock_poll);
@@ -2131,7 +2205,7 @@ impl<'a> Engine<'a> {
             let started = Instant::now();
             let journaled = self.out.durable()?;
             let outcome = if in_tx {
-                self.migrate_in_transaction(&id, m, &statements, &sum, attempt, journaled)
+                self.migrate_in_transaction(i, m, &statements, &sum, attempt, journaled)
                     .await?
             } else {
                 self.migrate_outside_transaction(&id, m, &statements, &sum, attempt, journaled)
@@ -2244,27 +2318,37 @@ impl<'a> Engine<'a> {
     #[allow(clippy::type_complexity)]
     async fn migrate_in_transaction(
         &mut self,
-        id: &str,
+        i: usize,
         m: &Migrate,
         statements: &[sql::Statement],
         sum: &str,
         attempt: u32,
         journaled: crate::journal::Durable,
     ) -> Result<Result<u64, (Option<tokio_postgres::Error>, SqlFailure)>, EngineError> {
-        let setup = format!(
-            "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
-            pg_ms(m.lock_timeout),
-            pg_ms(m.statement_timeout)
-        );
-        if statements.is_empty()
-            && let Err(e) = self.client.batch_execute(&setup).await
-        {
-            let f = self.failure_of(&e, &m.sql, None);
-            return Ok(Err((Some(e), f)));
-        }
-        // The transaction's setup and every statement go out together.
+        let id = self.steps[i].id.as_str();
+        let setup = transaction_setup(m);
         let texts: Vec<&str> = statements.iter().map(|s| s.text.as_str()).collect();
-        let rows = match self.statements(id, 1, &texts, Some(&setup)).await? {
+        // Sent ahead while the step before committed, or now: setup and statements together.
+        let sent = match self.ahead.take() {
+            Some(ahead) if ahead.step == i => Some(ahead.pipeline),
+            Some(stale) => {
+                stale.pipeline.abandon().await;
+                None
+            }
+            None => None,
+        };
+        let answers = match sent {
+            Some(pipeline) => self.read_statements(id, 1, &texts, pipeline).await?,
+            None if statements.is_empty() => match self.client.batch_execute(&setup).await {
+                Ok(()) => Ok(0),
+                Err(e) => {
+                    let f = self.failure_of(&e, &m.sql, None);
+                    return Ok(Err((Some(e), f)));
+                }
+            },
+            None => self.statements(id, 1, &texts, Some(&setup)).await?,
+        };
+        let rows = match answers {
             Ok(rows) => rows,
             Err((n, e)) => {
                 let f = self.failure_of(&e, &m.sql, statements.get(n).map(|s| (n, s)));
@@ -2275,28 +2359,53 @@ impl<'a> Engine<'a> {
         // The journal shows the step started before it can commit: after a crash the database
         // is never more than this step ahead of the journal.
         journaled.wait().await?;
+        // The next migration goes right behind this one's COMMIT (see `Ahead`).
+        let next = self.next_to_send_ahead();
         // The completion row commits with the migration, so the database says what was
         // applied; row and COMMIT go in one round trip (a failed row makes COMMIT roll back).
-        let (record, commit) = sqlexec::pipelined(
-            self.client.execute(
-                &self.upsert_step,
-                &[
-                    &self.runbook.name,
-                    &id,
-                    &self.run_id,
-                    &"migrate",
-                    &sum,
-                    &StepStatus::Applied.as_str(),
-                    &(attempt as i32),
-                    &(rows as i64),
-                    &self.lock.pid(),
-                ],
-            ),
-            self.client.batch_execute("COMMIT"),
-        )
-        .await;
+        let (record, commit) = {
+            let (status, attempts, row_count, holder) = (
+                StepStatus::Applied.as_str(),
+                attempt as i32,
+                rows as i64,
+                self.lock.pid(),
+            );
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
+                &self.runbook.name,
+                &id,
+                &self.run_id,
+                &"migrate",
+                &sum,
+                &status,
+                &attempts,
+                &row_count,
+                &holder,
+            ];
+            let row = self.client.execute(&self.upsert_step, &params);
+            let commit = self.client.batch_execute("COMMIT");
+            let send_next = async {
+                match &next {
+                    Some((_, setup, texts)) => {
+                        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+                        Some(sqlexec::Pipeline::send(&self.client, Some(setup), &texts).await)
+                    }
+                    None => None,
+                }
+            };
+            let ((record, commit), sent_next) =
+                sqlexec::pipelined(sqlexec::pipelined(row, commit), send_next).await;
+            if let (Some((step, _, _)), Some(pipeline)) = (&next, sent_next) {
+                self.ahead = Some(Ahead {
+                    step: *step,
+                    pipeline,
+                });
+            }
+            (record, commit)
+        };
         // Either way the transaction is over: a COMMIT after a failed row rolls back.
         if let Err(e) = record.and(commit) {
+            // What went behind it must not commit in its place.
+            self.abandon_ahead().await;
             let f = self.failure_of(&e, &m.sql, None);
             return Ok(Err((Some(e), f)));
         }
@@ -2310,6 +2419,40 @@ impl<'a> Engine<'a> {
             },
         );
         Ok(Ok(rows))
+    }
+
+    /// The migration that may go to the server behind this step's COMMIT: the next step of a
+    /// one-at-a-time phase, when it is a transactional migration with statements that the
+    /// verdict says to run, the lock is held, and nobody asked the run to stop or pause.
+    /// Its setup and statement texts.
+    fn next_to_send_ahead(&self) -> Option<(usize, String, Vec<String>)> {
+        let j = self.up_next?;
+        if self.cancelled.is_some()
+            || self.pause_requested
+            || self.abort_requested
+            || self.end_phase
+            || self.lock.state() != LockState::Held
+        {
+            return None;
+        }
+        let StepKind::Migrate(m) = &self.steps[j].kind else {
+            return None;
+        };
+        if self.action(j) != verdict::StepAction::Run {
+            return None;
+        }
+        let statements = sql::split_statements(&m.sql.text);
+        let in_tx = runs_in_transaction(
+            self.plan.steps[j].in_transaction,
+            m.transaction,
+            &statements,
+            self.server_version_num,
+        );
+        if !in_tx || statements.is_empty() {
+            return None;
+        }
+        let texts = statements.into_iter().map(|s| s.text).collect();
+        Some((j, transaction_setup(m), texts))
     }
 
     #[allow(clippy::type_complexity)]

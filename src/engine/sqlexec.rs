@@ -4,7 +4,8 @@
 use crate::events::{Blocker, ServerSession, SqlFailure};
 use crate::plan::sql::Statement;
 use crate::runbook::{Runbook, SqlSource};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 /// Rows of the last result set, as text, plus the affected-row count.
@@ -71,43 +72,51 @@ pub async fn simple_after(
     }
 }
 
-type Answer<'c> =
-    std::pin::Pin<Box<dyn Future<Output = Result<QueryResult, tokio_postgres::Error>> + Send + 'c>>;
+type Answer =
+    std::pin::Pin<Box<dyn Future<Output = Result<QueryResult, tokio_postgres::Error>> + Send>>;
 
-enum Slot<'c> {
-    Waiting(Answer<'c>),
+enum Slot {
+    Waiting(Answer),
     Answered(Result<QueryResult, tokio_postgres::Error>),
 }
 
 /// Statements sent together and answered in order: every request is on its way before the
 /// first answer is read, so N statements cost one round trip, not N. Meant for the statements
 /// of one transaction: once one fails, the server fails the rest (25P02) and nobody reads them.
-pub struct Pipeline<'c> {
-    slots: std::collections::VecDeque<Slot<'c>>,
+///
+/// It owns what it needs (a handle on the session, the texts), so it can be sent ahead and
+/// read later: the engine sends the next migration while the current one commits.
+pub struct Pipeline {
+    client: Arc<Client>,
+    /// In a mutex only so that an engine holding a pipeline can be shared across threads;
+    /// it is only ever reached through `&mut self` (`get_mut`, no locking).
+    slots: std::sync::Mutex<std::collections::VecDeque<Slot>>,
     /// The setup sent first: its answer is folded into the first statement's.
     prelude: bool,
+    sent_at: Instant,
 }
 
-impl<'c> Pipeline<'c> {
+impl Pipeline {
     /// Sends `prelude` (if any) and every statement. tokio-postgres queues a request when its
     /// future is first polled, so each is polled once, in order, before any answer is awaited.
-    pub async fn send(
-        client: &'c Client,
-        prelude: Option<&'c str>,
-        texts: &[&'c str],
-    ) -> Pipeline<'c> {
-        let mut slots: std::collections::VecDeque<Slot<'c>> = std::collections::VecDeque::new();
+    pub async fn send(client: &Arc<Client>, prelude: Option<&str>, texts: &[&str]) -> Pipeline {
+        let mut slots: std::collections::VecDeque<Slot> = std::collections::VecDeque::new();
         if let Some(prelude) = prelude {
+            let (client, prelude) = (Arc::clone(client), prelude.to_owned());
             slots.push_back(Slot::Waiting(Box::pin(async move {
-                client.batch_execute(prelude).await.map(|()| QueryResult {
+                client.batch_execute(&prelude).await.map(|()| QueryResult {
                     rows: Vec::new(),
                     affected: 0,
                 })
             })));
         }
         for &text in texts {
-            slots.push_back(Slot::Waiting(Box::pin(simple(client, text))));
+            let (client, text) = (Arc::clone(client), text.to_owned());
+            slots.push_back(Slot::Waiting(Box::pin(async move {
+                simple(&client, &text).await
+            })));
         }
+        let sent_at = Instant::now();
         std::future::poll_fn(|cx| {
             for slot in slots.iter_mut() {
                 if let Slot::Waiting(answer) = slot
@@ -120,24 +129,35 @@ impl<'c> Pipeline<'c> {
         })
         .await;
         Pipeline {
-            slots,
+            client: Arc::clone(client),
+            slots: std::sync::Mutex::new(slots),
             prelude: prelude.is_some(),
+            sent_at,
         }
+    }
+
+    /// When the statements went to the server.
+    pub fn sent_at(&self) -> Instant {
+        self.sent_at
     }
 
     /// The next statement's answer (`None` after the last). A failed prelude is the first
     /// statement's error. Safe to drop while waiting (in a `select!`): nothing is lost.
     pub async fn next(&mut self) -> Option<Result<QueryResult, tokio_postgres::Error>> {
+        let slots = self
+            .slots
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         loop {
-            let answer = std::future::poll_fn(|cx| match self.slots.front_mut() {
+            let answer = std::future::poll_fn(|cx| match slots.front_mut() {
                 None => std::task::Poll::Ready(None),
-                Some(Slot::Answered(_)) => match self.slots.pop_front() {
+                Some(Slot::Answered(_)) => match slots.pop_front() {
                     Some(Slot::Answered(result)) => std::task::Poll::Ready(Some(result)),
                     _ => std::task::Poll::Ready(None),
                 },
                 Some(Slot::Waiting(answer)) => match answer.as_mut().poll(cx) {
                     std::task::Poll::Ready(result) => {
-                        self.slots.pop_front();
+                        slots.pop_front();
                         std::task::Poll::Ready(Some(result))
                     }
                     std::task::Poll::Pending => std::task::Poll::Pending,
@@ -152,6 +172,15 @@ impl<'c> Pipeline<'c> {
             }
             return answer;
         }
+    }
+
+    /// Undoes a transaction sent ahead that will not be committed: rolls it back on its own
+    /// session. The ROLLBACK is queued behind the statements, so it is answered once they are
+    /// (their answers are dropped unread). Nothing of it is said or kept.
+    pub async fn abandon(self) {
+        let Pipeline { client, slots, .. } = self;
+        drop(slots);
+        let _ = client.batch_execute("ROLLBACK").await;
     }
 }
 
