@@ -2969,6 +2969,44 @@ async fn headless_on_failure_rollback_undoes_the_run() {
     assert_eq!(run_outcomes(&db).await[0].1.as_deref(), Some("rolled_back"));
 }
 
+/// A headless run opens its sessions while the runbook is planned; a runbook the planner
+/// refuses still leaves the database untouched — not even the tracking schema is created —
+/// and starts no journal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_plan_writes_nothing_to_the_database() {
+    let url = fresh_db("refusedplan").await;
+    let dir = common::scratch_dir("refusedplan");
+    let path = runbook(
+        &dir,
+        "refusedplan",
+        r#"      - migrate: a
+        sql: CREATE TABLE public.a (id int)
+        depends_on: [b]
+      - migrate: b
+        sql: CREATE TABLE public.b (id int)
+        depends_on: [a]
+"#,
+    );
+    let out = headless(&dir, &path, &url, &["--journal", "j.jsonl"]).await;
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("depend on itself"), "{out:?}");
+    let db = common::connect(&url).await;
+    let schemas: i64 = db
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'cutover'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        schemas, 0,
+        "the tracking schema was created for a refused runbook"
+    );
+    assert!(!exists(&db, "public.a").await);
+    assert!(!dir.join("j.jsonl").exists(), "a journal was started");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headless_failure_stops_with_exit_1_and_keeps_what_was_applied() {
     let url = fresh_db("onfailstop").await;

@@ -73,29 +73,55 @@ pub fn check(path: &Path, deny_warnings: bool, format: OutputFormat) -> u8 {
 
 /// Loads and plans, printing the errors and returning the exit code when it cannot go on.
 pub(crate) fn load_clean(path: &Path) -> Result<(Runbook, Plan), u8> {
-    let (result, diagnostics, sources) = analyze(path);
-    let errors: Vec<Diagnostic> = diagnostics
+    plan_clean(path, load_only(path)?)
+}
+
+/// The first half of [`load_clean`]: the runbook read, not yet planned (a run connects while
+/// its SQL is parsed and linted). Refuses, saying why, a runbook that did not load.
+pub(crate) fn load_only(path: &Path) -> Result<runbook::Loaded, u8> {
+    let loaded = runbook::load(path);
+    if loaded.runbook.is_some() {
+        return Ok(loaded);
+    }
+    refuse(path, loaded.diagnostics, &loaded.sources);
+    Err(exit::FAILED)
+}
+
+/// The second half of [`load_clean`]: plans a loaded runbook; any error refuses it.
+pub(crate) fn plan_clean(path: &Path, loaded: runbook::Loaded) -> Result<(Runbook, Plan), u8> {
+    let mut diagnostics = loaded.diagnostics;
+    let Some(rb) = loaded.runbook else {
+        refuse(path, diagnostics, &loaded.sources);
+        return Err(exit::FAILED);
+    };
+    let plan = plan::plan(&rb);
+    diagnostics.extend(plan.diagnostics.iter().cloned());
+    if diagnostics.iter().any(|d| d.level == Level::Error) {
+        refuse(path, diagnostics, &loaded.sources);
+        return Err(exit::FAILED);
+    }
+    Ok((rb, plan))
+}
+
+/// Prints a runbook's errors (with snippets) and how to see everything.
+fn refuse(path: &Path, diagnostics: Vec<Diagnostic>, sources: &Sources) {
+    let mut errors: Vec<Diagnostic> = diagnostics
         .into_iter()
         .filter(|d| d.level == Level::Error)
         .collect();
-    match result {
-        Some(ok) if errors.is_empty() => Ok(ok),
-        _ => {
-            for d in &errors {
-                eprintln!(
-                    "{}",
-                    diag::render(d, &sources, std::io::stderr().is_terminal())
-                );
-            }
-            eprintln!(
-                "{}: {} error(s); run `cutover check {}` for details",
-                path.display(),
-                errors.len(),
-                path.display()
-            );
-            Err(exit::FAILED)
-        }
+    errors.sort_by_key(|d| (d.file.clone(), d.loc.map(|l| (l.line, l.column))));
+    for d in &errors {
+        eprintln!(
+            "{}",
+            diag::render(d, sources, std::io::stderr().is_terminal())
+        );
     }
+    eprintln!(
+        "{}: {} error(s); run `cutover check {}` for details",
+        path.display(),
+        errors.len(),
+        path.display()
+    );
 }
 
 pub fn plan(path: &Path, format: OutputFormat, tz: Option<chrono::FixedOffset>) -> u8 {

@@ -128,14 +128,11 @@ pub fn run(args: RunArgs) -> u8 {
         );
         return exit::USAGE;
     }
-    let (mut runbook, plan) = match super::inspect::load_clean(&args.runbook) {
-        Ok(ok) => ok,
+    let loaded = match super::inspect::load_only(&args.runbook) {
+        Ok(loaded) => loaded,
         Err(_) => return exit::USAGE,
     };
-    if let Some(tz) = args.tz {
-        runbook.window.zone = Some(tz);
-    }
-    let target = match target_for(args.database_url.as_deref(), Some(&runbook), "") {
+    let target = match target_for(args.database_url.as_deref(), loaded.runbook.as_ref(), "") {
         Ok(t) => t,
         Err(message) => {
             eprintln!("cutover: {message}");
@@ -163,6 +160,31 @@ pub fn run(args: RunArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    // Headless, the run's sessions open while its SQL is parsed and linted: opening them writes
+    // nothing, and nothing is written before the plan is clean. (The TUI opens them itself.)
+    let (planned, connected) = if args.headless {
+        let path = args.runbook.clone();
+        let (planned, connected) = runtime.block_on(async {
+            let planning =
+                tokio::task::spawn_blocking(move || super::inspect::plan_clean(&path, loaded));
+            tokio::join!(planning, engine::connect_all(&target))
+        });
+        let planned = match planned {
+            Ok(planned) => planned,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(exit::USAGE),
+        };
+        (planned, Some(connected))
+    } else {
+        (super::inspect::plan_clean(&args.runbook, loaded), None)
+    };
+    let (mut runbook, plan) = match planned {
+        Ok(ok) => ok,
+        Err(_) => return exit::USAGE,
+    };
+    if let Some(tz) = args.tz {
+        runbook.window.zone = Some(tz);
+    }
     let place = runtime.block_on(journal_place(
         &target,
         &runbook.name,
@@ -277,7 +299,18 @@ pub fn run(args: RunArgs) -> u8 {
         let (command_tx, command_rx) = tokio::sync::mpsc::unbounded_channel();
         spawn_signal_handler(command_tx.clone());
         let printer = tokio::spawn(headless::drive(event_rx, command_tx, policy));
-        let result = engine::run(&runbook, &plan, options, event_tx, command_rx).await;
+        let result = match connected {
+            Some(Ok(connections)) => {
+                engine::run_connected(&runbook, &plan, options, connections, event_tx, command_rx)
+                    .await
+            }
+            Some(Err(e)) => {
+                // The printer ends once no event can come.
+                drop(event_tx);
+                Err(e)
+            }
+            None => engine::run(&runbook, &plan, options, event_tx, command_rx).await,
+        };
         let waiting = printer.await.ok().flatten();
         match result {
             Ok(outcome) => {

@@ -6,4 +6,4 @@ pub mod mirror;
 mod run;
 pub mod sqlexec;
 
-pub use run::{EngineError, RunOptions, new_run_id, run};
+pub use run::{Connections, EngineError, RunOptions, connect_all, new_run_id, run, run_connected};

@@ -480,12 +480,46 @@ struct Ahead {
     pipeline: sqlexec::Pipeline,
 }
 
+/// The three sessions a run starts with, opened together: the working one its steps run on,
+/// the monitor, and the one that holds the runbook lock. Opening them writes nothing, so a
+/// front end may open them while the runbook is still being planned (see
+/// [`run_connected`]).
+pub struct Connections {
+    working: (Client, UnboundedReceiver<(String, String)>),
+    monitor: Client,
+    lock: Client,
+}
+
+/// Opens a run's three sessions at once.
+pub async fn connect_all(target: &Target) -> Result<Connections, EngineError> {
+    let (working, (monitor, _monitor_notices), (lock, _lock_notices)) =
+        tokio::try_join!(connect(target), connect(target), connect(target))?;
+    Ok(Connections {
+        working,
+        monitor,
+        lock,
+    })
+}
+
 /// Runs the runbook to the end, a gate nobody passes, a failure, or a cancellation.
 /// Events are journaled and sent on `events`; decisions arrive on `commands`.
 pub async fn run(
     runbook: &Runbook,
     plan: &Plan,
     opts: RunOptions,
+    events: UnboundedSender<Entry>,
+    commands: UnboundedReceiver<Command>,
+) -> Result<Outcome, EngineError> {
+    let connections = connect_all(&opts.target).await?;
+    run_connected(runbook, plan, opts, connections, events, commands).await
+}
+
+/// [`run`] on sessions already open (from [`connect_all`] on the same target).
+pub async fn run_connected(
+    runbook: &Runbook,
+    plan: &Plan,
+    opts: RunOptions,
+    connections: Connections,
     events: UnboundedSender<Entry>,
     commands: UnboundedReceiver<Command>,
 ) -> Result<Outcome, EngineError> {
@@ -501,12 +535,11 @@ pub async fn run(
     {
         check_sessions_coming.spawn(open_check_session(opts.target.clone()));
     }
-    // The working, monitoring and lock connections, opened together.
-    let ((client, notices), (monitor, _monitor_notices), (lock_conn, _lock_notices)) = tokio::try_join!(
-        connect(&opts.target),
-        connect(&opts.target),
-        connect(&opts.target)
-    )?;
+    let Connections {
+        working: (client, notices),
+        monitor,
+        lock: lock_conn,
+    } = connections;
     let db = |e: tokio_postgres::Error| {
         EngineError::Database(crate::secret::mask(&e.to_string(), secret.as_deref()))
     };
