@@ -1079,9 +1079,10 @@ async fn a_failed_transactional_migration_leaves_no_trace() {
 }
 
 /// The next migration goes to the server behind the COMMIT of the one before it. When that
-/// COMMIT fails, the one sent behind it is rolled back at once: while the operator decides,
-/// no session of the run sits in a transaction holding its locks, it was never said to start,
-/// and a rollback of the run cannot commit it by accident.
+/// COMMIT fails, the one sent behind it is stopped and rolled back at once — a long one is
+/// cancelled, not waited out: while the operator decides, no session of the run sits in a
+/// transaction holding its locks, it was never said to start, and a rollback of the run
+/// cannot commit it by accident.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_migration_sent_behind_a_failed_commit_never_happens() {
     let url = fresh_db("aheadfail").await;
@@ -1099,11 +1100,12 @@ async fn a_migration_sent_behind_a_failed_commit_never_happens() {
           INSERT INTO public.child VALUES (1);
         rollback: DROP TABLE public.child, public.parent
       - migrate: behind
-        sql: CREATE TABLE public.behind_t (id int)
+        sql: CREATE TABLE public.behind_t AS SELECT 1 AS id FROM pg_sleep(20)
         rollback: DROP TABLE public.behind_t
 "#,
     );
     let journal = dir.join("j.jsonl");
+    let started = Instant::now();
     let mut run = start(&path, options(&url, journal.clone()));
     let failed = run
         .until("the failed commit", |e| {
@@ -1120,6 +1122,11 @@ async fn a_migration_sent_behind_a_failed_commit_never_happens() {
         matches!(e, Event::AwaitingFailureDecision { .. })
     })
     .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the 20 s migration sent behind the failed COMMIT was waited out: {:?}",
+        started.elapsed()
+    );
     let db = common::connect(&url).await;
     let open: Vec<(i32, String)> = db
         .query(

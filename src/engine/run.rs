@@ -1293,7 +1293,7 @@ impl<'a> Engine<'a> {
     /// Rolls back the migration sent ahead, if any (see [`Ahead`]).
     async fn abandon_ahead(&mut self) {
         if let Some(ahead) = self.ahead.take() {
-            ahead.pipeline.abandon().await;
+            ahead.pipeline.abandon(&self.opts.target).await;
         }
     }
 
@@ -2365,21 +2365,28 @@ impl<'a> Engine<'a> {
         let sent = match self.ahead.take() {
             Some(ahead) if ahead.step == i => Some(ahead.pipeline),
             Some(stale) => {
-                stale.pipeline.abandon().await;
+                stale.pipeline.abandon(&self.opts.target).await;
                 None
             }
             None => None,
         };
-        let answers = match sent {
+        let pipeline = match sent {
+            Some(pipeline) => Some(pipeline),
+            None if statements.is_empty() => None,
+            None => Some(sqlexec::Pipeline::send(&self.client, Some(&setup), &texts).await),
+        };
+        // While the server runs them: what may follow them (the parsing is off the path
+        // between this step's last answer and its COMMIT).
+        let candidate = self.ahead_candidate();
+        let answers = match pipeline {
             Some(pipeline) => self.read_statements(id, 1, &texts, pipeline).await?,
-            None if statements.is_empty() => match self.client.batch_execute(&setup).await {
+            None => match self.client.batch_execute(&setup).await {
                 Ok(()) => Ok(0),
                 Err(e) => {
                     let f = self.failure_of(&e, &m.sql, None);
                     return Ok(Err((Some(e), f)));
                 }
             },
-            None => self.statements(id, 1, &texts, Some(&setup)).await?,
         };
         let rows = match answers {
             Ok(rows) => rows,
@@ -2393,7 +2400,7 @@ impl<'a> Engine<'a> {
         // is never more than this step ahead of the journal.
         journaled.wait().await?;
         // The next migration goes right behind this one's COMMIT (see `Ahead`).
-        let next = self.next_to_send_ahead();
+        let next = candidate.filter(|(j, _, _)| self.may_send_ahead(*j));
         // The completion row commits with the migration, so the database says what was
         // applied; row and COMMIT go in one round trip (a failed row makes COMMIT roll back).
         let (record, commit) = {
@@ -2456,18 +2463,10 @@ impl<'a> Engine<'a> {
 
     /// The migration that may go to the server behind this step's COMMIT: the next step of a
     /// one-at-a-time phase, when it is a transactional migration with statements that the
-    /// verdict says to run, the lock is held, and nobody asked the run to stop or pause.
+    /// verdict says to run (and [`Engine::may_send_ahead`] still agrees at the COMMIT).
     /// Its setup and statement texts.
-    fn next_to_send_ahead(&self) -> Option<(usize, String, Vec<String>)> {
+    fn ahead_candidate(&self) -> Option<(usize, String, Vec<String>)> {
         let j = self.up_next?;
-        if self.cancelled.is_some()
-            || self.pause_requested
-            || self.abort_requested
-            || self.end_phase
-            || self.lock.state() != LockState::Held
-        {
-            return None;
-        }
         let StepKind::Migrate(m) = &self.steps[j].kind else {
             return None;
         };
@@ -2486,6 +2485,17 @@ impl<'a> Engine<'a> {
         }
         let texts = statements.into_iter().map(|s| s.text).collect();
         Some((j, transaction_setup(m), texts))
+    }
+
+    /// Whether step `j` may still be sent ahead now: the lock is held, nobody asked the run to
+    /// stop, pause or end the phase, and the verdict still says to run it.
+    fn may_send_ahead(&self, j: usize) -> bool {
+        self.cancelled.is_none()
+            && !self.pause_requested
+            && !self.abort_requested
+            && !self.end_phase
+            && self.lock.state() == LockState::Held
+            && self.action(j) == verdict::StepAction::Run
     }
 
     #[allow(clippy::type_complexity)]

@@ -1,6 +1,7 @@
 //! Running SQL and turning what the server says into events: per-statement rows and
 //! notices, lock waits with their blockers, errors with SQLSTATE and a source position.
 
+use crate::connect::Target;
 use crate::events::{Blocker, ServerSession, SqlFailure};
 use crate::plan::sql::Statement;
 use crate::runbook::{Runbook, SqlSource};
@@ -174,13 +175,28 @@ impl Pipeline {
         }
     }
 
-    /// Undoes a transaction sent ahead that will not be committed: rolls it back on its own
-    /// session. The ROLLBACK is queued behind the statements, so it is answered once they are
-    /// (their answers are dropped unread). Nothing of it is said or kept.
-    pub async fn abandon(self) {
+    /// Undoes a transaction sent ahead that will not be committed, on its own session.
+    /// Nothing of it is said or kept. A statement of it still running (a long migration sent
+    /// ahead of a COMMIT that then failed) is cancelled rather than waited out; the ROLLBACK
+    /// is queued behind the statements, so it is answered once they are (their answers are
+    /// dropped unread). A cancel that lands on the ROLLBACK itself fails it: it is sent again.
+    pub async fn abandon(mut self, target: &Target) {
+        let running = self
+            .slots
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|slot| matches!(slot, Slot::Waiting(_)));
         let Pipeline { client, slots, .. } = self;
         drop(slots);
-        let _ = client.batch_execute("ROLLBACK").await;
+        if running {
+            let _ = crate::connect::cancel(target, &client.cancel_token()).await;
+        }
+        for _ in 0..2 {
+            if client.batch_execute("ROLLBACK").await.is_ok() || client.is_closed() {
+                break;
+            }
+        }
     }
 }
 
