@@ -453,6 +453,25 @@ pub const UPSERT_STEP: &str = "WITH guard AS (SELECT cutover.require_lock($9::in
        started_at = CASE WHEN s.status = 'started' AND EXCLUDED.status <> 'started' THEN s.started_at ELSE now() END,
        finished_at = EXCLUDED.finished_at, attempts = EXCLUDED.attempts, rows = EXCLUDED.rows";
 
+/// Completes the row counts of steps whose tracking rows were committed without them (the
+/// engine sends a step's COMMIT before it has read its statements' answers): `(step, rows)`.
+pub async fn complete_rows(
+    client: &Client,
+    runbook: &str,
+    rows: &[(String, i64)],
+) -> Result<u64, tokio_postgres::Error> {
+    let (steps, counts): (Vec<&str>, Vec<i64>) =
+        rows.iter().map(|(step, n)| (step.as_str(), *n)).unzip();
+    client
+        .execute(
+            "UPDATE cutover.steps s SET rows = f.rows
+               FROM unnest($2::text[], $3::bigint[]) AS f(step_id, rows)
+              WHERE s.runbook = $1 AND s.step_id = f.step_id AND s.rows IS NULL",
+            &[&runbook, &steps, &counts],
+        )
+        .await
+}
+
 /// SQL that records a series of finished checks in one statement (the lock asked once).
 /// Parameters: runbook, run id, lock holder pid, then arrays of step ids, SQL checksums,
 /// statuses (`passed` / `failed`), start and finish times.

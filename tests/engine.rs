@@ -1163,6 +1163,153 @@ async fn a_migration_sent_behind_a_failed_commit_never_happens() {
     );
 }
 
+/// A step of a one-at-a-time phase sends its COMMIT (and the next migration) right behind
+/// its statements. When one of them fails, that COMMIT rolls the step back and the migration
+/// behind it is stopped at once: it never starts, nothing of either stays, and no session
+/// waits in a transaction while the operator decides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_statement_stops_what_was_sent_behind_it() {
+    let url = fresh_db("chainfail").await;
+    let dir = common::scratch_dir("chainfail");
+    let path = runbook(
+        &dir,
+        "chainfail",
+        r#"      - migrate: first
+        sql: CREATE TABLE public.first_t (id int)
+        rollback: DROP TABLE public.first_t
+      - migrate: broken
+        sql: |
+          CREATE TABLE public.broken_t (id int PRIMARY KEY);
+          INSERT INTO public.broken_t VALUES (1), (1);
+        rollback: DROP TABLE public.broken_t
+      - migrate: behind
+        sql: CREATE TABLE public.behind_t AS SELECT 1 AS id FROM pg_sleep(20)
+        rollback: DROP TABLE public.behind_t
+"#,
+    );
+    let journal = dir.join("j.jsonl");
+    let started = Instant::now();
+    let mut run = start(&path, options(&url, journal.clone()));
+    let failed = run
+        .until("the failed statement", |e| {
+            matches!(e, Event::StepFailed { .. })
+        })
+        .await;
+    let Event::StepFailed { step, error } = failed else {
+        unreachable!()
+    };
+    assert_eq!(step, "broken");
+    assert_eq!(error.sqlstate.as_deref(), Some("23505"), "{error:?}");
+    assert_eq!(error.statement, Some(2), "{error:?}");
+    run.until("the failure decision", |e| {
+        matches!(e, Event::AwaitingFailureDecision { .. })
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the 20 s migration behind the failed statement was waited out: {:?}",
+        started.elapsed()
+    );
+    let db = common::connect(&url).await;
+    let open: i64 = db
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        open, 0,
+        "a session waits in a transaction while the operator decides"
+    );
+    let behind_running: i64 = db
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                AND state <> 'idle' AND query LIKE '%behind_t%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(behind_running, 0, "the migration sent behind still runs");
+    assert!(exists(&db, "public.first_t").await);
+    assert!(!exists(&db, "public.broken_t").await);
+    assert!(!exists(&db, "public.behind_t").await);
+    assert_eq!(step_status(&db, "first").await.as_deref(), Some("applied"));
+    assert_eq!(step_status(&db, "broken").await.as_deref(), Some("failed"));
+    run.send(Command::Abort);
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Aborted, "{events:#?}");
+    assert!(!has_started(&events, "behind"), "{events:#?}");
+    assert!(!exists(&db, "public.behind_t").await);
+}
+
+/// The tracking row of each migration says how many rows it touched, also for those whose
+/// COMMIT went to the server before their answers came back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracking_rows_carry_each_migrations_row_count() {
+    let url = fresh_db("rowcounts").await;
+    let dir = common::scratch_dir("rowcounts");
+    let path = runbook(
+        &dir,
+        "rowcounts",
+        r#"      - migrate: create
+        sql: CREATE TABLE public.counted (id int)
+        rollback: DROP TABLE public.counted
+      - migrate: three
+        sql: INSERT INTO public.counted SELECT generate_series(1, 3)
+        rollback: DELETE FROM public.counted
+      - migrate: five
+        sql: |
+          INSERT INTO public.counted SELECT generate_series(4, 8);
+          UPDATE public.counted SET id = id WHERE id > 100;
+        rollback: DELETE FROM public.counted
+      - checkpoint: gate
+        prompt: Go?
+        questions: [Counted?]
+      - migrate: two
+        sql: DELETE FROM public.counted WHERE id <= 2
+        rollback: SELECT 1
+"#,
+    );
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until(
+        "the gate",
+        |e| matches!(e, Event::CheckpointReached { step, .. } if step == "gate"),
+    )
+    .await;
+    let db = common::connect(&url).await;
+    // Complete by the time a gate waits for a person.
+    assert_eq!(
+        migration_rows(&db).await,
+        vec![
+            ("create".to_owned(), Some(0)),
+            ("five".to_owned(), Some(5)),
+            ("three".to_owned(), Some(3)),
+        ]
+    );
+    run.send(go("gate", &["Counted?"]));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    assert_eq!(migration_rows(&db).await[3], ("two".to_owned(), Some(2)));
+}
+
+/// Each migration's tracking row count, by step id.
+async fn migration_rows(db: &tokio_postgres::Client) -> Vec<(String, Option<i64>)> {
+    db.query(
+        "SELECT step_id, rows FROM cutover.steps WHERE kind = 'migrate' ORDER BY step_id",
+        &[],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_position_points_at_the_offending_line() {
     let url = fresh_db("position").await;

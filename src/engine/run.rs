@@ -468,6 +468,12 @@ struct Engine<'a> {
     up_next: Option<usize>,
     /// The next migration, sent while the one before it committed.
     ahead: Option<Ahead>,
+    /// Steps of a one-at-a-time phase send their COMMIT behind their statements (see
+    /// `migrate_in_transaction`); lanes of a parallel phase read their answers first.
+    chain_commits: bool,
+    /// Row counts of steps committed before their answers were read: their tracking rows
+    /// get them when the run of such steps ends (`complete_rows`).
+    rows_unrecorded: Vec<(String, i64)>,
 }
 
 /// A transactional migration sent to the server behind the COMMIT of the one before it, so
@@ -478,6 +484,26 @@ struct Engine<'a> {
 struct Ahead {
     step: usize,
     pipeline: sqlexec::Pipeline,
+}
+
+/// What ends a migration's transaction, sent (see [`Engine::send_closing`]): its tracking row,
+/// its COMMIT, and the next migration sent behind them.
+struct Closing {
+    record: sqlexec::Sent<Result<u64, tokio_postgres::Error>>,
+    commit: sqlexec::Sent<Result<(), tokio_postgres::Error>>,
+    next: Option<(usize, sqlexec::Pipeline)>,
+}
+
+impl Closing {
+    /// After a statement failed: waits for the COMMIT (which rolled the transaction back)
+    /// and undoes what went behind it.
+    async fn abandon(self, target: &Target) {
+        let _ = self.record.answer().await;
+        let _ = self.commit.answer().await;
+        if let Some((_, pipeline)) = self.next {
+            pipeline.abandon(target).await;
+        }
+    }
 }
 
 /// The three sessions a run starts with, opened together: the working one its steps run on,
@@ -791,6 +817,8 @@ impl<'a> Engine<'a> {
             own_builds: Vec::new(),
             up_next: None,
             ahead: None,
+            chain_commits: false,
+            rows_unrecorded: Vec::new(),
             end_phase: false,
             phase_started: Instant::now(),
             phase_probes: None,
@@ -1287,7 +1315,18 @@ impl<'a> Engine<'a> {
         let stop = self.run_phases().await;
         // However the run stops, nothing sent ahead stays open behind it.
         self.abandon_ahead().await;
+        self.complete_rows().await;
         stop
+    }
+
+    /// Gives the tracking rows of steps committed before their answers were read their row
+    /// counts. Best effort: the journal has every count, and nothing decides on this one.
+    async fn complete_rows(&mut self) {
+        if self.rows_unrecorded.is_empty() {
+            return;
+        }
+        let rows = std::mem::take(&mut self.rows_unrecorded);
+        let _ = tracking::complete_rows(&self.monitor, &self.runbook.name, &rows).await;
     }
 
     /// Rolls back the migration sent ahead, if any (see [`Ahead`]).
@@ -1319,6 +1358,9 @@ impl<'a> Engine<'a> {
                 // What was sent ahead is for the step about to run; any other one is stale.
                 if self.ahead.as_ref().is_some_and(|a| a.step != order[k]) {
                     self.abandon_ahead().await;
+                }
+                if self.ahead.is_none() {
+                    self.complete_rows().await;
                 }
                 if let Some(stop) = self.poll_commands() {
                     if let Stop::Finished(Outcome::Interrupted, reason) = &stop {
@@ -1408,7 +1450,9 @@ impl<'a> Engine<'a> {
                     } else {
                         None
                     };
+                    self.chain_commits = true;
                     let stop = self.step(i).await;
+                    self.chain_commits = false;
                     self.up_next = None;
                     if let Some(stop) = stop? {
                         return Ok(stop);
@@ -1424,6 +1468,7 @@ impl<'a> Engine<'a> {
                 }
             }
             self.abandon_ahead().await;
+            self.complete_rows().await;
             // Probes sample for the phase's budget, or until the operator ends the phase.
             if let Some(mut probe_state) = self.phase_probes.take() {
                 let until = self
@@ -2377,7 +2422,23 @@ impl<'a> Engine<'a> {
         };
         // While the server runs them: what may follow them (the parsing is off the path
         // between this step's last answer and its COMMIT).
-        let candidate = self.ahead_candidate();
+        let mut candidate = self.ahead_candidate();
+        let mut journaled = Some(journaled);
+        // A step of a one-at-a-time phase sends its tracking row and COMMIT right behind its
+        // statements (and the next migration behind those) once the journal has it started:
+        // the server goes from its last statement to its COMMIT and on to the next step
+        // without waiting for this process. Its row count is not known yet: the row is written
+        // without it and completed when the run of such steps ends (`complete_rows`).
+        let mut closing = None;
+        if self.chain_commits && pipeline.is_some() {
+            if let Some(journaled) = journaled.take() {
+                journaled.wait().await?;
+            }
+            closing = Some(
+                self.send_closing(id, sum, attempt, None, candidate.take())
+                    .await,
+            );
+        }
         let answers = match pipeline {
             Some(pipeline) => self.read_statements(id, 1, &texts, pipeline).await?,
             None => match self.client.batch_execute(&setup).await {
@@ -2392,62 +2453,49 @@ impl<'a> Engine<'a> {
             Ok(rows) => rows,
             Err((n, e)) => {
                 let f = self.failure_of(&e, &m.sql, statements.get(n).map(|s| (n, s)));
-                let _ = self.client.batch_execute("ROLLBACK").await;
+                match closing {
+                    // The COMMIT behind the failed statement ended the transaction (a COMMIT
+                    // of a failed transaction rolls it back); what went behind it is undone.
+                    Some(closing) => closing.abandon(&self.opts.target).await,
+                    None => {
+                        let _ = self.client.batch_execute("ROLLBACK").await;
+                    }
+                }
                 return Ok(Err((Some(e), f)));
             }
         };
-        // The journal shows the step started before it can commit: after a crash the database
-        // is never more than this step ahead of the journal.
-        journaled.wait().await?;
-        // The next migration goes right behind this one's COMMIT (see `Ahead`).
-        let next = candidate.filter(|(j, _, _)| self.may_send_ahead(*j));
-        // The completion row commits with the migration, so the database says what was
-        // applied; row and COMMIT go in one round trip (a failed row makes COMMIT roll back).
-        let (record, commit) = {
-            let (status, attempts, row_count, holder) = (
-                StepStatus::Applied.as_str(),
-                attempt as i32,
-                rows as i64,
-                self.lock.pid(),
-            );
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
-                &self.runbook.name,
-                &id,
-                &self.run_id,
-                &"migrate",
-                &sum,
-                &status,
-                &attempts,
-                &row_count,
-                &holder,
-            ];
-            let row = self.client.execute(&self.upsert_step, &params);
-            let commit = self.client.batch_execute("COMMIT");
-            let send_next = async {
-                match &next {
-                    Some((_, setup, texts)) => {
-                        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-                        Some(sqlexec::Pipeline::send(&self.client, Some(setup), &texts).await)
-                    }
-                    None => None,
+        let chained = closing.is_some();
+        let closing = match closing {
+            Some(closing) => closing,
+            None => {
+                // The journal shows the step started before it can commit: after a crash the
+                // database is never more than this step ahead of the journal.
+                if let Some(journaled) = journaled.take() {
+                    journaled.wait().await?;
                 }
-            };
-            let ((record, commit), sent_next) =
-                sqlexec::pipelined(sqlexec::pipelined(row, commit), send_next).await;
-            if let (Some((step, _, _)), Some(pipeline)) = (&next, sent_next) {
-                self.ahead = Some(Ahead {
-                    step: *step,
-                    pipeline,
-                });
+                self.send_closing(id, sum, attempt, Some(rows as i64), candidate.take())
+                    .await
             }
-            (record, commit)
         };
+        let Closing {
+            record,
+            commit,
+            next,
+        } = closing;
         // Either way the transaction is over: a COMMIT after a failed row rolls back.
-        if let Err(e) = record.and(commit) {
+        if let Err(e) = record.answer().await.and(commit.answer().await) {
             // What went behind it must not commit in its place.
-            self.abandon_ahead().await;
+            if let Some((_, pipeline)) = next {
+                pipeline.abandon(&self.opts.target).await;
+            }
             let f = self.failure_of(&e, &m.sql, None);
             return Ok(Err((Some(e), f)));
+        }
+        if let Some((step, pipeline)) = next {
+            self.ahead = Some(Ahead { step, pipeline });
+        }
+        if chained {
+            self.rows_unrecorded.push((id.to_owned(), rows as i64));
         }
         self.records.insert(
             id.to_owned(),
@@ -2459,6 +2507,62 @@ impl<'a> Engine<'a> {
             },
         );
         Ok(Ok(rows))
+    }
+
+    /// Sends what ends a migration's transaction: its tracking row (which commits with it, so
+    /// the database says what was applied; a failed row makes the COMMIT roll back) and the
+    /// COMMIT, then the next migration when it may go ahead (see [`Ahead`]).
+    async fn send_closing(
+        &self,
+        id: &str,
+        sum: &str,
+        attempt: u32,
+        rows: Option<i64>,
+        candidate: Option<(usize, String, Vec<String>)>,
+    ) -> Closing {
+        let next = candidate.filter(|(j, _, _)| self.may_send_ahead(*j));
+        let (client, upsert) = (Arc::clone(&self.client), self.upsert_step.clone());
+        let (runbook, step, run_id, sum) = (
+            self.runbook.name.clone(),
+            id.to_owned(),
+            self.run_id.clone(),
+            sum.to_owned(),
+        );
+        let (attempts, holder) = (attempt as i32, self.lock.pid());
+        let record = sqlexec::Sent::send(async move {
+            client
+                .execute(
+                    &upsert,
+                    &[
+                        &runbook,
+                        &step,
+                        &run_id,
+                        &"migrate",
+                        &sum,
+                        &StepStatus::Applied.as_str(),
+                        &attempts,
+                        &rows,
+                        &holder,
+                    ],
+                )
+                .await
+        })
+        .await;
+        let client = Arc::clone(&self.client);
+        let commit = sqlexec::Sent::send(async move { client.batch_execute("COMMIT").await }).await;
+        let next = match next {
+            Some((j, setup, texts)) => {
+                let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+                let pipeline = sqlexec::Pipeline::send(&self.client, Some(&setup), &texts).await;
+                Some((j, pipeline))
+            }
+            None => None,
+        };
+        Closing {
+            record,
+            commit,
+            next,
+        }
     }
 
     /// The migration that may go to the server behind this step's COMMIT: the next step of a

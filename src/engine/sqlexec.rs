@@ -73,6 +73,44 @@ pub async fn simple_after(
     }
 }
 
+/// One request sent now and answered later: its future is polled once, which queues the
+/// request on the connection (as [`Pipeline::send`] does), and kept to read the answer.
+pub struct Sent<T> {
+    /// In a mutex only so that an engine holding it can be shared across threads.
+    state: std::sync::Mutex<SentState<T>>,
+}
+
+enum SentState<T> {
+    Waiting(std::pin::Pin<Box<dyn Future<Output = T> + Send>>),
+    Answered(T),
+}
+
+impl<T: Send> Sent<T> {
+    pub async fn send(future: impl Future<Output = T> + Send + 'static) -> Sent<T> {
+        let mut future: std::pin::Pin<Box<dyn Future<Output = T> + Send>> = Box::pin(future);
+        let early =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
+        let state = match early {
+            std::task::Poll::Ready(out) => SentState::Answered(out),
+            std::task::Poll::Pending => SentState::Waiting(future),
+        };
+        Sent {
+            state: std::sync::Mutex::new(state),
+        }
+    }
+
+    pub async fn answer(self) -> T {
+        match self
+            .state
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            SentState::Answered(out) => out,
+            SentState::Waiting(future) => future.await,
+        }
+    }
+}
+
 type Answer =
     std::pin::Pin<Box<dyn Future<Output = Result<QueryResult, tokio_postgres::Error>> + Send>>;
 
