@@ -218,12 +218,12 @@ fn breakdown(journal: &Path, wall: Duration, steps: usize) {
         ),
     );
     row(
-        "step_started -> first statement (engine bookkeeping)",
+        "step_started -> first statement (journal wait, row + COMMIT sent)",
         sum(&setup),
         format!("median {:.2} ms", median_ms(&setup)),
     );
     row(
-        "last statement -> step_finished (journal wait, tracking row + COMMIT)",
+        "last statement -> step_finished (tracking row + COMMIT answered)",
         sum(&record),
         format!("median {:.2} ms", median_ms(&record)),
     );
@@ -233,7 +233,7 @@ fn breakdown(journal: &Path, wall: Duration, steps: usize) {
         format!("median {:.2} ms", median_ms(&between)),
     );
     println!(
-        "    journal: {} events ({:.1} per step), group-committed on a writer thread; the engine waits for it once per step, before COMMIT",
+        "    journal: {} events ({:.1} per step), group-committed on a writer thread; the engine waits for it once per step, before sending COMMIT",
         entries.len(),
         entries.len() as f64 / steps as f64
     );

@@ -164,10 +164,11 @@ pub fn run(args: RunArgs) -> u8 {
     // nothing, and nothing is written before the plan is clean. (The TUI opens them itself.)
     let (planned, connected) = if args.headless {
         let path = args.runbook.clone();
+        let with_checks = loaded.runbook.as_ref().is_some_and(engine::has_checks);
         let (planned, connected) = runtime.block_on(async {
             let planning =
                 tokio::task::spawn_blocking(move || super::inspect::plan_clean(&path, loaded));
-            tokio::join!(planning, engine::connect_all(&target))
+            tokio::join!(planning, engine::connect_all(&target, with_checks))
         });
         let planned = match planned {
             Ok(planned) => planned,

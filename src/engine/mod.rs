@@ -6,4 +6,6 @@ pub mod mirror;
 mod run;
 pub mod sqlexec;
 
-pub use run::{Connections, EngineError, RunOptions, connect_all, new_run_id, run, run_connected};
+pub use run::{
+    Connections, EngineError, RunOptions, connect_all, has_checks, new_run_id, run, run_connected,
+};

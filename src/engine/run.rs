@@ -514,17 +514,34 @@ pub struct Connections {
     working: (Client, UnboundedReceiver<(String, String)>),
     monitor: Client,
     lock: Client,
+    /// The first check session, still connecting in the background.
+    check_sessions_coming: tokio::task::JoinSet<Result<(Client, i32), EngineError>>,
 }
 
-/// Opens a run's three sessions at once.
-pub async fn connect_all(target: &Target) -> Result<Connections, EngineError> {
+/// Opens a run's three sessions at once. A runbook `with_checks` also gets its first check
+/// session connecting in the background now, so its verification phase rarely waits for it.
+pub async fn connect_all(target: &Target, with_checks: bool) -> Result<Connections, EngineError> {
+    let mut check_sessions_coming = tokio::task::JoinSet::new();
+    if with_checks {
+        check_sessions_coming.spawn(open_check_session(target.clone()));
+    }
     let (working, (monitor, _monitor_notices), (lock, _lock_notices)) =
         tokio::try_join!(connect(target), connect(target), connect(target))?;
     Ok(Connections {
         working,
         monitor,
         lock,
+        check_sessions_coming,
     })
+}
+
+/// Whether a runbook has checks (its run opens a check session from the start).
+pub fn has_checks(runbook: &Runbook) -> bool {
+    runbook
+        .phases
+        .iter()
+        .flat_map(|p| &p.steps)
+        .any(|s| matches!(s.kind, StepKind::Check(_)))
 }
 
 /// Runs the runbook to the end, a gate nobody passes, a failure, or a cancellation.
@@ -536,7 +553,7 @@ pub async fn run(
     events: UnboundedSender<Entry>,
     commands: UnboundedReceiver<Command>,
 ) -> Result<Outcome, EngineError> {
-    let connections = connect_all(&opts.target).await?;
+    let connections = connect_all(&opts.target, has_checks(runbook)).await?;
     run_connected(runbook, plan, opts, connections, events, commands).await
 }
 
@@ -550,21 +567,11 @@ pub async fn run_connected(
     commands: UnboundedReceiver<Command>,
 ) -> Result<Outcome, EngineError> {
     let secret = opts.target.secret();
-    // A runbook with checks gets its first check session connecting in the background now, so
-    // its verification phase rarely waits for it.
-    let mut check_sessions_coming = tokio::task::JoinSet::new();
-    if runbook
-        .phases
-        .iter()
-        .flat_map(|p| &p.steps)
-        .any(|s| matches!(s.kind, StepKind::Check(_)))
-    {
-        check_sessions_coming.spawn(open_check_session(opts.target.clone()));
-    }
     let Connections {
         working: (client, notices),
         monitor,
         lock: lock_conn,
+        check_sessions_coming,
     } = connections;
     let db = |e: tokio_postgres::Error| {
         EngineError::Database(crate::secret::mask(&e.to_string(), secret.as_deref()))
