@@ -11,6 +11,7 @@
 //!
 //!   scripts/bench                       # provisions a scratch PostgreSQL
 //!   BENCH_REPS=9 scripts/bench          # more repetitions (default 5)
+//!   BENCH_ONLY=checks scripts/bench --bench vs_psql   # one half (or BENCH_ONLY=migrations)
 //!
 //! Needs CUTOVER_TEST_DATABASE_URL (a superuser URL; scripts/bench sets it) and `psql`.
 
@@ -271,14 +272,20 @@ fn main() {
         .is_dir()
         .then(|| shm.join(format!("vs-psql-{}", std::process::id())))
         .filter(|d| std::fs::create_dir_all(d).is_ok());
+    // BENCH_ONLY=migrations or BENCH_ONLY=checks runs one half.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let admin = Admin::connect(&admin_url);
-    for (n, &steps) in SIZES.iter().enumerate() {
-        // The big one takes seconds per run: fewer repetitions.
-        let reps = if n == 0 { reps } else { reps.min(3) };
-        migrations(&admin, &cutover, &dir, shm_dir.as_deref(), steps, reps);
-        println!();
+    if only != "checks" {
+        for (n, &steps) in SIZES.iter().enumerate() {
+            // The big one takes seconds per run: fewer repetitions.
+            let reps = if n == 0 { reps } else { reps.min(3) };
+            migrations(&admin, &cutover, &dir, shm_dir.as_deref(), steps, reps);
+            println!();
+        }
     }
-    checks(&admin, &cutover, &dir, reps);
+    if only != "migrations" {
+        checks(&admin, &cutover, &dir, reps);
+    }
     let _ = std::fs::remove_dir_all(&dir);
     if let Some(d) = shm_dir {
         let _ = std::fs::remove_dir_all(d);
@@ -312,18 +319,25 @@ fn checks_inputs(
     (runbook, sql)
 }
 
-/// The median wall time of `cutover run` and of `psql -f` on fresh databases, alternating.
+/// The median wall times of `cutover run` of each runbook and of `psql -f` of `sql`, each on
+/// a fresh database, all in every repetition (in alternating order).
 fn race(
     admin: &Admin,
     cutover: &Path,
     dir: &Path,
-    runbook: &Path,
+    runbooks: &[&Path],
     sql: &Path,
     reps: usize,
-) -> (f64, f64) {
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+) -> (Vec<f64>, f64) {
+    let mut ours: Vec<Vec<f64>> = vec![Vec::new(); runbooks.len()];
+    let mut theirs = Vec::new();
     for rep in 0..reps {
-        for k in if rep % 2 == 0 { [0, 1] } else { [1, 0] } {
+        // 0 is psql, k > 0 the runbook k - 1.
+        let mut order: Vec<usize> = (0..=runbooks.len()).collect();
+        if rep % 2 == 1 {
+            order.reverse();
+        }
+        for k in order {
             let (name, url) = admin.fresh(&format!("benchc_{}_{rep}_{k}", std::process::id()));
             if k == 0 {
                 let mut cmd = Command::new("psql");
@@ -334,17 +348,20 @@ fn race(
             } else {
                 let mut cmd = Command::new(cutover);
                 cmd.arg("run")
-                    .arg(runbook)
+                    .arg(runbooks[k - 1])
                     .args(["--headless", "--approve-all", "--database-url"])
                     .arg(&url)
                     .arg("--journal")
-                    .arg(dir.join(format!("checks-{rep}.jsonl")));
-                ours.push(timed(cmd, "cutover run").as_secs_f64());
+                    .arg(dir.join(format!("checks-{rep}-{k}.jsonl")));
+                ours[k - 1].push(timed(cmd, "cutover run").as_secs_f64());
             }
             admin.drop_db(&name);
         }
     }
-    (median_ms(&ours), median_ms(&theirs))
+    (
+        ours.iter().map(|t| median_ms(t)).collect(),
+        median_ms(&theirs),
+    )
 }
 
 /// Races `steps` tracked migrations through cutover against the same SQL through psql.
@@ -458,25 +475,33 @@ fn checks(admin: &Admin, cutover: &Path, dir: &Path, reps: usize) {
     println!("checks: {reps} repetitions");
     let trivial =
         |k: usize| format!("SELECT count(*) + 1 FROM pg_class WHERE relname = 'nothing_{k}'");
-    let (runbook, sql) = checks_inputs(dir, "checks_serial", 100, 1, &trivial);
-    let (ours, psql) = race(admin, cutover, dir, &runbook, &sql, reps);
+    let (serial_rb, sql) = checks_inputs(dir, "checks_serial", 100, 1, &trivial);
+    let (trivial4, _) = checks_inputs(dir, "checks_trivial4", 100, 4, &trivial);
+    // Serial and 4 at once race in the same repetitions: this host's speed drifts.
+    let (ours, psql) = race(admin, cutover, dir, &[&serial_rb, &trivial4], &sql, reps);
+    let (serial_trivial, at4) = (ours[0], ours[1]);
     println!(
-        "  100 trivial checks, serial: cutover {ours:.3}s, psql -f {psql:.3}s: {:.2}× psql (target ≤ 1.5×)",
-        ours / psql
+        "  100 trivial checks, serial: cutover {serial_trivial:.3}s, psql -f {psql:.3}s: {:.2}× psql (target ≤ 1.5×)",
+        serial_trivial / psql
     );
     let slow = |_: usize| "SELECT 1 FROM pg_sleep(0.02)".to_owned();
     let (serial_rb, slow_sql) = checks_inputs(dir, "checks_slow1", 16, 1, &slow);
     let (parallel_rb, _) = checks_inputs(dir, "checks_slow4", 16, 4, &slow);
-    let (serial, _) = race(admin, cutover, dir, &serial_rb, &slow_sql, reps);
-    let (parallel, _) = race(admin, cutover, dir, &parallel_rb, &slow_sql, reps);
+    let (slow_times, _) = race(
+        admin,
+        cutover,
+        dir,
+        &[&serial_rb, &parallel_rb],
+        &slow_sql,
+        reps,
+    );
+    let (serial, parallel) = (slow_times[0], slow_times[1]);
     println!(
         "  16 checks of 20 ms: serial {serial:.3}s, 4 at once {parallel:.3}s: {:.2}× serial (target ≤ 0.5×)",
         parallel / serial
     );
-    let (trivial4, _) = checks_inputs(dir, "checks_trivial4", 100, 4, &trivial);
-    let (at4, _) = race(admin, cutover, dir, &trivial4, &sql, reps);
     println!(
         "  100 trivial checks, 4 at once: {at4:.3}s: {:.2}× serial (target: never slower)",
-        at4 / ours
+        at4 / serial_trivial
     );
 }
