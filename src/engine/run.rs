@@ -259,6 +259,9 @@ fn drain_notices(
 /// connection costs ~10 ms: trivial checks never pay for one; a check still running with
 /// none done yet counts as slow).
 const WIDEN_AFTER: Duration = Duration::from_millis(30);
+/// The first look at a series' pace comes sooner: a first check still running by then is slow
+/// enough for more sessions at once, and trivial ones have shown their pace.
+const FIRST_LOOK: Duration = Duration::from_millis(10);
 
 /// A check's result as its tracking row records it.
 struct FinishedCheck {
@@ -2836,7 +2839,7 @@ impl<'a> Engine<'a> {
         let mut sessions = free.len();
         // More sessions are opened only once the series shows it is worth a connection each:
         // trivial checks finish on one session before others could even connect.
-        let widen_at = tokio::time::sleep(WIDEN_AFTER);
+        let widen_at = tokio::time::sleep(FIRST_LOOK);
         tokio::pin!(widen_at);
         let mut widened = needed <= sessions + self.check_sessions_coming.len();
         let mut busy = Duration::ZERO;
