@@ -7,6 +7,9 @@
 //! check adds on top of parsing). It never fails on time.
 //!
 //!   cargo bench --bench check_large
+
+// A benchmark stops on a broken setup: unwrap, expect and panic are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::path::Path;
 use std::time::{Duration, Instant};
 

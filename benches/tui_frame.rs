@@ -4,6 +4,9 @@
 //! `cargo bench --bench tui_frame`. Prints the mean time per frame and the ratio; the
 //! target is under 2 ms per frame. It reports, it does not assert.
 
+// A benchmark stops on a broken setup: unwrap, expect and panic are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use chrono::{TimeZone, Utc};
 use cutover::events::{Blocker, Event};
 use cutover::journal::Entry;

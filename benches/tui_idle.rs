@@ -10,6 +10,9 @@
 //!
 //! Needs CUTOVER_TEST_DATABASE_URL (scripts/bench sets it). Linux only (/proc).
 
+// A benchmark stops on a broken setup: unwrap, expect and panic are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../tests/common/pty.rs"]
 mod pty;
 

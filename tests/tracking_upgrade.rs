@@ -2,6 +2,9 @@
 //! against it: `history` and `status` read what was recorded, and a new run skips what was
 //! applied. Two shapes: the schema of the 2026-12-06 release (frozen in tests/fixtures), and
 //! the first one (no journal columns, no ledger of applied steps, no lock function).
+
+// A test stops on a broken assumption: unwrap, expect and panic are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod common;
 
 use std::process::Command;

@@ -3,6 +3,9 @@
 //! (The summary's content and the keys are covered in detail, without a terminal, in
 //! tests/tui.rs.)
 
+// A test stops on a broken assumption: unwrap, expect and panic are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::pty::{self, Spawn, keys};
