@@ -1,7 +1,8 @@
 //! The operator TUI: a screen over the engine's events and a keyboard for its commands.
 //!
 //! - [`state`]: `UiState`, reduced from journal entries (pure).
-//! - [`draw`]: the whole screen from `UiState` + `ViewState` (pure; the clock is injected).
+//! - [`draw`]: the whole screen from `UiState` + `ViewState` (pure; the clock is injected),
+//!   one file per screen element.
 //! - [`keys`]: `ViewState` and `handle_key` (pure): keys to engine commands, with every
 //!   run-changing action behind a second confirming key.
 //! - [`app`]: the event loop, terminal setup/restore, signals; [`run_tui`] is the entry point.
