@@ -157,7 +157,11 @@ impl<'a> Engine<'a> {
         // Look for blockers well before lock_timeout fires, so the operator sees who it was.
         self.lock_poll =
             (m.lock_timeout / 3).clamp(Duration::from_millis(50), Duration::from_millis(500));
-        let statements = sql::split_statements(&m.sql.text);
+        // A step sent ahead was split when it was sent.
+        let statements = match &self.ahead {
+            Some(ahead) if ahead.step == i => ahead.statements.clone(),
+            _ => sql::split_statements(&m.sql.text),
+        };
         let in_tx = runs_in_transaction(
             self.plan.steps[i].in_transaction,
             m.transaction,
@@ -379,18 +383,22 @@ impl<'a> Engine<'a> {
         // Either way the transaction is over: a COMMIT after a failed row rolls back.
         if let Err(e) = record.answer().await.and(commit.answer().await) {
             // What went behind it must not commit in its place.
-            if let Some((_, pipeline)) = next {
-                pipeline.abandon(&self.opts.target).await;
+            if let Some(ahead) = next {
+                ahead.pipeline.abandon(&self.opts.target).await;
             }
             let f = self.failure_of(&e, &m.sql, None);
             return Ok(Err((Some(e), f)));
         }
-        if let Some((step, pipeline)) = next {
-            self.ahead = Some(Ahead { step, pipeline });
-        }
+        self.ahead = next;
         if chained {
             self.rows_unrecorded.push((id.to_owned(), rows as i64));
         }
+        self.remember_applied(id, sum);
+        Ok(Ok(rows))
+    }
+
+    /// What the tracking rows now say of step `id`: applied in this run, with this SQL.
+    fn remember_applied(&mut self, id: &str, sum: &str) {
         self.records.insert(
             id.to_owned(),
             StepRecord {
@@ -400,7 +408,6 @@ impl<'a> Engine<'a> {
                 sql_checksum: Some(sum.to_owned()),
             },
         );
-        Ok(Ok(rows))
     }
 
     /// Sends what ends a migration's transaction: its tracking row (which commits with it, so
@@ -412,7 +419,7 @@ impl<'a> Engine<'a> {
         sum: &str,
         attempt: u32,
         rows: Option<i64>,
-        candidate: Option<(usize, String, Vec<String>)>,
+        candidate: Option<(usize, String, Vec<sql::Statement>)>,
     ) -> Closing {
         let next = candidate.filter(|(j, _, _)| self.may_send_ahead(*j));
         let (client, upsert) = (Arc::clone(&self.client), self.upsert_step.clone());
@@ -445,10 +452,14 @@ impl<'a> Engine<'a> {
         let client = Arc::clone(&self.client);
         let commit = sqlexec::Sent::send(async move { client.batch_execute("COMMIT").await }).await;
         let next = match next {
-            Some((j, setup, texts)) => {
-                let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            Some((step, setup, statements)) => {
+                let texts: Vec<&str> = statements.iter().map(|s| s.text.as_str()).collect();
                 let pipeline = sqlexec::Pipeline::send(&self.client, Some(&setup), &texts).await;
-                Some((j, pipeline))
+                Some(Ahead {
+                    step,
+                    statements,
+                    pipeline,
+                })
             }
             None => None,
         };
@@ -462,8 +473,8 @@ impl<'a> Engine<'a> {
     /// The migration that may go to the server behind this step's COMMIT: the next step of a
     /// one-at-a-time phase, when it is a transactional migration with statements that the
     /// verdict says to run (and [`Engine::may_send_ahead`] still agrees at the COMMIT).
-    /// Its setup and statement texts.
-    pub(super) fn ahead_candidate(&self) -> Option<(usize, String, Vec<String>)> {
+    /// Its setup and statements.
+    pub(super) fn ahead_candidate(&self) -> Option<(usize, String, Vec<sql::Statement>)> {
         let j = self.up_next?;
         let StepKind::Migrate(m) = &self.steps[j].kind else {
             return None;
@@ -481,8 +492,7 @@ impl<'a> Engine<'a> {
         if !in_tx || statements.is_empty() {
             return None;
         }
-        let texts = statements.into_iter().map(|s| s.text).collect();
-        Some((j, transaction_setup(m), texts))
+        Some((j, transaction_setup(m), statements))
     }
 
     /// Whether step `j` may still be sent ahead now: the lock is held, nobody asked the run to
@@ -632,15 +642,7 @@ impl<'a> Engine<'a> {
             rows as i64,
         )
         .await?;
-        self.records.insert(
-            id.to_owned(),
-            StepRecord {
-                step_id: id.to_owned(),
-                run_id: self.run_id.clone(),
-                status: StepStatus::Applied,
-                sql_checksum: Some(sum.to_owned()),
-            },
-        );
+        self.remember_applied(id, sum);
         Ok(Ok(rows))
     }
 

@@ -437,6 +437,8 @@ struct Engine<'a> {
 /// a verdict that changed — rolls it back (see [`sqlexec::Pipeline::abandon`]).
 struct Ahead {
     step: usize,
+    /// Its statements, as split when it was sent.
+    statements: Vec<sql::Statement>,
     pipeline: sqlexec::Pipeline,
 }
 
@@ -445,7 +447,7 @@ struct Ahead {
 struct Closing {
     record: sqlexec::Sent<Result<u64, tokio_postgres::Error>>,
     commit: sqlexec::Sent<Result<(), tokio_postgres::Error>>,
-    next: Option<(usize, sqlexec::Pipeline)>,
+    next: Option<Ahead>,
 }
 
 impl Closing {
@@ -454,8 +456,8 @@ impl Closing {
     async fn abandon(self, target: &Target) {
         let _ = self.record.answer().await;
         let _ = self.commit.answer().await;
-        if let Some((_, pipeline)) = self.next {
-            pipeline.abandon(target).await;
+        if let Some(ahead) = self.next {
+            ahead.pipeline.abandon(target).await;
         }
     }
 }
