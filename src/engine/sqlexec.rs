@@ -219,7 +219,7 @@ impl Pipeline {
     /// is queued behind the statements, so it is answered once they are (their answers are
     /// dropped unread). A cancel that lands on the ROLLBACK itself fails it: it is sent again.
     pub async fn abandon(mut self, target: &Target) {
-        let running = self
+        let mut running = self
             .slots
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -227,13 +227,25 @@ impl Pipeline {
             .any(|slot| matches!(slot, Slot::Waiting(_)));
         let Pipeline { client, slots, .. } = self;
         drop(slots);
-        if running {
-            let _ = crate::connect::cancel(target, &client.cancel_token()).await;
-        }
-        for _ in 0..2 {
-            if client.batch_execute("ROLLBACK").await.is_ok() || client.is_closed() {
+        // A cancel that reaches the session between two of its statements is ignored (the
+        // server cancels only a running one): it is sent again until the ROLLBACK is answered.
+        for _ in 0..5 {
+            let rollback = client.batch_execute("ROLLBACK");
+            tokio::pin!(rollback);
+            let mut cancel_every = tokio::time::interval(std::time::Duration::from_millis(200));
+            let answered = loop {
+                tokio::select! {
+                    answered = &mut rollback => break answered,
+                    _ = cancel_every.tick(), if running => {
+                        let _ = crate::connect::cancel(target, &client.cancel_token()).await;
+                    }
+                }
+            };
+            if answered.is_ok() || client.is_closed() {
                 break;
             }
+            // A ROLLBACK that ran means the statements before it are over: no more cancels.
+            running = false;
         }
     }
 }
