@@ -11,7 +11,8 @@ use cutover::events::{Blocker, Command, Decision, Event, Outcome, ServerSession,
 use cutover::journal::Entry;
 use cutover::plan::Plan;
 use cutover::runbook::{Comparison, Expectation, Op, Runbook, Scalar, Severity};
-use cutover::tui::keys::{Panel, ResumeView, Stage};
+use cutover::tui::bindings::{self, Context, Key};
+use cutover::tui::keys::{Panel, ResumeView, Stage, contexts};
 use cutover::tui::state::{Overall, Prompt, StepStatus, StopKind, StopPoint};
 use cutover::tui::{UiState, ViewState, draw, handle_key};
 use ratatui::Terminal;
@@ -2445,4 +2446,201 @@ fn the_operators_zone_replaces_the_windows() {
     let state = UiState::new(&runbook, &plan, "alice");
     let screen = screen(&state, &view(at(5)), 160, 48);
     assert!(screen.contains("03:30:05 +05:30"), "{screen}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Keys as data: the bindings table, walked
+
+/// A screen where `context` is live: the state, the view, and whether its keys are the
+/// watcher's (which resolves `Watch` before looking around).
+fn home_of(context: Context) -> (UiState, ViewState) {
+    let mut feed = Feed::new();
+    let mut v = view(at(6));
+    let open = |feed: &Feed, v: &mut ViewState| v.sync(&feed.state);
+    match context {
+        Context::Anywhere | Context::Nav | Context::Run | Context::Watch => {
+            feed.started();
+        }
+        Context::Help => {
+            feed.started();
+            v.help = true;
+        }
+        Context::Gate | Context::NoGo | Context::Sent | Context::Comment | Context::Confirm => {
+            let (f, mut gv) = at_gate(&[]);
+            match context {
+                Context::NoGo => {
+                    press(&f.state, &mut gv, key('n'));
+                }
+                Context::Comment => {
+                    press(&f.state, &mut gv, key('c'));
+                }
+                Context::Confirm => {
+                    press(&f.state, &mut gv, key('A'));
+                }
+                Context::Sent => {
+                    tick_all(&f.state, &mut gv);
+                    press(&f.state, &mut gv, key('g'));
+                    press(&f.state, &mut gv, key('y'));
+                }
+                _ => {}
+            }
+            return (f.state, gv);
+        }
+        Context::Failure => {
+            failed_step(lock_wait(feed.prepared().migrating()));
+        }
+        Context::Manual => {
+            feed.started().phase(0, "prepare").at(
+                5,
+                Event::ManualWaiting {
+                    step: "announce-window".into(),
+                    prompt: "Post in #shop-ops.".into(),
+                },
+            );
+        }
+        Context::Uncertain => {
+            feed.started().phase(0, "prepare").at(
+                5,
+                Event::UncertainStep {
+                    step: "announce-window".into(),
+                    still_running: Vec::new(),
+                },
+            );
+        }
+        Context::Resume | Context::ResumeHidden => {
+            feed.started();
+            v.resume = Some(ResumeView {
+                hidden: context == Context::ResumeHidden,
+            });
+        }
+    }
+    open(&feed, &mut v);
+    (feed.state, v)
+}
+
+/// Every binding is reachable: on a screen where its context is live, each of its keys
+/// resolves to it (no context ahead of it takes the key), and pressing it does not panic.
+#[test]
+fn every_binding_is_reachable_where_its_context_is_live() {
+    for b in bindings::BINDINGS {
+        let (state, mut v) = home_of(b.context);
+        let live = if b.context == Context::Watch {
+            vec![Context::Anywhere, Context::Watch, Context::Nav]
+        } else {
+            contexts(&state, &v)
+        };
+        assert!(
+            live.contains(&b.context),
+            "{:?} is not live on its home screen ({live:?})",
+            b.context
+        );
+        for k in b.keys {
+            let found = bindings::resolve(&live, *k);
+            assert_eq!(
+                found.map(|f| (f.context, f.act)),
+                Some((b.context, b.act)),
+                "{k:?} in {:?} is taken by another binding first ({live:?})",
+                b.context
+            );
+            if b.context != Context::Watch {
+                let event = match k {
+                    Key::Char(c) => key(*c),
+                    Key::Ctrl(c) => KeyEvent::new(KeyCode::Char(*c), KeyModifiers::CONTROL),
+                    Key::Code(c) => code(*c),
+                };
+                let _ = handle_key(&state, &mut v, event, "alice");
+            }
+        }
+    }
+}
+
+/// A key letter is written once: the draw code names keys only through the table.
+#[test]
+fn the_draw_code_names_no_key_letter() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui/draw");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui/watch.rs"));
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code: String = text
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap_or("")
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for b in bindings::BINDINGS {
+            for k in b.keys {
+                let label = match k {
+                    Key::Char(c) if !c.is_whitespace() && !c.is_ascii_digit() => c.to_string(),
+                    Key::Code(KeyCode::Esc) => "Esc".to_owned(),
+                    Key::Code(KeyCode::Enter) => "⏎".to_owned(),
+                    _ => continue,
+                };
+                // The ways a key is drawn: a (key, what) pair, a hint, a key span, and a
+                // sentence naming it.
+                for written in [
+                    format!("(\"{label}\", \""),
+                    format!("hint(\"{label}\""),
+                    format!(", \"{label}\", \""),
+                    format!("Span::styled(\"{label}\""),
+                    format!("Span::styled(\" {label}\""),
+                    // (`a` starts English sentences too.)
+                    if label == "a" {
+                        String::from("\u{0}")
+                    } else {
+                        format!("\"{label} ")
+                    },
+                    format!(" then {label}"),
+                ] {
+                    assert!(
+                        !code.contains(&written),
+                        "{} writes the key {label:?} itself ({written}); take it from the bindings table",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The help screen, written from the bindings table: one column on a small terminal, two
+/// where they fit.
+#[test]
+fn snapshot_help() {
+    let mut feed = Feed::new();
+    lock_wait(feed.prepared().migrating());
+    let mut v = view(at(221));
+    press(&feed.state, &mut v, key('?'));
+    assert!(v.help);
+    snap("help", &feed.state, &v);
+    let text = screen(&feed.state, &v, 160, 48);
+    for want in [
+        "Looking around",
+        "At a gate",
+        "Ctrl-C",
+        "g  go",
+        "failed step",
+    ] {
+        assert!(text.contains(want), "{want:?} missing from\n{text}");
+    }
+    // At 80x24 it does not fit: the title says so and ↓ scrolls it, leaving it open.
+    let small = screen(&feed.state, &v, 80, 24);
+    assert!(small.contains("scroll"), "{small}");
+    assert!(!small.contains("Ctrl-C"), "{small}");
+    for _ in 0..60 {
+        press(&feed.state, &mut v, code(KeyCode::Down));
+    }
+    assert!(v.help);
+    let small = screen(&feed.state, &v, 80, 24);
+    assert!(small.contains("looking first"), "{small}");
+    snap("help_scrolled", &feed.state, &v);
+    // Any other key closes it, and does nothing else.
+    assert_eq!(press(&feed.state, &mut v, key('p')), None);
+    assert!(!v.help);
+    assert_eq!(v.help_scroll, 0);
 }

@@ -1,11 +1,14 @@
-//! The view (what the operator is looking at) and the keys. `handle_key` is pure: a key and
-//! the current state in, at most one engine command out. Everything that changes the run
-//! takes two different keys (an action and `y`), so a single stray keypress never does.
+//! The view (what the operator is looking at) and what keys do to it. `handle_key` is pure:
+//! a key and the current state in, at most one engine command out. Which key does what is
+//! in [`super::bindings`]; this module says which contexts are live and performs the acts.
+//! Everything that changes the run takes two different keys (an action and a confirming
+//! key), so a single stray keypress never does.
 
+use super::bindings::{self, Act, Binding, Context, Key};
 use super::state::{Prompt, UiState};
 use crate::events::{Command, Decision};
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyEvent, KeyEventKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Panel {
@@ -171,6 +174,8 @@ pub struct ViewState {
     pub modal: Option<ModalView>,
     pub confirm: Option<Confirm>,
     pub help: bool,
+    /// Lines the help screen is scrolled down.
+    pub help_scroll: u16,
     /// The focused panel fills the screen (`z`).
     pub zoom: bool,
     /// The watcher's screen: the run is someone else's, seen through its events.
@@ -199,6 +204,7 @@ impl ViewState {
             modal: None,
             confirm: None,
             help: false,
+            help_scroll: 0,
             zoom: false,
             watching: false,
             notice: None,
@@ -291,16 +297,88 @@ fn is_press(key: &KeyEvent) -> bool {
     key.kind == KeyEventKind::Press
 }
 
+#[cfg(test)]
 fn char_of(key: &KeyEvent) -> Option<char> {
-    match key.code {
-        KeyCode::Char(c)
-            if !key
-                .modifiers
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-        {
-            Some(c)
-        }
+    match Key::of(key) {
+        Some(Key::Char(c)) => Some(c),
         _ => None,
+    }
+}
+
+/// The contexts whose bindings are live now, in priority order. After `Anywhere`, the first
+/// one says what an unbound key does (see `unbound`).
+pub fn contexts(state: &UiState, view: &ViewState) -> Vec<Context> {
+    let mut live = vec![Context::Anywhere];
+    if view.help {
+        live.push(Context::Help);
+        return live;
+    }
+    if let Some(r) = &view.resume {
+        if r.hidden {
+            live.extend([Context::ResumeHidden, Context::Nav]);
+        } else {
+            live.push(Context::Resume);
+        }
+        return live;
+    }
+    if view.confirm.is_some() {
+        live.push(Context::Confirm);
+        return live;
+    }
+    if view.modal_visible(state)
+        && let (Some(m), Some(prompt)) = (&view.modal, &state.prompt)
+    {
+        match m.stage {
+            Stage::Comment => {
+                live.push(Context::Comment);
+                return live;
+            }
+            Stage::NoGo => {
+                live.push(Context::NoGo);
+                return live;
+            }
+            Stage::Confirm(_) => {
+                live.push(Context::Confirm);
+                return live;
+            }
+            Stage::Sent => live.push(Context::Sent),
+            Stage::Browse => live.push(prompt_context(prompt)),
+        }
+    }
+    live.extend([Context::Run, Context::Nav]);
+    live
+}
+
+/// The context of a prompt's own keys.
+pub fn prompt_context(prompt: &Prompt) -> Context {
+    match prompt {
+        Prompt::Gate { .. } => Context::Gate,
+        Prompt::Manual { .. } => Context::Manual,
+        Prompt::Failure { .. } => Context::Failure,
+        Prompt::Uncertain { .. } => Context::Uncertain,
+    }
+}
+
+/// Whether a binding's footer hint applies now (its key may still answer with a notice).
+pub fn hint_applies(binding: &Binding, state: &UiState, view: &ViewState) -> bool {
+    let failure_open = matches!(
+        (&state.prompt, view.modal_visible(state)),
+        (Some(Prompt::Failure { .. }), true)
+    );
+    let failed_critical = match &state.prompt {
+        Some(Prompt::Gate {
+            failed_critical, ..
+        }) => !failed_critical.is_empty(),
+        _ => false,
+    };
+    match binding.act {
+        Act::Quit => true,
+        // The failed step's own `a` aborts; two abort keys side by side would confuse.
+        Act::Abort => state.is_active() && !failure_open,
+        Act::EndPhase => state.monitoring_active(),
+        Act::Go => !failed_critical,
+        Act::GoOverride => failed_critical,
+        _ => state.is_active(),
     }
 }
 
@@ -315,104 +393,267 @@ pub fn handle_key(
     if !is_press(&key) {
         return None;
     }
-    if view.resume.is_some() {
-        resume_key(state, view, key);
-        return None;
-    }
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        view.confirm = None;
-        if !state.is_active() {
-            view.quit = true;
-            return None;
-        }
-        view.leave_when_stopped = true;
-        view.notice = Some("Ctrl-C: cancelling; the TUI closes when the engine stops".into());
-        return Some(Command::Cancel {
-            reason: "interrupted (Ctrl-C)".into(),
-        });
-    }
-    if view.help {
-        view.help = false;
-        return None;
-    }
-    if let Some(confirm) = view.confirm.take() {
-        return confirm_global(state, view, confirm, char_of(&key) == Some('y'));
-    }
-    if view.modal_visible(state)
-        && let Some(prompt) = state.prompt.clone()
-    {
-        match modal_key(state, view, &prompt, key, operator) {
-            Handled::Command(c) => return Some(c),
-            Handled::Done => return None,
-            Handled::NotMine => {}
+    let key = Key::of(&key)?;
+    let live = contexts(state, view);
+    match bindings::resolve(&live, key) {
+        Some(binding) => perform(state, view, binding.act, key, operator),
+        None => {
+            unbound(view, live.get(1).copied(), key);
+            None
         }
     }
-    global_key(state, view, key)
 }
 
-/// Keys while a restored run waits to be continued. Nothing is running, so nothing here
-/// returns a command: `Enter` on the summary continues (the caller starts the engine),
-/// `q` or Ctrl-C leaves, Esc hides the summary to look around, `d` shows it again.
-fn resume_key(state: &UiState, view: &mut ViewState, key: KeyEvent) {
-    view.confirm = None;
-    let hidden = view.resume.as_ref().is_some_and(|r| r.hidden);
-    let c = char_of(&key);
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        view.quit = true;
-        return;
+/// A key no live binding has: typed into a comment, a "no" to a confirmation, or nothing.
+fn unbound(view: &mut ViewState, context: Option<Context>, key: Key) {
+    match context {
+        Some(Context::Help) => close_help(view),
+        Some(Context::Confirm) => {
+            if view.confirm.take().is_some() {
+                view.notice = Some("cancelled: nothing was sent".into());
+            } else if let Some(m) = &mut view.modal {
+                m.stage = Stage::Browse;
+                m.message = Some("cancelled: nothing was sent".into());
+            }
+        }
+        Some(Context::NoGo) => {
+            if let Some(m) = &mut view.modal {
+                m.stage = Stage::Browse;
+                m.message = Some("no-go cancelled".into());
+            }
+        }
+        Some(Context::Comment) => {
+            if let (Some(m), Key::Char(ch)) = (&mut view.modal, key)
+                && m.comment.chars().count() < 500
+            {
+                m.comment.push(ch);
+            }
+        }
+        Some(Context::Resume) => {
+            view.notice = Some(format!(
+                "not continued yet: {} continues the run, {} leaves without running anything, {} looks around",
+                bindings::key(Context::Resume, Act::Continue),
+                bindings::key(Context::Resume, Act::Leave),
+                bindings::key(Context::Resume, Act::LookAround),
+            ));
+        }
+        _ => {}
     }
-    if view.help {
-        view.help = false;
-        return;
-    }
-    match (key.code, c) {
-        (_, Some('q')) => view.quit = true,
-        (_, Some('?')) => view.help = true,
-        (KeyCode::Enter, _) if !hidden => {
+}
+
+fn perform(
+    state: &UiState,
+    view: &mut ViewState,
+    act: Act,
+    key: Key,
+    operator: &str,
+) -> Option<Command> {
+    match act {
+        Act::Interrupt => {
+            view.confirm = None;
+            if view.resume.is_some() || !state.is_active() {
+                view.quit = true;
+                return None;
+            }
+            view.leave_when_stopped = true;
+            view.notice = Some("Ctrl-C: cancelling; the TUI closes when the engine stops".into());
+            return Some(Command::Cancel {
+                reason: "interrupted (Ctrl-C)".into(),
+            });
+        }
+        Act::Yes => {
+            if let Some(confirm) = view.confirm.take() {
+                return confirm_global(state, view, confirm);
+            }
+            return confirm_modal(state, view, operator);
+        }
+        Act::Continue => {
             view.resume = None;
             view.notice = None;
         }
-        (KeyCode::Esc, _) if !hidden => {
+        Act::LookAround | Act::ShowSummary => {
             if let Some(r) = &mut view.resume {
-                r.hidden = true;
+                r.hidden = act == Act::LookAround;
             }
             view.notice = None;
         }
-        (_, Some('d')) => {
-            if let Some(r) = &mut view.resume {
-                r.hidden = false;
+        Act::Leave => view.quit = true,
+        Act::NotYet => {
+            view.notice = Some(format!(
+                "nothing is running yet: {} shows the resume summary ({} there continues)",
+                bindings::key(Context::ResumeHidden, Act::ShowSummary),
+                bindings::key(Context::Resume, Act::Continue),
+            ));
+        }
+        Act::ShowPrompt => {
+            if let Some(m) = &mut view.modal {
+                m.hidden = false;
             }
-            view.notice = None;
         }
-        _ if !hidden => {
-            view.notice =
-                Some("not continued yet: Enter continues the run, q leaves without running anything, Esc looks around".into());
+        Act::Quit => {
+            if state.is_active() {
+                view.confirm = Some(Confirm::Quit);
+            } else {
+                view.quit = true;
+            }
         }
-        (_, Some('p' | 'x' | 'A' | 'E')) => {
-            view.notice = Some(
-                "nothing is running yet: d shows the resume summary (Enter there continues)".into(),
-            );
+        Act::Pause => {
+            if state.is_active() {
+                view.notice = Some(
+                    "pause requested: the run stops after the current step (resumable)".into(),
+                );
+                return Some(Command::Pause);
+            }
         }
-        // Looking around: panels, scrolling, selecting a step. No command can come out of
-        // here (nothing is running, and run-wide keys were answered above).
-        _ => {
-            let _ = global_key(state, view, key);
-            view.confirm = None;
-            view.quit = false;
+        Act::CancelStatement => {
+            if state.statement_running() {
+                view.confirm = Some(Confirm::CancelStatement);
+            } else {
+                view.notice = Some("no statement is running".into());
+            }
         }
+        Act::Abort => {
+            if state.is_active() {
+                view.confirm = Some(Confirm::Abort);
+            }
+        }
+        Act::EndPhase => {
+            if state.monitoring_active() {
+                view.confirm = Some(Confirm::EndPhase);
+            } else {
+                view.notice = Some("no monitoring phase is running".into());
+            }
+        }
+        Act::Hide
+        | Act::QuestionUp
+        | Act::QuestionDown
+        | Act::Tick
+        | Act::Go
+        | Act::GoOverride
+        | Act::NoGo
+        | Act::Comment
+        | Act::Decide(_)
+        | Act::CommentDone
+        | Act::Erase => prompt_act(state, view, act),
+        Act::Help
+        | Act::ScrollHelp(_)
+        | Act::Zoom
+        | Act::NextPanel
+        | Act::PrevPanel
+        | Act::PanelByNumber
+        | Act::Up
+        | Act::Down
+        | Act::Left
+        | Act::Right
+        | Act::PageUp
+        | Act::PageDown
+        | Act::Top
+        | Act::Follow
+        | Act::Select
+        | Act::Reset => navigate(state, view, act, key),
+    }
+    None
+}
+
+/// What the keys of an open prompt do to it (nothing is sent before `y`).
+fn prompt_act(state: &UiState, view: &mut ViewState, act: Act) {
+    let Some(m) = view.modal.as_mut() else {
+        return;
+    };
+    match act {
+        Act::Hide => {
+            m.hidden = true;
+            if m.stage != Stage::Sent {
+                m.message = None;
+            }
+        }
+        Act::CommentDone => {
+            m.stage = Stage::Browse;
+            m.message = Some(if m.comment.is_empty() {
+                "no comment".into()
+            } else {
+                "comment kept; it is journaled with the decision".into()
+            });
+        }
+        Act::Erase => {
+            m.comment.pop();
+        }
+        Act::Comment => {
+            m.stage = Stage::Comment;
+            m.message = None;
+        }
+        Act::Decide(action) => m.stage = Stage::Confirm(action),
+        Act::NoGo => {
+            m.stage = Stage::NoGo;
+            m.message = None;
+        }
+        Act::QuestionUp => m.focus = m.focus.saturating_sub(1),
+        Act::QuestionDown => {
+            m.focus = (m.focus + 1).min(m.ticks.len().saturating_sub(1));
+        }
+        Act::Tick => {
+            let n = m.ticks.len();
+            if let Some(t) = m.ticks.get_mut(m.focus) {
+                *t = !*t;
+                m.message = None;
+                // On to the next question still to tick; a ticked one is never landed on
+                // (a second space would untick it unseen).
+                if *t
+                    && let Some(next) =
+                        (m.focus + 1..n).find(|&q| !m.ticks.get(q).copied().unwrap_or(true))
+                {
+                    m.focus = next;
+                }
+            }
+        }
+        Act::Go | Act::GoOverride => {
+            let failed_critical = match &state.prompt {
+                Some(Prompt::Gate {
+                    failed_critical, ..
+                }) => failed_critical.clone(),
+                _ => return,
+            };
+            let unticked = m.ticks.iter().filter(|t| !**t).count();
+            let overriding = act == Act::GoOverride;
+            m.message = if !overriding && unticked > 0 {
+                Some(format!(
+                    "tick every question before a go ({unticked} not ticked)"
+                ))
+            } else if !overriding && !failed_critical.is_empty() {
+                Some(format!(
+                    "critical checks failed ({}): go needs an override — {}, or {} for no-go",
+                    failed_critical.join(", "),
+                    bindings::key(Context::Gate, Act::GoOverride),
+                    bindings::key(Context::Gate, Act::NoGo),
+                ))
+            } else if overriding && failed_critical.is_empty() {
+                Some(format!(
+                    "no critical check failed: use {} for go",
+                    bindings::key(Context::Gate, Act::Go)
+                ))
+            } else if overriding && m.comment.trim().is_empty() {
+                Some(format!(
+                    "an override needs a reason: {}, type why the go stands, {} — then {}",
+                    bindings::key(Context::Gate, Act::Comment),
+                    bindings::key(Context::Comment, Act::CommentDone),
+                    bindings::key(Context::Gate, Act::GoOverride),
+                ))
+            } else if unticked > 0 {
+                Some(format!(
+                    "tick every question before a go ({unticked} not ticked)"
+                ))
+            } else {
+                m.stage = Stage::Confirm(Action::Go {
+                    override_checks: overriding,
+                });
+                None
+            };
+        }
+        _ => {}
     }
 }
 
-fn confirm_global(
-    state: &UiState,
-    view: &mut ViewState,
-    confirm: Confirm,
-    yes: bool,
-) -> Option<Command> {
-    if !yes {
-        view.notice = Some("cancelled: nothing was sent".into());
-        return None;
-    }
+fn confirm_global(state: &UiState, view: &mut ViewState, confirm: Confirm) -> Option<Command> {
     if !state.is_active() {
         if confirm == Confirm::Quit {
             view.quit = true;
@@ -443,244 +684,66 @@ fn confirm_global(
     }
 }
 
-enum Handled {
-    Command(Command),
-    Done,
-    NotMine,
-}
-
-fn modal_key(
-    state: &UiState,
-    view: &mut ViewState,
-    prompt: &Prompt,
-    key: KeyEvent,
-    operator: &str,
-) -> Handled {
-    let Some(m) = view.modal.as_mut() else {
-        return Handled::NotMine;
+/// `y` on the prompt's confirmation: the decision goes to the engine.
+fn confirm_modal(state: &UiState, view: &mut ViewState, operator: &str) -> Option<Command> {
+    let prompt = state.prompt.as_ref()?;
+    let m = view.modal.as_mut()?;
+    let Stage::Confirm(action) = m.stage else {
+        return None;
     };
-    let c = char_of(&key);
-    match m.stage.clone() {
-        Stage::Comment => {
-            match key.code {
-                KeyCode::Enter | KeyCode::Esc => {
-                    m.stage = Stage::Browse;
-                    m.message = Some(if m.comment.is_empty() {
-                        "no comment".into()
-                    } else {
-                        "comment kept; it is journaled with the decision".into()
-                    });
-                }
-                KeyCode::Backspace => {
-                    m.comment.pop();
-                }
-                KeyCode::Char(ch) if c.is_some() && m.comment.chars().count() < 500 => {
-                    m.comment.push(ch);
-                }
-                _ => {}
-            }
-            Handled::Done
-        }
-        Stage::Confirm(action) => {
-            if c != Some('y') {
-                m.stage = Stage::Browse;
-                m.message = Some("cancelled: nothing was sent".into());
-                return Handled::Done;
-            }
-            let step = prompt.step().to_owned();
-            let command = match (action, prompt) {
-                (Action::Go { override_checks }, Prompt::Gate { questions, .. }) => {
-                    Command::Decide {
-                        step,
-                        decision: Decision::Go,
-                        operator: operator.to_owned(),
-                        comment: Some(m.comment.clone()).filter(|c| !c.trim().is_empty()),
-                        answers: questions.iter().map(|q| (q.clone(), true)).collect(),
-                        override_failed_checks: override_checks,
-                    }
-                }
-                (Action::NoGoAbort | Action::NoGoRollback, Prompt::Gate { questions, .. }) => {
-                    Command::Decide {
-                        step,
-                        decision: if action == Action::NoGoAbort {
-                            Decision::Abort
-                        } else {
-                            Decision::Rollback
-                        },
-                        operator: operator.to_owned(),
-                        comment: Some(m.comment.clone()).filter(|c| !c.trim().is_empty()),
-                        answers: questions
-                            .iter()
-                            .zip(m.ticks.iter().chain(std::iter::repeat(&false)))
-                            .map(|(q, t)| (q.clone(), *t))
-                            .collect(),
-                        override_failed_checks: false,
-                    }
-                }
-                (Action::Acknowledge, Prompt::Manual { .. }) => Command::Acknowledge {
-                    step,
-                    operator: operator.to_owned(),
-                    note: Some(m.comment.clone()).filter(|c| !c.trim().is_empty()),
-                },
-                (Action::Retry, Prompt::Failure { .. }) => Command::Retry,
-                (Action::Rollback, Prompt::Failure { .. }) => Command::Rollback,
-                (Action::Abort, Prompt::Failure { .. }) => Command::Abort,
-                (Action::MarkApplied, Prompt::Uncertain { .. }) => Command::ResolveUncertain {
-                    step,
-                    applied: true,
-                },
-                (Action::Rerun, Prompt::Uncertain { .. }) => Command::ResolveUncertain {
-                    step,
-                    applied: false,
-                },
-                _ => {
-                    m.stage = Stage::Browse;
-                    return Handled::Done;
-                }
-            };
-            m.stage = Stage::Sent;
-            m.message = Some("sent; waiting for the engine".into());
-            Handled::Command(command)
-        }
-        Stage::NoGo => {
-            match c {
-                Some('a') => m.stage = Stage::Confirm(Action::NoGoAbort),
-                Some('b') => m.stage = Stage::Confirm(Action::NoGoRollback),
-                _ => {
-                    m.stage = Stage::Browse;
-                    m.message = Some("no-go cancelled".into());
-                }
-            }
-            Handled::Done
-        }
-        Stage::Sent => match key.code {
-            KeyCode::Esc => {
-                m.hidden = true;
-                Handled::Done
-            }
-            _ if matches!(c, Some('?' | 'q' | 'x' | 'A' | 'p')) => Handled::NotMine,
-            _ => Handled::Done,
+    let step = prompt.step().to_owned();
+    let comment = Some(m.comment.clone()).filter(|c| !c.trim().is_empty());
+    let command = match (action, prompt) {
+        (Action::Go { override_checks }, Prompt::Gate { questions, .. }) => Command::Decide {
+            step,
+            decision: Decision::Go,
+            operator: operator.to_owned(),
+            comment,
+            answers: questions.iter().map(|q| (q.clone(), true)).collect(),
+            override_failed_checks: override_checks,
         },
-        Stage::Browse => {
-            if key.code == KeyCode::Esc {
-                m.hidden = true;
-                m.message = None;
-                return Handled::Done;
-            }
-            match prompt {
-                Prompt::Gate {
-                    questions,
-                    failed_critical,
-                    ..
-                } => {
-                    let n = questions.len();
-                    match (key.code, c) {
-                        (KeyCode::Up, _) | (_, Some('k')) => {
-                            m.focus = m.focus.saturating_sub(1);
-                        }
-                        (KeyCode::Down, _) | (_, Some('j')) => {
-                            m.focus = (m.focus + 1).min(n.saturating_sub(1));
-                        }
-                        (KeyCode::Enter, _) | (_, Some(' ')) => {
-                            if let Some(t) = m.ticks.get_mut(m.focus) {
-                                *t = !*t;
-                                m.message = None;
-                                // On to the next question still to tick; a ticked one is never
-                                // landed on (a second space would untick it unseen).
-                                if *t
-                                    && let Some(next) = (m.focus + 1..n)
-                                        .find(|&q| !m.ticks.get(q).copied().unwrap_or(true))
-                                {
-                                    m.focus = next;
-                                }
-                            }
-                        }
-                        (_, Some('g')) => {
-                            let unticked = m.ticks.iter().filter(|t| !**t).count();
-                            if unticked > 0 {
-                                m.message = Some(format!(
-                                    "tick every question before a go ({unticked} not ticked)"
-                                ));
-                            } else if !failed_critical.is_empty() {
-                                m.message = Some(format!(
-                                    "critical checks failed ({}): go needs an override — O, or n for no-go",
-                                    failed_critical.join(", ")
-                                ));
-                            } else {
-                                m.stage = Stage::Confirm(Action::Go {
-                                    override_checks: false,
-                                });
-                                m.message = None;
-                            }
-                        }
-                        (_, Some('O')) => {
-                            let unticked = m.ticks.iter().filter(|t| !**t).count();
-                            if failed_critical.is_empty() {
-                                m.message = Some("no critical check failed: use g for go".into());
-                            } else if m.comment.trim().is_empty() {
-                                m.message = Some(
-                                    "an override needs a reason: c, type why the go stands, Enter — then O"
-                                        .into(),
-                                );
-                            } else if unticked > 0 {
-                                m.message = Some(format!(
-                                    "tick every question before a go ({unticked} not ticked)"
-                                ));
-                            } else {
-                                m.stage = Stage::Confirm(Action::Go {
-                                    override_checks: true,
-                                });
-                                m.message = None;
-                            }
-                        }
-                        (_, Some('n')) => {
-                            m.stage = Stage::NoGo;
-                            m.message = None;
-                        }
-                        (_, Some('c')) => {
-                            m.stage = Stage::Comment;
-                            m.message = None;
-                        }
-                        _ => return Handled::NotMine,
-                    }
-                    Handled::Done
-                }
-                Prompt::Manual { .. } => match c {
-                    Some('a') => {
-                        m.stage = Stage::Confirm(Action::Acknowledge);
-                        Handled::Done
-                    }
-                    // A note journaled with the acknowledgement (e.g. the backup's file name).
-                    Some('c') => {
-                        m.stage = Stage::Comment;
-                        m.message = None;
-                        Handled::Done
-                    }
-                    _ => Handled::NotMine,
+        (Action::NoGoAbort | Action::NoGoRollback, Prompt::Gate { questions, .. }) => {
+            Command::Decide {
+                step,
+                decision: if action == Action::NoGoAbort {
+                    Decision::Abort
+                } else {
+                    Decision::Rollback
                 },
-                Prompt::Failure { .. } => {
-                    let action = match c {
-                        Some('r') => Action::Retry,
-                        Some('b') => Action::Rollback,
-                        Some('a') => Action::Abort,
-                        _ => return Handled::NotMine,
-                    };
-                    m.stage = Stage::Confirm(action);
-                    Handled::Done
-                }
-                Prompt::Uncertain { .. } => {
-                    let action = match c {
-                        Some('m') => Action::MarkApplied,
-                        Some('r') => Action::Rerun,
-                        _ => return Handled::NotMine,
-                    };
-                    m.stage = Stage::Confirm(action);
-                    let _ = state;
-                    Handled::Done
-                }
+                operator: operator.to_owned(),
+                comment,
+                answers: questions
+                    .iter()
+                    .zip(m.ticks.iter().chain(std::iter::repeat(&false)))
+                    .map(|(q, t)| (q.clone(), *t))
+                    .collect(),
+                override_failed_checks: false,
             }
         }
-    }
+        (Action::Acknowledge, Prompt::Manual { .. }) => Command::Acknowledge {
+            step,
+            operator: operator.to_owned(),
+            note: comment,
+        },
+        (Action::Retry, Prompt::Failure { .. }) => Command::Retry,
+        (Action::Rollback, Prompt::Failure { .. }) => Command::Rollback,
+        (Action::Abort, Prompt::Failure { .. }) => Command::Abort,
+        (Action::MarkApplied, Prompt::Uncertain { .. }) => Command::ResolveUncertain {
+            step,
+            applied: true,
+        },
+        (Action::Rerun, Prompt::Uncertain { .. }) => Command::ResolveUncertain {
+            step,
+            applied: false,
+        },
+        _ => {
+            m.stage = Stage::Browse;
+            return None;
+        }
+    };
+    m.stage = Stage::Sent;
+    m.message = Some("sent; waiting for the engine".into());
+    Some(command)
 }
 
 /// Steps in the order of the dependency view.
@@ -748,68 +811,47 @@ fn scroll(state: &UiState, view: &mut ViewState, delta: isize) {
     }
 }
 
-fn global_key(state: &UiState, view: &mut ViewState, key: KeyEvent) -> Option<Command> {
-    let c = char_of(&key);
-    match (key.code, c) {
-        (_, Some('?')) => view.help = true,
-        (_, Some('z')) => view.zoom = !view.zoom,
-        (_, Some('q')) => {
-            if state.is_active() {
-                view.confirm = Some(Confirm::Quit);
-            } else {
-                view.quit = true;
+/// Any key but the help screen's own closes it.
+pub fn close_help(view: &mut ViewState) {
+    view.help = false;
+    view.help_scroll = 0;
+}
+
+/// Looking around: panels, cursor, scrolling, selection. Never changes the run, so it
+/// returns nothing to send (the watcher uses it too).
+pub fn navigate(state: &UiState, view: &mut ViewState, act: Act, key: Key) {
+    match act {
+        Act::Help => view.help = true,
+        Act::ScrollHelp(by) => {
+            view.help_scroll = view.help_scroll.saturating_add_signed(by);
+        }
+        Act::Zoom => view.zoom = !view.zoom,
+        Act::NextPanel => view.panel = view.panel.cycle(true),
+        Act::PrevPanel => view.panel = view.panel.cycle(false),
+        Act::PanelByNumber => {
+            if let Key::Char(d @ '1'..='6') = key {
+                view.panel = Panel::ALL[d as usize - '1' as usize];
             }
         }
-        (_, Some('p')) if state.is_active() => {
-            view.notice =
-                Some("pause requested: the run stops after the current step (resumable)".into());
-            return Some(Command::Pause);
-        }
-        (_, Some('x')) => {
-            if state.statement_running() {
-                view.confirm = Some(Confirm::CancelStatement);
-            } else {
-                view.notice = Some("no statement is running".into());
-            }
-        }
-        (_, Some('A')) if state.is_active() => view.confirm = Some(Confirm::Abort),
-        (_, Some('E')) => {
-            if state.monitoring_active() {
-                view.confirm = Some(Confirm::EndPhase);
-            } else {
-                view.notice = Some("no monitoring phase is running".into());
-            }
-        }
-        (_, Some('d')) => {
-            if let Some(m) = &mut view.modal {
-                m.hidden = false;
-            }
-        }
-        (KeyCode::Tab, _) => view.panel = view.panel.cycle(true),
-        (KeyCode::BackTab, _) => view.panel = view.panel.cycle(false),
-        (_, Some(d @ '1'..='6')) => {
-            let n = d as usize - '1' as usize;
-            view.panel = Panel::ALL[n];
-        }
-        (KeyCode::Up, _) | (_, Some('k')) => scroll(state, view, -1),
-        (KeyCode::Down, _) | (_, Some('j')) => scroll(state, view, 1),
-        (KeyCode::Left, _) if view.panel == Panel::Checks => scroll(state, view, -1),
-        (KeyCode::Right, _) if view.panel == Panel::Checks => scroll(state, view, 1),
-        (KeyCode::PageUp, _) => scroll(state, view, -10),
-        (KeyCode::PageDown, _) => scroll(state, view, 10),
-        (KeyCode::Home, _) => match view.panel {
+        Act::Up => scroll(state, view, -1),
+        Act::Down => scroll(state, view, 1),
+        Act::Left if view.panel == Panel::Checks => scroll(state, view, -1),
+        Act::Right if view.panel == Panel::Checks => scroll(state, view, 1),
+        Act::PageUp => scroll(state, view, -10),
+        Act::PageDown => scroll(state, view, 10),
+        Act::Top => match view.panel {
             Panel::Log => view.log_scroll = state.log.len().saturating_sub(1),
             Panel::Detail => view.detail_scroll = 0,
             _ => scroll(state, view, -(state.steps.len() as isize)),
         },
-        (KeyCode::End, _) => match view.panel {
+        Act::Follow => match view.panel {
             Panel::Log => view.log_scroll = 0,
             _ => {
                 view.cursor = None;
                 view.selected = None;
             }
         },
-        (KeyCode::Enter, _) => {
+        Act::Select => {
             let step = match view.panel {
                 Panel::Checks => state.checks.get(view.check_cursor).copied(),
                 Panel::Monitor => state.probes.get(view.probe_cursor).map(|p| p.step),
@@ -821,7 +863,7 @@ fn global_key(state: &UiState, view: &mut ViewState, key: KeyEvent) -> Option<Co
                 view.panel = Panel::Detail;
             }
         }
-        (KeyCode::Esc, _) => {
+        Act::Reset => {
             view.cursor = None;
             view.selected = None;
             view.notice = None;
@@ -829,12 +871,12 @@ fn global_key(state: &UiState, view: &mut ViewState, key: KeyEvent) -> Option<Co
         }
         _ => {}
     }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     #[test]
     fn panels_cycle_both_ways() {

@@ -3,11 +3,13 @@
 //! - [`state`]: `UiState`, reduced from journal entries (pure).
 //! - [`draw`]: the whole screen from `UiState` + `ViewState` (pure; the clock is injected),
 //!   one file per screen element.
+//! - [`bindings`]: every key binding as data (dispatch, footer hints, help read it).
 //! - [`keys`]: `ViewState` and `handle_key` (pure): keys to engine commands, with every
 //!   run-changing action behind a second confirming key.
 //! - [`app`]: the event loop, terminal setup/restore, signals; [`run_tui`] is the entry point.
 //! - [`watch`]: `cutover watch`, the same screen fed from `cutover.events`, read-only.
 pub mod app;
+pub mod bindings;
 pub mod draw;
 pub mod fmt;
 pub mod keys;

@@ -11,16 +11,17 @@
 //! decision keys only say so, and the session is `default_transaction_read_only`.
 
 use super::app::{InputThread, PANICKED, PanicHook, Signals, TerminalGuard};
-use super::draw::draw;
+use super::bindings::{self, Act, Context, Key};
+use super::draw::{WATCH_HELP, centered, context_hints, draw, draw_help_screen, hints_line};
 use super::fmt;
-use super::keys::{ViewState, handle_key};
+use super::keys::{ViewState, close_help, navigate};
 use super::state::{Prompt, UiState};
 use crate::connect::Target;
 use crate::events::Event;
 use crate::journal::Entry;
 use crate::plan::Plan;
 use crate::runbook::Runbook;
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind};
 use ratatui::Frame;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -218,76 +219,54 @@ fn prepare_view(ui: &UiState, view: &mut ViewState) {
     }
 }
 
-/// Keys that only look: panels, cursor, scrolling, selection.
-fn is_navigation(key: &KeyEvent) -> bool {
-    if key
-        .modifiers
-        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-    {
-        return false;
-    }
-    match key.code {
-        KeyCode::Tab
-        | KeyCode::BackTab
-        | KeyCode::Up
-        | KeyCode::Down
-        | KeyCode::Left
-        | KeyCode::Right
-        | KeyCode::PageUp
-        | KeyCode::PageDown
-        | KeyCode::Home
-        | KeyCode::End
-        | KeyCode::Enter => true,
-        KeyCode::Char(c) => matches!(c, '1'..='6' | 'j' | 'k'),
-        _ => false,
-    }
-}
-
-/// The watcher's keys. Navigation goes through the operator's `handle_key` (with the
-/// decision modal kept hidden, so it can only move the view); anything else that would act
-/// on the run only shows [`READ_ONLY`]. Nothing is ever sent anywhere.
+/// The watcher's keys: its own (leave, the prompt box), then looking around as the operator
+/// does (with the decision modal kept hidden). Any other key only shows [`READ_ONLY`].
+/// Nothing is ever sent anywhere: looking around has no command to return.
 pub fn watch_key(ui: &UiState, view: &mut ViewState, watch: &mut Watch, key: KeyEvent) {
     if key.kind != KeyEventKind::Press {
         return;
     }
-    let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
-    if ctrl_c {
-        view.quit = true;
+    let Some(key) = Key::of(&key) else {
         return;
-    }
-    if watch.help {
+    };
+    let live: &[Context] = if watch.help {
+        &[Context::Anywhere, Context::Help]
+    } else {
+        &[Context::Anywhere, Context::Watch, Context::Nav]
+    };
+    let found = bindings::resolve(live, key);
+    if watch.help && found.is_none() {
         watch.help = false;
+        close_help(view);
         return;
     }
-    let plain = !key
-        .modifiers
-        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-    match key.code {
-        KeyCode::Char('q') if plain => view.quit = true,
-        KeyCode::Char('?') if plain => watch.help = true,
-        KeyCode::Esc => {
-            if watch.prompt_visible(ui) {
-                watch.hidden_prompt = Some(ui.prompt_seq);
-            } else {
-                prepare_view(ui, view);
-                // Esc only resets the view (cursor, selection, notice, log scroll).
-                let _no_command = handle_key(ui, view, key, "");
-            }
-        }
-        _ if is_navigation(&key) => {
-            prepare_view(ui, view);
-            view.notice = None;
-            // With the modal hidden, navigation never yields a command; were one returned,
-            // it is dropped here: the watcher has nowhere to send it.
-            let _no_command = handle_key(ui, view, key, "");
-        }
-        KeyCode::Char('d') if plain && (ui.prompt.is_some() || watch.halted.is_some()) => {
-            watch.hidden_prompt = None;
-        }
-        KeyCode::Char(_) | KeyCode::Backspace | KeyCode::Delete => {
+    let Some(binding) = found else {
+        if matches!(
+            key,
+            Key::Char(_) | Key::Code(KeyCode::Backspace | KeyCode::Delete)
+        ) {
             view.notice = Some(READ_ONLY.into());
         }
-        _ => {}
+        return;
+    };
+    match binding.act {
+        Act::Interrupt | Act::Leave => view.quit = true,
+        Act::Help => watch.help = true,
+        Act::Hide if watch.prompt_visible(ui) => watch.hidden_prompt = Some(ui.prompt_seq),
+        // Esc with no prompt box: it only resets the view (cursor, selection, log scroll).
+        Act::Hide => {
+            prepare_view(ui, view);
+            navigate(ui, view, Act::Reset, key);
+        }
+        Act::ShowPrompt if ui.prompt.is_some() || watch.halted.is_some() => {
+            watch.hidden_prompt = None;
+        }
+        Act::ShowPrompt => view.notice = Some(READ_ONLY.into()),
+        act => {
+            prepare_view(ui, view);
+            view.notice = None;
+            navigate(ui, view, act, key);
+        }
     }
 }
 
@@ -459,17 +438,6 @@ fn bold() -> Style {
     Style::new().add_modifier(Modifier::BOLD)
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width.saturating_sub(2)).max(1);
-    let h = height.min(area.height.saturating_sub(2)).max(1);
-    Rect {
-        x: area.x + (area.width.saturating_sub(w)) / 2,
-        y: area.y + (area.height.saturating_sub(h)) / 3,
-        width: w,
-        height: h,
-    }
-}
-
 fn boxed(frame: &mut Frame, area: Rect, title: String, border: Style, lines: Vec<Line<'static>>) {
     let width = lines
         .iter()
@@ -568,7 +536,10 @@ fn draw_prompt(frame: &mut Frame, area: Rect, ui: &UiState, watch: &Watch) {
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
         Span::styled(format!("{READ_ONLY}  "), dim()),
-        Span::styled("Esc", bold().fg(Color::Cyan)),
+        Span::styled(
+            bindings::key(Context::Watch, Act::Hide),
+            bold().fg(Color::Cyan),
+        ),
         Span::styled(" hide", dim()),
     ]));
     boxed(frame, area, title, Style::new().fg(AMBER), lines);
@@ -621,45 +592,6 @@ fn draw_lost(frame: &mut Frame, area: Rect, error: &str, retry_in: Duration) {
         Style::new().fg(Color::Red),
         lines,
     );
-}
-
-fn draw_watch_help(frame: &mut Frame, area: Rect) {
-    let rows: [(&str, &str); 10] = [
-        ("Tab / Shift-Tab", "next / previous panel"),
-        (
-            "1-6",
-            "timeline, dependencies, verification, monitoring, log, step",
-        ),
-        ("↑↓ j k / PgUp PgDn", "move or scroll in the panel"),
-        ("Home / End", "top / follow the run again"),
-        ("Enter", "show the step under the cursor"),
-        ("Esc", "hide the prompt box; follow the running step"),
-        ("d", "show the prompt box again"),
-        ("q / Ctrl-C", "leave (the run is not affected)"),
-        ("", ""),
-        ("", READ_ONLY),
-    ];
-    let lines: Vec<Line<'static>> = rows
-        .iter()
-        .map(|(k, what)| {
-            Line::from(vec![
-                Span::styled(format!("{k:>20}  "), bold().fg(Color::Cyan)),
-                Span::raw((*what).to_owned()),
-            ])
-        })
-        .collect();
-    boxed(
-        frame,
-        area,
-        " Watching — keys (any key closes) ".to_owned(),
-        Style::new().fg(Color::Cyan),
-        lines,
-    );
-}
-
-fn key_hint(spans: &mut Vec<Span<'static>>, key: &str, what: &str) {
-    spans.push(Span::styled(key.to_owned(), bold().fg(Color::Cyan)));
-    spans.push(Span::raw(format!(" {what}  ")));
 }
 
 /// The watcher's status bar, over the operator's footer.
@@ -748,13 +680,14 @@ fn draw_status(frame: &mut Frame, area: Rect, watch: &Watch, view: &ViewState) {
         ));
         spans.push(Span::styled("│ ", dim()));
     }
-    key_hint(&mut spans, "q", "quit");
-    key_hint(&mut spans, "?", "help");
-    key_hint(&mut spans, "Tab/1-6", "panel");
-    key_hint(&mut spans, "↑↓", "move");
-    key_hint(&mut spans, "⏎", "select");
+    let hints: Vec<_> = context_hints(Context::Watch, |_| true)
+        .chain(context_hints(Context::Nav, |_| true))
+        .collect();
     frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(
+        Paragraph::new(hints_line(spans, &hints, area.width as usize)),
+        area,
+    );
 }
 
 /// The whole watcher screen: the operator's screen, then the watcher's overlays.
@@ -783,7 +716,14 @@ pub fn draw_watch(frame: &mut Frame, ui: &UiState, view: &ViewState, watch: &Wat
         draw_lost(frame, body, error, *retry_in);
     }
     if watch.help {
-        draw_watch_help(frame, body);
+        draw_help_screen(
+            frame,
+            body,
+            "Watching — keys",
+            WATCH_HELP,
+            Some(READ_ONLY),
+            view.help_scroll,
+        );
     }
     draw_status(frame, footer, watch, view);
 }
@@ -891,6 +831,7 @@ pub async fn run_watch(runbook: &Runbook, plan: &Plan, target: Target) -> std::i
 mod tests {
     use super::*;
     use crate::events::Decision;
+    use crossterm::event::KeyModifiers;
 
     fn fixture() -> (Runbook, Plan) {
         let text = "name: w\nwindow: { budget: 10m }\nphases:\n  - id: p\n    kind: preparation\n    budget: 5m\n    steps:\n      - check: c\n        sql: SELECT 1\n        expect: 1\n      - checkpoint: gate\n        prompt: Go?\n        questions: [Ready?]\n";

@@ -47,9 +47,12 @@ pub(super) fn draw_detail(
     };
     let s = &state.steps[i];
     let following = if view.selected.is_some() {
-        "selected (Esc: follow)"
+        format!(
+            "selected ({}: follow)",
+            bindings::key(Context::Nav, Act::Reset)
+        )
     } else {
-        "following the run"
+        "following the run".to_owned()
     };
     let block = panel_block(Panel::Detail, format!("{} · {following}", s.id), focused);
     let inner = block.inner(area);

@@ -2,41 +2,47 @@
 
 use super::*;
 
-pub(super) fn key_hint(spans: &mut Vec<Span<'static>>, key: &str, what: &str) {
-    spans.push(Span::styled(
-        key.to_owned(),
-        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
-    ));
-    spans.push(Span::raw(format!(" {what}  ")));
-}
-
-/// A key in the footer: `rank` 0 is always shown; the higher, the sooner it gives way
-/// (first to its short label, then altogether).
-pub(super) struct Hint {
-    key: &'static str,
+/// A key in the footer, from its binding: `rank` 0 is always shown; the higher, the sooner
+/// it gives way (first to its short label, then altogether).
+pub(crate) struct Hint {
+    key: String,
     long: &'static str,
     short: &'static str,
     rank: u8,
 }
 
-pub(super) fn hint(key: &'static str, long: &'static str, short: &'static str, rank: u8) -> Hint {
-    Hint {
-        key,
-        long,
-        short,
-        rank,
+impl Hint {
+    fn of(binding: &Binding) -> Option<Hint> {
+        binding.hint.map(|h| Hint {
+            key: h.keys.map_or_else(|| binding.key_label(), str::to_owned),
+            long: h.long,
+            short: h.short,
+            rank: h.rank,
+        })
     }
 }
 
+/// The footer hints of `context` that apply now, in table order.
+pub(crate) fn context_hints(
+    context: Context,
+    applies: impl Fn(&Binding) -> bool,
+) -> impl Iterator<Item = Hint> {
+    bindings::of(context)
+        .filter(move |b| applies(b))
+        .filter_map(Hint::of)
+}
+
 /// The hints that fit after `prefix`, in their order, the least important giving way.
-pub(super) fn hints_line(
+pub(crate) fn hints_line(
     mut spans: Vec<Span<'static>>,
     hints: &[Hint],
     width: usize,
 ) -> Line<'static> {
     let prefix: usize = spans.iter().map(Span::width).sum();
     let hint_w = |h: &Hint, short: bool| {
-        Span::raw(h.key).width() + 1 + (if short { h.short } else { h.long }).chars().count()
+        Span::raw(h.key.as_str()).width()
+            + 1
+            + (if short { h.short } else { h.long }).chars().count()
     };
     let total = |shown: &[bool], short: &[bool]| -> usize {
         let n = shown.iter().filter(|s| **s).count();
@@ -75,7 +81,7 @@ pub(super) fn hints_line(
     }
     for (i, h) in hints.iter().enumerate() {
         if shown[i] {
-            key_hint(&mut spans, h.key, if short[i] { h.short } else { h.long });
+            key_hint(&mut spans, &h.key, if short[i] { h.short } else { h.long });
         }
     }
     if let Some(last) = spans.last_mut()
@@ -110,7 +116,9 @@ pub(super) fn draw_footer(frame: &mut Frame, area: Rect, state: &UiState, view: 
                 .add_modifier(Modifier::BOLD),
         ));
         spans.push(Span::raw("  "));
-        key_hint(&mut spans, "y", "yes");
+        for hint in context_hints(Context::Confirm, |_| true) {
+            key_hint(&mut spans, &hint.key, hint.long);
+        }
         spans.push(Span::raw("any other key: no"));
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
@@ -121,27 +129,17 @@ pub(super) fn draw_footer(frame: &mut Frame, area: Rect, state: &UiState, view: 
         if let Some(notice) = &view.notice {
             spans.extend(notice_spans(notice, width, MUST));
         }
-        let hints = if resume.hidden {
+        let hints: Vec<Hint> = if resume.hidden {
             spans.push(Span::styled(
                 " not continued yet ",
                 Style::new().fg(Color::Black).bg(AMBER),
             ));
             spans.push(Span::raw(" "));
-            vec![
-                hint("d", "resume summary", "summary", 0),
-                hint("Tab/1-6", "panel", "panel", 3),
-                hint("↑↓", "move", "move", 4),
-                hint("⏎", "select", "select", 3),
-                hint("?", "help", "help", 0),
-                hint("q", "leave", "leave", 0),
-            ]
+            context_hints(Context::ResumeHidden, |_| true)
+                .chain(context_hints(Context::Nav, |_| true))
+                .collect()
         } else {
-            vec![
-                hint("⏎", "continue the run", "continue", 0),
-                hint("Esc", "look around first", "look around", 1),
-                hint("q", "leave (nothing runs)", "leave", 0),
-                hint("?", "help", "help", 0),
-            ]
+            context_hints(Context::Resume, |_| true).collect()
         };
         frame.render_widget(Paragraph::new(hints_line(spans, &hints, width)), area);
         return;
@@ -161,68 +159,28 @@ pub(super) fn draw_footer(frame: &mut Frame, area: Rect, state: &UiState, view: 
             Style::new().fg(Color::Black).bg(AMBER),
         ));
         spans.push(Span::raw(" "));
-        hints.push(hint("d", "decide", "decide", 0));
+        hints.extend(context_hints(Context::Run, |b| b.act == Act::ShowPrompt));
     }
-    if state.is_active() {
-        // What the open prompt asks for comes first; the modal lists it too, but a small
-        // modal may not show its last line.
-        if view.modal_visible(state)
-            && let Some(prompt) = &state.prompt
-        {
-            match prompt {
-                Prompt::Gate {
-                    failed_critical, ..
-                } => {
-                    if failed_critical.is_empty() {
-                        hints.push(hint("g", "go", "go", 1));
-                    } else {
-                        hints.push(hint("O", "go overriding", "override", 1));
-                    }
-                    hints.push(hint("n", "no-go", "no-go", 1));
-                }
-                Prompt::Failure { .. } => {
-                    hints.push(hint("r", "retry", "retry", 1));
-                    hints.push(hint("b", "roll back", "roll back", 1));
-                    hints.push(hint("a", "abort", "abort", 1));
-                }
-                Prompt::Manual { .. } => {
-                    hints.push(hint("a", "acknowledge", "ack", 1));
-                    hints.push(hint("c", "note", "note", 2));
-                }
-                Prompt::Uncertain { .. } => {
-                    hints.push(hint("m", "mark applied", "applied", 1));
-                    hints.push(hint("r", "run again", "rerun", 1));
-                }
-            }
-            hints.push(hint("Esc", "hide", "hide", 4));
-        }
-        hints.push(hint("?", "help", "help", 0));
-        hints.push(hint("Tab/1-6", "panel", "panel", 5));
-        hints.push(hint("↑↓", "move", "move", 6));
-        hints.push(hint("⏎", "select", "select", 5));
-        hints.push(hint("p", "pause", "pause", 2));
-        hints.push(hint("x", "cancel stmt", "cancel", 3));
-        if !matches!(
-            (&state.prompt, view.modal_visible(state)),
-            (Some(Prompt::Failure { .. }), true)
-        ) {
-            hints.push(hint("A", "abort", "abort", 2));
-        }
-        if state.monitoring_active() {
-            hints.push(hint("E", "end monitoring", "end mon.", 1));
-        }
-        hints.push(hint("q", "quit", "quit", 0));
-    } else {
+    if !state.is_active() {
         spans.push(Span::styled(
             " run finished ",
             Style::new().fg(Color::Black).bg(Color::Gray),
         ));
         spans.push(Span::raw(" "));
-        hints.push(hint("q", "quit", "quit", 0));
-        hints.push(hint("Tab/1-6", "panel", "panel", 2));
-        hints.push(hint("↑↓", "move", "move", 3));
-        hints.push(hint("⏎", "select", "select", 2));
-        hints.push(hint("?", "help", "help", 0));
     }
+    // What the open prompt asks for comes first; the modal lists it too, but a small modal
+    // may not show its last line.
+    if state.is_active()
+        && view.modal_visible(state)
+        && let Some(prompt) = &state.prompt
+    {
+        hints.extend(context_hints(prompt_context(prompt), |b| {
+            hint_applies(b, state, view)
+        }));
+    }
+    hints.extend(context_hints(Context::Nav, |_| true));
+    hints.extend(context_hints(Context::Run, |b| {
+        b.act != Act::ShowPrompt && hint_applies(b, state, view)
+    }));
     frame.render_widget(Paragraph::new(hints_line(spans, &hints, width)), area);
 }

@@ -1,8 +1,9 @@
 //! Drawing: a pure function of the state, the view and the injected clock. Only what is
 //! visible is built, so a frame costs the same with 20 steps or 2,000 and 10,000 log lines.
 
+use super::bindings::{self, Act, Binding, Context};
 use super::fmt;
-use super::keys::{Action, Panel, Stage, ViewState};
+use super::keys::{Action, Panel, Stage, ViewState, hint_applies, prompt_context};
 use super::state::{
     GraphRow, Level, Overall, Prompt, Restored, StepStatus, StepUi, StopKind, UiState,
     decision_word,
@@ -29,6 +30,7 @@ mod modal;
 mod monitor;
 mod resume;
 mod timeline;
+mod widgets;
 
 use checks::*;
 use detail::*;
@@ -42,6 +44,10 @@ use modal::*;
 use monitor::*;
 use resume::*;
 use timeline::*;
+
+pub(crate) use footer::{context_hints, hints_line};
+pub(crate) use help::{WATCH_HELP, draw_help_screen};
+pub(crate) use widgets::{centered, key_hint};
 
 const AMBER: Color = Color::Yellow;
 const DIM: Color = Color::DarkGray;
@@ -196,7 +202,7 @@ pub fn draw(frame: &mut Frame, state: &UiState, view: &ViewState) {
         draw_resume(frame, body, state, restored);
     }
     if view.help {
-        draw_help(frame, body);
+        draw_help(frame, body, view.help_scroll);
     }
 }
 

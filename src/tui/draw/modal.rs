@@ -2,17 +2,6 @@
 
 use super::*;
 
-pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
 pub(super) fn stage_line(
     stage: &Stage,
     m_message: Option<&str>,
@@ -41,22 +30,33 @@ pub(super) fn stage_line(
             out.push(Line::from(vec![
                 Span::styled(format!(" {} ", action.question()), style),
                 Span::raw("  "),
-                Span::styled("y", bold().fg(Color::Cyan)),
+                Span::styled(
+                    bindings::key(Context::Confirm, Act::Yes),
+                    bold().fg(Color::Cyan),
+                ),
                 Span::raw(" yes · any other key cancels"),
             ]));
         }
-        Stage::NoGo => out.push(Line::from(vec![
-            Span::styled(" NO-GO: ", hot),
-            Span::styled(" a", bold().fg(Color::Cyan)),
-            Span::raw(" abort here (leave the database as it is) · "),
-            Span::styled("b", bold().fg(Color::Cyan)),
-            Span::raw(" roll back this run's migrations · other key cancels"),
-        ])),
+        Stage::NoGo => {
+            let mut spans = vec![Span::styled(" NO-GO: ", hot), Span::raw(" ")];
+            for b in bindings::of(Context::NoGo) {
+                spans.push(Span::styled(b.key_label(), bold().fg(Color::Cyan)));
+                spans.push(Span::raw(format!(" {} · ", b.prompt.unwrap_or(b.help))));
+            }
+            spans.push(Span::raw("other key cancels"));
+            out.push(Line::from(spans));
+        }
         Stage::Comment => out.push(Line::from(vec![
             Span::styled(" comment: ", hot),
             Span::raw(format!(" {comment}")),
             Span::styled("█", Style::new().fg(Color::Cyan)),
-            Span::styled("  (Enter: done)", dim()),
+            Span::styled(
+                format!(
+                    "  ({}: done)",
+                    bindings::key(Context::Comment, Act::CommentDone)
+                ),
+                dim(),
+            ),
         ])),
         Stage::Sent => out.push(Line::styled(
             " sent; waiting for the engine to record it…",
@@ -75,10 +75,18 @@ pub(super) fn stage_line(
     out
 }
 
-pub(super) fn keys_line(keys: &[(&str, &str)]) -> Line<'static> {
+/// The key line of a prompt: its context's bindings that have a prompt label and apply now;
+/// `label` may reword one for the moment (e.g. a go before every question is ticked).
+pub(super) fn prompt_keys(
+    context: Context,
+    applies: impl Fn(&Binding) -> bool,
+    label: impl Fn(&Binding, &'static str) -> &'static str,
+) -> Line<'static> {
     let mut spans = Vec::new();
-    for (k, what) in keys {
-        key_hint(&mut spans, k, what);
+    for b in bindings::of(context).filter(|b| applies(b)) {
+        if let Some(what) = b.prompt {
+            key_hint(&mut spans, &b.key_label(), label(b, what));
+        }
     }
     Line::from(spans)
 }
@@ -113,7 +121,12 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
             lines.push(Line::styled(text.clone(), bold()));
             lines.push(Line::raw(""));
             lines.push(Line::styled(
-                "Confirm each (space/enter ticks, ↑↓ moves):",
+                format!(
+                    "Confirm each ({} ticks, {}{} moves):",
+                    bindings::key(Context::Gate, Act::Tick),
+                    bindings::key(Context::Gate, Act::QuestionUp),
+                    bindings::key(Context::Gate, Act::QuestionDown),
+                ),
                 dim(),
             ));
             for (k, q) in questions.iter().enumerate() {
@@ -300,14 +313,17 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
             ]));
             lines.push(Line::raw(""));
             let all = !m.ticks.is_empty() && m.ticks.iter().all(|t| *t) || questions.is_empty();
-            let mut keys: Vec<(&str, &str)> = Vec::new();
-            if failed_critical.is_empty() {
-                keys.push(("g", if all { "go" } else { "go (tick all first)" }));
-            } else {
-                keys.push(("O", "go overriding failed checks"));
-            }
-            keys.extend([("n", "no-go"), ("c", "comment"), ("Esc", "hide")]);
-            lines.push(keys_line(&keys));
+            lines.push(prompt_keys(
+                Context::Gate,
+                |b| hint_applies(b, state, view),
+                |b, what| {
+                    if b.act == Act::Go && !all {
+                        "go (tick all first)"
+                    } else {
+                        what
+                    }
+                },
+            ));
             (
                 format!(" ◆ GATE {step} — decision needed "),
                 Style::new().fg(AMBER),
@@ -324,12 +340,11 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
                 dim(),
             ));
             lines.push(Line::raw(""));
-            lines.push(keys_line(&[
-                ("a", "acknowledge (done)"),
-                ("c", "note it (journaled)"),
-                ("p", "pause here (resumable)"),
-                ("Esc", "hide"),
-            ]));
+            lines.push(prompt_keys(
+                Context::Manual,
+                |b| hint_applies(b, state, view),
+                |_, what| what,
+            ));
             (format!(" ✎ MANUAL STEP {step} "), Style::new().fg(AMBER))
         }
         Prompt::Failure { step } => {
@@ -339,9 +354,12 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
                 format!(
                     "{step} failed{}{}",
                     if cancelled {
-                        ": you cancelled its running statement (x)"
+                        format!(
+                            ": you cancelled its running statement ({})",
+                            bindings::key(Context::Run, Act::CancelStatement)
+                        )
                     } else {
-                        ""
+                        String::new()
                     },
                     s.filter(|s| s.attempt > 1 || s.starts > 1)
                         .map(|s| format!(" (attempt {}, started {}×)", s.attempt, s.starts))
@@ -370,12 +388,11 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
                 ));
             }
             lines.push(Line::raw(""));
-            lines.push(keys_line(&[
-                ("r", "retry"),
-                ("b", "roll back this run's migrations"),
-                ("a", "abort (leave as is)"),
-                ("Esc", "hide"),
-            ]));
+            lines.push(prompt_keys(
+                Context::Failure,
+                |b| hint_applies(b, state, view),
+                |_, what| what,
+            ));
             (
                 if cancelled {
                     format!(" ✗ STEP FAILED {step} — statement cancelled ")
@@ -393,12 +410,11 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
                 "Check the database: is it completely applied, or is it safe to run again?",
             ));
             lines.push(Line::raw(""));
-            lines.push(keys_line(&[
-                ("m", "mark applied"),
-                ("r", "run it again"),
-                ("A", "abort"),
-                ("Esc", "hide"),
-            ]));
+            lines.push(prompt_keys(
+                Context::Uncertain,
+                |b| hint_applies(b, state, view),
+                |_, what| what,
+            ));
             (format!(" ? UNCERTAIN {step} "), Style::new().fg(Color::Red))
         }
     };

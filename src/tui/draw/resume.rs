@@ -318,11 +318,7 @@ pub(super) fn draw_resume(frame: &mut Frame, area: Rect, state: &UiState, r: &Re
         Some(id) => format!(" ↻ RESUMING RUN {id} "),
         None => " ↻ RESUMING ".to_owned(),
     };
-    let keys = keys_line(&[
-        ("⏎", "continue the run"),
-        ("Esc", "look around"),
-        ("q", "leave (nothing runs)"),
-    ]);
+    let keys = prompt_keys(Context::Resume, |_| true, |_, what| what);
     let border = Style::new().fg(Color::Cyan);
     let block = Block::bordered()
         .title(Line::styled(title, border.add_modifier(Modifier::BOLD)))
