@@ -2966,3 +2966,73 @@ fn checks_are_listed_in_runbook_order_with_titles_and_their_sql() {
             || html::render(&r).contains("Appendix: the checks' SQL")
     );
 }
+
+/// Markdown and HTML are two renderings of one document: the same sections in the same
+/// order, and every identifier and piece of journal text of it in both.
+#[test]
+fn markdown_and_html_render_one_document() {
+    use cutover::report::doc::{Block, Span};
+    fn words(spans: &[Span], out: &mut Vec<String>) {
+        for s in spans {
+            match s {
+                Span::Code(t) | Span::Text(t) if t.len() > 3 && !t.contains('\n') => {
+                    out.push(t.clone())
+                }
+                Span::Strong(i) | Span::Bad(i) | Span::Good(i) | Span::Emph(i) | Span::Muted(i) => {
+                    words(i, out)
+                }
+                _ => {}
+            }
+        }
+    }
+    for name in ["complete", "crashed", "planned", "resumed", "rolled_back"] {
+        let r = load(name);
+        let doc = report::document::build(&r);
+        let md = markdown::render(&r);
+        let page = html::render(&r);
+        let mut md_at = 0;
+        let mut html_at = 0;
+        for section in &doc.sections {
+            let h2 = format!("<h2>{}</h2>", html::escape(section.title));
+            md_at += md[md_at..]
+                .find(&format!("## {}\n", section.title))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{name}: {} missing or out of order in Markdown",
+                        section.title
+                    )
+                });
+            html_at += page[html_at..].find(&h2).unwrap_or_else(|| {
+                panic!("{name}: {} missing or out of order in HTML", section.title)
+            });
+            let mut shown = Vec::new();
+            for block in &section.blocks {
+                match block {
+                    Block::Heading(s) | Block::Para(s) | Block::Note(s) => words(s, &mut shown),
+                    Block::Table { rows, .. } => {
+                        rows.iter().flatten().for_each(|c| words(c, &mut shown))
+                    }
+                    Block::Pairs(pairs) => pairs.iter().for_each(|(_, v)| words(v, &mut shown)),
+                    Block::List(items) => items.iter().for_each(|i| {
+                        words(&i.spans, &mut shown);
+                        i.sub.iter().for_each(|s| words(s, &mut shown));
+                    }),
+                    Block::Sql(_) | Block::Timeline => {}
+                }
+            }
+            for w in shown {
+                let plain_md = md.replace('\\', "");
+                assert!(
+                    plain_md.contains(&w.replace('|', "\\|").replace('\\', "")) || md.contains(&w),
+                    "{name}: {w:?} ({}) not in the Markdown",
+                    section.title
+                );
+                assert!(
+                    page.contains(&html::escape(&w)),
+                    "{name}: {w:?} ({}) not in the HTML",
+                    section.title
+                );
+            }
+        }
+    }
+}

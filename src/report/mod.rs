@@ -1,9 +1,13 @@
 //! The post-migration report: journal in, Markdown/JSON/HTML out.
 //!
-//! [`model::build`] folds the journal's entries into a [`Report`] (pure, no database); the
-//! renderers turn that into Markdown (with a Mermaid gantt), JSON (the documented schema in
-//! `docs/report-schema.md`) or a self-contained HTML page (inline SVG, no scripts).
+//! [`model::build`] folds the journal's entries into a [`Report`] (pure, no database), which
+//! is the JSON (the documented schema in `docs/report-schema.md`). [`document::build`] lays
+//! it out once as a [`doc::Document`] — sections, tables, lists, and what to emphasise — and
+//! [`markdown`] (with a Mermaid gantt) and [`html`] (a self-contained page, inline SVG, no
+//! scripts) are two thin renderings of that one document.
 
+pub mod doc;
+pub mod document;
 pub mod html;
 pub mod markdown;
 pub mod model;

@@ -5,6 +5,7 @@
 //! renaming or retyping a field is a schema change. They mirror the engine's events but do
 //! not reuse its types, so an engine refactor cannot silently change the report's shape.
 
+use super::doc::{self, Spans, code, plain, text};
 use crate::events::{Blocker, Decision, Outcome, PlannedWindow, SqlFailure};
 use crate::journal::Entry;
 use crate::record::{Anomaly, Kind, RunRecord};
@@ -764,44 +765,41 @@ impl Report {
     /// The one-line verdict shared by every format, e.g. `succeeded` or
     /// `INCOMPLETE — the journal ends at statement_started (…), during step x`.
     pub fn outcome_line(&self) -> String {
-        self.outcome_line_with(&|t| t.to_owned(), &|t| t.to_owned())
+        doc::flatten(&self.outcome_spans())
     }
 
-    /// [`Report::outcome_line`] with identifiers (event, step and phase names) and free text
-    /// (the run's message) each passed through a renderer's own quoting.
-    pub fn outcome_line_with(
-        &self,
-        ident: &dyn Fn(&str) -> String,
-        text: &dyn Fn(&str) -> String,
-    ) -> String {
+    /// [`Report::outcome_line`] with identifiers (event, step and phase names) as code and
+    /// the run's message as journal text, for the renderers to quote.
+    pub fn outcome_spans(&self) -> Spans {
         let s = &self.summary;
         match (&s.outcome, &s.stopped_at) {
             (RunOutcome::Incomplete, Some(stop)) => {
-                let mut line = format!(
-                    "INCOMPLETE — the journal ends at {} ({})",
-                    ident(&stop.event),
-                    stop.at.format("%Y-%m-%d %H:%M:%S UTC")
-                );
+                let mut line = vec![
+                    plain("INCOMPLETE — the journal ends at "),
+                    code(&stop.event),
+                    plain(format!(" ({})", stop.at.format("%Y-%m-%d %H:%M:%S UTC"))),
+                ];
                 match (&stop.step, &stop.phase) {
-                    (Some(step), _) => line.push_str(&format!(", during step {}", ident(step))),
+                    (Some(step), _) => line.extend([plain(", during step "), code(step)]),
                     (None, Some(phase)) => {
-                        line.push_str(&format!(", between steps of phase {}", ident(phase)))
+                        line.extend([plain(", between steps of phase "), code(phase)]);
                     }
-                    (None, None) => line.push_str(", outside any phase"),
+                    (None, None) => line.push(plain(", outside any phase")),
                 }
                 if let Some(n) = stop.torn_line {
-                    line.push_str(&format!(
+                    line.push(plain(format!(
                         "; line {n} is torn (a write cut short): a crash or kill"
-                    ));
+                    )));
                 } else {
-                    line.push_str(&format!(
-                        "; there is no {}: a crash or kill",
-                        ident("run_finished")
-                    ));
+                    line.extend([
+                        plain("; there is no "),
+                        code("run_finished"),
+                        plain(": a crash or kill"),
+                    ]);
                 }
                 line
             }
-            (RunOutcome::Incomplete, None) => match self.journal.unreadable_lines.as_slice() {
+            (RunOutcome::Incomplete, None) => vec![plain(match self.journal.unreadable_lines.as_slice() {
                 [] => "INCOMPLETE — the journal holds no readable event: nothing was recorded (the file is empty: a run killed before its first journal write, or one that has not written yet)".to_owned(),
                 [line] => format!(
                     "INCOMPLETE — the journal holds no readable event: nothing was recorded (line {line} is torn: a run killed before its first journal write was complete)"
@@ -810,10 +808,10 @@ impl Report {
                     "INCOMPLETE — the journal holds no readable event: nothing was recorded ({} unreadable lines)",
                     lines.len()
                 ),
-            },
+            })],
             (outcome, _) => match &s.message {
-                Some(m) => format!("{} — {}", outcome.as_str(), text(m)),
-                None => outcome.as_str().to_owned(),
+                Some(m) => vec![plain(format!("{} — ", outcome.as_str())), text(m)],
+                None => vec![plain(outcome.as_str())],
             },
         }
     }
