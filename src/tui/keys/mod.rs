@@ -13,6 +13,7 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 
 mod nav;
 mod prompt;
+mod resume;
 mod view;
 
 pub use nav::{close_help, navigate};
@@ -185,23 +186,8 @@ fn perform(
             }
             return confirm_modal(state, view, operator);
         }
-        Act::Continue => {
-            view.resume = None;
-            view.notice = None;
-        }
-        Act::LookAround | Act::ShowSummary => {
-            if let Some(r) = &mut view.resume {
-                r.hidden = act == Act::LookAround;
-            }
-            view.notice = None;
-        }
-        Act::Leave => view.quit = true,
-        Act::NotYet => {
-            view.notice = Some(format!(
-                "nothing is running yet: {} shows the resume summary ({} there continues)",
-                bindings::key(Context::ResumeHidden, Act::ShowSummary),
-                bindings::key(Context::Resume, Act::Continue),
-            ));
+        Act::Continue | Act::LookAround | Act::ShowSummary | Act::Leave | Act::NotYet => {
+            resume::act(view, act);
         }
         Act::ShowPrompt => {
             if let Some(m) = &mut view.modal {
