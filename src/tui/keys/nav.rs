@@ -10,32 +10,30 @@ pub(super) fn graph_steps(state: &UiState) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
-pub(super) fn move_cursor(state: &UiState, view: &mut ViewState, delta: isize) {
-    let order: Vec<usize> = graph_steps(state).collect();
-    if order.is_empty() {
+/// Moves the step cursor `delta` places along `order` (from the step in focus).
+fn move_along(state: &UiState, view: &mut ViewState, order: &[usize], delta: isize) {
+    let Some(last) = order.len().checked_sub(1) else {
         return;
-    }
+    };
     let here = view
         .focus_step(state)
         .and_then(|s| order.iter().position(|&i| i == s))
         .unwrap_or(0);
-    let to = (here as isize + delta).clamp(0, order.len() as isize - 1) as usize;
-    view.cursor = Some(order[to]);
+    let to = here.saturating_add_signed(delta).min(last);
+    view.cursor = order.get(to).copied();
 }
 
+/// The dependency view's order.
+pub(super) fn move_cursor(state: &UiState, view: &mut ViewState, delta: isize) {
+    let order: Vec<usize> = graph_steps(state).collect();
+    move_along(state, view, &order, delta);
+}
+
+/// Execution order, the order the timeline lists a phase's steps in.
 pub(super) fn timeline_cursor(state: &UiState, view: &mut ViewState, delta: isize) {
-    // Execution order, the order the timeline lists a phase's steps in.
     let mut order: Vec<usize> = (0..state.steps.len()).collect();
     order.sort_by_key(|&i| state.exec_pos[i]);
-    if order.is_empty() {
-        return;
-    }
-    let here = view
-        .focus_step(state)
-        .and_then(|s| order.iter().position(|&i| i == s))
-        .unwrap_or(0);
-    let to = (here as isize + delta).clamp(0, order.len() as isize - 1) as usize;
-    view.cursor = Some(order[to]);
+    move_along(state, view, &order, delta);
 }
 
 pub(super) fn scroll(state: &UiState, view: &mut ViewState, delta: isize) {
