@@ -9,6 +9,7 @@
 //! only when the operator continues (Enter on the summary). A terminal that goes away
 //! without a SIGHUP (see [`TerminalWatch`]) stops the run like a hang-up does.
 
+use super::bindings::{self, Act, Context, Key};
 use super::draw::draw;
 use super::keys::{ResumeView, ViewState, handle_key};
 use super::state::UiState;
@@ -568,9 +569,10 @@ async fn event_loop(
             },
             ev = input.recv(), if input_open => match ev {
                 Some(TermEvent::Key(key)) => {
-                    let was_cancel = key.code == crossterm::event::KeyCode::Char('c')
-                        && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)
-                        && key.kind == crossterm::event::KeyEventKind::Press;
+                    let was_cancel = key.kind == crossterm::event::KeyEventKind::Press
+                        && Key::of(&key)
+                            .and_then(|k| bindings::resolve(&[Context::Anywhere], k))
+                            .is_some_and(|b| b.act == Act::Interrupt);
                     if let Some(command) = handle_key(state, view, key, operator) {
                         let _ = commands.send(command);
                     }
