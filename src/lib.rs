@@ -1,4 +1,5 @@
 //! cutover: drive a PostgreSQL maintenance window from a YAML runbook.
+pub mod catalog;
 pub mod cli;
 pub mod connect;
 pub mod diag;
@@ -10,6 +11,7 @@ pub mod journal;
 pub mod narration;
 pub mod plan;
 pub mod record;
+pub mod rehearsal;
 pub mod report;
 pub mod runbook;
 pub mod secret;

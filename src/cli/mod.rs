@@ -22,6 +22,7 @@ macro_rules! say_raw {
 
 pub mod headless;
 mod inspect;
+mod rehearse;
 mod report;
 mod run;
 mod status;
@@ -75,6 +76,10 @@ pub enum Command {
     },
     /// Run the window against PostgreSQL (with --headless: no TUI, for rehearsals and CI).
     Run(run::RunArgs),
+    /// Rehearse the whole window on a throwaway copy of the database (CREATE DATABASE …
+    /// TEMPLATE), every gate approved and monitoring capped, then drop the copy; writes a
+    /// rehearsal record beside the journal. The source is only read.
+    Rehearse(rehearse::RehearseArgs),
     /// Follow a running window from another machine, read-only (same screen, no decisions).
     Watch(watch::WatchArgs),
     /// Which steps of a runbook this database has applied, pending, uncertain or changed.
@@ -115,6 +120,7 @@ pub fn main() -> ExitCode {
         } => inspect::plan(&runbook, format, tz),
         Command::Graph { runbook, format } => inspect::graph(&runbook, format),
         Command::Run(args) => run::run(args),
+        Command::Rehearse(args) => rehearse::rehearse(args),
         Command::Watch(args) => watch::watch(args),
         Command::Status(args) => status::status(args),
         Command::History(args) => status::history(args),

@@ -87,12 +87,12 @@ pub(crate) fn target_for(
     crate::connect::resolve(conn.as_deref(), &app, &lookup).map_err(|e| e.to_string())
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     crate::runbook::duration::parse(s)
         .map_err(|e| format!("{e}; {}", crate::runbook::duration::suggest(s)))
 }
 
-fn os_user() -> String {
+pub(super) fn os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .ok()
@@ -435,7 +435,7 @@ fn say(line: &str) {
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP cancel the running statement and stop cleanly, resumable.
-fn spawn_signal_handler(commands: tokio::sync::mpsc::UnboundedSender<Command>) {
+pub(super) fn spawn_signal_handler(commands: tokio::sync::mpsc::UnboundedSender<Command>) {
     tokio::spawn(async move {
         #[cfg(unix)]
         {

@@ -1,0 +1,358 @@
+//! `cutover rehearse`: the window on a throwaway copy, against a real server. The source is
+//! never written, the copy is gone afterwards, and the rehearsal record says what the window
+//! did: step times, checks, the schema before and after.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::cli::cutover;
+use common::{connect, fresh_db, scratch_dir, write};
+use std::path::Path;
+
+const RUNBOOK: &str = r#"name: shop
+window:
+  budget: 1h
+phases:
+  - id: migrate
+    kind: migration
+    budget: 10m
+    steps:
+      - migrate: add_tier
+        sql: ALTER TABLE public.customers ADD COLUMN tier text NOT NULL DEFAULT 'bronze'
+        rollback: ALTER TABLE public.customers DROP COLUMN tier
+      - migrate: index_tier
+        sql: CREATE INDEX customers_tier ON public.customers (tier)
+        rollback: DROP INDEX public.customers_tier
+      - checkpoint: go-live
+        prompt: Go live?
+        questions: [Is the new build deployed?]
+  - id: verify
+    kind: verification
+    budget: 5m
+    steps:
+      - check: every-customer-has-a-tier
+        sql: SELECT count(*) FROM public.customers WHERE tier IS NULL
+        expect: 0
+  - id: watch
+    kind: monitoring
+    budget: 10m
+    steps:
+      - probe: customers
+        sql: SELECT count(*) FROM public.customers
+        every: 100ms
+"#;
+
+async fn source(tag: &str) -> String {
+    let url = fresh_db(tag).await;
+    let db = connect(&url).await;
+    db.batch_execute(
+        "CREATE TABLE public.customers (id int PRIMARY KEY, name text NOT NULL);
+         INSERT INTO public.customers SELECT g, 'c' || g FROM generate_series(1, 50) g;",
+    )
+    .await
+    .unwrap();
+    url
+}
+
+fn db_name(url: &str) -> String {
+    url.rsplit('/').next().unwrap().to_owned()
+}
+
+/// The runbook named `name` (each test its own, so their copies are told apart).
+fn runbook(dir: &Path, name: &str) -> std::path::PathBuf {
+    write(
+        dir,
+        "shop.yaml",
+        &RUNBOOK.replace("name: shop", &format!("name: {name}")),
+    )
+}
+
+/// Databases made by rehearsals of runbook `name` that are still there.
+async fn copies_left(name: &str) -> Vec<String> {
+    let admin = connect(&common::admin_url()).await;
+    admin
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'cutover_rehearsal_' || $1 || '_%'",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+async fn has_cutover_schema(url: &str) -> bool {
+    connect(url)
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'cutover'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        > 0
+}
+
+async fn has_column(url: &str, table: &str, column: &str) -> bool {
+    connect(url)
+        .await
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = $1 AND column_name = $2",
+            &[&table, &column],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        > 0
+}
+
+fn record_in(dir: &Path) -> serde_json::Value {
+    let runs = dir.join("runs");
+    let file = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".rehearsal.json"))
+        .unwrap_or_else(|| panic!("no rehearsal record in {}", runs.display()));
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+/// The first time a table is rehearsed: the copy gets every migration, the gate is approved,
+/// monitoring is capped, and the record holds what changed — while the source is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rehearsal_runs_on_a_copy_and_never_writes_the_source() {
+    let url = source("rehearse_ok").await;
+    let dir = scratch_dir("rehearse-ok");
+    let runbook = runbook(&dir, "shop_ok");
+    let started = std::time::Instant::now();
+    let out = cutover(
+        &dir,
+        &[
+            "rehearse",
+            runbook.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--monitor-for",
+            "300ms",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "monitoring was not capped: {out:?}"
+    );
+    assert!(
+        out.stderr.contains("the source is not written to"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("the copy was dropped"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("schema: added column public.customers.tier"),
+        "{out:?}"
+    );
+
+    // The source: no tracking schema, no new column; the copy is gone.
+    assert!(!has_cutover_schema(&url).await);
+    assert!(!has_column(&url, "customers", "tier").await);
+    assert_eq!(copies_left("shop_ok").await, Vec::<String>::new());
+
+    let record = record_in(&dir);
+    assert_eq!(record["version"], 1);
+    assert_eq!(record["runbook"], "shop_ok");
+    assert_eq!(record["method"], "template");
+    assert_eq!(record["outcome"], "succeeded");
+    assert_eq!(record["kept"], false);
+    assert_eq!(record["monitor_cap_ms"], 300);
+    assert!(record["source"].as_str().unwrap().ends_with(&db_name(&url)));
+    if let Some(password) = common::password() {
+        let text = record.to_string();
+        assert!(!text.contains(&password), "the record holds the password");
+    }
+    let steps = record["steps"].as_array().unwrap();
+    let add_tier = steps.iter().find(|s| s["id"] == "add_tier").unwrap();
+    assert_eq!(add_tier["status"], "applied");
+    assert!(add_tier["duration_ms"].as_u64().is_some());
+    let checks = record["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 1);
+    assert_eq!(checks[0]["passed"], true);
+    assert_ne!(
+        record["schema_before"]["fingerprint"],
+        record["schema_after"]["fingerprint"]
+    );
+    let changes: Vec<String> = record["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} {}", c["change"], c["kind"], c["name"]).replace('"', ""))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "added column public.customers.tier",
+            "added index public.customers_tier",
+        ],
+        "the tracking schema is not the user's, and nothing else changed"
+    );
+    // The journal it points at is there, and a report can be made of it.
+    let journal = record["journal"].as_str().unwrap();
+    assert!(dir.join(journal).is_file(), "{journal}");
+}
+
+/// `CREATE DATABASE … TEMPLATE` copies only a database nobody is connected to: with a
+/// session on the source, the rehearsal is refused, says why, and makes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_in_use_is_refused_with_the_reason_and_nothing_is_made() {
+    let url = source("rehearse_busy").await;
+    let dir = scratch_dir("rehearse-busy");
+    let runbook = runbook(&dir, "shop_busy");
+    let busy = connect(&url).await;
+    let out = cutover(
+        &dir,
+        &[
+            "rehearse",
+            runbook.to_str().unwrap(),
+            "--database-url",
+            &url,
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("rehearsal refused"), "{out:?}");
+    assert!(
+        out.stderr.contains("other session(s) are connected"),
+        "{out:?}"
+    );
+    assert!(!has_cutover_schema(&url).await);
+    assert_eq!(copies_left("shop_busy").await, Vec::<String>::new());
+    assert!(!dir.join("runs").exists() || record_absent(&dir));
+    drop(busy);
+}
+
+fn record_absent(dir: &Path) -> bool {
+    std::fs::read_dir(dir.join("runs"))
+        .map(|d| d.count() == 0)
+        .unwrap_or(true)
+}
+
+/// `--keep` leaves the copy for a look, and says its name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_leaves_the_copy_and_names_it() {
+    let url = source("rehearse_keep").await;
+    let dir = scratch_dir("rehearse-keep");
+    let runbook = runbook(&dir, "shop_keep");
+    let out = cutover(
+        &dir,
+        &[
+            "rehearse",
+            runbook.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--monitor-for",
+            "200ms",
+            "--keep",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let left = copies_left("shop_keep").await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(
+        out.stderr
+            .contains(&format!("the copy is kept: {}", left[0])),
+        "{out:?}"
+    );
+    let copy_url = format!("{}/{}", url.rsplit_once('/').unwrap().0, left[0]);
+    assert!(has_column(&copy_url, "customers", "tier").await);
+    assert!(has_cutover_schema(&copy_url).await);
+    assert_eq!(record_in(&dir)["kept"], true);
+    let admin = connect(&common::admin_url()).await;
+    admin
+        .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", left[0]))
+        .await
+        .unwrap();
+}
+
+/// The catalog snapshot sees every kind of object a migration makes, with PostgreSQL's own
+/// definitions, and leaves cutover's tracking schema out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schema_snapshot_sees_every_kind_of_object() {
+    let url = fresh_db("catalog_kinds").await;
+    let db = connect(&url).await;
+    db.batch_execute(
+        "CREATE SCHEMA app;
+         CREATE TYPE app.mood AS ENUM ('calm', 'busy');
+         CREATE DOMAIN app.positive AS integer CHECK (VALUE > 0);
+         CREATE SEQUENCE app.ids;
+         CREATE TABLE app.t (id int PRIMARY KEY, mood app.mood NOT NULL DEFAULT 'calm', n app.positive,
+                             CONSTRAINT n_small CHECK (n < 100));
+         CREATE INDEX t_mood ON app.t (mood) WHERE n IS NOT NULL;
+         CREATE VIEW app.v AS SELECT id FROM app.t;
+         CREATE MATERIALIZED VIEW app.m AS SELECT count(*) AS c FROM app.t;
+         CREATE TABLE app.p (d date NOT NULL) PARTITION BY RANGE (d);
+         CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER t_touch BEFORE UPDATE ON app.t FOR EACH ROW EXECUTE FUNCTION app.touch();
+         CREATE SCHEMA cutover; CREATE TABLE cutover.steps (id int);",
+    )
+    .await
+    .unwrap();
+    let snap = cutover::catalog::snapshot(&db).await.unwrap();
+    let has = |kind: &str, name: &str| {
+        snap.objects
+            .iter()
+            .find(|o| o.kind == kind && o.name == name)
+    };
+    for (kind, name) in [
+        ("schema", "app"),
+        ("type", "app.mood"),
+        ("type", "app.positive"),
+        ("sequence", "app.ids"),
+        ("table", "app.t"),
+        ("column", "app.t.mood"),
+        ("index", "app.t_mood"),
+        ("index", "app.t_pkey"),
+        ("constraint", "app.t.n_small"),
+        ("view", "app.v"),
+        ("materialized view", "app.m"),
+        ("table", "app.p"),
+        ("function", "app.touch()"),
+        ("trigger", "app.t.t_touch"),
+    ] {
+        assert!(
+            has(kind, name).is_some(),
+            "no {kind} {name} in {:#?}",
+            snap.objects
+        );
+    }
+    assert_eq!(
+        has("column", "app.t.mood").unwrap().definition,
+        "app.mood NOT NULL DEFAULT 'calm'::app.mood"
+    );
+    assert_eq!(
+        has("type", "app.mood").unwrap().definition,
+        "enum ('calm', 'busy')"
+    );
+    assert!(
+        has("index", "app.t_mood")
+            .unwrap()
+            .definition
+            .contains("WHERE (n IS NOT NULL)")
+    );
+    assert!(
+        snap.objects.iter().all(|o| !o.name.starts_with("cutover")),
+        "the tracking schema is not the user's"
+    );
+    // The same schema read again: the same fingerprint; one change: another.
+    let again = cutover::catalog::snapshot(&db).await.unwrap();
+    assert_eq!(snap.fingerprint(), again.fingerprint());
+    db.batch_execute(
+        "ALTER TABLE app.t ALTER COLUMN n DROP NOT NULL; ALTER TABLE app.t ADD COLUMN note text",
+    )
+    .await
+    .unwrap();
+    let after = cutover::catalog::snapshot(&db).await.unwrap();
+    let said: Vec<String> = snap.diff(&after).iter().map(|c| c.describe()).collect();
+    assert_eq!(said, ["added column app.t.note"]);
+}
