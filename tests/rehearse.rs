@@ -21,8 +21,8 @@ phases:
         sql: ALTER TABLE public.customers ADD COLUMN tier text NOT NULL DEFAULT 'bronze'
         rollback: ALTER TABLE public.customers DROP COLUMN tier
       - migrate: index_tier
-        sql: CREATE INDEX customers_tier ON public.customers (tier)
-        rollback: DROP INDEX public.customers_tier
+        sql: CREATE INDEX CONCURRENTLY customers_tier ON public.customers (tier)
+        rollback: DROP INDEX CONCURRENTLY public.customers_tier
       - checkpoint: go-live
         prompt: Go live?
         questions: [Is the new build deployed?]
@@ -196,6 +196,19 @@ async fn a_rehearsal_runs_on_a_copy_and_never_writes_the_source() {
         ],
         "the tracking schema is not the user's, and nothing else changed"
     );
+    // Each migration was applied, rolled back and applied again on a second copy.
+    let trips: Vec<String> = record["round_trips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| format!("{} {}", t["id"], t["round_trip"]).replace('"', ""))
+        .collect();
+    assert_eq!(trips, ["add_tier round_trips", "index_tier round_trips"]);
+    assert!(
+        out.stderr
+            .contains("round trip: add_tier: up → down → up round-trips"),
+        "{out:?}"
+    );
     // The journal it points at is there, and a report can be made of it.
     let journal = record["journal"].as_str().unwrap();
     assert!(dir.join(journal).is_file(), "{journal}");
@@ -355,4 +368,89 @@ async fn the_schema_snapshot_sees_every_kind_of_object() {
     let after = cutover::catalog::snapshot(&db).await.unwrap();
     let said: Vec<String> = snap.diff(&after).iter().map(|c| c.describe()).collect();
     assert_eq!(said, ["added column app.t.note"]);
+}
+
+/// A rollback that forgets part of what its migration made does not round-trip: the
+/// rehearsal names the objects left behind, records them, and exits 1 although the window
+/// itself ran.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_that_does_not_undo_its_migration_is_named_with_what_it_leaves() {
+    let url = source("rehearse_trip").await;
+    let dir = scratch_dir("rehearse-trip");
+    let runbook = write(
+        &dir,
+        "trip.yaml",
+        r#"name: shop_trip
+window:
+  budget: 1h
+phases:
+  - id: migrate
+    kind: migration
+    budget: 10m
+    steps:
+      - migrate: extra_table
+        sql: |
+          CREATE TABLE public.extra (id int PRIMARY KEY, note text);
+          CREATE INDEX extra_note ON public.extra (note);
+        rollback: DROP INDEX public.extra_note
+      - migrate: audit_log
+        sql: CREATE TABLE public.audit (at timestamptz NOT NULL DEFAULT now())
+        irreversible: the audit trail is kept on purpose
+      - migrate: tier
+        sql: ALTER TABLE public.customers ADD COLUMN tier text
+        rollback: ALTER TABLE public.customers DROP COLUMN tier
+"#,
+    );
+    let out = cutover(
+        &dir,
+        &[
+            "rehearse",
+            runbook.to_str().unwrap(),
+            "--database-url",
+            &url,
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "round trip: extra_table: DOES NOT ROUND-TRIP — the down leaves added column public.extra.id"
+        ),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("do not round-trip"), "{out:?}");
+    assert!(
+        out.stderr.contains("round trip: audit_log: not undone"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr
+            .contains("round trip: tier: up → down → up round-trips"),
+        "{out:?}"
+    );
+    let record = record_in(&dir);
+    assert_eq!(record["outcome"], "succeeded");
+    let trips = record["round_trips"].as_array().unwrap();
+    assert_eq!(trips[0]["id"], "extra_table");
+    assert_eq!(trips[0]["round_trip"], "differs");
+    let left: Vec<String> = trips[0]["after_down"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} {}", c["change"], c["kind"], c["name"]).replace('"', ""))
+        .collect();
+    assert_eq!(
+        left,
+        [
+            "added column public.extra.id",
+            "added column public.extra.note",
+            "added constraint public.extra.extra_pkey",
+            "added index public.extra_pkey",
+            "added table public.extra",
+        ]
+    );
+    assert_eq!(trips[1]["round_trip"], "no_rollback");
+    assert_eq!(trips[2]["round_trip"], "round_trips");
+    assert!(!has_cutover_schema(&url).await);
+    assert_eq!(copies_left("shop_trip").await, Vec::<String>::new());
 }

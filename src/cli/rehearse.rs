@@ -39,6 +39,9 @@ pub struct RehearseArgs {
     /// Print events as JSON Lines.
     #[arg(long)]
     pub json: bool,
+    /// Skip the up → down → up test of each migration (on a second copy).
+    #[arg(long)]
+    pub no_round_trip: bool,
 }
 
 /// Why a rehearsal could not start; said with what to do instead.
@@ -63,7 +66,7 @@ fn copy_name(runbook: &str) -> String {
                 '_'
             }
         })
-        .take(24)
+        .take(20)
         .collect();
     format!(
         "cutover_rehearsal_{slug}_{}",
@@ -262,6 +265,11 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             Ok((client, _notices)) => catalog::snapshot(&client).await.ok(),
             Err(_) => None,
         };
+        let trips = if args.no_round_trip {
+            Vec::new()
+        } else {
+            round_trips(&admin, &source, &copy, &runbook, &plan).await
+        };
         let dropped = if args.keep {
             false
         } else {
@@ -288,7 +296,16 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
                 };
             }
         };
-        match record(&journal, &source, &copy, !dropped, &args, &before, after.as_ref()) {
+        let bad = trips.iter().filter(|t| t.is_bad()).count();
+        match record(
+            &journal,
+            &source,
+            &copy,
+            !dropped,
+            &args,
+            (&before, after.as_ref()),
+            trips,
+        ) {
             Ok(path) => eprintln!(
                 "rehearsal {}; journal: {}; record: {}{}",
                 outcome.as_str(),
@@ -302,8 +319,47 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             ),
             Err(message) => eprintln!("cutover: the rehearsal record could not be written: {message}"),
         }
+        if bad > 0 && outcome == Outcome::Succeeded {
+            eprintln!(
+                "rehearsal: the window ran, but {bad} migration(s) do not round-trip (up → down → up): their rollback would not bring the schema back"
+            );
+            return exit::FAILED;
+        }
         headless::exit_code(outcome)
     })
+}
+
+/// The up → down → up of every migration, on a second copy made from the source the same
+/// way (dropped afterwards). A copy that cannot be made is said, and no trip is recorded.
+async fn round_trips(
+    admin: &Client,
+    source: &Target,
+    copy: &str,
+    runbook: &crate::runbook::Runbook,
+    plan: &crate::plan::Plan,
+) -> Vec<rehearsal::Trip> {
+    let second = format!("{copy}_rt");
+    if let Err(Refusal(why)) = make_copy(admin, source, &second).await {
+        eprintln!("cutover: up → down → up not tried: {why}");
+        return Vec::new();
+    }
+    let trips = match connect::open(&on_database(source, &second)).await {
+        Ok((client, _notices)) => rehearsal::round_trip(&client, runbook, plan).await,
+        Err(message) => {
+            eprintln!("cutover: up → down → up not tried: {message}");
+            Vec::new()
+        }
+    };
+    for trip in &trips {
+        eprintln!("round trip: {}", trip.describe());
+    }
+    if let Err(e) = drop_copy(admin, &second).await {
+        eprintln!(
+            "cutover: the copy {second} could not be dropped: {} — drop it by hand",
+            masked(source, &e)
+        );
+    }
+    trips
 }
 
 /// Writes the rehearsal record beside the journal and says what the window changed.
@@ -313,8 +369,8 @@ fn record(
     copy: &str,
     kept: bool,
     args: &RehearseArgs,
-    before: &Snapshot,
-    after: Option<&Snapshot>,
+    (before, after): (&Snapshot, Option<&Snapshot>),
+    trips: Vec<rehearsal::Trip>,
 ) -> Result<PathBuf, String> {
     let replayed = crate::journal::replay(journal).map_err(|e| e.to_string())?;
     let report = crate::report::build(&replayed.entries, &replayed.unreadable);
@@ -331,6 +387,7 @@ fn record(
         journal,
         before,
         after,
+        trips,
     );
     for change in &record.changes {
         eprintln!("schema: {}", change.describe());

@@ -5,6 +5,10 @@
 //!
 //! Pure: built from the run's report and two catalog snapshots.
 
+mod round_trip;
+
+pub use round_trip::round_trip;
+
 use crate::catalog::{Change, Object, Snapshot};
 use crate::report::Report;
 use serde::{Deserialize, Serialize};
@@ -39,6 +43,83 @@ pub struct Rehearsal {
     pub schema_after: Schema,
     /// What the window changed in the schema.
     pub changes: Vec<Change>,
+    /// Each migration applied, rolled back and applied again on a second copy.
+    pub round_trips: Vec<Trip>,
+}
+
+/// One migration's up → down → up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trip {
+    pub id: String,
+    #[serde(flatten)]
+    pub verdict: RoundTrip,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "round_trip", rename_all = "snake_case")]
+pub enum RoundTrip {
+    /// The down brought the schema back to what it was, and the up again to what it became.
+    RoundTrips,
+    /// The objects that differ: after the down from before the up, after the second up from
+    /// after the first.
+    Differs {
+        after_down: Vec<Change>,
+        after_up_again: Vec<Change>,
+        /// The second up failed (on what the down left behind).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        up_again_error: Option<String>,
+    },
+    /// Nothing undoes it (no rollback SQL, or declared irreversible): applied once.
+    NoRollback { reason: String },
+    /// The source had it applied already (its tracking schema says so): not tried.
+    AlreadyApplied,
+    /// A stage (`up`, `down`, `up again`) failed with this error.
+    Failed { stage: String, error: String },
+}
+
+impl Trip {
+    /// One line for the terminal.
+    pub fn describe(&self) -> String {
+        match &self.verdict {
+            RoundTrip::RoundTrips => format!("{}: up → down → up round-trips", self.id),
+            RoundTrip::Differs {
+                after_down,
+                after_up_again,
+                up_again_error,
+            } => {
+                let mut parts = Vec::new();
+                if !after_down.is_empty() {
+                    let what: Vec<String> = after_down.iter().map(Change::describe).collect();
+                    parts.push(format!("the down leaves {}", what.join("; ")));
+                }
+                if !after_up_again.is_empty() {
+                    let what: Vec<String> = after_up_again.iter().map(Change::describe).collect();
+                    parts.push(format!("the second up differs: {}", what.join("; ")));
+                }
+                if let Some(e) = up_again_error {
+                    parts.push(format!("the second up then failed: {e}"));
+                }
+                format!("{}: DOES NOT ROUND-TRIP — {}", self.id, parts.join("; "))
+            }
+            RoundTrip::NoRollback { reason } => {
+                format!("{}: not undone ({reason}), applied once", self.id)
+            }
+            RoundTrip::AlreadyApplied => {
+                format!("{}: already applied on the source, not tried", self.id)
+            }
+            RoundTrip::Failed { stage, error } => {
+                format!("{}: the {stage} FAILED: {error}", self.id)
+            }
+        }
+    }
+
+    /// Whether this migration's rollback is shown to be wrong (or failed).
+    pub fn is_bad(&self) -> bool {
+        matches!(
+            self.verdict,
+            RoundTrip::Differs { .. } | RoundTrip::Failed { .. }
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,6 +170,7 @@ impl Rehearsal {
         journal: &Path,
         before: &Snapshot,
         after: &Snapshot,
+        round_trips: Vec<Trip>,
     ) -> Rehearsal {
         Rehearsal {
             version: RECORD_VERSION,
@@ -127,6 +209,7 @@ impl Rehearsal {
             schema_before: before.into(),
             schema_after: after.into(),
             changes: before.diff(after),
+            round_trips,
         }
     }
 }
