@@ -454,3 +454,87 @@ phases:
     assert!(!has_cutover_schema(&url).await);
     assert_eq!(copies_left("shop_trip").await, Vec::<String>::new());
 }
+
+/// Every runbook shipped in `runbooks/` rehearses on a copy of a database: the window
+/// succeeds there, every migration with rollback SQL round-trips, the source is left as it
+/// was and no copy is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_shipped_runbook_rehearses_and_round_trips() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut runbooks: Vec<_> = std::fs::read_dir(repo.join("runbooks"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    runbooks.sort();
+    assert!(runbooks.len() >= 5, "{runbooks:?}");
+    let mut tasks = tokio::task::JoinSet::new();
+    for runbook in runbooks {
+        let stem = runbook
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .replace('-', "_");
+        let url = fresh_db(&format!("rh_{stem}")).await;
+        let dir = scratch_dir(&format!("rehearse-{stem}"));
+        tasks.spawn(async move {
+            let before = {
+                let db = connect(&url).await;
+                cutover::catalog::snapshot(&db).await.unwrap().fingerprint()
+            };
+            // The demo sleeps on purpose (to be watched): minutes, not seconds.
+            let run = common::cli::cutover_command(
+                &dir,
+                &[
+                    "rehearse",
+                    runbook.to_str().unwrap(),
+                    "--database-url",
+                    &url,
+                    "--monitor-for",
+                    "1s",
+                ],
+            )
+            .output();
+            let out = tokio::time::timeout(std::time::Duration::from_secs(400), run)
+                .await
+                .expect("the rehearsal finishes")
+                .unwrap();
+            let out = common::cli::Output {
+                code: out.status.code(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
+            let db = connect(&url).await;
+            let after = cutover::catalog::snapshot(&db).await.unwrap().fingerprint();
+            let mut problems = Vec::new();
+            if out.code != Some(0) {
+                problems.push(format!("exit {:?}", out.code));
+            }
+            if before != after {
+                problems.push("the source's schema changed".to_owned());
+            }
+            if has_cutover_schema(&url).await {
+                problems.push("the source has a tracking schema".to_owned());
+            }
+            let name = runbook.file_name().unwrap().to_string_lossy().into_owned();
+            if !out.stderr.contains("the copy was dropped") {
+                problems.push("the copy was not dropped".to_owned());
+            }
+            if out.stderr.contains("DOES NOT ROUND-TRIP") || out.stderr.contains("FAILED") {
+                problems.push("a migration does not round-trip".to_owned());
+            }
+            if problems.is_empty() {
+                Ok(name)
+            } else {
+                Err(format!("{name}: {}\n{out:?}", problems.join(", ")))
+            }
+        });
+    }
+    let mut failed = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(problem) = joined.unwrap() {
+            failed.push(problem);
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}

@@ -112,9 +112,9 @@ async fn stages(client: &Client, up: &str, down: &str) -> RoundTrip {
 }
 
 /// The up → down → up of every migration of `runbook`, on the database `client` is on, in
-/// the engine's order. A migration whose SQL runs in a transaction is tried inside one that
-/// is then rolled back, and applied once for real: a bad down cannot spoil what the next
-/// migrations build on. One that cannot (`CONCURRENTLY`) is tried for real, and a bad down
+/// the engine's order. A migration whose SQL runs in a transaction is tried inside one: kept
+/// when it round-trips (it ends where the up would), else rolled back and the up applied
+/// once for real, so a bad down cannot spoil what the next migrations build on. One that cannot (`CONCURRENTLY`) is tried for real, and a bad down
 /// there ends the trips (what follows would build on an unknown schema).
 pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<Trip> {
     let steps: Vec<&Step> = runbook.phases.iter().flat_map(|p| p.steps.iter()).collect();
@@ -169,6 +169,22 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
             break;
         }
         let verdict = stages(client, up, down).await;
+        // Round-tripped: the trial ends where the migration's up would, so it stands.
+        if verdict == RoundTrip::RoundTrips {
+            match client.batch_execute("COMMIT").await.map_err(said) {
+                Ok(()) => {
+                    push(verdict);
+                    continue;
+                }
+                Err(error) => {
+                    push(RoundTrip::Failed {
+                        stage: "commit".into(),
+                        error,
+                    });
+                    break;
+                }
+            }
+        }
         let _ = client.batch_execute("ROLLBACK").await;
         let up_failed = matches!(&verdict, RoundTrip::Failed { stage, .. } if stage == "up");
         push(verdict);
