@@ -46,8 +46,9 @@ async fn apply(client: &Client, text: &str) -> Result<(), String> {
     client.batch_execute("COMMIT").await.map_err(said)
 }
 
-async fn snap(client: &Client) -> Result<Snapshot, String> {
-    catalog::snapshot(client).await.map_err(|e| e.to_string())
+/// The schema now, through the session's one prepared snapshot query.
+async fn snap(client: &Client, reader: &catalog::Reader) -> Result<Snapshot, String> {
+    reader.read(client).await.map_err(|e| e.to_string())
 }
 
 /// Steps the copy already has applied (the source's own tracking schema says so): not
@@ -65,49 +66,67 @@ async fn already_applied(client: &Client, runbook: &str) -> Vec<String> {
 }
 
 /// The three stages and the snapshots between them, in whatever transaction is open; the
-/// verdict, or the stage that failed.
-async fn stages(client: &Client, up: &str, down: &str) -> RoundTrip {
-    let failed = |stage: &str, error: String| RoundTrip::Failed {
-        stage: stage.into(),
-        error,
+/// verdict, or the stage that failed, and the schema after the second up when it was read.
+/// `before` is the schema as it stands, when already read (the last trip's end).
+async fn stages(
+    client: &Client,
+    reader: &catalog::Reader,
+    up: &str,
+    down: &str,
+    before: Option<Snapshot>,
+) -> (RoundTrip, Option<Snapshot>) {
+    let failed = |stage: &str, error: String| {
+        (
+            RoundTrip::Failed {
+                stage: stage.into(),
+                error,
+            },
+            None,
+        )
     };
-    let before = match snap(client).await {
-        Ok(s) => s,
-        Err(e) => return failed("snapshot", e),
+    let before = match before {
+        Some(s) => s,
+        None => match snap(client, reader).await {
+            Ok(s) => s,
+            Err(e) => return failed("snapshot", e),
+        },
     };
     if let Err(e) = statements(client, up).await {
         return failed("up", e);
     }
-    let after = match snap(client).await {
+    let after = match snap(client, reader).await {
         Ok(s) => s,
         Err(e) => return failed("snapshot", e),
     };
     if let Err(e) = statements(client, down).await {
         return failed("down", e);
     }
-    let down = match snap(client).await {
+    let down = match snap(client, reader).await {
         Ok(s) => s,
         Err(e) => return failed("snapshot", e),
     };
     let after_down = before.diff(&down);
     // A down that left objects behind usually makes the second up fail on them: that is
     // said with what the down left, not as a failure of its own.
-    let (after_up_again, up_again_error) = match statements(client, up).await {
-        Ok(()) => match snap(client).await {
-            Ok(again) => (after.diff(&again), None),
+    let (after_up_again, up_again_error, again) = match statements(client, up).await {
+        Ok(()) => match snap(client, reader).await {
+            Ok(again) => (after.diff(&again), None, Some(again)),
             Err(e) => return failed("snapshot", e),
         },
-        Err(e) if !after_down.is_empty() => (Vec::new(), Some(e)),
+        Err(e) if !after_down.is_empty() => (Vec::new(), Some(e), None),
         Err(e) => return failed("up again", e),
     };
     if after_down.is_empty() && after_up_again.is_empty() {
-        RoundTrip::RoundTrips
+        (RoundTrip::RoundTrips, again)
     } else {
-        RoundTrip::Differs {
-            after_down,
-            after_up_again,
-            up_again_error,
-        }
+        (
+            RoundTrip::Differs {
+                after_down,
+                after_up_again,
+                up_again_error,
+            },
+            None,
+        )
     }
 }
 
@@ -120,6 +139,21 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
     let steps: Vec<&Step> = runbook.phases.iter().flat_map(|p| p.steps.iter()).collect();
     let applied = already_applied(client, &runbook.name).await;
     let mut trips = Vec::new();
+    let reader = match catalog::Reader::new(client).await {
+        Ok(r) => r,
+        Err(e) => {
+            trips.push(Trip {
+                id: String::new(),
+                verdict: RoundTrip::Failed {
+                    stage: "snapshot".into(),
+                    error: e.to_string(),
+                },
+            });
+            return trips;
+        }
+    };
+    // The schema as it stands, when known: a trip that round-tripped ends there.
+    let mut current: Option<Snapshot> = None;
     for i in plan.execution_order() {
         let Some(step) = steps.get(i) else { continue };
         let StepKind::Migrate(m) = &step.kind else {
@@ -138,6 +172,7 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
         let rollback = match (&m.rollback, crate::plan::left_applied_by_rollback(m)) {
             (Some(rollback), None) => rollback,
             (_, reason) => {
+                current = None;
                 if let Err(error) = apply(client, &m.sql.text).await {
                     push(RoundTrip::Failed {
                         stage: "up".into(),
@@ -153,7 +188,8 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
         };
         let (up, down) = (&m.sql.text, &rollback.text);
         if needs_no_transaction(up) || needs_no_transaction(down) {
-            let verdict = stages(client, up, down).await;
+            let (verdict, end) = stages(client, &reader, up, down, current.take()).await;
+            current = end;
             let stop = !matches!(verdict, RoundTrip::RoundTrips);
             push(verdict);
             if stop {
@@ -168,11 +204,12 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
             });
             break;
         }
-        let verdict = stages(client, up, down).await;
+        let (verdict, end) = stages(client, &reader, up, down, current.take()).await;
         // Round-tripped: the trial ends where the migration's up would, so it stands.
         if verdict == RoundTrip::RoundTrips {
             match client.batch_execute("COMMIT").await.map_err(said) {
                 Ok(()) => {
+                    current = end;
                     push(verdict);
                     continue;
                 }
