@@ -5,6 +5,32 @@
 use crate::runbook::{Expectation, Scalar, Severity};
 use serde::{Deserialize, Serialize};
 
+/// What a rehearsal on a copy measured, set against this run (`cutover run --against`): the
+/// schema now against the one the rehearsal started from, and the rehearsal's step times and
+/// check results for the report to compare.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RehearsalRef {
+    /// The rehearsal record's file.
+    pub record: String,
+    /// The rehearsal's own run id.
+    pub run_id: String,
+    /// The schema's fingerprint as this run starts, and the one the rehearsal started from.
+    pub fingerprint: String,
+    pub rehearsed_fingerprint: String,
+    /// What differs, one line an object (`added column public.t.c`); empty: as rehearsed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<String>,
+    /// Who went ahead despite the drift (`--accept-drift`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_accepted_by: Option<String>,
+    /// Each step's time on the rehearsal (ms), when it ran there.
+    #[serde(default)]
+    pub steps: Vec<(String, Option<u64>)>,
+    /// Each check's result on the rehearsal: passed, and the value it read.
+    #[serde(default)]
+    pub checks: Vec<(String, bool, String)>,
+}
+
 /// A session that blocks one of ours.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Blocker {
@@ -171,6 +197,10 @@ pub enum Event {
         /// The plan the run follows, for planned-against-actual (absent in older journals).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         plan: Option<PlannedWindow>,
+    },
+    /// The run is set against a rehearsal (`--against`), and how the schema compares.
+    RehearsalCompared {
+        rehearsal: RehearsalRef,
     },
     /// A resumed run's runbook differs from the one the run started with. Applied steps whose
     /// SQL changed are still refused (checksums per step); this says the rest changed too.
@@ -457,6 +487,7 @@ impl Event {
         match self {
             Event::RunStarted { .. } => "run_started",
             Event::RunbookChanged { .. } => "runbook_changed",
+            Event::RehearsalCompared { .. } => "rehearsal_compared",
             Event::PhaseStarted { .. } => "phase_started",
             Event::PhaseBudgetExceeded { .. } => "phase_budget_exceeded",
             Event::PhaseFinished { .. } => "phase_finished",
@@ -518,6 +549,14 @@ impl Event {
             } => {
                 f(target);
                 f(server_version);
+            }
+            Event::RehearsalCompared { rehearsal } => {
+                // Object definitions and the checks' values come from the servers.
+                rehearsal.drift.iter_mut().for_each(&mut *f);
+                rehearsal
+                    .checks
+                    .iter_mut()
+                    .for_each(|(_, _, actual)| f(actual));
             }
             Event::Notice {
                 step: _,

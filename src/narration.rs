@@ -193,6 +193,30 @@ pub fn tell(entry: &Entry) -> Told {
             ),
             Warn,
         ),
+        Event::RehearsalCompared { rehearsal: r } if r.drift.is_empty() => told(
+            format!(
+                "set against rehearsal {} ({}): the schema is as rehearsed (fingerprint {})",
+                r.run_id,
+                r.record,
+                short(&r.fingerprint)
+            ),
+            Info,
+        ),
+        Event::RehearsalCompared { rehearsal: r } => Told {
+            text: format!(
+                "WARNING: the schema differs from rehearsal {}'s start in {} object(s) (fingerprint {} -> {}){}",
+                r.run_id,
+                r.drift.len(),
+                short(&r.rehearsed_fingerprint),
+                short(&r.fingerprint),
+                r.drift_accepted_by
+                    .as_ref()
+                    .map(|who| format!("; {who} accepted it (--accept-drift)"))
+                    .unwrap_or_default()
+            ),
+            level: Warn,
+            more: r.drift.iter().map(|d| format!("  drift: {d}")).collect(),
+        },
         Event::PhaseStarted { phase } => told(format!("phase {phase}"), Info),
         Event::PhaseBudgetExceeded { phase, budget_ms } => told(
             format!("phase {phase} is over its {} budget", ms(*budget_ms)),

@@ -34,6 +34,7 @@ fn options(url: &str, journal: PathBuf) -> RunOptions {
         new_run: false,
         allow_changed: false,
         monitor_cap: None,
+        rehearsal: None,
     }
 }
 

@@ -553,6 +553,7 @@ async fn a_retry_after_the_working_connection_was_killed_reconnects() {
         new_run: false,
         allow_changed: false,
         monitor_cap: None,
+        rehearsal: None,
     };
     let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     let (commands, commands_rx) = tokio::sync::mpsc::unbounded_channel();

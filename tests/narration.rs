@@ -30,9 +30,10 @@ fn kind_of(event: &Event) -> &'static str {
     name
 }
 
-const ALL: [&str; 36] = [
+const ALL: [&str; 37] = [
     "run_started",
     "runbook_changed",
+    "rehearsal_compared",
     "phase_started",
     "phase_budget_exceeded",
     "phase_finished",
@@ -74,6 +75,8 @@ const SAMPLES: &str = r#"
 {"ts":"2025-03-14T22:00:00Z","seq":1,"event":"run_started","run_id":"shop-20250314T220000.000Z-1a2b","runbook":"shop","title":"Shop loyalty tiers","checksum":"0123456789abcdef0123","operator":"dana","target":"cutover@db-prod-1:5432/shop","server_version":"16.4","cutover_version":"0.1.0","resumed":false,"hard_end":"2025-03-15T02:00:00Z"}
 {"ts":"2025-03-14T22:00:00Z","seq":2,"event":"run_started","run_id":"shop-20250314T220000.000Z-1a2b","runbook":"shop","title":"Shop loyalty tiers","checksum":"0123456789abcdef0123","operator":"eve","target":"cutover@db-prod-1:5432/shop","server_version":"16.4","cutover_version":"0.1.0","resumed":true,"hard_end":"2025-03-15T02:00:00Z"}
 {"ts":"2025-03-14T22:00:01Z","seq":3,"event":"runbook_changed","started_with":"0123456789abcdef0123","now":"fedcba9876543210fedc"}
+{"ts":"2025-03-14T22:00:01Z","seq":3,"event":"rehearsal_compared","rehearsal":{"record":"runs/shop-20250313T180000.000Z-9f00.rehearsal.json","run_id":"shop-20250313T180000.000Z-9f00","fingerprint":"a1b2c3d4e5f60718293a","rehearsed_fingerprint":"a1b2c3d4e5f60718293a","steps":[["001_add_tier",1200]],"checks":[["tiers-in-use",true,"2"]]}}
+{"ts":"2025-03-14T22:00:01Z","seq":3,"event":"rehearsal_compared","rehearsal":{"record":"runs/shop-20250313T180000.000Z-9f00.rehearsal.json","run_id":"shop-20250313T180000.000Z-9f00","fingerprint":"ffeeddccbbaa99887766","rehearsed_fingerprint":"a1b2c3d4e5f60718293a","drift":["added column public.customers.fax","changed index public.orders_ref: CREATE INDEX orders_ref ON public.orders USING btree (ref) → CREATE UNIQUE INDEX orders_ref ON public.orders USING btree (ref)"],"drift_accepted_by":"dana","steps":[],"checks":[]}}
 {"ts":"2025-03-14T22:00:01Z","seq":4,"event":"phase_started","phase":"migrate"}
 {"ts":"2025-03-14T22:30:01Z","seq":5,"event":"phase_budget_exceeded","phase":"migrate","budget_ms":1800000}
 {"ts":"2025-03-14T22:31:01Z","seq":6,"event":"phase_finished","phase":"migrate","duration_ms":1860000}

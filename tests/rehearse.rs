@@ -538,3 +538,273 @@ async fn every_shipped_runbook_rehearses_and_round_trips() {
     }
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
+
+/// The rehearsal record `cutover rehearse` wrote in `dir`, as a path relative to it.
+fn record_path(dir: &Path) -> String {
+    std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".rehearsal.json"))
+        .map(|p| p.strip_prefix(dir).unwrap().to_string_lossy().into_owned())
+        .unwrap()
+}
+
+/// The production run's journal in `dir` (not the rehearsal's).
+fn production_journal(dir: &Path, rehearsal_record: &str) -> std::path::PathBuf {
+    let rehearsal_journal = rehearsal_record.replace(".rehearsal.json", ".jsonl");
+    std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "jsonl")
+                && !p.ends_with(&rehearsal_journal)
+                && !p.to_string_lossy().ends_with(&rehearsal_journal)
+        })
+        .unwrap()
+}
+
+const WITH_A_DATA_CHECK: &str = r#"
+  - id: counts
+    kind: verification
+    budget: 5m
+    steps:
+      - check: fifty-customers
+        sql: SELECT count(*) FROM public.customers
+        expect: 50
+        severity: warning
+"#;
+
+/// The production run set against its rehearsal: the schema is as rehearsed, each step's
+/// expected time is its rehearsal time, the comparison is journaled, and the report sets
+/// every step's time beside the rehearsal's and names the check that changed its verdict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_against_its_rehearsal_is_compared_step_by_step() {
+    let url = source("against_ok").await;
+    let dir = scratch_dir("against-ok");
+    let path = write(
+        &dir,
+        "shop.yaml",
+        &(RUNBOOK.replace("name: shop", "name: shop_against") + WITH_A_DATA_CHECK),
+    );
+    let rehearsed = cutover(
+        &dir,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--monitor-for",
+            "200ms",
+            "--no-round-trip",
+        ],
+    )
+    .await;
+    assert_eq!(rehearsed.code, Some(0), "{rehearsed:?}");
+    let record = record_path(&dir);
+    let rehearsal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(&record)).unwrap()).unwrap();
+    // Data changes between rehearsal and production (not the schema): the check's verdict.
+    connect(&url)
+        .await
+        .batch_execute("INSERT INTO public.customers VALUES (51, 'late')")
+        .await
+        .unwrap();
+    let out = common::cli::headless(
+        &dir,
+        &path,
+        &url,
+        &[
+            "--approve-all",
+            "--monitor-for",
+            "200ms",
+            "--against",
+            &record,
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains("the schema is as rehearsed"), "{out:?}");
+
+    let journal = production_journal(&dir, &record);
+    let entries = cutover::journal::replay(&journal).unwrap().entries;
+    let compared = entries
+        .iter()
+        .find_map(|e| match &e.event {
+            cutover::events::Event::RehearsalCompared { rehearsal } => Some(rehearsal.clone()),
+            _ => None,
+        })
+        .expect("the comparison is journaled");
+    assert!(compared.drift.is_empty());
+    assert_eq!(compared.run_id, rehearsal["run_id"].as_str().unwrap());
+    // The plan the run followed took the rehearsal's times as expected durations.
+    let plan = entries
+        .iter()
+        .find_map(|e| match &e.event {
+            cutover::events::Event::RunStarted { plan, .. } => plan.clone(),
+            _ => None,
+        })
+        .unwrap();
+    let rehearsed_ms = rehearsal["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "add_tier")
+        .unwrap()["duration_ms"]
+        .as_u64()
+        .unwrap()
+        .max(1);
+    let planned = plan
+        .phases
+        .iter()
+        .flat_map(|p| p.steps.iter())
+        .find(|s| s.step == "add_tier")
+        .unwrap();
+    assert_eq!(planned.expected_ms, rehearsed_ms, "{planned:?}");
+
+    let report = cutover(&dir, &["report", journal.to_str().unwrap()]).await;
+    assert_eq!(report.code, Some(0), "{report:?}");
+    let md = report.stdout;
+    assert!(md.contains("## Rehearsal against production"), "{md}");
+    assert!(md.contains("| Schema at the start | as rehearsed"), "{md}");
+    assert!(md.contains("| `add_tier` |"), "{md}");
+    assert!(
+        md.contains("`fifty-customers` **passed on the rehearsal, failed here**: it read `50` there, `51` here"),
+        "{md}"
+    );
+}
+
+/// The schema changed since the rehearsal: the run is refused before anything is written,
+/// with what changed, until the operator accepts it; then the drift and who accepted it are
+/// journaled and reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_since_the_rehearsal_stops_the_run_until_accepted() {
+    let url = source("against_drift").await;
+    let dir = scratch_dir("against-drift");
+    let path = write(
+        &dir,
+        "shop.yaml",
+        &RUNBOOK.replace("name: shop", "name: shop_drift"),
+    );
+    let rehearsed = cutover(
+        &dir,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--monitor-for",
+            "200ms",
+            "--no-round-trip",
+        ],
+    )
+    .await;
+    assert_eq!(rehearsed.code, Some(0), "{rehearsed:?}");
+    let record = record_path(&dir);
+    connect(&url)
+        .await
+        .batch_execute("ALTER TABLE public.customers ADD COLUMN fax text")
+        .await
+        .unwrap();
+
+    let refused = common::cli::headless(
+        &dir,
+        &path,
+        &url,
+        &[
+            "--approve-all",
+            "--monitor-for",
+            "200ms",
+            "--against",
+            &record,
+        ],
+    )
+    .await;
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(
+        refused.stderr.contains("differs from the one rehearsal")
+            && refused.stderr.contains("added column public.customers.fax"),
+        "{refused:?}"
+    );
+    assert!(refused.stderr.contains("--accept-drift"), "{refused:?}");
+    assert!(
+        !has_cutover_schema(&url).await,
+        "nothing is written before the go"
+    );
+
+    let accepted = common::cli::headless(
+        &dir,
+        &path,
+        &url,
+        &[
+            "--approve-all",
+            "--monitor-for",
+            "200ms",
+            "--against",
+            &record,
+            "--accept-drift",
+            "--operator",
+            "dana",
+        ],
+    )
+    .await;
+    assert_eq!(accepted.code, Some(0), "{accepted:?}");
+    assert!(accepted.stdout.contains("dana accepted it"), "{accepted:?}");
+    assert!(
+        accepted
+            .stdout
+            .contains("drift: added column public.customers.fax"),
+        "{accepted:?}"
+    );
+    let journal = production_journal(&dir, &record);
+    let report = cutover(&dir, &["report", journal.to_str().unwrap()]).await;
+    assert!(
+        report
+            .stdout
+            .contains("**differed from the rehearsal's start in 1 object(s)**; accepted by dana"),
+        "{report:?}"
+    );
+    assert!(
+        report
+            .stdout
+            .contains("- added column public.customers.fax"),
+        "{report:?}"
+    );
+}
+
+/// A rehearsal of another version of the runbook (or another runbook) is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rehearsal_of_another_runbook_version_is_refused() {
+    let url = source("against_changed").await;
+    let dir = scratch_dir("against-changed");
+    let text = RUNBOOK.replace("name: shop", "name: shop_changed");
+    let path = write(&dir, "shop.yaml", &text);
+    let rehearsed = cutover(
+        &dir,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--monitor-for",
+            "200ms",
+            "--no-round-trip",
+        ],
+    )
+    .await;
+    assert_eq!(rehearsed.code, Some(0), "{rehearsed:?}");
+    let record = record_path(&dir);
+    write(
+        &dir,
+        "shop.yaml",
+        &text.replace("budget: 10m", "budget: 12m"),
+    );
+    let out =
+        common::cli::headless(&dir, &path, &url, &["--approve-all", "--against", &record]).await;
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("the runbook changed since it was rehearsed"),
+        "{out:?}"
+    );
+    assert!(!has_cutover_schema(&url).await);
+}

@@ -163,21 +163,21 @@ async fn drop_copy(admin: &Client, copy: &str) -> Result<(), tokio_postgres::Err
         .await
 }
 
-/// The source's schema, read in a read-only session that is closed before the copy.
-async fn source_schema(source: &Target) -> Result<Snapshot, Refusal> {
-    let (client, _notices) = connect::open(source)
+/// A database's schema, read in a read-only session that is closed before this returns.
+pub(super) async fn read_schema(target: &Target) -> Result<Snapshot, String> {
+    let (client, _notices) = connect::open(target)
         .await
-        .map_err(|m| Refusal(format!("cannot connect to {}: {m}", source.redacted())))?;
+        .map_err(|m| format!("cannot connect to {}: {m}", target.redacted()))?;
     client
         .batch_execute("SET default_transaction_read_only = on")
         .await
-        .map_err(|e| Refusal(masked(source, &e)))?;
+        .map_err(|e| masked(target, &e))?;
     catalog::snapshot(&client).await.map_err(|e| {
-        Refusal(format!(
+        format!(
             "cannot read the schema of {}: {}",
-            source.redacted(),
-            masked(source, &e)
-        ))
+            target.redacted(),
+            masked(target, &e)
+        )
     })
 }
 
@@ -204,9 +204,9 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
         }
     };
     runtime.block_on(async move {
-        let before = match source_schema(&source).await {
+        let before = match read_schema(&source).await {
             Ok(s) => s,
-            Err(Refusal(why)) => {
+            Err(why) => {
                 eprintln!("cutover: rehearsal refused: {why}");
                 return exit::USAGE;
             }
@@ -244,6 +244,7 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             new_run: true,
             allow_changed: false,
             monitor_cap: Some(args.monitor_for),
+            rehearsal: None,
         };
         let policy = Policy {
             approve: Vec::new(),

@@ -64,6 +64,14 @@ pub struct RunArgs {
     /// Cap each monitoring phase at this duration (rehearsals), e.g. 30s.
     #[arg(long, value_parser = parse_duration)]
     pub monitor_for: Option<Duration>,
+    /// Set this run against a rehearsal record (from `cutover rehearse`): each step's expected
+    /// duration is its time there, and the schema is compared with the one the rehearsal
+    /// started from (a difference refuses the run unless --accept-drift); both journaled.
+    #[arg(long, value_name = "REHEARSAL", conflicts_with = "resume")]
+    pub against: Option<PathBuf>,
+    /// Go on although the schema differs from the rehearsal's start (journaled, with who).
+    #[arg(long, requires = "against")]
+    pub accept_drift: bool,
 }
 
 /// Where to connect: `--database-url`, else the runbook's `database.url`, else `PG*`.
@@ -128,9 +136,19 @@ pub fn run(args: RunArgs) -> u8 {
         );
         return exit::USAGE;
     }
-    let loaded = match super::inspect::load_only(&args.runbook) {
+    let mut loaded = match super::inspect::load_only(&args.runbook) {
         Ok(loaded) => loaded,
         Err(_) => return exit::USAGE,
+    };
+    let rehearsed = match (&args.against, loaded.runbook.as_mut()) {
+        (Some(path), Some(runbook)) => match against(path, runbook) {
+            Ok(r) => Some((path.clone(), r)),
+            Err(message) => {
+                eprintln!("cutover: --against {}: {message}", path.display());
+                return exit::USAGE;
+            }
+        },
+        _ => None,
     };
     let target = match target_for(args.database_url.as_deref(), loaded.runbook.as_ref(), "") {
         Ok(t) => t,
@@ -159,6 +177,38 @@ pub fn run(args: RunArgs) -> u8 {
             eprintln!("cutover: cannot start the async runtime: {e}");
             return exit::USAGE;
         }
+    };
+    let operator = args.operator.clone().unwrap_or_else(os_user);
+    let rehearsal = match &rehearsed {
+        Some((path, record)) => match runtime.block_on(super::rehearse::read_schema(&target)) {
+            Ok(now) => {
+                let mut compared = record.against(path, &now);
+                if !compared.drift.is_empty() {
+                    eprintln!(
+                        "cutover: the schema of {} differs from the one rehearsal {} started from, in {} object(s):",
+                        target.redacted(),
+                        compared.run_id,
+                        compared.drift.len()
+                    );
+                    for d in &compared.drift {
+                        eprintln!("  {d}");
+                    }
+                    if !args.accept_drift {
+                        eprintln!(
+                            "cutover: look at what changed since the rehearsal; go on with --accept-drift (journaled, with your name), or rehearse again"
+                        );
+                        return exit::USAGE;
+                    }
+                    compared.drift_accepted_by = Some(operator.clone());
+                }
+                Some(compared)
+            }
+            Err(message) => {
+                eprintln!("cutover: --against: {message}");
+                return exit::USAGE;
+            }
+        },
+        None => None,
     };
     // Headless, the run's sessions open while its SQL is parsed and linted: opening them writes
     // nothing, and nothing is written before the plan is clean. (The TUI opens them itself.)
@@ -203,7 +253,6 @@ pub fn run(args: RunArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let operator = args.operator.clone().unwrap_or_else(os_user);
     let options = RunOptions {
         target,
         operator: operator.clone(),
@@ -214,6 +263,7 @@ pub fn run(args: RunArgs) -> u8 {
         new_run: args.new_run,
         allow_changed: args.allow_changed,
         monitor_cap: args.monitor_for,
+        rehearsal,
     };
     // A mistyped id would otherwise just leave the run halted at the real gate.
     for (flag, ids, kinds) in [
@@ -345,6 +395,38 @@ pub fn run(args: RunArgs) -> u8 {
             }
         }
     })
+}
+
+/// Reads the rehearsal record `path` for `runbook`, refusing one of another runbook or of
+/// another version of it, and takes each step's rehearsed time as its expected duration.
+fn against(
+    path: &std::path::Path,
+    runbook: &mut crate::runbook::Runbook,
+) -> Result<crate::rehearsal::Rehearsal, String> {
+    let record = crate::rehearsal::load(path)?;
+    if record.runbook != runbook.name {
+        return Err(format!(
+            "this is a rehearsal of `{}`, not of `{}`",
+            record.runbook, runbook.name
+        ));
+    }
+    if record.checksum.as_deref() != Some(runbook.checksum.as_str()) {
+        return Err(format!(
+            "the runbook changed since it was rehearsed (checksum {} → {}): rehearse it again",
+            record
+                .checksum
+                .as_deref()
+                .map_or("unknown", |c| c.get(..12).unwrap_or(c)),
+            runbook.checksum.get(..12).unwrap_or(&runbook.checksum)
+        ));
+    }
+    let durations = record.durations();
+    for step in runbook.phases.iter_mut().flat_map(|p| p.steps.iter_mut()) {
+        if let Some((_, d)) = durations.iter().find(|(id, _)| *id == step.id) {
+            step.expected_duration = Some(*d);
+        }
+    }
+    Ok(record)
 }
 
 /// Where a run's journal is.

@@ -412,6 +412,8 @@ pub struct RunRecord {
     pub cancels: Vec<Cancel>,
     /// What is odd about the journal, and what the run did to stay exactly-once.
     pub anomalies: Vec<Anomaly>,
+    /// The rehearsal the run was set against (`--against`), the latest attempt's.
+    pub rehearsal: Option<crate::events::RehearsalRef>,
     /// The steps the latest entry changed.
     touched: Vec<usize>,
     /// Spans running or waiting, by step.

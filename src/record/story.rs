@@ -224,6 +224,7 @@ impl RunRecord {
                 session: session.clone(),
                 reason: reason.clone(),
             }),
+            Event::RehearsalCompared { rehearsal } => self.rehearsal = Some(rehearsal.clone()),
             Event::RunbookChanged { started_with, now } => {
                 self.anomalies.push(Anomaly::RunbookChanged {
                     at: ts,

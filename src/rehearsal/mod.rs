@@ -214,6 +214,62 @@ impl Rehearsal {
     }
 }
 
+/// Reads a rehearsal record, refusing one this version cannot read.
+pub fn load(path: &Path) -> Result<Rehearsal, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("not a rehearsal record ({e})"))?;
+    match value.get("version").and_then(serde_json::Value::as_u64) {
+        Some(v) if v > u64::from(RECORD_VERSION) => {
+            return Err(format!(
+                "written by a newer cutover (record version {v}; this one reads {RECORD_VERSION})"
+            ));
+        }
+        None => return Err("not a rehearsal record (no version)".into()),
+        Some(_) => {}
+    }
+    serde_json::from_value(value).map_err(|e| format!("not a rehearsal record ({e})"))
+}
+
+impl Rehearsal {
+    /// This rehearsal set against the schema `now`: what drifted since its start, and what it
+    /// measured, to journal with the run.
+    pub fn against(&self, record: &Path, now: &Snapshot) -> crate::events::RehearsalRef {
+        let rehearsed = Snapshot::new(self.schema_before.objects.clone());
+        crate::events::RehearsalRef {
+            record: record.display().to_string(),
+            run_id: self.run_id.clone(),
+            fingerprint: now.fingerprint(),
+            rehearsed_fingerprint: rehearsed.fingerprint(),
+            drift: rehearsed.diff(now).iter().map(Change::describe).collect(),
+            drift_accepted_by: None,
+            steps: self
+                .steps
+                .iter()
+                .map(|s| (s.id.clone(), s.duration_ms))
+                .collect(),
+            checks: self
+                .checks
+                .iter()
+                .map(|c| (c.id.clone(), c.passed, c.actual.clone()))
+                .collect(),
+        }
+    }
+
+    /// Each step's time on the rehearsal, where it ran to the end there: the production run's
+    /// expected durations.
+    pub fn durations(&self) -> Vec<(String, std::time::Duration)> {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s.status.as_str(), "applied" | "done" | "passed"))
+            .filter_map(|s| {
+                s.duration_ms
+                    .map(|ms| (s.id.clone(), std::time::Duration::from_millis(ms.max(1))))
+            })
+            .collect()
+    }
+}
+
 /// The record's file, beside the run's journal.
 pub fn path_for(journal: &Path) -> PathBuf {
     journal.with_extension("rehearsal.json")

@@ -54,6 +54,8 @@ pub struct RunOptions {
     pub allow_changed: bool,
     /// Cap monitoring phases (rehearsals, CI).
     pub monitor_cap: Option<Duration>,
+    /// The rehearsal this run is set against (`--against`): journaled as it starts.
+    pub rehearsal: Option<crate::events::RehearsalRef>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -703,6 +705,9 @@ pub async fn run_connected(
             started_with,
             now: runbook.checksum.clone(),
         })?;
+    }
+    if let Some(rehearsal) = engine.opts.rehearsal.clone() {
+        engine.out.emit(Event::RehearsalCompared { rehearsal })?;
     }
     let outcome = match engine.phases().await {
         Ok(Stop::Finished(outcome, message)) => {

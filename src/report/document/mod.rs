@@ -4,6 +4,7 @@
 
 mod decisions;
 mod environment;
+mod rehearsal;
 mod steps;
 mod stops;
 mod summary;
@@ -29,11 +30,14 @@ pub fn build(r: &Report) -> Document {
         decisions::section(r, clock),
         timeline::section(r, clock),
         steps::section(r, clock),
+    ];
+    sections.extend(rehearsal::section(r));
+    sections.extend([
         verification::checks(r, clock),
         verification::monitoring(r, clock),
         stops::section(r, clock),
         environment::section(r, clock),
-    ];
+    ]);
     sections.extend(verification::check_sql(r));
     Document {
         title,

@@ -354,6 +354,7 @@ pub(super) fn from_record(
     let stopped_step = record.open_step().map(str::to_owned);
     let stopped_phase = record.current_phase().map(|p| p.phase.clone());
     record.journal_ended();
+    let rehearsed = record.rehearsal.take();
     let record = record;
 
     let mut warnings = unreadable_warnings(entries.len(), unreadable);
@@ -597,6 +598,7 @@ pub(super) fn from_record(
     .unwrap_or(u32::MAX);
     counts.interruptions = u32::try_from(interruptions.len()).unwrap_or(u32::MAX);
 
+    let rehearsal = rehearsal_of(rehearsed, &steps, &checks);
     Report {
         schema_version: SCHEMA_VERSION,
         journal: JournalInfo {
@@ -637,6 +639,7 @@ pub(super) fn from_record(
         aborts,
         cancellations,
         warnings,
+        rehearsal,
     }
 }
 
@@ -674,4 +677,70 @@ pub(super) fn blocker(b: &Blocker) -> BlockerInfo {
         query: b.query.clone(),
         xact_age_s: b.xact_age_s,
     }
+}
+
+/// The run set against its rehearsal, when it was.
+fn rehearsal_of(
+    r: Option<crate::events::RehearsalRef>,
+    steps: &[Step],
+    checks: &[CheckResult],
+) -> Option<RehearsalComparison> {
+    let r = r?;
+    let production = |id: &str| {
+        steps
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.duration_ms)
+    };
+    let mut times: Vec<RehearsedStepTime> = r
+        .steps
+        .iter()
+        .map(|(id, rehearsal_ms)| {
+            let production_ms = production(id);
+            RehearsedStepTime {
+                step: id.clone(),
+                rehearsal_ms: *rehearsal_ms,
+                production_ms,
+                difference_ms: rehearsal_ms.zip(production_ms).map(|(a, b)| {
+                    i64::try_from(b)
+                        .unwrap_or(i64::MAX)
+                        .saturating_sub(i64::try_from(a).unwrap_or(i64::MAX))
+                }),
+            }
+        })
+        .collect();
+    for s in steps {
+        if !times.iter().any(|t| t.step == s.id) && s.duration_ms.is_some() {
+            times.push(RehearsedStepTime {
+                step: s.id.clone(),
+                rehearsal_ms: None,
+                production_ms: s.duration_ms,
+                difference_ms: None,
+            });
+        }
+    }
+    let checks_changed = r
+        .checks
+        .iter()
+        .filter_map(|(id, rehearsal_passed, rehearsal_actual)| {
+            let here = checks.iter().rev().find(|c| &c.step == id)?;
+            (here.passed != *rehearsal_passed).then(|| CheckChange {
+                step: id.clone(),
+                rehearsal_passed: *rehearsal_passed,
+                rehearsal_actual: rehearsal_actual.clone(),
+                passed: here.passed,
+                actual: here.actual.clone(),
+            })
+        })
+        .collect();
+    Some(RehearsalComparison {
+        record: r.record,
+        run_id: r.run_id,
+        fingerprint: r.fingerprint,
+        rehearsed_fingerprint: r.rehearsed_fingerprint,
+        drift: r.drift,
+        drift_accepted_by: r.drift_accepted_by,
+        steps: times,
+        checks_changed,
+    })
 }

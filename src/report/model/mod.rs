@@ -55,6 +55,45 @@ pub struct Report {
     pub cancellations: Vec<Cancellation>,
     /// Anything odd about the journal itself (unreadable lines, sequence gaps, ...).
     pub warnings: Vec<String>,
+    /// The rehearsal the run was set against (`cutover run --against`), step by step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rehearsal: Option<RehearsalComparison>,
+}
+
+/// The run set against its rehearsal on a copy: the schema then and now, each step's time
+/// there and here, and the checks whose result changed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RehearsalComparison {
+    /// The rehearsal record's file and the rehearsal's run id.
+    pub record: String,
+    pub run_id: String,
+    pub fingerprint: String,
+    pub rehearsed_fingerprint: String,
+    /// Objects that differ from the schema the rehearsal started from.
+    pub drift: Vec<String>,
+    pub drift_accepted_by: Option<String>,
+    /// Each step that ran in either, in the rehearsal's order then this run's.
+    pub steps: Vec<RehearsedStepTime>,
+    /// Checks whose result here differs from the rehearsal's.
+    pub checks_changed: Vec<CheckChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RehearsedStepTime {
+    pub step: String,
+    pub rehearsal_ms: Option<u64>,
+    pub production_ms: Option<u64>,
+    /// Production minus rehearsal, when both ran.
+    pub difference_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckChange {
+    pub step: String,
+    pub rehearsal_passed: bool,
+    pub rehearsal_actual: String,
+    pub passed: bool,
+    pub actual: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
