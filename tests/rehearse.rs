@@ -214,10 +214,10 @@ async fn a_rehearsal_runs_on_a_copy_and_never_writes_the_source() {
     assert!(dir.join(journal).is_file(), "{journal}");
 }
 
-/// `CREATE DATABASE … TEMPLATE` copies only a database nobody is connected to: with a
-/// session on the source, the rehearsal is refused, says why, and makes nothing.
+/// `CREATE DATABASE … TEMPLATE` copies only a database nobody is connected to. Asked for a
+/// template copy of a source in use, the rehearsal is refused, says why, and makes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_source_in_use_is_refused_with_the_reason_and_nothing_is_made() {
+async fn a_template_copy_of_a_source_in_use_is_refused_and_nothing_is_made() {
     let url = source("rehearse_busy").await;
     let dir = scratch_dir("rehearse-busy");
     let runbook = runbook(&dir, "shop_busy");
@@ -229,19 +229,128 @@ async fn a_source_in_use_is_refused_with_the_reason_and_nothing_is_made() {
             runbook.to_str().unwrap(),
             "--database-url",
             &url,
+            "--copy",
+            "template",
         ],
     )
     .await;
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(out.stderr.contains("rehearsal refused"), "{out:?}");
     assert!(
-        out.stderr.contains("other session(s) are connected"),
+        out.stderr.contains("other session(s) are connected") && out.stderr.contains("--copy dump"),
         "{out:?}"
     );
     assert!(!has_cutover_schema(&url).await);
     assert_eq!(copies_left("shop_busy").await, Vec::<String>::new());
     assert!(!dir.join("runs").exists() || record_absent(&dir));
     drop(busy);
+}
+
+/// The usual production case: the source is in use. The copy is made with pg_dump |
+/// pg_restore instead (it reads the source in one snapshot, writes nothing there), and the
+/// rehearsal goes on; no password appears on a command line or in the output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_in_use_is_copied_with_pg_dump_instead() {
+    let url = source("rehearse_dump").await;
+    let dir = scratch_dir("rehearse-dump");
+    let runbook = runbook(&dir, "shop_dump");
+    let busy = connect(&url).await;
+    let out = cutover(
+        &dir,
+        &[
+            "rehearse",
+            runbook.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--monitor-for",
+            "200ms",
+            "--keep",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("copying with pg_dump | pg_restore instead of TEMPLATE"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("object(s) in"), "{out:?}");
+    if let Some(password) = common::password() {
+        assert!(!out.stderr.contains(&password) && !out.stdout.contains(&password));
+    }
+    let record = record_in(&dir);
+    assert_eq!(record["method"], "dump");
+    assert_eq!(record["outcome"], "succeeded");
+    assert_eq!(record["checks"][0]["passed"], true);
+    // The data came along.
+    let left = copies_left("shop_dump").await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    let copy_url = format!("{}/{}", url.rsplit_once('/').unwrap().0, left[0]);
+    let rows: i64 = connect(&copy_url)
+        .await
+        .query_one("SELECT count(*) FROM public.customers", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 50);
+    connect(&common::admin_url())
+        .await
+        .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", left[0]))
+        .await
+        .unwrap();
+    let trips: Vec<&str> = record["round_trips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["round_trip"].as_str().unwrap())
+        .collect();
+    assert_eq!(trips, ["round_trips", "round_trips"]);
+    assert!(!has_cutover_schema(&url).await);
+    assert!(!has_column(&url, "customers", "tier").await);
+    assert_eq!(copies_left("shop_dump").await, Vec::<String>::new());
+    drop(busy);
+}
+
+/// `--schema-only`: the copy has the tables, not their rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_only_copies_the_tables_without_their_rows() {
+    let url = source("rehearse_schema_only").await;
+    let dir = scratch_dir("rehearse-schema-only");
+    let runbook = runbook(&dir, "shop_schema");
+    let out = cutover(
+        &dir,
+        &[
+            "rehearse",
+            runbook.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--monitor-for",
+            "200ms",
+            "--schema-only",
+            "--keep",
+            "--no-round-trip",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let record = record_in(&dir);
+    assert_eq!(record["method"], "dump (schema only)");
+    let left = copies_left("shop_schema").await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    let copy_url = format!("{}/{}", url.rsplit_once('/').unwrap().0, left[0]);
+    let rows: i64 = connect(&copy_url)
+        .await
+        .query_one("SELECT count(*) FROM public.customers", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0);
+    assert!(has_column(&copy_url, "customers", "tier").await);
+    connect(&common::admin_url())
+        .await
+        .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", left[0]))
+        .await
+        .unwrap();
 }
 
 fn record_absent(dir: &Path) -> bool {

@@ -20,6 +20,7 @@ macro_rules! say_raw {
     }};
 }
 
+mod copy;
 pub mod headless;
 mod inspect;
 mod rehearse;

@@ -4,6 +4,7 @@
 //! the run is the headless engine with every gate approved and monitoring capped, and what
 //! it found is kept as a rehearsal record beside the journal.
 
+use super::copy::{self, CopyError, masked, on_database};
 use super::exit;
 use super::headless::{self, OnFailure, Policy};
 use super::run::{os_user, parse_duration, spawn_signal_handler, target_for};
@@ -15,7 +16,6 @@ use crate::rehearsal::{self, Copy, Rehearsal};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio_postgres::Client;
-use tokio_postgres::error::SqlState;
 
 #[derive(clap::Args, Debug)]
 pub struct RehearseArgs {
@@ -42,17 +42,72 @@ pub struct RehearseArgs {
     /// Skip the up → down → up test of each migration (on a second copy).
     #[arg(long)]
     pub no_round_trip: bool,
+    /// How to copy: `template` (CREATE DATABASE … TEMPLATE: fast, needs nobody connected to
+    /// the source), `dump` (pg_dump | pg_restore: works while the source is in use), or
+    /// `auto`: template, else dump when the source is in use.
+    #[arg(long, value_enum, default_value_t = CopyHow::Auto)]
+    pub copy: CopyHow,
+    /// Copy the schema only, no data (by pg_dump | pg_restore).
+    #[arg(long)]
+    pub schema_only: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CopyHow {
+    Auto,
+    Template,
+    Dump,
+}
+
+/// Makes the copy the way asked (falling back to a dump when the source is in use and the
+/// way is `auto`); says how it was made.
+async fn make_copy(
+    admin: &Client,
+    source: &Target,
+    name: &str,
+    how: CopyHow,
+    schema_only: bool,
+) -> Result<&'static str, Refusal> {
+    if how != CopyHow::Dump && !schema_only {
+        match copy::by_template(admin, source, &source.dbname(), name).await {
+            Ok(()) => return Ok("template"),
+            Err(CopyError::Refused(why)) => return Err(Refusal(why)),
+            Err(CopyError::Busy(n)) if how == CopyHow::Template => {
+                return Err(Refusal(format!(
+                    "{n} other session(s) are connected to {}, and CREATE DATABASE … TEMPLATE copies only a database nobody is connected to. Rehearse when they are gone, or copy with --copy dump",
+                    source.dbname()
+                )));
+            }
+            Err(CopyError::Busy(n)) => eprintln!(
+                "{n} session(s) are connected to {}: copying with pg_dump | pg_restore instead of TEMPLATE",
+                source.dbname()
+            ),
+        }
+    }
+    match copy::by_template(admin, source, "template0", name).await {
+        Ok(()) => {}
+        Err(CopyError::Refused(why)) => return Err(Refusal(why)),
+        Err(CopyError::Busy(_)) => {
+            return Err(Refusal(
+                "template0 is in use: cannot create an empty database".into(),
+            ));
+        }
+    }
+    match copy::by_dump(source, &on_database(source, name), schema_only).await {
+        Ok(_) => Ok(if schema_only {
+            "dump (schema only)"
+        } else {
+            "dump"
+        }),
+        Err(why) => {
+            let _ = copy::drop(admin, name).await;
+            Err(Refusal(why))
+        }
+    }
 }
 
 /// Why a rehearsal could not start; said with what to do instead.
 struct Refusal(String);
-
-/// `target` with another database name.
-fn on_database(target: &Target, name: &str) -> Target {
-    let mut other = target.clone();
-    other.config.dbname(name);
-    other
-}
 
 /// A database name for the copy: `cutover_rehearsal_<runbook>_<UTC time>`, within
 /// PostgreSQL's 63 bytes and lower-case (no quoting surprises).
@@ -74,18 +129,6 @@ fn copy_name(runbook: &str) -> String {
     )
 }
 
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn masked(target: &Target, e: &tokio_postgres::Error) -> String {
-    let text = match e.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
-    };
-    crate::secret::mask(&text, target.secret().as_deref())
-}
-
 /// A session on another database of the source's server, to create and drop the copy
 /// from (`CREATE DATABASE … TEMPLATE` wants no session on the source, ours included).
 async fn maintenance(source: &Target) -> Result<Client, Refusal> {
@@ -103,64 +146,6 @@ async fn maintenance(source: &Target) -> Result<Client, Refusal> {
         "cannot open a session on another database of {} to make the copy from: {last}",
         source.redacted()
     )))
-}
-
-/// Copies the source with `CREATE DATABASE … TEMPLATE`, or says why it cannot.
-async fn make_copy(admin: &Client, source: &Target, copy: &str) -> Result<(), Refusal> {
-    let sql = format!(
-        "CREATE DATABASE {} TEMPLATE {}",
-        quote_ident(copy),
-        quote_ident(&source.dbname())
-    );
-    let Err(e) = admin.batch_execute(&sql).await else {
-        return Ok(());
-    };
-    let why = match e.code() {
-        Some(&SqlState::OBJECT_IN_USE) => {
-            let others: i64 = admin
-                .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
-                    &[&source.dbname()],
-                )
-                .await
-                .map(|r| r.get(0))
-                .unwrap_or(-1);
-            format!(
-                "{} other session(s) are connected to {}, and CREATE DATABASE … TEMPLATE copies only a database nobody is connected to. Rehearse when they are gone, or from a copy (dump and restore into a scratch cluster is not built yet)",
-                others.max(1),
-                source.dbname()
-            )
-        }
-        Some(&SqlState::INSUFFICIENT_PRIVILEGE) => format!(
-            "{} may not create databases (CREATEDB is needed to make the copy): {}",
-            source.config.get_user().unwrap_or("this role"),
-            masked(source, &e)
-        ),
-        _ => format!("the copy could not be made: {}", masked(source, &e)),
-    };
-    Err(Refusal(why))
-}
-
-/// Drops the copy, ending any session still on it.
-async fn drop_copy(admin: &Client, copy: &str) -> Result<(), tokio_postgres::Error> {
-    let name = quote_ident(copy);
-    // WITH (FORCE) is PostgreSQL 13+; before that, end the sessions first.
-    if admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .is_ok()
-    {
-        return Ok(());
-    }
-    admin
-        .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
-            &[&copy],
-        )
-        .await?;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
 }
 
 /// A database's schema, read in a read-only session that is closed before this returns.
@@ -219,14 +204,39 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             }
         };
         let copy = copy_name(&runbook.name);
-        if let Err(Refusal(why)) = make_copy(&admin, &source, &copy).await {
-            eprintln!("cutover: rehearsal refused: {why}");
-            return exit::USAGE;
-        }
+        let method = match make_copy(&admin, &source, &copy, args.copy, args.schema_only).await {
+            Ok(method) => method,
+            Err(Refusal(why)) => {
+                eprintln!("cutover: rehearsal refused: {why}");
+                return exit::USAGE;
+            }
+        };
+        // The up → down → up's own copy, made from the first before anything connects to it.
+        let second = if args.no_round_trip {
+            None
+        } else {
+            let name = format!("{copy}_rt");
+            match copy::by_template(&admin, &source, &copy, &name).await {
+                Ok(()) => Some(name),
+                Err(CopyError::Refused(why)) => {
+                    eprintln!("cutover: up → down → up not tried: {why}");
+                    None
+                }
+                Err(CopyError::Busy(n)) => {
+                    eprintln!("cutover: up → down → up not tried: {n} session(s) on {copy}");
+                    None
+                }
+            }
+        };
         eprintln!(
-            "rehearsing {} on {copy}, a copy of {} (CREATE DATABASE … TEMPLATE); the source is not written to",
+            "rehearsing {} on {copy}, a copy of {} ({}); the source is not written to",
             runbook.name,
-            source.redacted()
+            source.redacted(),
+            match method {
+                "template" => "CREATE DATABASE … TEMPLATE",
+                "dump" => "pg_dump | pg_restore",
+                _ => "pg_dump | pg_restore, schema only",
+            }
         );
         let target = on_database(&source, &copy);
         let run_id = engine::new_run_id(&runbook.name);
@@ -266,15 +276,14 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             Ok((client, _notices)) => catalog::snapshot(&client).await.ok(),
             Err(_) => None,
         };
-        let trips = if args.no_round_trip {
-            Vec::new()
-        } else {
-            round_trips(&admin, &source, &copy, &runbook, &plan).await
+        let trips = match &second {
+            Some(second) => round_trips(&admin, &source, second, &runbook, &plan).await,
+            None => Vec::new(),
         };
         let dropped = if args.keep {
             false
         } else {
-            match drop_copy(&admin, &copy).await {
+            match copy::drop(&admin, &copy).await {
                 Ok(()) => true,
                 Err(e) => {
                     eprintln!(
@@ -301,7 +310,7 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
         match record(
             &journal,
             &source,
-            &copy,
+            (&copy, method),
             !dropped,
             &args,
             (&before, after.as_ref()),
@@ -330,21 +339,15 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
     })
 }
 
-/// The up → down → up of every migration, on a second copy made from the source the same
-/// way (dropped afterwards). A copy that cannot be made is said, and no trip is recorded.
+/// The up → down → up of every migration, on the second copy (dropped afterwards).
 async fn round_trips(
     admin: &Client,
     source: &Target,
-    copy: &str,
+    second: &str,
     runbook: &crate::runbook::Runbook,
     plan: &crate::plan::Plan,
 ) -> Vec<rehearsal::Trip> {
-    let second = format!("{copy}_rt");
-    if let Err(Refusal(why)) = make_copy(admin, source, &second).await {
-        eprintln!("cutover: up → down → up not tried: {why}");
-        return Vec::new();
-    }
-    let trips = match connect::open(&on_database(source, &second)).await {
+    let trips = match connect::open(&on_database(source, second)).await {
         Ok((client, _notices)) => rehearsal::round_trip(&client, runbook, plan).await,
         Err(message) => {
             eprintln!("cutover: up → down → up not tried: {message}");
@@ -354,7 +357,7 @@ async fn round_trips(
     for trip in &trips {
         eprintln!("round trip: {}", trip.describe());
     }
-    if let Err(e) = drop_copy(admin, &second).await {
+    if let Err(e) = copy::drop(admin, second).await {
         eprintln!(
             "cutover: the copy {second} could not be dropped: {} — drop it by hand",
             masked(source, &e)
@@ -367,7 +370,7 @@ async fn round_trips(
 fn record(
     journal: &Path,
     source: &Target,
-    copy: &str,
+    (copy, method): (&str, &'static str),
     kept: bool,
     args: &RehearseArgs,
     (before, after): (&Snapshot, Option<&Snapshot>),
@@ -380,7 +383,7 @@ fn record(
         &report,
         Copy {
             source: source.redacted(),
-            method: "template",
+            method,
             name: copy.to_owned(),
             kept,
             monitor_cap_ms: u64::try_from(args.monitor_for.as_millis()).unwrap_or(u64::MAX),

@@ -25,7 +25,8 @@ pub struct Rehearsal {
     pub checksum: Option<String>,
     /// The database copied (`user@host:port/db`, never a password).
     pub source: String,
-    /// How it was copied: `template` (`CREATE DATABASE … TEMPLATE`).
+    /// How it was copied: `template` (`CREATE DATABASE … TEMPLATE`), `dump` (`pg_dump |
+    /// pg_restore`) or `dump (schema only)`.
     pub method: String,
     /// The copy's database name (dropped after the rehearsal unless kept).
     pub copy: String,
