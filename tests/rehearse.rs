@@ -204,6 +204,12 @@ async fn a_rehearsal_runs_on_a_copy_and_never_writes_the_source() {
         .map(|t| format!("{} {}", t["id"], t["round_trip"]).replace('"', ""))
         .collect();
     assert_eq!(trips, ["add_tier round_trips", "index_tier round_trips"]);
+    // The locks each up took, read inside its trial transaction (none for CONCURRENTLY).
+    assert_eq!(
+        record["round_trips"][0]["locks"],
+        serde_json::json!(["AccessExclusiveLock on public.customers"])
+    );
+    assert!(record["round_trips"][1].get("locks").is_none());
     assert!(
         out.stderr
             .contains("round trip: add_tier: up → down → up round-trips"),

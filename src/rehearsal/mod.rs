@@ -54,6 +54,10 @@ pub struct Trip {
     pub id: String,
     #[serde(flatten)]
     pub verdict: RoundTrip,
+    /// The relation locks its up took (`AccessExclusiveLock on public.customers`), read in
+    /// the trial's transaction; none for a migration run outside one (`CONCURRENTLY`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locks: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,6 +85,15 @@ pub enum RoundTrip {
 impl Trip {
     /// One line for the terminal.
     pub fn describe(&self) -> String {
+        let verdict = self.verdict_line();
+        if self.locks.is_empty() {
+            verdict
+        } else {
+            format!("{verdict} (locks: {})", self.locks.join(", "))
+        }
+    }
+
+    fn verdict_line(&self) -> String {
         match &self.verdict {
             RoundTrip::RoundTrips => format!("{}: up → down → up round-trips", self.id),
             RoundTrip::Differs {

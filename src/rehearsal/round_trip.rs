@@ -65,16 +65,41 @@ async fn already_applied(client: &Client, runbook: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The locks on the user's relations this session holds: inside the trial's transaction,
+/// right after the up, every relation lock the migration took (held until the end of the
+/// transaction), as `AccessExclusiveLock on public.customers`.
+const HELD_LOCKS: &str = "SELECT DISTINCT l.mode, format('%I.%I', n.nspname, c.relname)
+  FROM pg_locks l
+  JOIN pg_class c ON c.oid = l.relation
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'cutover')
+   AND n.nspname NOT LIKE 'pg_toast%'
+ ORDER BY 2, 1";
+
+async fn held_locks(client: &Client) -> Vec<String> {
+    client
+        .query(HELD_LOCKS, &[])
+        .await
+        .map(|rows| {
+            rows.iter()
+                .map(|r| format!("{} on {}", r.get::<_, String>(0), r.get::<_, String>(1)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The three stages and the snapshots between them, in whatever transaction is open; the
 /// verdict, or the stage that failed, and the schema after the second up when it was read.
-/// `before` is the schema as it stands, when already read (the last trip's end).
+/// `before` is the schema as it stands, when already read (the last trip's end). In a
+/// transaction (`in_trial`), the locks the up took are read too.
 async fn stages(
     client: &Client,
     reader: &catalog::Reader,
-    up: &str,
-    down: &str,
+    (up, down): (&str, &str),
     before: Option<Snapshot>,
-) -> (RoundTrip, Option<Snapshot>) {
+    in_trial: bool,
+) -> (RoundTrip, Option<Snapshot>, Vec<String>) {
     let failed = |stage: &str, error: String| {
         (
             RoundTrip::Failed {
@@ -82,6 +107,7 @@ async fn stages(
                 error,
             },
             None,
+            Vec::new(),
         )
     };
     let before = match before {
@@ -94,6 +120,11 @@ async fn stages(
     if let Err(e) = statements(client, up).await {
         return failed("up", e);
     }
+    let locks = if in_trial {
+        held_locks(client).await
+    } else {
+        Vec::new()
+    };
     let after = match snap(client, reader).await {
         Ok(s) => s,
         Err(e) => return failed("snapshot", e),
@@ -117,7 +148,7 @@ async fn stages(
         Err(e) => return failed("up again", e),
     };
     if after_down.is_empty() && after_up_again.is_empty() {
-        (RoundTrip::RoundTrips, again)
+        (RoundTrip::RoundTrips, again, locks)
     } else {
         (
             RoundTrip::Differs {
@@ -126,6 +157,7 @@ async fn stages(
                 up_again_error,
             },
             None,
+            locks,
         )
     }
 }
@@ -148,6 +180,7 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
                     stage: "snapshot".into(),
                     error: e.to_string(),
                 },
+                locks: Vec::new(),
             });
             return trips;
         }
@@ -159,14 +192,15 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
         let StepKind::Migrate(m) = &step.kind else {
             continue;
         };
-        let mut push = |verdict: RoundTrip| {
+        let mut push = |verdict: RoundTrip, locks: Vec<String>| {
             trips.push(Trip {
                 id: step.id.clone(),
                 verdict,
+                locks,
             })
         };
         if applied.contains(&step.id) {
-            push(RoundTrip::AlreadyApplied);
+            push(RoundTrip::AlreadyApplied, Vec::new());
             continue;
         }
         let rollback = match (&m.rollback, crate::plan::left_applied_by_rollback(m)) {
@@ -174,65 +208,81 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
             (_, reason) => {
                 current = None;
                 if let Err(error) = apply(client, &m.sql.text).await {
-                    push(RoundTrip::Failed {
-                        stage: "up".into(),
-                        error,
-                    });
+                    push(
+                        RoundTrip::Failed {
+                            stage: "up".into(),
+                            error,
+                        },
+                        Vec::new(),
+                    );
                     break;
                 }
-                push(RoundTrip::NoRollback {
-                    reason: reason.unwrap_or_default(),
-                });
+                push(
+                    RoundTrip::NoRollback {
+                        reason: reason.unwrap_or_default(),
+                    },
+                    Vec::new(),
+                );
                 continue;
             }
         };
         let (up, down) = (&m.sql.text, &rollback.text);
         if needs_no_transaction(up) || needs_no_transaction(down) {
-            let (verdict, end) = stages(client, &reader, up, down, current.take()).await;
+            let (verdict, end, locks) =
+                stages(client, &reader, (up, down), current.take(), false).await;
             current = end;
             let stop = !matches!(verdict, RoundTrip::RoundTrips);
-            push(verdict);
+            push(verdict, locks);
             if stop {
                 break;
             }
             continue;
         }
         if let Err(error) = client.batch_execute("BEGIN").await.map_err(said) {
-            push(RoundTrip::Failed {
-                stage: "begin".into(),
-                error,
-            });
+            push(
+                RoundTrip::Failed {
+                    stage: "begin".into(),
+                    error,
+                },
+                Vec::new(),
+            );
             break;
         }
-        let (verdict, end) = stages(client, &reader, up, down, current.take()).await;
+        let (verdict, end, locks) = stages(client, &reader, (up, down), current.take(), true).await;
         // Round-tripped: the trial ends where the migration's up would, so it stands.
         if verdict == RoundTrip::RoundTrips {
             match client.batch_execute("COMMIT").await.map_err(said) {
                 Ok(()) => {
                     current = end;
-                    push(verdict);
+                    push(verdict, locks);
                     continue;
                 }
                 Err(error) => {
-                    push(RoundTrip::Failed {
-                        stage: "commit".into(),
-                        error,
-                    });
+                    push(
+                        RoundTrip::Failed {
+                            stage: "commit".into(),
+                            error,
+                        },
+                        Vec::new(),
+                    );
                     break;
                 }
             }
         }
         let _ = client.batch_execute("ROLLBACK").await;
         let up_failed = matches!(&verdict, RoundTrip::Failed { stage, .. } if stage == "up");
-        push(verdict);
+        push(verdict, locks);
         if up_failed {
             break;
         }
         if let Err(error) = apply(client, up).await {
-            push(RoundTrip::Failed {
-                stage: "up".into(),
-                error,
-            });
+            push(
+                RoundTrip::Failed {
+                    stage: "up".into(),
+                    error,
+                },
+                Vec::new(),
+            );
             break;
         }
     }
