@@ -2646,3 +2646,60 @@ fn snapshot_help() {
     assert!(!v.help);
     assert_eq!(v.help_scroll, 0);
 }
+
+/// A run set against its rehearsal: a check that passed on the rehearsal and fails here is
+/// its own state in the grid (≠), and the selected check says what the rehearsal read.
+#[test]
+fn a_check_that_passed_on_the_rehearsal_and_fails_here_stands_out() {
+    let mut feed = Feed::new();
+    feed.started().at(
+        1,
+        Event::RehearsalCompared {
+            rehearsal: cutover::events::RehearsalRef {
+                record: "runs/shop-r.rehearsal.json".into(),
+                run_id: "shop-r".into(),
+                fingerprint: "f".into(),
+                rehearsed_fingerprint: "f".into(),
+                drift: Vec::new(),
+                drift_accepted_by: None,
+                steps: Vec::new(),
+                checks: vec![
+                    ("two-tiers-in-use".into(), true, "2 rows".into()),
+                    ("no-orphan-orders".into(), true, "no rows".into()),
+                ],
+            },
+        },
+    );
+    feed.phase(2, "verify")
+        .check(
+            3,
+            "two-tiers-in-use",
+            false,
+            "3 rows",
+            Expectation::Rows(2),
+            Severity::Critical,
+        )
+        .check(
+            4,
+            "no-orphan-orders",
+            true,
+            "no rows",
+            Expectation::Empty(true),
+            Severity::Critical,
+        );
+    let mut v = view(at(5));
+    press(&feed.state, &mut v, key('3'));
+    // The grid: customers-seeded, tier-backfilled, every-customer-has-a-tier, two-tiers-in-use.
+    for _ in 0..3 {
+        press(&feed.state, &mut v, key('j'));
+    }
+    let text = screen(&feed.state, &v, 160, 48);
+    assert!(text.contains("≠ two-tiers-i"), "{text}");
+    assert!(text.contains("✓ no-orphan-o"), "{text}");
+    assert!(
+        text.contains("passed on the rehearsal (got 2 rows)"),
+        "{text}"
+    );
+    // The log says what it was set against.
+    assert!(text.contains("set against rehearsal shop-r"), "{text}");
+}

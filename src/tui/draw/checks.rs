@@ -5,6 +5,14 @@ use super::*;
 pub(super) fn check_cell(s: &StepUi) -> (&'static str, Style) {
     match (&s.check, s.status) {
         (Some(c), _) if c.passed => ("✓", Style::new().fg(Color::Green)),
+        // Its own state: it passed on the rehearsal, so what differs is production itself.
+        (Some(c), _) if c.regressed_since_rehearsal() => (
+            "≠",
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Magenta)
+                .add_modifier(Modifier::BOLD),
+        ),
         (Some(c), _) if c.is_warning() => {
             ("!", Style::new().fg(AMBER).add_modifier(Modifier::BOLD))
         }
@@ -52,9 +60,14 @@ pub(super) fn draw_checks(
     }
     // The grid, then the selected cell's verdict right under it, then the other failures'
     // got/expected (seen without selecting them).
-    let detail_h = 4u16.min(inner.height.saturating_sub(1));
     let width = inner.width as usize;
     let cursor = view.check_cursor.min(total - 1);
+    // A run set against a rehearsal shows the rehearsal's verdict under the selected one.
+    let rehearsed = state.steps[state.checks[cursor]]
+        .check
+        .as_ref()
+        .is_some_and(|c| c.rehearsed.is_some());
+    let detail_h = (4 + u16::from(rehearsed)).min(inner.height.saturating_sub(1));
     let failed = state
         .checks
         .iter()
@@ -150,6 +163,24 @@ pub(super) fn draw_checks(
                 Span::styled(format!("{verdict} "), style),
                 Span::raw(format!("got {} · expected {}", c.actual, c.expected)),
             ]));
+            if let Some((passed, actual)) = &c.rehearsed {
+                info.push(Line::styled(
+                    format!(
+                        "{} on the rehearsal (got {actual}){}",
+                        if *passed { "passed" } else { "failed" },
+                        if c.regressed_since_rehearsal() {
+                            ": production differs from the copy"
+                        } else {
+                            ""
+                        }
+                    ),
+                    if c.regressed_since_rehearsal() {
+                        Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD)
+                    } else {
+                        dim()
+                    },
+                ));
+            }
             info.push(Line::styled(
                 format!("took {}", fmt::ms(c.duration_ms)),
                 dim(),

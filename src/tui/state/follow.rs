@@ -297,6 +297,15 @@ impl UiState {
                 continue;
             };
             take_step(&mut self.steps[i], r);
+            if let (Some(check), Some(rehearsal)) =
+                (self.steps[i].check.as_mut(), &self.record.rehearsal)
+            {
+                check.rehearsed = rehearsal
+                    .checks
+                    .iter()
+                    .find(|(id, _, _)| *id == r.id)
+                    .map(|(_, passed, actual)| (*passed, actual.clone()));
+            }
             if let (Some(stats), Some(&p)) = (&r.probe, self.probe_of.get(&i)) {
                 let probe = &mut self.probes[p];
                 probe.samples.clone_from(&stats.recent);
@@ -346,6 +355,7 @@ pub(super) fn take_step(s: &mut StepUi, r: &crate::record::StepRecord) {
         expected: c.expected.to_string(),
         severity: c.severity,
         duration_ms: c.duration_ms,
+        rehearsed: None,
     });
     s.command_output = r.command.as_ref().map(|c| CommandOutputUi {
         exit_code: c.exit_code,

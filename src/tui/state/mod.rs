@@ -88,9 +88,16 @@ pub struct CheckOutcome {
     pub expected: String,
     pub severity: Severity,
     pub duration_ms: u64,
+    /// The rehearsal's verdict and value for this check, when the run is set against one.
+    pub rehearsed: Option<(bool, String)>,
 }
 
 impl CheckOutcome {
+    /// Passed on the rehearsal, fails here: the data or the server differ from the copy's.
+    pub fn regressed_since_rehearsal(&self) -> bool {
+        !self.passed && self.rehearsed.as_ref().is_some_and(|(passed, _)| *passed)
+    }
+
     /// A failed warning-level check.
     pub fn is_warning(&self) -> bool {
         !self.passed && self.severity == Severity::Warning
