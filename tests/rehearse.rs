@@ -923,3 +923,51 @@ async fn a_rehearsal_of_another_runbook_version_is_refused() {
     );
     assert!(!has_cutover_schema(&url).await);
 }
+
+/// The TUI sets a new run against the latest rehearsal of the runbook as it is, by itself,
+/// and says so: here the schema drifted since, so it stops before anything is written (and
+/// before any terminal is needed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_picks_the_latest_rehearsal_by_itself() {
+    let url = source("against_auto").await;
+    let dir = scratch_dir("against-auto");
+    let path = write(
+        &dir,
+        "shop.yaml",
+        &RUNBOOK.replace("name: shop", "name: shop_auto"),
+    );
+    let rehearsed = cutover(
+        &dir,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--monitor-for",
+            "200ms",
+            "--no-round-trip",
+        ],
+    )
+    .await;
+    assert_eq!(rehearsed.code, Some(0), "{rehearsed:?}");
+    connect(&url)
+        .await
+        .batch_execute("ALTER TABLE public.customers ADD COLUMN fax text")
+        .await
+        .unwrap();
+    let out = cutover(
+        &dir,
+        &["run", path.to_str().unwrap(), "--database-url", &url],
+    )
+    .await;
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains("setting this run against runs/"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr.contains("added column public.customers.fax"),
+        "{out:?}"
+    );
+    assert!(!has_cutover_schema(&url).await);
+}

@@ -5,7 +5,7 @@ use super::headless::{self, OnFailure, Policy, Uncertain};
 use crate::engine::{self, RunOptions};
 use crate::events::Command;
 use crate::runbook::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
@@ -70,8 +70,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "REHEARSAL", conflicts_with = "resume")]
     pub against: Option<PathBuf>,
     /// Go on although the schema differs from the rehearsal's start (journaled, with who).
-    #[arg(long, requires = "against")]
+    #[arg(long)]
     pub accept_drift: bool,
+    /// Do not set the run against a rehearsal (the TUI otherwise uses the latest rehearsal
+    /// of this runbook from the last 7 days found in runs/).
+    #[arg(long, conflicts_with = "against")]
+    pub no_against: bool,
 }
 
 /// Where to connect: `--database-url`, else the runbook's `database.url`, else `PG*`.
@@ -140,7 +144,23 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(loaded) => loaded,
         Err(_) => return exit::USAGE,
     };
-    let rehearsed = match (&args.against, loaded.runbook.as_mut()) {
+    // The TUI sets a new run against the latest recent rehearsal of this very runbook by
+    // itself (said, and journaled); headless runs only when asked.
+    let chosen = match (&args.against, loaded.runbook.as_ref()) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(runbook)) if !args.headless && !args.resume && !args.no_against => {
+            let found = latest_rehearsal(Path::new("runs"), runbook);
+            if let Some(path) = &found {
+                eprintln!(
+                    "cutover: setting this run against {} (a rehearsal of this runbook as it is); --against FILE for another, --no-against for none",
+                    path.display()
+                );
+            }
+            found
+        }
+        _ => None,
+    };
+    let rehearsed = match (&chosen, loaded.runbook.as_mut()) {
         (Some(path), Some(runbook)) => match against(path, runbook) {
             Ok(r) => Some((path.clone(), r)),
             Err(message) => {
@@ -395,6 +415,33 @@ pub fn run(args: RunArgs) -> u8 {
             }
         }
     })
+}
+
+/// How recent a rehearsal the TUI picks by itself.
+const RECENT_REHEARSAL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The newest rehearsal record in `dir` of `runbook` as it is now (same name and checksum),
+/// written in the last [`RECENT_REHEARSAL`].
+fn latest_rehearsal(dir: &Path, runbook: &crate::runbook::Runbook) -> Option<PathBuf> {
+    let now = std::time::SystemTime::now();
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".rehearsal.json"))
+        .filter_map(|p| {
+            let modified = std::fs::metadata(&p).and_then(|m| m.modified()).ok()?;
+            let age = now.duration_since(modified).unwrap_or_default();
+            (age <= RECENT_REHEARSAL).then_some((modified, p))
+        })
+        .filter(|(_, p)| {
+            crate::rehearsal::load(p).is_ok_and(|r| {
+                r.runbook == runbook.name
+                    && r.checksum.as_deref() == Some(runbook.checksum.as_str())
+            })
+        })
+        .max_by_key(|(modified, _)| *modified)
+        .map(|(_, p)| p)
 }
 
 /// Reads the rehearsal record `path` for `runbook`, refusing one of another runbook or of
