@@ -925,8 +925,8 @@ async fn a_rehearsal_of_another_runbook_version_is_refused() {
 }
 
 /// The TUI sets a new run against the latest rehearsal of the runbook as it is, by itself,
-/// and says so: here the schema drifted since, so it stops before anything is written (and
-/// before any terminal is needed).
+/// and says so, with the drift since. (Its drift screen is tested in tests/tui.rs: here
+/// there is no terminal, so nothing starts at all.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tui_picks_the_latest_rehearsal_by_itself() {
     let url = source("against_auto").await;
@@ -970,4 +970,94 @@ async fn the_tui_picks_the_latest_rehearsal_by_itself() {
         "{out:?}"
     );
     assert!(!has_cutover_schema(&url).await);
+}
+
+/// In the TUI, drift since the rehearsal is a screen before anything runs: nothing starts
+/// until `g` then `y`, and then the run goes on with who went on despite the drift
+/// journaled.
+#[test]
+fn in_the_tui_drift_is_a_screen_that_takes_two_keys() {
+    use common::pty::Spawn;
+    use std::time::Duration;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(source("against_tui"));
+    let dir = scratch_dir("against-tui");
+    let path = write(
+        &dir,
+        "shop.yaml",
+        r#"name: shop_tui
+window:
+  budget: 1h
+phases:
+  - id: migrate
+    kind: migration
+    budget: 10m
+    steps:
+      - migrate: add_tier
+        sql: ALTER TABLE public.customers ADD COLUMN tier text
+        rollback: ALTER TABLE public.customers DROP COLUMN tier
+"#,
+    );
+    let rehearsed = rt.block_on(cutover(
+        &dir,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--no-round-trip",
+        ],
+    ));
+    assert_eq!(rehearsed.code, Some(0), "{rehearsed:?}");
+    rt.block_on(async {
+        connect(&url)
+            .await
+            .batch_execute("ALTER TABLE public.customers ADD COLUMN fax text")
+            .await
+            .unwrap()
+    });
+    let mut tui = Spawn::new(["run".into(), path.clone().into_os_string()])
+        .args(["--operator", "dana", "--database-url", &url])
+        .cwd(&dir)
+        .size(120, 36)
+        .spawn();
+    let wait = Duration::from_secs(60);
+    tui.wait_for("SCHEMA DRIFT SINCE THE REHEARSAL", wait);
+    tui.wait_for("added column public.customers.fax", wait);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !rt.block_on(has_cutover_schema(&url)),
+        "nothing runs before the go"
+    );
+    tui.send("g");
+    tui.wait_for("Start the run although the schema differs", wait);
+    tui.send("y");
+    tui.wait_for("run finished", wait);
+    tui.send("q");
+    tui.wait_exit(wait);
+    assert!(rt.block_on(has_column(&url, "customers", "tier")));
+    let journal = std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .map(|p| cutover::journal::replay(&p).unwrap().entries)
+        .find(|entries| {
+            entries
+                .iter()
+                .any(|e| matches!(&e.event, cutover::events::Event::RehearsalCompared { .. }))
+        })
+        .expect("the production run's journal");
+    let accepted = journal.iter().find_map(|e| match &e.event {
+        cutover::events::Event::RehearsalCompared { rehearsal } => {
+            Some((rehearsal.drift.clone(), rehearsal.drift_accepted_by.clone()))
+        }
+        _ => None,
+    });
+    assert_eq!(
+        accepted,
+        Some((
+            vec!["added column public.customers.fax".to_owned()],
+            Some("dana".to_owned())
+        ))
+    );
 }

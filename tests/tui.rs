@@ -2465,6 +2465,9 @@ fn home_of(context: Context) -> (UiState, ViewState) {
             feed.started();
             v.help = true;
         }
+        Context::Drift => {
+            v.drift = Some(vec!["added column public.customers.fax".into()]);
+        }
         Context::Gate | Context::NoGo | Context::Sent | Context::Comment | Context::Confirm => {
             let (f, mut gv) = at_gate(&[]);
             match context {
@@ -2702,4 +2705,35 @@ fn a_check_that_passed_on_the_rehearsal_and_fails_here_stands_out() {
     );
     // The log says what it was set against.
     assert!(text.contains("set against rehearsal shop-r"), "{text}");
+}
+
+/// A run set against a rehearsal whose schema drifted: the drift is on screen before
+/// anything runs, and only `g` then `y` go on (any other key cancels); `q` leaves.
+#[test]
+fn drift_since_the_rehearsal_takes_two_keys_to_go_on() {
+    let feed = Feed::new();
+    let mut v = view(at(0));
+    v.drift = Some(vec!["added column public.customers.fax".into()]);
+    let text = screen(&feed.state, &v, 120, 32);
+    assert!(text.contains("SCHEMA DRIFT SINCE THE REHEARSAL"), "{text}");
+    assert!(text.contains("added column public.customers.fax"), "{text}");
+    assert!(text.contains("g go on despite the drift"), "{text}");
+    // One key is not enough, another key cancels, and nothing is sent either way.
+    assert_eq!(press(&feed.state, &mut v, key('g')), None);
+    assert!(v.drift.is_some());
+    assert_eq!(press(&feed.state, &mut v, key('n')), None);
+    assert!(v.drift.is_some() && !v.drift_accepted);
+    // Keys that would act on a run do nothing here.
+    for k in ['p', 'A', 'x', 'y'] {
+        assert_eq!(press(&feed.state, &mut v, key(k)), None);
+        assert!(v.drift.is_some(), "{k}");
+    }
+    assert_eq!(press(&feed.state, &mut v, key('g')), None);
+    assert_eq!(press(&feed.state, &mut v, key('y')), None);
+    assert!(v.drift.is_none() && v.drift_accepted);
+
+    let mut v = view(at(0));
+    v.drift = Some(vec!["dropped index public.orders_ref".into()]);
+    press(&feed.state, &mut v, key('q'));
+    assert!(v.quit && !v.drift_accepted);
 }

@@ -213,13 +213,15 @@ pub fn run(args: RunArgs) -> u8 {
                     for d in &compared.drift {
                         eprintln!("  {d}");
                     }
-                    if !args.accept_drift {
+                    if args.accept_drift {
+                        compared.drift_accepted_by = Some(operator.clone());
+                    } else if args.headless {
                         eprintln!(
                             "cutover: look at what changed since the rehearsal; go on with --accept-drift (journaled, with your name), or rehearse again"
                         );
                         return exit::USAGE;
                     }
-                    compared.drift_accepted_by = Some(operator.clone());
+                    // The TUI shows the drift first and starts nothing without a go.
                 }
                 Some(compared)
             }

@@ -389,6 +389,14 @@ pub async fn run_tui_full(
     if options.resume && options.journal.exists() {
         restore_from_journal(&mut state, &mut view, &options.journal);
     }
+    // Set against a rehearsal whose schema drifted: shown first, nothing runs until a go.
+    if let Some(r) = options
+        .rehearsal
+        .as_ref()
+        .filter(|r| !r.drift.is_empty() && r.drift_accepted_by.is_none())
+    {
+        view.drift = Some(r.drift.clone());
+    }
 
     // The terminal first: if there is none, nothing is started.
     let mut guard = TerminalGuard::enter()?;
@@ -491,10 +499,16 @@ async fn event_loop(
         // The engine starts at once, or (resuming) when the operator continues the run.
         if engine_task.is_none()
             && view.resume.is_none()
+            && view.drift.is_none()
             && !view.quit
             && !view.leave_when_stopped
-            && let Some(launch) = launch.take()
+            && let Some(mut launch) = launch.take()
         {
+            if view.drift_accepted
+                && let Some(r) = launch.options.rehearsal.as_mut()
+            {
+                r.drift_accepted_by = Some(launch.options.operator.clone());
+            }
             if state.restored.is_some() {
                 state.continue_resumed();
             }

@@ -100,6 +100,8 @@ pub enum Context {
     ResumeHidden,
     /// `cutover watch`: someone else's run, read-only.
     Watch,
+    /// Before a run set against a rehearsal starts: the schema differs from the rehearsal's.
+    Drift,
 }
 
 /// What a binding does; the keys module performs it.
@@ -155,6 +157,8 @@ pub enum Act {
     Leave,
     /// A run-wide key before the run is continued: says nothing runs yet.
     NotYet,
+    /// Go on although the schema drifted since the rehearsal (then the confirming key).
+    AcceptDrift,
 }
 
 /// A key in the footer: `rank` 0 is always shown; the higher, the sooner it gives way
@@ -631,6 +635,19 @@ pub const BINDINGS: &[Binding] = &[
         Act::NotYet,
         "nothing is running yet",
     ),
+    // The drift check before a run set against a rehearsal.
+    b(
+        C::Drift,
+        &[Char('g')],
+        Act::AcceptDrift,
+        "go on despite the drift (journaled with your name)",
+    )
+    .hint("go on despite the drift", "go on", 0)
+    .prompt("go on despite the drift (then y)"),
+    b(C::Drift, &[Char('q')], Act::Leave, "leave (nothing runs)")
+        .hint("leave (nothing runs)", "leave", 0)
+        .prompt("leave (nothing runs)"),
+    b(C::Drift, &[Char('?')], Act::Help, "this help").hint("help", "help", 0),
     // The watcher.
     b(
         C::Watch,

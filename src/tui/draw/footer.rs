@@ -125,6 +125,19 @@ pub(super) fn draw_footer(frame: &mut Frame, area: Rect, state: &UiState, view: 
     }
     // Room the notice leaves for the keys that are always shown.
     const MUST: usize = 18;
+    if view.drift.is_some() {
+        if let Some(notice) = &view.notice {
+            spans.extend(notice_spans(notice, width, MUST));
+        }
+        spans.push(Span::styled(
+            " not started: schema drift ",
+            Style::new().fg(Color::Black).bg(AMBER),
+        ));
+        spans.push(Span::raw(" "));
+        let hints: Vec<Hint> = context_hints(Context::Drift, |_| true).collect();
+        frame.render_widget(Paragraph::new(hints_line(spans, &hints, width)), area);
+        return;
+    }
     if let Some(resume) = &view.resume {
         if let Some(notice) = &view.notice {
             spans.extend(notice_spans(notice, width, MUST));

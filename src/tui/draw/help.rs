@@ -28,6 +28,7 @@ pub(crate) const RUN_HELP: [&[Section]; 2] = [
         Section::Inline("in this help", Context::Help),
         Section::Inline("resuming", Context::Resume),
         Section::Inline("looking first", Context::ResumeHidden),
+        Section::Inline("drift check", Context::Drift),
     ],
 ];
 

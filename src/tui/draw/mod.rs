@@ -20,6 +20,7 @@ use std::time::Duration;
 
 mod checks;
 mod detail;
+mod drift;
 mod fit;
 mod footer;
 mod graph;
@@ -34,6 +35,7 @@ mod widgets;
 
 use checks::*;
 use detail::*;
+use drift::*;
 use fit::*;
 use footer::*;
 use graph::*;
@@ -200,6 +202,9 @@ pub fn draw(frame: &mut Frame, state: &UiState, view: &ViewState) {
         && !resume.hidden
     {
         draw_resume(frame, body, state, restored);
+    }
+    if let Some(drift) = &view.drift {
+        draw_drift(frame, body, drift);
     }
     if view.help {
         draw_help(frame, body, view.help_scroll);

@@ -44,6 +44,10 @@ pub fn contexts(state: &UiState, view: &ViewState) -> Vec<Context> {
         live.push(Context::Confirm);
         return live;
     }
+    if view.drift.is_some() {
+        live.push(Context::Drift);
+        return live;
+    }
     if view.modal_visible(state)
         && let (Some(m), Some(prompt)) = (&view.modal, &state.prompt)
     {
@@ -148,6 +152,13 @@ fn unbound(view: &mut ViewState, context: Option<Context>, key: Key) {
                 m.comment.push(ch);
             }
         }
+        Some(Context::Drift) => {
+            view.notice = Some(format!(
+                "not started: {} goes on despite the drift, {} leaves without running anything",
+                bindings::key(Context::Drift, Act::AcceptDrift),
+                bindings::key(Context::Drift, Act::Leave),
+            ));
+        }
         Some(Context::Resume) => {
             view.notice = Some(format!(
                 "not continued yet: {} continues the run, {} leaves without running anything, {} looks around",
@@ -180,6 +191,7 @@ fn perform(
                 reason: "interrupted (Ctrl-C)".into(),
             });
         }
+        Act::AcceptDrift => view.confirm = Some(Confirm::AcceptDrift),
         Act::Yes => {
             if let Some(confirm) = view.confirm.take() {
                 return confirm_global(state, view, confirm);
@@ -260,6 +272,12 @@ fn perform(
 }
 
 fn confirm_global(state: &UiState, view: &mut ViewState, confirm: Confirm) -> Option<Command> {
+    if confirm == Confirm::AcceptDrift {
+        view.drift = None;
+        view.drift_accepted = true;
+        view.notice = Some("going on despite the drift: it is journaled with your name".into());
+        return None;
+    }
     if !state.is_active() {
         if confirm == Confirm::Quit {
             view.quit = true;
@@ -281,6 +299,7 @@ fn confirm_global(state: &UiState, view: &mut ViewState, confirm: Confirm) -> Op
             view.notice = Some("ending the monitoring phase".into());
             Some(Command::EndPhase)
         }
+        Confirm::AcceptDrift => None,
         Confirm::Quit => {
             view.leave_when_stopped = true;
             view.notice =

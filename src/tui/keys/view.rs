@@ -56,6 +56,8 @@ pub enum Confirm {
     Abort,
     EndPhase,
     Quit,
+    /// Start the run although the schema drifted since its rehearsal.
+    AcceptDrift,
 }
 
 impl Confirm {
@@ -68,6 +70,9 @@ impl Confirm {
             Confirm::EndPhase => "End the monitoring phase now?",
             Confirm::Quit => {
                 "Quit? The run pauses after the current step and stays resumable (--resume)."
+            }
+            Confirm::AcceptDrift => {
+                "Start the run although the schema differs from the rehearsal's (journaled with your name)?"
             }
         }
     }
@@ -181,6 +186,11 @@ pub struct ViewState {
     /// Resuming: waiting for the operator to continue the restored run (`None` once they
     /// have, or when not resuming). The engine is started only when this is `None`.
     pub resume: Option<ResumeView>,
+    /// A run set against a rehearsal whose schema drifted since: what differs, shown before
+    /// anything runs. The engine is started only when this is `None`.
+    pub drift: Option<Vec<String>>,
+    /// The operator went on despite the drift (journaled with the run).
+    pub drift_accepted: bool,
 }
 
 impl ViewState {
@@ -204,6 +214,8 @@ impl ViewState {
             quit: false,
             leave_when_stopped: false,
             resume: None,
+            drift: None,
+            drift_accepted: false,
         }
     }
 
