@@ -1061,3 +1061,63 @@ phases:
         ))
     );
 }
+
+/// Leaving at the drift screen runs nothing, and says so (not "resumable": there is no run).
+#[test]
+fn leaving_at_the_drift_screen_runs_nothing() {
+    use common::pty::Spawn;
+    use std::time::Duration;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(source("against_leave"));
+    let dir = scratch_dir("against-leave");
+    let path = write(
+        &dir,
+        "shop.yaml",
+        r#"name: shop_leave
+window:
+  budget: 1h
+phases:
+  - id: migrate
+    kind: migration
+    budget: 10m
+    steps:
+      - migrate: add_tier
+        sql: ALTER TABLE public.customers ADD COLUMN tier text
+        rollback: ALTER TABLE public.customers DROP COLUMN tier
+"#,
+    );
+    let rehearsed = rt.block_on(cutover(
+        &dir,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--no-round-trip",
+        ],
+    ));
+    assert_eq!(rehearsed.code, Some(0), "{rehearsed:?}");
+    rt.block_on(async {
+        connect(&url)
+            .await
+            .batch_execute("DROP TABLE public.customers")
+            .await
+            .unwrap()
+    });
+    let mut tui = Spawn::new(["run".into(), path.clone().into_os_string()])
+        .args(["--database-url", &url])
+        .cwd(&dir)
+        .size(120, 36)
+        .spawn();
+    let wait = Duration::from_secs(60);
+    tui.wait_for("dropped table public.customers", wait);
+    tui.send("q");
+    tui.wait_exit(wait);
+    assert!(
+        tui.transcript()
+            .contains("left before the run started; nothing was run"),
+        "{}",
+        tui.transcript()
+    );
+    assert!(!rt.block_on(has_cutover_schema(&url)));
+}

@@ -564,9 +564,13 @@ async fn event_loop(
                 return Err(TuiError::Abandoned);
             }
         } else if view.quit || view.leave_when_stopped {
-            // Resuming, and the operator (or a signal, or a lost terminal) left before
-            // continuing: the engine never started.
-            return Err(TuiError::LeftBeforeResume);
+            // The operator (or a signal, or a lost terminal) left before the engine started:
+            // at the resume summary (the run stays resumable) or at the drift screen.
+            return Err(if state.restored.is_some() {
+                TuiError::LeftBeforeResume
+            } else {
+                TuiError::LeftBeforeStart
+            });
         }
 
         let running = engine_task.is_some() && engine_done.is_none();
