@@ -979,43 +979,8 @@ async fn the_tui_picks_the_latest_rehearsal_by_itself() {
 fn in_the_tui_drift_is_a_screen_that_takes_two_keys() {
     use common::pty::Spawn;
     use std::time::Duration;
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let url = rt.block_on(source("against_tui"));
-    let dir = scratch_dir("against-tui");
-    let path = write(
-        &dir,
-        "shop.yaml",
-        r#"name: shop_tui
-window:
-  budget: 1h
-phases:
-  - id: migrate
-    kind: migration
-    budget: 10m
-    steps:
-      - migrate: add_tier
-        sql: ALTER TABLE public.customers ADD COLUMN tier text
-        rollback: ALTER TABLE public.customers DROP COLUMN tier
-"#,
-    );
-    let rehearsed = rt.block_on(cutover(
-        &dir,
-        &[
-            "rehearse",
-            path.to_str().unwrap(),
-            "--database-url",
-            &url,
-            "--no-round-trip",
-        ],
-    ));
-    assert_eq!(rehearsed.code, Some(0), "{rehearsed:?}");
-    rt.block_on(async {
-        connect(&url)
-            .await
-            .batch_execute("ALTER TABLE public.customers ADD COLUMN fax text")
-            .await
-            .unwrap()
-    });
+    let (rt, url, dir, path) =
+        rehearsed_then_drifted("tui", "ALTER TABLE public.customers ADD COLUMN fax text");
     let mut tui = Spawn::new(["run".into(), path.clone().into_os_string()])
         .args(["--operator", "dana", "--database-url", &url])
         .cwd(&dir)
@@ -1067,43 +1032,7 @@ phases:
 fn leaving_at_the_drift_screen_runs_nothing() {
     use common::pty::Spawn;
     use std::time::Duration;
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let url = rt.block_on(source("against_leave"));
-    let dir = scratch_dir("against-leave");
-    let path = write(
-        &dir,
-        "shop.yaml",
-        r#"name: shop_leave
-window:
-  budget: 1h
-phases:
-  - id: migrate
-    kind: migration
-    budget: 10m
-    steps:
-      - migrate: add_tier
-        sql: ALTER TABLE public.customers ADD COLUMN tier text
-        rollback: ALTER TABLE public.customers DROP COLUMN tier
-"#,
-    );
-    let rehearsed = rt.block_on(cutover(
-        &dir,
-        &[
-            "rehearse",
-            path.to_str().unwrap(),
-            "--database-url",
-            &url,
-            "--no-round-trip",
-        ],
-    ));
-    assert_eq!(rehearsed.code, Some(0), "{rehearsed:?}");
-    rt.block_on(async {
-        connect(&url)
-            .await
-            .batch_execute("DROP TABLE public.customers")
-            .await
-            .unwrap()
-    });
+    let (rt, url, dir, path) = rehearsed_then_drifted("leave", "DROP TABLE public.customers");
     let mut tui = Spawn::new(["run".into(), path.clone().into_os_string()])
         .args(["--database-url", &url])
         .cwd(&dir)
@@ -1120,4 +1049,52 @@ phases:
         tui.transcript()
     );
     assert!(!rt.block_on(has_cutover_schema(&url)));
+}
+
+/// A source rehearsed with a one-migration runbook named `name`, then changed by `drift`
+/// (so a run against the rehearsal sees drift): the runtime, the source URL, the scratch
+/// dir and the runbook's path.
+fn rehearsed_then_drifted(
+    name: &str,
+    drift: &str,
+) -> (
+    tokio::runtime::Runtime,
+    String,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(source(&format!("against_{name}")));
+    let dir = scratch_dir(&format!("against-{name}"));
+    let path = write(
+        &dir,
+        "shop.yaml",
+        &format!(
+            "name: shop_{name}
+window:
+  budget: 1h
+phases:
+  - id: migrate
+    kind: migration
+    budget: 10m
+    steps:
+      - migrate: add_tier
+        sql: ALTER TABLE public.customers ADD COLUMN tier text
+        rollback: ALTER TABLE public.customers DROP COLUMN tier
+"
+        ),
+    );
+    let rehearsed = rt.block_on(cutover(
+        &dir,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--no-round-trip",
+        ],
+    ));
+    assert_eq!(rehearsed.code, Some(0), "{rehearsed:?}");
+    rt.block_on(async { connect(&url).await.batch_execute(drift).await.unwrap() });
+    (rt, url, dir, path)
 }
