@@ -309,9 +309,16 @@ pub enum Event {
         questions: Vec<String>,
         /// Critical checks that failed since the previous checkpoint: a go needs an override.
         failed_critical: Vec<String>,
-        /// Projected window end from the remaining planned work, RFC 3339.
+        /// Projected window end from the remaining planned work at the run's pace, RFC 3339.
         projected_end: String,
         hard_end: String,
+        /// The run's pace then: actual ÷ expected time of the machine's work so far (see
+        /// `plan::forecast`), once enough of it was done to judge by.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pace: Option<f64>,
+        /// What the forecast advised: `go`, `tight` or `no_go` (the decision stays a person's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        advice: Option<crate::plan::forecast::Advice>,
     },
     DecisionRejected {
         step: String,

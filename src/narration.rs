@@ -5,6 +5,7 @@
 
 use crate::events::{Decision, Event, Outcome};
 use crate::journal::Entry;
+use crate::plan::forecast::Advice;
 use crate::runbook::Severity;
 
 /// How much a line matters (a screen gives each its colour).
@@ -76,6 +77,72 @@ fn clock(rfc3339: &str) -> String {
                 .to_string()
         },
     )
+}
+
+fn parse_time(rfc3339: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// The forecast at a gate in words, the same on every screen: `at 1.4× the expected pace
+/// you finish at 11:42:00, 18m00s before the hard end (12:00:00) — forecast: go`.
+pub fn forecast(
+    end: &str,
+    hard_end: &str,
+    spare: chrono::Duration,
+    pace: Option<f64>,
+    advice: Advice,
+) -> String {
+    let pace = match pace {
+        Some(p) if (p - 1.0).abs() >= 0.05 => format!("at {p:.1}× the expected pace "),
+        Some(_) => "at the expected pace ".to_owned(),
+        None => "as planned ".to_owned(),
+    };
+    let spare_ms = spare.num_milliseconds();
+    let spare = if spare_ms < 0 {
+        format!(
+            "{} AFTER the hard end ({hard_end})",
+            ms(spare_ms.unsigned_abs())
+        )
+    } else {
+        format!(
+            "{} before the hard end ({hard_end})",
+            ms(spare_ms.unsigned_abs())
+        )
+    };
+    let advice = match advice {
+        Advice::Go => "forecast: go",
+        Advice::Tight => "forecast: tight, little room for a slow step or a rollback",
+        Advice::NoGo => "forecast: NO-GO, the window would overrun",
+    };
+    format!("{pace}you finish at {end}, {spare} — {advice}")
+}
+
+/// The same in a few words, for a narrow screen: `end 11:42:00 at 1.4× · 18m00s to spare ·
+/// forecast: go`.
+pub fn forecast_short(
+    end: &str,
+    spare: chrono::Duration,
+    pace: Option<f64>,
+    advice: Advice,
+) -> String {
+    let pace = match pace {
+        Some(p) if (p - 1.0).abs() >= 0.05 => format!(" at {p:.1}×"),
+        _ => String::new(),
+    };
+    let spare_ms = spare.num_milliseconds();
+    let spare = if spare_ms < 0 {
+        format!("{} OVER", ms(spare_ms.unsigned_abs()))
+    } else {
+        format!("{} to spare", ms(spare_ms.unsigned_abs()))
+    };
+    let advice = match advice {
+        Advice::Go => "go",
+        Advice::Tight => "tight",
+        Advice::NoGo => "NO-GO",
+    };
+    format!("end {end}{pace} · {spare} · forecast: {advice}")
 }
 
 fn first_line(s: &str, max: usize) -> String {
@@ -398,20 +465,44 @@ pub fn tell(entry: &Entry) -> Told {
             failed_critical,
             projected_end,
             hard_end,
+            pace,
+            advice,
             ..
-        } => told(
-            format!(
-                "GATE {step}: {prompt} (projected end {}, hard end {}{})",
-                clock(projected_end),
-                clock(hard_end),
-                if failed_critical.is_empty() {
-                    String::new()
-                } else {
-                    format!(", FAILED critical checks: {}", failed_critical.join(", "))
+        } => {
+            let failed = if failed_critical.is_empty() {
+                String::new()
+            } else {
+                format!("FAILED critical checks: {}", failed_critical.join(", "))
+            };
+            let text = match (advice, parse_time(projected_end), parse_time(hard_end)) {
+                (Some(advice), Some(end), Some(hard)) => {
+                    let forecast = forecast(
+                        &clock(projected_end),
+                        &clock(hard_end),
+                        hard - end,
+                        *pace,
+                        *advice,
+                    );
+                    let failed = if failed.is_empty() {
+                        failed
+                    } else {
+                        format!("; {failed}")
+                    };
+                    format!("GATE {step}: {prompt} — {forecast}{failed}")
                 }
-            ),
-            Gate,
-        ),
+                _ => format!(
+                    "GATE {step}: {prompt} (projected end {}, hard end {}{})",
+                    clock(projected_end),
+                    clock(hard_end),
+                    if failed.is_empty() {
+                        failed
+                    } else {
+                        format!(", {failed}")
+                    }
+                ),
+            };
+            told(text, Gate)
+        }
         Event::DecisionRejected { step, reason } => {
             told(format!("  decision at {step} rejected: {reason}"), Warn)
         }

@@ -104,6 +104,9 @@ const SAMPLES: &str = r#"
 {"ts":"2025-03-14T22:00:13Z","seq":28,"event":"manual_acknowledged","step":"announce","operator":"dana"}
 {"ts":"2025-03-14T22:00:14Z","seq":29,"event":"checkpoint_reached","step":"go-live","prompt":"Open the shop again?","questions":["Checks reviewed?"],"failed_critical":[],"projected_end":"2025-03-14T22:40:00Z","hard_end":"2025-03-15T02:00:00Z"}
 {"ts":"2025-03-14T22:00:14Z","seq":30,"event":"checkpoint_reached","step":"go-live","prompt":"Open the shop again?","questions":["Checks reviewed?"],"failed_critical":["orphans"],"projected_end":"2025-03-14T22:40:00Z","hard_end":"2025-03-15T02:00:00Z"}
+{"ts":"2025-03-14T22:00:14Z","seq":30,"event":"checkpoint_reached","step":"go-live","prompt":"Open the shop again?","questions":["Checks reviewed?"],"failed_critical":[],"projected_end":"2025-03-14T22:40:00Z","hard_end":"2025-03-15T02:00:00Z","pace":1.42,"advice":"go"}
+{"ts":"2025-03-14T22:00:14Z","seq":30,"event":"checkpoint_reached","step":"go-live","prompt":"Open the shop again?","questions":["Checks reviewed?"],"failed_critical":[],"projected_end":"2025-03-15T01:50:00Z","hard_end":"2025-03-15T02:00:00Z","pace":1.0,"advice":"tight"}
+{"ts":"2025-03-14T22:00:14Z","seq":30,"event":"checkpoint_reached","step":"go-live","prompt":"Open the shop again?","questions":["Checks reviewed?"],"failed_critical":["orphans"],"projected_end":"2025-03-15T02:18:00Z","hard_end":"2025-03-15T02:00:00Z","pace":3.0,"advice":"no_go"}
 {"ts":"2025-03-14T22:00:15Z","seq":31,"event":"decision_rejected","step":"go-live","reason":"not every question is confirmed"}
 {"ts":"2025-03-14T22:00:15Z","seq":32,"event":"server_activity","step":"go-live","sessions":[]}
 {"ts":"2025-03-14T22:00:15Z","seq":33,"event":"server_activity","step":"go-live","sessions":[{"pid":48213,"application_name":"checkout-legacy","user":"app","state":"idle in transaction","xact_start":"2025-03-14T21:58:00Z","query":"SELECT id, fax\n  FROM customers","waits_for":[],"blocking":1}]}

@@ -788,6 +788,114 @@ async fn a_run_against_its_rehearsal_is_compared_step_by_step() {
     );
 }
 
+/// A window whose first migration is slow and whose second the rehearsal timed at 6 minutes,
+/// with a gate between them, in a 10-minute window.
+const PACED: &str = r#"name: shop_paced
+window:
+  budget: 10m
+phases:
+  - id: migrate
+    kind: migration
+    budget: 10m
+    steps:
+      - migrate: slow
+        sql: CREATE TABLE public.slow AS SELECT 1 AS x FROM pg_sleep(2.4)
+        rollback: DROP TABLE public.slow
+      - checkpoint: go-on
+        prompt: Go on with the big one?
+        questions: [Is the application paused?]
+      - migrate: big
+        sql: CREATE TABLE public.big (id int)
+        rollback: DROP TABLE public.big
+"#;
+
+/// The production run's gate forecasts the window from the rehearsal's times at the pace
+/// production keeps: the first migration taking twice its rehearsed time makes the second,
+/// rehearsed at 6 minutes, likely to take 12 — past the 10-minute window's hard end, so
+/// the forecast at the gate says no-go (journaled, narrated and reported); the decision is
+/// still the operator's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gate_forecasts_the_window_from_the_rehearsal_at_productions_pace() {
+    let url = source("against_pace").await;
+    let dir = scratch_dir("against-pace");
+    let path = write(&dir, "shop.yaml", PACED);
+    let rehearsed = cutover(
+        &dir,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--no-round-trip",
+        ],
+    )
+    .await;
+    assert_eq!(rehearsed.code, Some(0), "{rehearsed:?}");
+    // The rehearsal ran on a copy twice as fast as production, and `big` there met a
+    // table 6 minutes' worth of rows big: its record says so.
+    let record = record_path(&dir);
+    let mut rehearsal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(&record)).unwrap()).unwrap();
+    for step in rehearsal["steps"].as_array_mut().unwrap() {
+        match step["id"].as_str().unwrap() {
+            "slow" => step["duration_ms"] = 1_200.into(),
+            "big" => step["duration_ms"] = 360_000.into(),
+            _ => {}
+        }
+    }
+    std::fs::write(dir.join(&record), rehearsal.to_string()).unwrap();
+
+    let out =
+        common::cli::headless(&dir, &path, &url, &["--approve-all", "--against", &record]).await;
+    assert_eq!(out.code, Some(0), "the advice does not decide: {out:?}");
+    assert!(
+        out.stdout.contains("the expected pace you finish at"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("AFTER the hard end"), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("forecast: NO-GO, the window would overrun"),
+        "{out:?}"
+    );
+
+    let journal = production_journal(&dir, &record);
+    let entries = cutover::journal::replay(&journal).unwrap().entries;
+    let (pace, advice) = entries
+        .iter()
+        .find_map(|e| match &e.event {
+            cutover::events::Event::CheckpointReached { pace, advice, .. } => {
+                Some((*pace, *advice))
+            }
+            _ => None,
+        })
+        .expect("the gate is journaled");
+    let pace = pace.expect("the pace is measured over 1.2 s of rehearsed work");
+    assert!((1.8..3.0).contains(&pace), "2.4 s against 1.2 s: {pace}");
+    assert_eq!(advice, Some(cutover::plan::forecast::Advice::NoGo));
+
+    let report = cutover(&dir, &["report", journal.to_str().unwrap()]).await;
+    assert_eq!(report.code, Some(0), "{report:?}");
+    assert!(report.stdout.contains("**Forecast:**"), "{}", report.stdout);
+    assert!(
+        report
+            .stdout
+            .contains("forecast: NO-GO, the window would overrun"),
+        "{}",
+        report.stdout
+    );
+
+    // The same run without the rehearsal goes by the runbook, which expects nothing of
+    // either migration: no pace, and a go.
+    let plain_dir = scratch_dir("against-pace-plain");
+    let plain_path = write(&plain_dir, "shop.yaml", PACED);
+    let plain_url = source("against_pace_plain").await;
+    let out = common::cli::headless(&plain_dir, &plain_path, &plain_url, &["--approve-all"]).await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains("as planned you finish at"), "{out:?}");
+    assert!(out.stdout.contains("— forecast: go"), "{out:?}");
+}
+
 /// The schema changed since the rehearsal: the run is refused before anything is written,
 /// with what changed, until the operator accepts it; then the drift and who accepted it are
 /// journaled and reported.

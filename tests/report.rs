@@ -404,6 +404,8 @@ mod fixtures {
                 failed_critical: failed.iter().map(|q| (*q).to_owned()).collect(),
                 projected_end,
                 hard_end,
+                pace: None,
+                advice: None,
             },
         );
     }

@@ -309,6 +309,8 @@ impl Feed {
                 failed_critical: failed.iter().map(|q| (*q).to_owned()).collect(),
                 projected_end: (at(secs) + chrono::Duration::minutes(6)).to_rfc3339(),
                 hard_end: "2025-03-01T22:30:00+00:00".into(),
+                pace: None,
+                advice: None,
             },
         )
     }
@@ -1395,13 +1397,42 @@ fn the_window_turns_amber_near_the_hard_end_and_red_past_it() {
     let mut feed = Feed::new();
     lock_wait(feed.prepared().migrating());
     // About 5m43s of expected work is left (including the 5m monitoring phase).
-    let left = feed.state.remaining_expected(at(23 * 60));
+    let left = feed.state.outlook(at(23 * 60)).remaining;
     assert!(left > std::time::Duration::from_secs(5 * 60), "{left:?}");
     assert_eq!(window_colour(&feed.state, at(221)), Color::Green);
     // Projected end within 10% (3 minutes) of the 22:30 hard end: amber.
     assert_eq!(window_colour(&feed.state, at(23 * 60)), Color::Yellow);
     // Projected past the hard end: red.
     assert_eq!(window_colour(&feed.state, at(26 * 60)), Color::Red);
+}
+
+/// At a gate the forecast goes by the run's pace: work that ran 8× slower than expected
+/// stretches the rest of the machine's work 8×, which runs the window past its hard end — a
+/// no-go said in the gate itself and marked in the header. At the expected pace, a go.
+#[test]
+fn the_gate_forecasts_the_window_at_the_runs_pace() {
+    let gate_after_seed_took = |secs: i64| {
+        let mut feed = Feed::new();
+        feed.started()
+            .phase(0, "prepare")
+            .step_ok(1, "000_seed", secs)
+            .gate(41, "go-for-migration", &GATE1, &[]);
+        let mut v = view(at(42));
+        v.sync(&feed.state);
+        screen(&feed.state, &v, 160, 48)
+    };
+    // 24 s against the 3 s expected.
+    let slow = gate_after_seed_took(24);
+    assert!(slow.contains("window  end 22:3"), "{slow}");
+    assert!(slow.contains(" at 8.0× · "), "{slow}");
+    assert!(slow.contains(" OVER · forecast: NO-GO"), "{slow}");
+    assert!(slow.contains(" at 8.0× / hard end 22:30:00"), "{slow}");
+    let on_time = gate_after_seed_took(3);
+    assert!(
+        on_time.contains("window  end 22:09:58 · 20m02s to spare · forecast: go"),
+        "{on_time}"
+    );
+    assert!(!on_time.contains(" at 1.0×"), "{on_time}");
 }
 
 /// The first `n` rows and the last row of an 80x24 screen.
@@ -2243,7 +2274,7 @@ fn the_projected_end_honours_a_rehearsals_monitoring_cap() {
                 }),
             },
         );
-        feed.state.remaining_expected(at(10))
+        feed.state.outlook(at(10)).remaining
     };
     let real = real_or_capped(None);
     let capped = real_or_capped(Some(30_000));

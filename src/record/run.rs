@@ -107,6 +107,10 @@ pub struct Gate {
     pub failed_critical: Vec<String>,
     pub projected_end: Option<DateTime<Utc>>,
     pub hard_end: Option<DateTime<Utc>>,
+    /// The run's pace at the gate and what the forecast advised (journals before either was
+    /// journaled have neither).
+    pub pace: Option<f64>,
+    pub advice: Option<crate::plan::forecast::Advice>,
     /// Decisions refused, and why.
     pub rejections: Vec<(DateTime<Utc>, String)>,
     /// Other sessions in long transactions or lock waits, as last looked at while it waited.
@@ -465,6 +469,8 @@ impl super::RunRecord {
             failed_critical: Vec::new(),
             projected_end: None,
             hard_end: None,
+            pace: None,
+            advice: None,
             rejections: Vec::new(),
             server_sessions: None,
             decision: None,

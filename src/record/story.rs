@@ -24,6 +24,7 @@ impl RunRecord {
                 failed_critical,
                 projected_end,
                 hard_end,
+                ..
             } => ask(
                 self,
                 Waiting::Gate {
@@ -115,6 +116,8 @@ impl RunRecord {
                 failed_critical,
                 projected_end,
                 hard_end,
+                pace,
+                advice,
             } => self.gates.push(Gate {
                 step: step.clone(),
                 attempt,
@@ -124,6 +127,8 @@ impl RunRecord {
                 failed_critical: failed_critical.clone(),
                 projected_end: parse_time(projected_end),
                 hard_end: parse_time(hard_end),
+                pace: *pace,
+                advice: *advice,
                 rejections: Vec::new(),
                 server_sessions: None,
                 decision: None,

@@ -148,6 +148,8 @@ fn what_the_engine_waits_for_is_asked_refused_and_answered() {
         failed_critical: vec![],
         projected_end: "2026-01-01T00:00:00Z".into(),
         hard_end: "not a time".into(),
+        pace: None,
+        advice: None,
     };
     let mut r = RunRecord::new();
     r.apply(&at(1, 0, gate()));
@@ -228,6 +230,8 @@ fn a_cancel_that_closes_a_gate_leaves_the_run_stopped_at_the_gate() {
                 failed_critical: vec![],
                 projected_end: String::new(),
                 hard_end: String::new(),
+                pace: None,
+                advice: None,
             },
         ),
         at(

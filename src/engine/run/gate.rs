@@ -1,6 +1,7 @@
 //! A checkpoint: its evidence, its questions, and the decision only a person gives.
 
 use super::*;
+use crate::plan::forecast::Forecast;
 
 impl<'a> Engine<'a> {
     pub(super) async fn checkpoint(
@@ -39,11 +40,11 @@ impl<'a> Engine<'a> {
         let here = position.get(&i).copied().unwrap_or(0);
         let phase_now = self.plan.steps[i].phase;
         let in_phase = self.phase_started.elapsed();
-        let remaining = self.plan.remaining(
+        let outlook = self.plan.outlook(
             self.opts.monitor_cap,
             |j| {
                 if position.get(&j).is_some_and(|&n| n < here) {
-                    StepProgress::Done
+                    StepProgress::Done(self.out.took(&self.plan.steps[j].id))
                 } else {
                     StepProgress::ToDo
                 }
@@ -54,17 +55,23 @@ impl<'a> Engine<'a> {
                 std::cmp::Ordering::Greater => PhaseProgress::NotStarted,
             },
         );
-        let projected_end =
-            chrono::Utc::now() + chrono::Duration::from_std(remaining).unwrap_or_default();
         let hard_end = self.window_start
             + chrono::Duration::from_std(self.runbook.window.budget).unwrap_or_default();
+        let forecast = Forecast::new(
+            chrono::Utc::now(),
+            outlook,
+            hard_end,
+            self.runbook.window.budget,
+        );
         self.out.emit(Event::CheckpointReached {
             step: id.clone(),
             prompt: prompt.to_owned(),
             questions: questions.to_vec(),
             failed_critical: self.failed_critical.clone(),
-            projected_end: projected_end.to_rfc3339(),
+            projected_end: forecast.end.to_rfc3339(),
             hard_end: hard_end.to_rfc3339(),
+            pace: forecast.pace,
+            advice: Some(forecast.advice()),
         })?;
         // What else the server is doing is part of the evidence; looked at again while the
         // gate waits, and journaled when it changes.

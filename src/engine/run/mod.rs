@@ -80,6 +80,8 @@ struct Emitter {
     journal: Arc<Mutex<crate::journal::Background>>,
     /// Copies events to `cutover.events` for `cutover watch`.
     mirror: Option<super::mirror::Mirror>,
+    /// How long each step this run finished took: the pace a gate's forecast goes by.
+    timed: Arc<Mutex<HashMap<String, Duration>>>,
 }
 
 impl Emitter {
@@ -99,6 +101,7 @@ impl Emitter {
         Ok(Emitter {
             journal: Arc::new(Mutex::new(journal)),
             mirror,
+            timed: Arc::default(),
         })
     }
 
@@ -110,8 +113,29 @@ impl Emitter {
     }
 
     fn emit(&mut self, event: Event) -> Result<(), EngineError> {
+        if let Event::StepFinished {
+            step, duration_ms, ..
+        }
+        | Event::CheckResult {
+            step, duration_ms, ..
+        } = &event
+        {
+            self.timed
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert(step.clone(), Duration::from_millis(*duration_ms));
+        }
         self.journal().append(&event)?;
         Ok(())
+    }
+
+    /// How long `step` took in this run, if it finished here.
+    fn took(&self, step: &str) -> Option<Duration> {
+        self.timed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(step)
+            .copied()
     }
 
     /// Emits, then waits until the event (and everything before it) is on disk.

@@ -34,15 +34,39 @@ pub(super) fn section(r: &Report, clock: Clock) -> Section {
             plain(format!(" — {verdict}{attempt}")),
         ]));
         let mut items = Vec::new();
+        let forecast = match (cp.advice, cp.projected_end, cp.hard_end) {
+            (Some(advice), Some(end), Some(hard)) => Some((
+                crate::narration::forecast(
+                    &clock.time(end),
+                    &clock.time(hard),
+                    hard - end,
+                    cp.pace,
+                    advice,
+                ),
+                advice,
+            )),
+            _ => None,
+        };
         if let Some(at) = cp.reached_at {
             let mut reached = clock.time(at);
-            if let Some(p) = cp.projected_end {
-                reached.push_str(&format!("; projected end then {}", clock.time(p)));
-            }
-            if let Some(h) = cp.hard_end {
-                reached.push_str(&format!(" (hard end {})", clock.time(h)));
+            if forecast.is_none() {
+                if let Some(p) = cp.projected_end {
+                    reached.push_str(&format!("; projected end then {}", clock.time(p)));
+                }
+                if let Some(h) = cp.hard_end {
+                    reached.push_str(&format!(" (hard end {})", clock.time(h)));
+                }
             }
             items.push(labelled("Reached:", vec![plain(reached)]));
+        }
+        if let Some((sentence, advice)) = forecast {
+            let said = plain(sentence);
+            let said = if advice == crate::plan::forecast::Advice::Go {
+                said
+            } else {
+                bad(vec![said])
+            };
+            items.push(labelled("Forecast:", vec![said]));
         }
         if let Some(p) = &cp.prompt {
             items.push(labelled("Prompt:", vec![text(p)]));

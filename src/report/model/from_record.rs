@@ -271,6 +271,8 @@ pub(super) fn checkpoint_of(g: &crate::record::Gate) -> Checkpoint {
         failed_critical: g.failed_critical.clone(),
         projected_end: g.projected_end,
         hard_end: g.hard_end,
+        pace: g.pace,
+        advice: g.advice,
         rejections: g
             .rejections
             .iter()

@@ -316,6 +316,12 @@ pub struct Checkpoint {
     pub failed_critical: Vec<String>,
     pub projected_end: Option<Timestamp>,
     pub hard_end: Option<Timestamp>,
+    /// The run's pace at the gate: actual ÷ expected time of the machine's work so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace: Option<f64>,
+    /// What the forecast advised at the gate: `go`, `tight` or `no_go`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advice: Option<crate::plan::forecast::Advice>,
     pub rejections: Vec<Rejection>,
     /// Other sessions in long transactions or lock waits while the gate waited (the last
     /// look before the decision), one line each; absent when there were none.

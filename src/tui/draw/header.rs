@@ -229,14 +229,25 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: 
                     Span::styled(left_short, left_style),
                 ],
             ]));
+            // At the run's pace once it is measured (a rehearsal's times, or the runbook's).
+            let paced = state
+                .forecast(now)
+                .and_then(|f| f.pace)
+                .filter(|p| (p - 1.0).abs() >= 0.05)
+                .map(|p| format!(" at {p:.1}×"));
             let proj = match state.projected_end(now) {
                 Some(proj) => {
                     let (pe, he) = (fmt::clock(proj, state.zone), fmt::clock(end, state.zone));
+                    let x = paced.clone().unwrap_or_default();
                     let styled =
                         |a: String, b: String| vec![Span::styled(a, pace_style(p)), Span::raw(b)];
                     Part::new(vec![
-                        styled(format!("projected end {pe}"), format!(" / hard end {he}")),
-                        styled(format!("end ~{pe}"), format!(" / hard end {he}")),
+                        styled(
+                            format!("projected end {pe}{x}"),
+                            format!(" / hard end {he}"),
+                        ),
+                        styled(format!("end ~{pe}{x}"), format!(" / hard end {he}")),
+                        styled(format!("end ~{pe}{x}"), format!(" / {he}")),
                         styled(format!("end ~{pe}"), format!(" / {he}")),
                         styled(format!("end ~{pe}"), String::new()),
                         Vec::new(),
@@ -246,12 +257,13 @@ pub(super) fn draw_header(frame: &mut Frame, area: Rect, state: &UiState, view: 
             };
             parts.push(proj);
             gives.extend([
+                Give::Next(W2),
                 Give::Next(AT),
                 Give::Next(CLOCK),
                 Give::Next(W1),
                 Give::Next(W2),
-                Give::Next(W2),
                 Give::Next(W1),
+                Give::Next(W2),
                 Give::Next(W2),
                 Give::Next(W2),
             ]);

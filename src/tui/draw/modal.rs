@@ -91,6 +91,15 @@ pub(super) fn prompt_keys(
     Line::from(spans)
 }
 
+fn modal_width(area: Rect) -> u16 {
+    area.width.saturating_sub(4).min(100)
+}
+
+/// Columns inside the modal's border.
+fn modal_inner_width(area: Rect) -> usize {
+    modal_width(area).saturating_sub(2).max(1) as usize
+}
+
 pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &ViewState) {
     let Some(prompt) = &state.prompt else {
         return;
@@ -260,35 +269,54 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
                     }
                 }
             }
-            // The live projection (the same as the header's); the engine's as a fallback.
-            let proj = state.projected_end(now).or(*projected_end);
-            let hard = hard_end.or(state.header.hard_end);
-            if let (Some(p), Some(h)) = (proj, hard) {
-                let spare = h - p;
-                let margin =
-                    chrono::Duration::from_std(state.window_budget / 10).unwrap_or_default();
-                let style = if spare.num_milliseconds() < 0 {
-                    pace_style(Pace::Over)
-                } else if spare < margin {
-                    pace_style(Pace::Tight)
-                } else {
-                    pace_style(Pace::Fine)
-                };
+            // The live forecast (the same as the header's); the engine's as a fallback.
+            let window = match state.forecast(now) {
+                Some(f) => {
+                    let end = fmt::clock(f.end, state.zone);
+                    let long = crate::narration::forecast(
+                        &end,
+                        &fmt::clock(f.hard_end, state.zone),
+                        f.spare(),
+                        f.pace,
+                        f.advice(),
+                    );
+                    // One line: the short form where the sentence would wrap.
+                    let room = modal_inner_width(area).saturating_sub(10);
+                    let text = if long.chars().count() <= room {
+                        long
+                    } else {
+                        crate::narration::forecast_short(&end, f.spare(), f.pace, f.advice())
+                    };
+                    Some((text, f.advice()))
+                }
+                None => projected_end.zip(*hard_end).map(|(p, h)| {
+                    let f = crate::plan::forecast::Forecast {
+                        end: p,
+                        hard_end: h,
+                        pace: None,
+                        margin: chrono::Duration::from_std(state.window_budget / 10)
+                            .unwrap_or_default(),
+                    };
+                    (
+                        format!(
+                            "projected end {} · hard end {}",
+                            fmt::clock(p, state.zone),
+                            fmt::clock(h, state.zone)
+                        ),
+                        f.advice(),
+                    )
+                }),
+            };
+            if let Some((text, advice)) = window {
+                use crate::plan::forecast::Advice;
+                let style = pace_style(match advice {
+                    Advice::Go => Pace::Fine,
+                    Advice::Tight => Pace::Tight,
+                    Advice::NoGo => Pace::Over,
+                });
                 lines.push(Line::from(vec![
                     Span::styled("  window  ", dim()),
-                    Span::styled(
-                        format!(
-                            "projected end {} · hard end {} · {}",
-                            fmt::clock(p, state.zone),
-                            fmt::clock(h, state.zone),
-                            if spare.num_milliseconds() < 0 {
-                                format!("{} OVER", fmt::signed(-spare))
-                            } else {
-                                format!("{} to spare", fmt::signed(spare))
-                            }
-                        ),
-                        style,
-                    ),
+                    Span::styled(text, style),
                 ]));
             }
             if !failed_critical.is_empty() {
@@ -419,9 +447,9 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
         }
     };
     lines.extend(stage_line(&m.stage, m.message.as_deref(), &m.comment));
-    let width = area.width.saturating_sub(4).min(100);
+    let width = modal_width(area);
     // Wrapped height estimate: each line takes ceil(len / inner width) rows.
-    let inner_w = width.saturating_sub(2).max(1) as usize;
+    let inner_w = modal_inner_width(area);
     let needed: usize = lines
         .iter()
         .map(|l| l.width().div_ceil(inner_w).max(1))

@@ -493,10 +493,10 @@ impl UiState {
                 .any(|s| s.status == StepStatus::Running && s.kind != "probe")
     }
 
-    /// Expected work not done yet, as the engine projects it at a gate ([`Plan::remaining`]):
-    /// pending steps in full, running ones for what is left, a sampling phase's window (capped
-    /// in a rehearsal, as journaled).
-    pub fn remaining_expected(&self, now: DateTime<Utc>) -> Duration {
+    /// Expected work not done yet at the run's pace, as the engine projects it at a gate
+    /// ([`Plan::outlook`]): pending steps in full, running ones for what is left, a sampling
+    /// phase's window (capped in a rehearsal, as journaled).
+    pub fn outlook(&self, now: DateTime<Utc>) -> crate::plan::forecast::Outlook {
         use crate::plan::forecast::{PhaseProgress, StepProgress};
         let since =
             |t: Option<DateTime<Utc>>| t.and_then(|t| (now - t).to_std().ok()).unwrap_or_default();
@@ -507,19 +507,24 @@ impl UiState {
             .and_then(|a| a.plan.as_ref())
             .and_then(|p| p.monitor_cap_ms)
             .map(Duration::from_millis);
-        self.plan.remaining(
+        self.plan.outlook(
             cap,
-            |i| match self.steps.get(i).map(|s| (s.status, s.started)) {
-                Some((StepStatus::Running, started)) => StepProgress::Running(since(started)),
+            |i| match self
+                .steps
+                .get(i)
+                .map(|s| (s.status, s.started, s.duration_ms))
+            {
+                Some((StepStatus::Running, started, _)) => StepProgress::Running(since(started)),
                 Some((
                     StepStatus::Pending
                     | StepStatus::Waiting
                     | StepStatus::Uncertain
                     | StepStatus::Interrupted,
                     _,
+                    _,
                 ))
                 | None => StepProgress::ToDo,
-                Some(_) => StepProgress::Done,
+                Some((_, _, took)) => StepProgress::Done(took.map(Duration::from_millis)),
             },
             |p| match self.phases.get(p) {
                 Some(ph) if ph.finished.is_some() => PhaseProgress::Finished,
@@ -534,7 +539,6 @@ impl UiState {
         if let Some((_, _)) = &self.outcome {
             return self.last_ts;
         }
-        let remaining = chrono::Duration::from_std(self.remaining_expected(now)).ok()?;
         if !self.started {
             // Not started yet: the plan's own end from the planned window start.
             let start = self.header.window_start?;
@@ -542,7 +546,23 @@ impl UiState {
                 .ok()
                 .map(|d| start + d);
         }
-        Some(now + remaining)
+        self.forecast(now).map(|f| f.end).or_else(|| {
+            let remaining = chrono::Duration::from_std(self.outlook(now).remaining).ok()?;
+            Some(now + remaining)
+        })
+    }
+
+    /// The live forecast of a run under way against its hard end (the one a gate journals).
+    pub fn forecast(&self, now: DateTime<Utc>) -> Option<crate::plan::forecast::Forecast> {
+        if !self.started || !self.is_active() {
+            return None;
+        }
+        Some(crate::plan::forecast::Forecast::new(
+            now,
+            self.outlook(now),
+            self.header.hard_end?,
+            self.window_budget,
+        ))
     }
 
     /// Checks summary: (passed, failed critical, failed warnings, pending).

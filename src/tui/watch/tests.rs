@@ -28,6 +28,8 @@ fn gate(seq: u64) -> Entry {
             failed_critical: vec![],
             projected_end: "2024-01-01T00:00:00Z".into(),
             hard_end: "2024-01-01T00:10:00Z".into(),
+            pace: None,
+            advice: None,
         },
     )
 }
