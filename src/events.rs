@@ -274,6 +274,18 @@ pub enum Event {
         stdout_tail: String,
         stderr_tail: String,
     },
+    /// A step's precondition (`require:`), asked before the step ran.
+    PreconditionChecked {
+        step: String,
+        /// 1-based, in the order the runbook lists them.
+        index: usize,
+        passed: bool,
+        actual: String,
+        expected: Expectation,
+        /// What a failure does: `halt` the run, `skip` the step, or `warn` and go on.
+        on_fail: crate::runbook::OnFail,
+        duration_ms: u64,
+    },
     CheckResult {
         step: String,
         passed: bool,
@@ -509,6 +521,7 @@ impl Event {
             Event::StepFailed { .. } => "step_failed",
             Event::CommandOutput { .. } => "command_output",
             Event::CheckResult { .. } => "check_result",
+            Event::PreconditionChecked { .. } => "precondition_checked",
             Event::ProbeSample { .. } => "probe_sample",
             Event::Alert { .. } => "alert",
             Event::ManualWaiting { .. } => "manual_waiting",
@@ -603,6 +616,15 @@ impl Event {
                 actual,
                 expected: _,
                 severity: _,
+                duration_ms: _,
+            } => f(actual),
+            Event::PreconditionChecked {
+                step: _,
+                index: _,
+                passed: _,
+                actual,
+                expected: _,
+                on_fail: _,
                 duration_ms: _,
             } => f(actual),
             Event::ProbeSample {

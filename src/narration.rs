@@ -6,7 +6,7 @@
 use crate::events::{Decision, Event, Outcome};
 use crate::journal::Entry;
 use crate::plan::forecast::Advice;
-use crate::runbook::Severity;
+use crate::runbook::{OnFail, Severity};
 
 /// How much a line matters (a screen gives each its colour).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -429,6 +429,37 @@ pub fn tell(entry: &Entry) -> Told {
                 (true, _) => Good,
                 (false, Severity::Warning) => Warn,
                 (false, Severity::Critical) => Error,
+            },
+        ),
+        Event::PreconditionChecked {
+            step,
+            index,
+            passed: true,
+            actual,
+            ..
+        } => told(
+            format!("  precondition {index} of {step} holds (got {actual})"),
+            Detail,
+        ),
+        Event::PreconditionChecked {
+            step,
+            index,
+            actual,
+            expected,
+            on_fail,
+            ..
+        } => told(
+            format!(
+                "  precondition {index} of {step} FAILED (got {actual}, expected {expected}): {}",
+                match on_fail {
+                    OnFail::Halt => "the run halts before the step",
+                    OnFail::Skip => "the step is skipped",
+                    OnFail::Warn => "the step runs anyway (on_fail: warn)",
+                }
+            ),
+            match on_fail {
+                OnFail::Halt => Error,
+                OnFail::Skip | OnFail::Warn => Warn,
             },
         ),
         Event::ProbeSample { step, value, alert } => told(

@@ -30,7 +30,7 @@ fn kind_of(event: &Event) -> &'static str {
     name
 }
 
-const ALL: [&str; 37] = [
+const ALL: [&str; 38] = [
     "run_started",
     "runbook_changed",
     "rehearsal_compared",
@@ -48,6 +48,7 @@ const ALL: [&str; 37] = [
     "step_failed",
     "command_output",
     "check_result",
+    "precondition_checked",
     "probe_sample",
     "alert",
     "manual_waiting",
@@ -97,6 +98,10 @@ const SAMPLES: &str = r#"
 {"ts":"2025-03-14T22:00:10Z","seq":21,"event":"check_result","step":"tiers-in-use","passed":true,"actual":"2","expected":{"value":{"compare":{"op":"eq","value":2}}},"severity":"critical","duration_ms":12}
 {"ts":"2025-03-14T22:00:10Z","seq":22,"event":"check_result","step":"orphans","passed":false,"actual":"3","expected":{"rows":0},"severity":"critical","duration_ms":12}
 {"ts":"2025-03-14T22:00:10Z","seq":23,"event":"check_result","step":"bloat","passed":false,"actual":"41","expected":{"value":{"compare":{"op":"lt","value":30}}},"severity":"warning","duration_ms":12}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"precondition_checked","step":"add-tier","index":1,"passed":true,"actual":"0","expected":{"value":{"compare":{"op":"eq","value":0}}},"on_fail":"halt","duration_ms":3}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"precondition_checked","step":"add-tier","index":1,"passed":false,"actual":"3","expected":{"value":{"compare":{"op":"eq","value":0}}},"on_fail":"halt","duration_ms":3}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"precondition_checked","step":"add-tier","index":2,"passed":false,"actual":"1","expected":{"rows":0},"on_fail":"skip","duration_ms":3}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"precondition_checked","step":"add-tier","index":3,"passed":false,"actual":"error [42P01]: relation \"tiers\" does not exist","expected":{"rows":1},"on_fail":"warn","duration_ms":3}
 {"ts":"2025-03-14T22:00:11Z","seq":24,"event":"probe_sample","step":"replica-lag","value":3,"alert":false}
 {"ts":"2025-03-14T22:00:11Z","seq":25,"event":"probe_sample","step":"replica-lag","value":12,"alert":true}
 {"ts":"2025-03-14T22:00:11Z","seq":26,"event":"alert","step":"replica-lag","value":"12","threshold":"gt 10"}

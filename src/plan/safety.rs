@@ -136,6 +136,39 @@ pub(crate) fn analyze(runbook: &Runbook, steps: &mut [StepPlan], diags: &mut Vec
             }
         }
     }
+    for step in &all {
+        preconditions(step, file, diags);
+    }
+}
+
+/// A step's preconditions are read-only queries PostgreSQL must be able to parse.
+fn preconditions(step: &Step, file: &std::path::Path, diags: &mut Vec<Diagnostic>) {
+    for (n, p) in step.require.iter().enumerate() {
+        let what = format!("precondition {} of `{}`", n + 1, step.id);
+        let analysis = sql::analyze(&p.sql.text, true);
+        for error in &analysis.errors {
+            let (f, loc) = locate(&p.sql, file, error.offset, 1);
+            diags.push(syntax_error(&what, f, loc, error));
+        }
+        // As for checks: the session is read-only too, but this says so before the window.
+        if !analysis.writes.is_empty() {
+            let offset = analysis
+                .statements
+                .iter()
+                .find(|s| s.kind != "SELECT")
+                .map_or(0, |s| s.range.start);
+            let (f, loc) = locate(&p.sql, file, offset, 1);
+            diags.push(
+                Diagnostic::error(
+                    "precondition-writes",
+                    &f,
+                    Some(loc),
+                    format!("{what} is not a query: preconditions run read-only, before the step"),
+                )
+                .with_help("write one SELECT whose answer says whether the step may run, e.g. `SELECT count(*) FROM customers WHERE email IS NULL` with `expect: 0`"),
+            );
+        }
+    }
 }
 
 /// Extensions PostgreSQL (13+) marks trusted: a role with CREATE on the database may create

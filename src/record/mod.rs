@@ -136,6 +136,20 @@ pub struct StepRecord {
     pub uncertain: bool,
     /// What the operator noted when acknowledging a manual step.
     pub note: Option<String>,
+    /// Its preconditions as last asked, by index.
+    pub preconditions: Vec<PreconditionOutcome>,
+}
+
+/// A precondition's latest answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreconditionOutcome {
+    pub at: DateTime<Utc>,
+    /// 1-based.
+    pub index: usize,
+    pub passed: bool,
+    pub actual: String,
+    pub expected: Expectation,
+    pub on_fail: crate::runbook::OnFail,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -231,6 +245,7 @@ impl StepRecord {
             prompt: None,
             uncertain: false,
             note: None,
+            preconditions: Vec::new(),
         }
     }
 

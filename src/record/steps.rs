@@ -187,6 +187,29 @@ impl RunRecord {
                 s.finish_at(ts);
                 self.close_span(step, ts, SpanResult::Failed);
             }
+            Event::PreconditionChecked {
+                step,
+                index,
+                passed,
+                actual,
+                expected,
+                on_fail,
+                ..
+            } => {
+                let s = self.step_mut(step);
+                let outcome = PreconditionOutcome {
+                    at: ts,
+                    index: *index,
+                    passed: *passed,
+                    actual: actual.clone(),
+                    expected: expected.clone(),
+                    on_fail: *on_fail,
+                };
+                match s.preconditions.iter_mut().find(|p| p.index == *index) {
+                    Some(p) => *p = outcome,
+                    None => s.preconditions.push(outcome),
+                }
+            }
             Event::CheckResult {
                 step,
                 passed,

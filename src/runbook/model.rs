@@ -153,8 +153,43 @@ pub struct Step {
     pub kind: StepKind,
     pub depends_on: Vec<Dependency>,
     pub expected_duration: Option<Duration>,
+    /// Queries that must give their expected answer before the step runs (`require:`), in
+    /// order; migrations, checks and commands only.
+    pub require: Vec<Precondition>,
     /// Where the step's id is written (`- migrate: <id>`).
     pub loc: Loc,
+}
+
+/// A read-only query the database must answer as expected before a step runs (Liquibase's
+/// preconditions, Atlas's pre-migration checks): `require: [{ sql: …, expect: …, on_fail: … }]`.
+#[derive(Clone, Debug)]
+pub struct Precondition {
+    pub sql: SqlSource,
+    pub expect: Expectation,
+    pub on_fail: OnFail,
+    pub timeout: Duration,
+}
+
+/// What a precondition that does not hold does to its step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFail {
+    /// The run stops before the step (halted: fix, then `--resume`).
+    Halt,
+    /// The step is skipped (not marked applied: a later run asks again); the run goes on.
+    Skip,
+    /// Said, journaled, and the step runs anyway.
+    Warn,
+}
+
+impl OnFail {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnFail::Halt => "halt",
+            OnFail::Skip => "skip",
+            OnFail::Warn => "warn",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

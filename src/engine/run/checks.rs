@@ -80,6 +80,8 @@ impl<'a> Engine<'a> {
                 let step = self.steps[j];
                 let fits = matches!(step.kind, StepKind::Check(_))
                     && self.action(j) == verdict::StepAction::Run
+                    // One with preconditions runs on its own, after them.
+                    && step.require.is_empty()
                     && (parallel <= 1
                         || step.depends_on.iter().all(|d| !ids.contains(d.id.as_str())));
                 if fits {

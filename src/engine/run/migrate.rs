@@ -504,6 +504,8 @@ impl<'a> Engine<'a> {
             && !self.end_phase
             && self.lock.state() == LockState::Held
             && self.action(j) == verdict::StepAction::Run
+            // Its preconditions are asked once the step before it committed.
+            && self.steps[j].require.is_empty()
     }
 
     #[allow(clippy::type_complexity)]

@@ -28,6 +28,7 @@ mod held;
 mod lanes;
 mod migrate;
 mod probes;
+mod require;
 mod rollback;
 mod step;
 mod uncertain;
@@ -523,7 +524,7 @@ pub fn has_checks(runbook: &Runbook) -> bool {
         .phases
         .iter()
         .flat_map(|p| &p.steps)
-        .any(|s| matches!(s.kind, StepKind::Check(_)))
+        .any(|s| matches!(s.kind, StepKind::Check(_)) || !s.require.is_empty())
 }
 
 /// Runs the runbook to the end, a gate nobody passes, a failure, or a cancellation.
@@ -1057,7 +1058,10 @@ impl<'a> Engine<'a> {
                     order[k..]
                         .iter()
                         .copied()
-                        .take_while(|&j| matches!(self.steps[j].kind, StepKind::Migrate(_)))
+                        .take_while(|&j| {
+                            matches!(self.steps[j].kind, StepKind::Migrate(_))
+                                && self.steps[j].require.is_empty()
+                        })
                         .collect()
                 } else {
                     Vec::new()

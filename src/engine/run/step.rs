@@ -13,6 +13,20 @@ impl<'a> Engine<'a> {
             self.out.emit(Event::StepSkipped { step: id, reason })?;
             return Ok(None);
         }
+        // An uncertain migration is settled first (asked below); a fresh step asks its
+        // preconditions.
+        if action == verdict::StepAction::Run {
+            match self.preconditions(i).await? {
+                require::Required::Run => {}
+                require::Required::Skip(reason) => {
+                    self.out.emit(Event::StepSkipped { step: id, reason })?;
+                    return Ok(None);
+                }
+                require::Required::Halt(reason) => {
+                    return Ok(Some(Stop::Finished(Outcome::Halted, Some(reason))));
+                }
+            }
+        }
         match &step.kind {
             StepKind::Migrate(m) => {
                 if action == verdict::StepAction::AskUncertain {

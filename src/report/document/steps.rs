@@ -120,7 +120,8 @@ fn details(s: &Step, clock: Clock) -> Vec<Block> {
         || s.command.is_some()
         || s.skip_news().is_some()
         || s.uncertain
-        || s.acknowledged_by.is_some();
+        || s.acknowledged_by.is_some()
+        || !s.preconditions.is_empty();
     if !news {
         return Vec::new();
     }
@@ -142,6 +143,27 @@ fn details(s: &Step, clock: Clock) -> Vec<Block> {
     }
     if let Some(note) = &s.note {
         item(vec![plain("Their note: “"), text(note), plain("”")]);
+    }
+    for p in &s.preconditions {
+        let consequence = match (p.passed, p.on_fail) {
+            (true, _) => "",
+            (false, crate::runbook::OnFail::Halt) => "; the run halted before the step",
+            (false, crate::runbook::OnFail::Skip) => "; the step was skipped",
+            (false, crate::runbook::OnFail::Warn) => "; the step ran anyway (on_fail: warn)",
+        };
+        let spans = vec![
+            plain(format!(
+                "Precondition {} (at {}): {} — got ",
+                p.index,
+                clock.time(p.at),
+                if p.passed { "held" } else { "did NOT hold" },
+            )),
+            code(&p.actual),
+            plain(", expected "),
+            text(&p.expected),
+            plain(consequence),
+        ];
+        item(if p.passed { spans } else { vec![bad(spans)] });
     }
     if let Some(reason) = s.skip_news() {
         item(vec![

@@ -235,6 +235,18 @@ pub(super) fn step_of(r: &crate::record::StepRecord) -> Step {
         acknowledged_by: r.decided_by.clone().filter(|_| kind == StepKind::Manual),
         note: r.note.clone(),
         prompt: r.prompt.clone(),
+        preconditions: r
+            .preconditions
+            .iter()
+            .map(|p| PreconditionResult {
+                index: p.index,
+                at: p.at,
+                passed: p.passed,
+                actual: p.actual.clone(),
+                expected: p.expected.to_string(),
+                on_fail: p.on_fail,
+            })
+            .collect(),
     }
 }
 

@@ -527,6 +527,22 @@ pub struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub prompt: Option<String>,
+    /// Its preconditions (`require:`) as last asked (absent when it has none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preconditions: Vec<PreconditionResult>,
+}
+
+/// A precondition's answer before its step ran.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreconditionResult {
+    /// 1-based, in the runbook's order.
+    pub index: usize,
+    pub at: Timestamp,
+    pub passed: bool,
+    pub actual: String,
+    pub expected: String,
+    /// `halt`, `skip` or `warn`: what its failure did.
+    pub on_fail: crate::runbook::OnFail,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

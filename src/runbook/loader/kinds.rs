@@ -101,6 +101,68 @@ impl Ctx<'_> {
         })
     }
 
+    /// `require:` — one precondition or a list of them, each `{ sql | file, expect, on_fail,
+    /// timeout }`.
+    pub(super) fn preconditions(
+        &mut self,
+        node: &Node,
+        defaults: &Defaults,
+    ) -> Option<Vec<Precondition>> {
+        const KEYS: [&str; 5] = ["sql", "file", "expect", "on_fail", "timeout"];
+        const EXAMPLE: &str = "require:\n  - sql: SELECT count(*) FROM customers WHERE email IS NULL\n    expect: 0\n    on_fail: halt   # or skip, warn";
+        let items: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            Value::Map(_) => vec![node],
+            other => {
+                self.error(
+                    "wrong-type",
+                    node.loc,
+                    format!(
+                        "`require` takes preconditions (queries with their expected answer), found {}",
+                        other.kind()
+                    ),
+                    format!("write them as a list, for example:\n{EXAMPLE}"),
+                );
+                return None;
+            }
+        };
+        let mut all = Vec::new();
+        let mut ok = true;
+        for item in items {
+            let Some(f) = self.fields(item, "a precondition", &KEYS, EXAMPLE) else {
+                ok = false;
+                continue;
+            };
+            let sql = self.sql_of(&f, "precondition");
+            let expect = self
+                .require(&f, "expect", "a precondition", "0")
+                .and_then(|n| self.expectation(n));
+            let on_fail = match f.get("on_fail") {
+                Some(n) => self.one_of(
+                    n,
+                    "on_fail",
+                    &[
+                        ("halt", OnFail::Halt),
+                        ("skip", OnFail::Skip),
+                        ("warn", OnFail::Warn),
+                    ],
+                ),
+                None => Some(OnFail::Halt),
+            };
+            let timeout = self.optional_duration(&f, "timeout", defaults.check_timeout);
+            match (sql, expect, on_fail) {
+                (Some(sql), Some(expect), Some(on_fail)) => all.push(Precondition {
+                    sql,
+                    expect,
+                    on_fail,
+                    timeout,
+                }),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(all)
+    }
+
     pub(super) fn probe(&mut self, f: &Fields) -> Option<Probe> {
         let sql = self.sql_of(f, "probe");
         let every = self.optional_duration(f, "every", Duration::from_secs(60));

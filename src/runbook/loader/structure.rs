@@ -15,11 +15,12 @@ pub(super) fn step_keys(kind: &str) -> &'static [&'static str] {
             "statement_timeout",
             "lock_retries",
             "breaking",
+            "require",
         ],
-        "check" => &["sql", "file", "expect", "severity", "timeout"],
+        "check" => &["sql", "file", "expect", "severity", "timeout", "require"],
         "probe" => &["sql", "file", "every", "alert"],
         "manual" => &["prompt"],
-        "command" => &["run", "timeout"],
+        "command" => &["run", "timeout", "require"],
         "checkpoint" => &["prompt", "questions"],
         _ => &[],
     }
@@ -517,6 +518,10 @@ impl Ctx<'_> {
             "command" => self.command(&f, defaults).map(StepKind::Command),
             _ => self.checkpoint(&f).map(StepKind::Checkpoint),
         };
+        let require = match f.get("require") {
+            Some(n) => self.preconditions(n, defaults)?,
+            None => Vec::new(),
+        };
         let _ = kind_key;
         Some(Step {
             id: id?,
@@ -524,6 +529,7 @@ impl Ctx<'_> {
             kind: step_kind?,
             depends_on,
             expected_duration,
+            require,
             loc: id_node.loc,
         })
     }
