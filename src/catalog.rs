@@ -224,6 +224,33 @@ pub async fn snapshot(client: &tokio_postgres::Client) -> Result<Snapshot, tokio
     Reader::new(client).await?.read(client).await
 }
 
+/// The on-disk size (table, TOAST and indexes: `pg_total_relation_size`) of each of
+/// `tables` that exists, by the planner's name for it (`customers` for `public.customers`,
+/// `sales.orders` otherwise): how much data a step over them has to go through.
+pub async fn table_bytes(
+    client: &tokio_postgres::Client,
+    tables: &[String],
+) -> Result<BTreeMap<String, u64>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT name, pg_total_relation_size(c.oid)
+               FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              CROSS JOIN LATERAL (SELECT CASE WHEN n.nspname = 'public' THEN c.relname
+                                              ELSE n.nspname || '.' || c.relname END AS name) named
+              WHERE c.relkind IN ('r', 'p', 'm') AND name = ANY($1)",
+            &[&tables],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let bytes: i64 = r.get(1);
+            (r.get::<_, String>(0), u64::try_from(bytes).unwrap_or(0))
+        })
+        .collect())
+}
+
 /// Reads a schema again and again on one session: the query is planned once (half the time
 /// of a read on a small schema), for the up → down → up's many snapshots.
 pub struct Reader {

@@ -29,6 +29,10 @@ pub struct RehearsalRef {
     /// Each check's result on the rehearsal: passed, and the value it read.
     #[serde(default)]
     pub checks: Vec<(String, bool, String)>,
+    /// Steps whose expected time here is their rehearsal time scaled by the size of their
+    /// tables here against on the copy: (step, factor).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scaled: Vec<(String, f64)>,
 }
 
 /// A session that blocks one of ours.

@@ -896,6 +896,140 @@ async fn the_gate_forecasts_the_window_from_the_rehearsal_at_productions_pace() 
     assert!(out.stdout.contains("— forecast: go"), "{out:?}");
 }
 
+/// Each step's rehearsal time is scaled by how much data its tables hold here against on
+/// the copy: an index built on a table that grew fourfold since the rehearsal is expected to
+/// take about four times as long (said, journaled, and in the plan the run follows); a step
+/// over tables the copy did not have keeps its rehearsal time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expected_times_scale_with_the_size_of_the_tables() {
+    let url = fresh_db("against_sizes").await;
+    let grow = |from: i32, to: i32| {
+        format!(
+            "INSERT INTO public.events SELECT g, repeat(md5(g::text), 4) FROM generate_series({from}, {to}) g"
+        )
+    };
+    connect(&url)
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE public.events (id int PRIMARY KEY, payload text); {}",
+            grow(1, 15_000)
+        ))
+        .await
+        .unwrap();
+    let dir = scratch_dir("against-sizes");
+    let path = write(
+        &dir,
+        "sizes.yaml",
+        r#"name: shop_sizes
+window:
+  budget: 1h
+phases:
+  - id: migrate
+    kind: migration
+    budget: 30m
+    steps:
+      - migrate: index-payload
+        sql: CREATE INDEX events_payload ON public.events (payload)
+        rollback: DROP INDEX public.events_payload
+      - migrate: new-table
+        sql: CREATE TABLE public.other (id int)
+        rollback: DROP TABLE public.other
+"#,
+    );
+    let rehearsed = cutover(
+        &dir,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--no-round-trip",
+        ],
+    )
+    .await;
+    assert_eq!(rehearsed.code, Some(0), "{rehearsed:?}");
+    let record = record_path(&dir);
+    let rehearsal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(&record)).unwrap()).unwrap();
+    let copy_bytes = rehearsal["table_bytes"]["events"].as_u64().unwrap();
+    assert!(copy_bytes > 1 << 20, "{rehearsal}");
+    let step = |id: &str| {
+        rehearsal["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        step("index-payload")["tables"],
+        serde_json::json!(["events"])
+    );
+    let rehearsed_ms = step("index-payload")["duration_ms"]
+        .as_u64()
+        .unwrap()
+        .max(1);
+
+    // Production grew since: four times the rows.
+    connect(&url)
+        .await
+        .batch_execute(&grow(15_001, 60_000))
+        .await
+        .unwrap();
+    let out = common::cli::headless(&dir, &path, &url, &["--against", &record]).await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr.contains("index-payload is expected to take"),
+        "{out:?}"
+    );
+    assert!(!out.stderr.contains("new-table is expected"), "{out:?}");
+
+    let entries = cutover::journal::replay(&production_journal(&dir, &record))
+        .unwrap()
+        .entries;
+    let scaled = entries
+        .iter()
+        .find_map(|e| match &e.event {
+            cutover::events::Event::RehearsalCompared { rehearsal } => {
+                Some(rehearsal.scaled.clone())
+            }
+            _ => None,
+        })
+        .unwrap();
+    let factor = scaled
+        .iter()
+        .find(|(id, _)| id == "index-payload")
+        .map(|(_, f)| *f)
+        .unwrap();
+    assert!((3.0..5.5).contains(&factor), "{scaled:?}");
+    assert!(scaled.iter().all(|(id, _)| id != "new-table"), "{scaled:?}");
+    let plan = entries
+        .iter()
+        .find_map(|e| match &e.event {
+            cutover::events::Event::RunStarted { plan, .. } => plan.clone(),
+            _ => None,
+        })
+        .unwrap();
+    let expected = |id: &str| {
+        plan.phases
+            .iter()
+            .flat_map(|p| p.steps.iter())
+            .find(|s| s.step == id)
+            .unwrap()
+            .expected_ms
+    };
+    let ratio = expected("index-payload") as f64 / rehearsed_ms as f64;
+    assert!(
+        (factor * 0.9..factor * 1.1 + 0.01).contains(&ratio),
+        "{ratio} against {factor}"
+    );
+    assert_eq!(
+        expected("new-table"),
+        step("new-table")["duration_ms"].as_u64().unwrap().max(1)
+    );
+}
+
 /// The schema changed since the rehearsal: the run is refused before anything is written,
 /// with what changed, until the operator accepts it; then the drift and who accepted it are
 /// journaled and reported.

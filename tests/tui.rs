@@ -2696,6 +2696,7 @@ fn a_check_that_passed_on_the_rehearsal_and_fails_here_stands_out() {
                 rehearsed_fingerprint: "f".into(),
                 drift: Vec::new(),
                 drift_accepted_by: None,
+                scaled: Vec::new(),
                 steps: Vec::new(),
                 checks: vec![
                     ("two-tiers-in-use".into(), true, "2 rows".into()),

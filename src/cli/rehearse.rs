@@ -166,6 +166,24 @@ pub(super) async fn read_schema(target: &Target) -> Result<Snapshot, String> {
     })
 }
 
+/// The size of each of `tables` in `target`, read in a read-only session closed before this
+/// returns.
+pub(super) async fn read_table_bytes(
+    target: &Target,
+    tables: &[String],
+) -> Result<std::collections::BTreeMap<String, u64>, String> {
+    let (client, _notices) = connect::open(target)
+        .await
+        .map_err(|m| format!("cannot connect to {}: {m}", target.redacted()))?;
+    client
+        .batch_execute("SET default_transaction_read_only = on")
+        .await
+        .map_err(|e| masked(target, &e))?;
+    catalog::table_bytes(&client, tables)
+        .await
+        .map_err(|e| masked(target, &e))
+}
+
 pub fn rehearse(args: RehearseArgs) -> u8 {
     let (runbook, plan) = match super::inspect::load_clean(&args.runbook) {
         Ok(ok) => ok,
@@ -239,6 +257,20 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             }
         );
         let target = on_database(&source, &copy);
+        // How much data each step meets on the copy: production scales its times by it.
+        let tables: Vec<String> = plan
+            .steps
+            .iter()
+            .flat_map(|s| s.reads.iter().chain(&s.writes).cloned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let table_bytes = match connect::open(&target).await {
+            Ok((client, _notices)) => catalog::table_bytes(&client, &tables)
+                .await
+                .unwrap_or_default(),
+            Err(_) => Default::default(),
+        };
         let run_id = engine::new_run_id(&runbook.name);
         let journal = crate::journal::path_for_run(Path::new("runs"), &run_id);
         let operator = args.operator.clone().unwrap_or_else(os_user);
@@ -310,11 +342,11 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
         match record(
             &journal,
             &source,
-            (&copy, method),
-            !dropped,
+            (&copy, method, !dropped),
             &args,
             (&before, after.as_ref()),
             trips,
+            (&plan, table_bytes),
         ) {
             Ok(path) => eprintln!(
                 "rehearsal {}; journal: {}; record: {}{}",
@@ -370,11 +402,11 @@ async fn round_trips(
 fn record(
     journal: &Path,
     source: &Target,
-    (copy, method): (&str, &'static str),
-    kept: bool,
+    (copy, method, kept): (&str, &'static str, bool),
     args: &RehearseArgs,
     (before, after): (&Snapshot, Option<&Snapshot>),
     trips: Vec<rehearsal::Trip>,
+    sizes: (&crate::plan::Plan, std::collections::BTreeMap<String, u64>),
 ) -> Result<PathBuf, String> {
     let replayed = crate::journal::replay(journal).map_err(|e| e.to_string())?;
     let report = crate::report::build(&replayed.entries, &replayed.unreadable);
@@ -389,9 +421,9 @@ fn record(
             monitor_cap_ms: u64::try_from(args.monitor_for.as_millis()).unwrap_or(u64::MAX),
         },
         journal,
-        before,
-        after,
+        (before, after),
         trips,
+        sizes,
     );
     for change in &record.changes {
         eprintln!("schema: {}", change.describe());

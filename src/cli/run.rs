@@ -232,6 +232,18 @@ pub fn run(args: RunArgs) -> u8 {
         },
         None => None,
     };
+    // Each step's rehearsed time, scaled by how much more (or less) data its tables hold here.
+    let mut rehearsal = rehearsal;
+    if let (Some((_, record)), Some(runbook), Some(compared)) =
+        (&rehearsed, loaded.runbook.as_mut(), rehearsal.as_mut())
+    {
+        match runtime.block_on(super::rehearse::read_table_bytes(&target, &record.tables())) {
+            Ok(here) => compared.scaled = scale_by_table_size(record, &here, runbook),
+            Err(message) => eprintln!(
+                "cutover: table sizes not read ({message}): each step is expected to take its rehearsal time"
+            ),
+        }
+    }
     // Headless, the run's sessions open while its SQL is parsed and linted: opening them writes
     // nothing, and nothing is written before the plan is clean. (The TUI opens them itself.)
     let (planned, connected) = if args.headless {
@@ -476,6 +488,38 @@ fn against(
         }
     }
     Ok(record)
+}
+
+/// Sets each rehearsed step's expected time to its rehearsal time scaled by the size of its
+/// tables here against on the copy; says which changed noticeably, and returns the factors.
+fn scale_by_table_size(
+    record: &crate::rehearsal::Rehearsal,
+    here: &std::collections::BTreeMap<String, u64>,
+    runbook: &mut crate::runbook::Runbook,
+) -> Vec<(String, f64)> {
+    let scaled = record.scaled_durations(here);
+    let mut factors = Vec::new();
+    for s in &scaled {
+        let Some(factor) = s.factor else { continue };
+        if let Some(step) = runbook
+            .phases
+            .iter_mut()
+            .flat_map(|p| p.steps.iter_mut())
+            .find(|step| step.id == s.id)
+        {
+            step.expected_duration = Some(s.expected);
+        }
+        factors.push((s.id.clone(), factor));
+        if !(0.9..=1.1).contains(&factor) {
+            eprintln!(
+                "cutover: {} is expected to take {} here: {} on the rehearsal, its tables {factor:.1}× the size",
+                s.id,
+                crate::narration::ms(u64::try_from(s.expected.as_millis()).unwrap_or(u64::MAX)),
+                crate::narration::ms(u64::try_from(s.rehearsed.as_millis()).unwrap_or(u64::MAX)),
+            );
+        }
+    }
+    factors
 }
 
 /// Where a run's journal is.

@@ -12,7 +12,13 @@ pub use round_trip::round_trip;
 use crate::catalog::{Change, Object, Snapshot};
 use crate::report::Report;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Below this much data in a step's tables on the copy, its time there is mostly fixed cost
+/// (planning, locks, round trips), not data: scaling it by size would wildly overstate it.
+pub const MIN_SCALED_BYTES: u64 = 1 << 20;
 
 /// Bumped when a field changes meaning; readers refuse a newer one.
 pub const RECORD_VERSION: u32 = 1;
@@ -46,6 +52,10 @@ pub struct Rehearsal {
     pub changes: Vec<Change>,
     /// Each migration applied, rolled back and applied again on a second copy.
     pub round_trips: Vec<Trip>,
+    /// The size on disk of each table the steps touch, on the copy before the run: a
+    /// production run scales each step's time by its tables' sizes there against these.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub table_bytes: BTreeMap<String, u64>,
 }
 
 /// One migration's up → down → up.
@@ -143,6 +153,9 @@ pub struct RehearsedStep {
     pub status: String,
     pub duration_ms: Option<u64>,
     pub rows: Option<u64>,
+    /// The tables its SQL reads or writes (the planner's names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,10 +195,17 @@ impl Rehearsal {
         report: &Report,
         copy: Copy,
         journal: &Path,
-        before: &Snapshot,
-        after: &Snapshot,
+        (before, after): (&Snapshot, &Snapshot),
         round_trips: Vec<Trip>,
+        (plan, table_bytes): (&crate::plan::Plan, BTreeMap<String, u64>),
     ) -> Rehearsal {
+        let tables = |id: &str| -> Vec<String> {
+            plan.steps
+                .iter()
+                .find(|s| s.id == id)
+                .map(|s| s.reads.union(&s.writes).cloned().collect())
+                .unwrap_or_default()
+        };
         Rehearsal {
             version: RECORD_VERSION,
             runbook: report.summary.runbook.clone().unwrap_or_default(),
@@ -208,6 +228,7 @@ impl Rehearsal {
                     status: s.status.as_str().to_owned(),
                     duration_ms: s.duration_ms,
                     rows: s.rows,
+                    tables: tables(&s.id),
                 })
                 .collect(),
             checks: report
@@ -224,6 +245,7 @@ impl Rehearsal {
             schema_after: after.into(),
             changes: before.diff(after),
             round_trips,
+            table_bytes,
         }
     }
 }
@@ -267,24 +289,127 @@ impl Rehearsal {
                 .iter()
                 .map(|c| (c.id.clone(), c.passed, c.actual.clone()))
                 .collect(),
+            scaled: Vec::new(),
         }
     }
 
     /// Each step's time on the rehearsal, where it ran to the end there: the production run's
     /// expected durations.
-    pub fn durations(&self) -> Vec<(String, std::time::Duration)> {
+    pub fn durations(&self) -> Vec<(String, Duration)> {
         self.steps
             .iter()
             .filter(|s| matches!(s.status.as_str(), "applied" | "done" | "passed"))
             .filter_map(|s| {
                 s.duration_ms
-                    .map(|ms| (s.id.clone(), std::time::Duration::from_millis(ms.max(1))))
+                    .map(|ms| (s.id.clone(), Duration::from_millis(ms.max(1))))
             })
             .collect()
+    }
+}
+
+/// A step's expected time in production: its rehearsal time, scaled by how much bigger (or
+/// smaller) its tables are here.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scaled {
+    pub id: String,
+    pub rehearsed: Duration,
+    pub expected: Duration,
+    /// Bytes here ÷ bytes on the copy, over the step's tables; `None`: not scaled (no tables,
+    /// too little data on the copy to scale from, or sizes unknown).
+    pub factor: Option<f64>,
+}
+
+impl Rehearsal {
+    /// Each rehearsed step's expected time here, given the sizes of its tables here.
+    pub fn scaled_durations(&self, here: &BTreeMap<String, u64>) -> Vec<Scaled> {
+        self.durations()
+            .into_iter()
+            .map(|(id, rehearsed)| {
+                let tables = self
+                    .steps
+                    .iter()
+                    .find(|s| s.id == id)
+                    .map(|s| s.tables.as_slice())
+                    .unwrap_or_default();
+                let (mut there, mut now) = (0u64, 0u64);
+                for t in tables {
+                    if let (Some(a), Some(b)) = (self.table_bytes.get(t), here.get(t)) {
+                        there += a;
+                        now += b;
+                    }
+                }
+                let factor = (there >= MIN_SCALED_BYTES).then(|| now as f64 / there as f64);
+                let expected = match factor {
+                    Some(f) if f.is_finite() && f > 0.0 => {
+                        rehearsed.mul_f64(f).max(Duration::from_millis(1))
+                    }
+                    _ => rehearsed,
+                };
+                Scaled {
+                    id,
+                    rehearsed,
+                    expected,
+                    factor,
+                }
+            })
+            .collect()
+    }
+
+    /// Every table a rehearsed step touches.
+    pub fn tables(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.steps.iter().flat_map(|s| s.tables.clone()).collect();
+        all.sort();
+        all.dedup();
+        all
     }
 }
 
 /// The record's file, beside the run's journal.
 pub fn path_for(journal: &Path) -> PathBuf {
     journal.with_extension("rehearsal.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rehearsed(copy_bytes: u64) -> Rehearsal {
+        serde_json::from_value(serde_json::json!({
+            "version": 1, "runbook": "r", "checksum": null, "source": "s", "method": "template",
+            "copy": "c", "kept": false, "run_id": "r-1", "journal": "j", "outcome": "succeeded",
+            "monitor_cap_ms": 0, "duration_ms": 10,
+            "steps": [
+                {"id": "index", "kind": "migrate", "status": "applied", "duration_ms": 200,
+                 "rows": 0, "tables": ["events"]},
+                {"id": "create", "kind": "migrate", "status": "applied", "duration_ms": 20,
+                 "rows": 0, "tables": ["other"]}
+            ],
+            "checks": [],
+            "schema_before": {"fingerprint": "a", "objects": []},
+            "schema_after": {"fingerprint": "b", "objects": []},
+            "changes": [], "round_trips": [],
+            "table_bytes": {"events": copy_bytes}
+        }))
+        .expect("a record")
+    }
+
+    #[test]
+    fn a_step_is_scaled_by_its_tables_when_the_copy_held_real_data() {
+        let here = BTreeMap::from([("events".to_owned(), 3 * (8 << 20))]);
+        let scaled = rehearsed(8 << 20).scaled_durations(&here);
+        assert_eq!(scaled[0].factor, Some(3.0));
+        assert_eq!(scaled[0].expected, Duration::from_millis(600));
+        // A table the copy did not have: its rehearsal time stands.
+        assert_eq!(scaled[1].factor, None);
+        assert_eq!(scaled[1].expected, Duration::from_millis(20));
+    }
+
+    #[test]
+    fn an_almost_empty_copy_is_not_scaled_from() {
+        // 16 kB on the copy (a schema-only rehearsal): 200 ms there was fixed cost, not data.
+        let here = BTreeMap::from([("events".to_owned(), 10 << 30)]);
+        let scaled = rehearsed(16 << 10).scaled_durations(&here);
+        assert_eq!(scaled[0].factor, None);
+        assert_eq!(scaled[0].expected, Duration::from_millis(200));
+    }
 }
