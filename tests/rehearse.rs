@@ -67,6 +67,77 @@ fn runbook(dir: &Path, name: &str) -> std::path::PathBuf {
     )
 }
 
+/// The copy restored on another server (`--into`): here the scratch server's `postgres`
+/// database names it, so the copy is made by dump and restore, not TEMPLATE; it is dropped
+/// there afterwards, the record says where it was, and the source is untouched. TEMPLATE
+/// cannot copy across servers: asked for with `--into`, it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_restored_on_another_server_is_made_by_dump_and_dropped_there() {
+    let url = source("rehearse_into").await;
+    let into = common::admin_url();
+    let dir = scratch_dir("rehearse-into");
+    let path = runbook(&dir, "shop_into");
+    let refused = cutover(
+        &dir,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--into",
+            &into,
+            "--copy",
+            "template",
+        ],
+    )
+    .await;
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("CREATE DATABASE … TEMPLATE copies within one server"),
+        "{refused:?}"
+    );
+    assert!(copies_left("shop_into").await.is_empty());
+
+    let out = cutover(
+        &dir,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--into",
+            &into,
+            "--monitor-for",
+            "200ms",
+            "--no-round-trip",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.contains("with pg_dump | pg_restore"), "{out:?}");
+    assert!(out.stderr.contains(", restored on "), "{out:?}");
+    let record = record_in(&dir);
+    assert_eq!(record["method"], "dump", "{record}");
+    assert!(
+        record["server"].as_str().unwrap().ends_with("/postgres"),
+        "{record}"
+    );
+    assert!(
+        !record["server"].as_str().unwrap().contains("scratch-"),
+        "no password: {record}"
+    );
+    assert!(
+        copies_left("shop_into").await.is_empty(),
+        "dropped where it was made"
+    );
+    assert!(
+        !has_column(&url, "customers", "tier").await,
+        "the source is untouched"
+    );
+}
+
 /// Databases made by rehearsals of runbook `name` that are still there.
 async fn copies_left(name: &str) -> Vec<String> {
     let admin = connect(&common::admin_url()).await;

@@ -163,6 +163,46 @@ fn tail(target: &Target, stderr: &[u8]) -> String {
     crate::secret::mask(&said.join(" | "), target.secret().as_deref())
 }
 
+/// How often the restore's progress is said.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads pg_restore's `--verbose` lines as they come: says how far the restore is every few
+/// seconds (a big database takes a while, and silence reads as a hang). Returns how many
+/// objects it created and its last lines (for the error, should it fail).
+async fn restore_progress(
+    stderr: tokio::process::ChildStderr,
+    into: String,
+) -> (usize, Vec<String>) {
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(stderr).lines();
+    let (mut objects, mut data) = (0usize, 0usize);
+    let mut last: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    let mut said_at = Instant::now();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.contains(": creating ") {
+            objects += 1;
+        }
+        let table = line
+            .split_once("processing data for table ")
+            .map(|(_, t)| t.trim_matches('"').to_owned());
+        if table.is_some() {
+            data += 1;
+        }
+        if said_at.elapsed() >= PROGRESS_EVERY {
+            said_at = Instant::now();
+            eprintln!(
+                "restoring into {into}: {objects} object(s), data of {data} table(s){}",
+                table.map(|t| format!(", now {t}")).unwrap_or_default()
+            );
+        }
+        if last.len() == 6 {
+            last.pop_front();
+        }
+        last.push_back(line);
+    }
+    (objects, last.into())
+}
+
 /// `pg_dump --format=custom source | pg_restore --dbname copy` (the copy already created,
 /// empty). `--no-owner --no-privileges`: the copy belongs to the rehearsing role. Returns
 /// how many objects were restored.
@@ -192,7 +232,7 @@ pub(super) async fn by_dump(
         .ok_or("pg_dump gave no output")?
         .try_into()
         .map_err(|e| format!("cannot pipe pg_dump into pg_restore: {e}"))?;
-    let restore = tokio::process::Command::new(pg_tool("pg_restore"))
+    let mut restore = tokio::process::Command::new(pg_tool("pg_restore"))
         .args([
             "--no-owner",
             "--no-privileges",
@@ -213,9 +253,17 @@ pub(super) async fn by_dump(
                 pg_tool("pg_restore").display()
             )
         })?;
-    let (dumped, restored) = tokio::join!(dump.wait_with_output(), restore.wait_with_output());
+    let progress = restore
+        .stderr
+        .take()
+        .map(|stderr| tokio::spawn(restore_progress(stderr, copy.dbname())));
+    let (dumped, restored) = tokio::join!(dump.wait_with_output(), restore.wait());
     let dumped = dumped.map_err(|e| format!("pg_dump: {e}"))?;
     let restored = restored.map_err(|e| format!("pg_restore: {e}"))?;
+    let (objects, said) = match progress {
+        Some(task) => task.await.unwrap_or_default(),
+        None => (0, Vec::new()),
+    };
     if !dumped.status.success() {
         return Err(format!(
             "pg_dump of {} failed ({}): {}",
@@ -224,18 +272,13 @@ pub(super) async fn by_dump(
             tail(source, &dumped.stderr)
         ));
     }
-    if !restored.status.success() {
+    if !restored.success() {
         return Err(format!(
-            "pg_restore into {} failed ({}): {}",
+            "pg_restore into {} failed ({restored}): {}",
             copy.redacted(),
-            restored.status,
-            tail(copy, &restored.stderr)
+            tail(copy, said.join("\n").as_bytes())
         ));
     }
-    let objects = String::from_utf8_lossy(&restored.stderr)
-        .lines()
-        .filter(|l| l.contains(": creating "))
-        .count();
     eprintln!(
         "copied {} into {} with pg_dump | pg_restore{}: {objects} object(s) in {:.1}s",
         source.redacted(),

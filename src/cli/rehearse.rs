@@ -50,6 +50,11 @@ pub struct RehearseArgs {
     /// Copy the schema only, no data (by pg_dump | pg_restore).
     #[arg(long)]
     pub schema_only: bool,
+    /// Restore the copy on another server (a scratch cluster, a staging host): a URL or
+    /// conninfo of any database there; the copy is made with pg_dump | pg_restore and
+    /// dropped there afterwards. Default: the source's own server.
+    #[arg(long, value_name = "URL")]
+    pub into: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -63,12 +68,19 @@ pub enum CopyHow {
 /// way is `auto`); says how it was made.
 async fn make_copy(
     admin: &Client,
-    source: &Target,
+    (source, into): (&Target, Option<&Target>),
     name: &str,
     how: CopyHow,
     schema_only: bool,
 ) -> Result<&'static str, Refusal> {
-    if how != CopyHow::Dump && !schema_only {
+    let home = into.unwrap_or(source);
+    if into.is_some() && how == CopyHow::Template {
+        return Err(Refusal(format!(
+            "CREATE DATABASE … TEMPLATE copies within one server, and --into restores on {}: drop --copy template (the copy is then made with pg_dump | pg_restore)",
+            home.redacted()
+        )));
+    }
+    if how != CopyHow::Dump && !schema_only && into.is_none() {
         match copy::by_template(admin, source, &source.dbname(), name).await {
             Ok(()) => return Ok("template"),
             Err(CopyError::Refused(why)) => return Err(Refusal(why)),
@@ -84,7 +96,7 @@ async fn make_copy(
             ),
         }
     }
-    match copy::by_template(admin, source, "template0", name).await {
+    match copy::by_template(admin, home, "template0", name).await {
         Ok(()) => {}
         Err(CopyError::Refused(why)) => return Err(Refusal(why)),
         Err(CopyError::Busy(_)) => {
@@ -93,7 +105,7 @@ async fn make_copy(
             ));
         }
     }
-    match copy::by_dump(source, &on_database(source, name), schema_only).await {
+    match copy::by_dump(source, &on_database(home, name), schema_only).await {
         Ok(_) => Ok(if schema_only {
             "dump (schema only)"
         } else {
@@ -214,7 +226,18 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
                 return exit::USAGE;
             }
         };
-        let admin = match maintenance(&source).await {
+        // The server the copy lives on: the source's own, or the one --into names.
+        let home = match &args.into {
+            Some(url) => match target_for(Some(url), Some(&runbook), ":rehearse") {
+                Ok(t) => t,
+                Err(message) => {
+                    eprintln!("cutover: --into: {message}");
+                    return exit::USAGE;
+                }
+            },
+            None => source.clone(),
+        };
+        let admin = match maintenance(&home).await {
             Ok(c) => c,
             Err(Refusal(why)) => {
                 eprintln!("cutover: rehearsal refused: {why}");
@@ -222,7 +245,15 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             }
         };
         let copy = copy_name(&runbook.name);
-        let method = match make_copy(&admin, &source, &copy, args.copy, args.schema_only).await {
+        let method = match make_copy(
+            &admin,
+            (&source, args.into.as_ref().map(|_| &home)),
+            &copy,
+            args.copy,
+            args.schema_only,
+        )
+        .await
+        {
             Ok(method) => method,
             Err(Refusal(why)) => {
                 eprintln!("cutover: rehearsal refused: {why}");
@@ -234,7 +265,7 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             None
         } else {
             let name = format!("{copy}_rt");
-            match copy::by_template(&admin, &source, &copy, &name).await {
+            match copy::by_template(&admin, &home, &copy, &name).await {
                 Ok(()) => Some(name),
                 Err(CopyError::Refused(why)) => {
                     eprintln!("cutover: up → down → up not tried: {why}");
@@ -247,16 +278,21 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             }
         };
         eprintln!(
-            "rehearsing {} on {copy}, a copy of {} ({}); the source is not written to",
+            "rehearsing {} on {copy}, a copy of {} ({}{}); the source is not written to",
             runbook.name,
             source.redacted(),
             match method {
                 "template" => "CREATE DATABASE … TEMPLATE",
                 "dump" => "pg_dump | pg_restore",
                 _ => "pg_dump | pg_restore, schema only",
+            },
+            if args.into.is_some() {
+                format!(", restored on {}", home.redacted())
+            } else {
+                String::new()
             }
         );
-        let target = on_database(&source, &copy);
+        let target = on_database(&home, &copy);
         // How much data each step meets on the copy: production scales its times by it.
         let tables: Vec<String> = plan
             .steps
@@ -309,7 +345,7 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             Err(_) => None,
         };
         let trips = match &second {
-            Some(second) => round_trips(&admin, &source, second, &runbook, &plan).await,
+            Some(second) => round_trips(&admin, &home, second, &runbook, &plan).await,
             None => Vec::new(),
         };
         let dropped = if args.keep {
@@ -320,7 +356,7 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
                 Err(e) => {
                     eprintln!(
                         "cutover: the copy {copy} could not be dropped: {} — drop it by hand",
-                        masked(&source, &e)
+                        masked(&home, &e)
                     );
                     false
                 }
@@ -342,7 +378,7 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
         match record(
             &journal,
             &source,
-            (&copy, method, !dropped),
+            (&copy, method, !dropped, args.into.as_ref().map(|_| home.redacted())),
             &args,
             (&before, after.as_ref()),
             trips,
@@ -356,7 +392,13 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
                 if dropped {
                     "; the copy was dropped".to_owned()
                 } else {
-                    format!("; the copy is kept: {copy}")
+                    format!(
+                        "; the copy is kept: {copy}{}",
+                        args.into
+                            .as_ref()
+                            .map(|_| format!(" on {}", home.redacted()))
+                            .unwrap_or_default()
+                    )
                 }
             ),
             Err(message) => eprintln!("cutover: the rehearsal record could not be written: {message}"),
@@ -402,7 +444,7 @@ async fn round_trips(
 fn record(
     journal: &Path,
     source: &Target,
-    (copy, method, kept): (&str, &'static str, bool),
+    (copy, method, kept, server): (&str, &'static str, bool, Option<String>),
     args: &RehearseArgs,
     (before, after): (&Snapshot, Option<&Snapshot>),
     trips: Vec<rehearsal::Trip>,
@@ -417,6 +459,7 @@ fn record(
             source: source.redacted(),
             method,
             name: copy.to_owned(),
+            server,
             kept,
             monitor_cap_ms: u64::try_from(args.monitor_for.as_millis()).unwrap_or(u64::MAX),
         },

@@ -36,6 +36,9 @@ pub struct Rehearsal {
     pub method: String,
     /// The copy's database name (dropped after the rehearsal unless kept).
     pub copy: String,
+    /// The server the copy was restored on (`--into`), when not the source's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
     pub kept: bool,
     pub run_id: String,
     pub journal: String,
@@ -186,6 +189,8 @@ pub struct Copy {
     pub source: String,
     pub method: &'static str,
     pub name: String,
+    /// `--into`'s server, redacted; `None`: the source's own.
+    pub server: Option<String>,
     pub kept: bool,
     pub monitor_cap_ms: u64,
 }
@@ -213,6 +218,7 @@ impl Rehearsal {
             source: copy.source,
             method: copy.method.to_owned(),
             copy: copy.name,
+            server: copy.server,
             kept: copy.kept,
             run_id: report.summary.run_id.clone().unwrap_or_default(),
             journal: journal.display().to_string(),
