@@ -641,9 +641,10 @@ phases:
     assert_eq!(copies_left("shop_trip").await, Vec::<String>::new());
 }
 
-/// Every runbook shipped in `runbooks/` rehearses on a copy of a database: the window
-/// succeeds there, every migration with rollback SQL round-trips, the source is left as it
-/// was and no copy is left behind.
+/// Every runbook shipped in `runbooks/` rehearses on a copy of a database, made both ways
+/// (TEMPLATE, and pg_dump | pg_restore through `--into`): the window succeeds there, every
+/// migration with rollback SQL round-trips, the source is left as it was and no copy is left
+/// behind.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_shipped_runbook_rehearses_and_round_trips() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -655,32 +656,39 @@ async fn every_shipped_runbook_rehearses_and_round_trips() {
     runbooks.sort();
     assert!(runbooks.len() >= 5, "{runbooks:?}");
     let mut tasks = tokio::task::JoinSet::new();
-    for runbook in runbooks {
+    // Each both ways: a file copy on the same server, and a dump restored through --into.
+    let ways = [("template", None), ("dump", Some(common::admin_url()))];
+    for (runbook, (how, into)) in runbooks
+        .iter()
+        .flat_map(|r| ways.iter().map(move |w| (r.clone(), w.clone())))
+    {
         let stem = runbook
             .file_stem()
             .unwrap()
             .to_string_lossy()
             .replace('-', "_");
-        let url = fresh_db(&format!("rh_{stem}")).await;
-        let dir = scratch_dir(&format!("rehearse-{stem}"));
+        let url = fresh_db(&format!("rh_{how}_{stem}")).await;
+        let dir = scratch_dir(&format!("rehearse-{how}-{stem}"));
         tasks.spawn(async move {
             let before = {
                 let db = connect(&url).await;
                 cutover::catalog::snapshot(&db).await.unwrap().fingerprint()
             };
             // The demo sleeps on purpose (to be watched): minutes, not seconds.
-            let run = common::cli::cutover_command(
-                &dir,
-                &[
-                    "rehearse",
-                    runbook.to_str().unwrap(),
-                    "--database-url",
-                    &url,
-                    "--monitor-for",
-                    "1s",
-                ],
-            )
-            .output();
+            let mut args = vec![
+                "rehearse",
+                runbook.to_str().unwrap(),
+                "--database-url",
+                &url,
+                "--monitor-for",
+                "1s",
+                "--copy",
+                how,
+            ];
+            if let Some(into) = &into {
+                args.extend(["--into", into]);
+            }
+            let run = common::cli::cutover_command(&dir, &args).output();
             let out = tokio::time::timeout(std::time::Duration::from_secs(400), run)
                 .await
                 .expect("the rehearsal finishes")
@@ -702,7 +710,10 @@ async fn every_shipped_runbook_rehearses_and_round_trips() {
             if has_cutover_schema(&url).await {
                 problems.push("the source has a tracking schema".to_owned());
             }
-            let name = runbook.file_name().unwrap().to_string_lossy().into_owned();
+            let name = format!(
+                "{} (by {how})",
+                runbook.file_name().unwrap().to_string_lossy()
+            );
             if !out.stderr.contains("the copy was dropped") {
                 problems.push("the copy was not dropped".to_owned());
             }

@@ -237,7 +237,16 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             },
             None => source.clone(),
         };
-        let admin = match maintenance(&home).await {
+        // On the source's server, a session beside the source (TEMPLATE wants none on it);
+        // on another server, the database --into names (a session on template1 would hold
+        // up everyone's CREATE DATABASE there).
+        let admin = match &args.into {
+            Some(_) => connect::open(&home).await.map(|(c, _)| c).map_err(|m| {
+                Refusal(format!("cannot connect to {}: {m}", home.redacted()))
+            }),
+            None => maintenance(&source).await,
+        };
+        let admin = match admin {
             Ok(c) => c,
             Err(Refusal(why)) => {
                 eprintln!("cutover: rehearsal refused: {why}");
