@@ -145,6 +145,15 @@ INSERT INTO cutover.applied (runbook, step_id, sql_checksum, run_id, applied_at)
   SELECT runbook, step_id, sql_checksum, run_id, coalesce(finished_at, now())
     FROM cutover.steps WHERE status = 'applied'
   ON CONFLICT DO NOTHING;
+-- Rehearsal records published to this database (`cutover rehearse --publish`): a production
+-- run on any machine finds the newest of its runbook here.
+CREATE TABLE IF NOT EXISTS cutover.rehearsals (
+    run_id       text PRIMARY KEY,
+    runbook      text NOT NULL,
+    checksum     text,
+    recorded_at  timestamptz NOT NULL DEFAULT now(),
+    record       jsonb NOT NULL
+);
 -- Raises unless `holder` holds the runbook's lock (see engine/lock.rs): asked in every step's
 -- transaction before its COMMIT.
 CREATE OR REPLACE FUNCTION cutover.require_lock(holder integer, runbook text) RETURNS boolean
@@ -185,6 +194,53 @@ pub async fn ensure_schema(client: &Client) -> Result<(), tokio_postgres::Error>
             "BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(7370327, 0); {SCHEMA_SQL} COMMIT;"
         ))
         .await
+}
+
+/// Stores a rehearsal record (its JSON) in `cutover.rehearsals`, replacing one of the same
+/// rehearsal run.
+pub async fn publish_rehearsal(
+    client: &Client,
+    run_id: &str,
+    runbook: &str,
+    checksum: Option<&str>,
+    record: &serde_json::Value,
+) -> Result<(), tokio_postgres::Error> {
+    ensure_schema(client).await?;
+    client
+        .execute(
+            "INSERT INTO cutover.rehearsals (run_id, runbook, checksum, record)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (run_id) DO UPDATE
+               SET runbook = EXCLUDED.runbook, checksum = EXCLUDED.checksum,
+                   record = EXCLUDED.record, recorded_at = now()",
+            &[&run_id, &runbook, &checksum, record],
+        )
+        .await
+        .map(|_| ())
+}
+
+/// The newest rehearsal record of `runbook` at `checksum` published since `since` (ever, if
+/// `None`): its run id and JSON. `None` when there is none (or no table for them yet).
+pub async fn published_rehearsal(
+    client: &Client,
+    runbook: &str,
+    checksum: &str,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Option<(String, serde_json::Value)>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT run_id, record FROM cutover.rehearsals
+              WHERE runbook = $1 AND checksum = $2 AND ($3::timestamptz IS NULL OR recorded_at >= $3)
+              ORDER BY recorded_at DESC LIMIT 1",
+            &[&runbook, &checksum, &since],
+        )
+        .await;
+    match row {
+        Ok(row) => Ok(row.map(|r| (r.get(0), r.get(1)))),
+        // No tracking schema, or one from before rehearsals were published.
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// One row of `cutover.steps`.

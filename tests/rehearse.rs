@@ -1112,6 +1112,78 @@ phases:
     );
 }
 
+/// `--publish` stores the rehearsal record in the source's tracking schema (its one write
+/// there), and a production run on another machine — here another directory, with no file
+/// of it — finds it with `--against-published` and is set against it. With nothing published
+/// for the runbook as it is, `--against-published` is refused, saying how to publish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_rehearsal_is_found_from_another_machine() {
+    let url = source("rehearse_publish").await;
+    let rehearsing = scratch_dir("rehearse-publish-a");
+    let path = runbook(&rehearsing, "shop_publish");
+    let out = cutover(
+        &rehearsing,
+        &[
+            "rehearse",
+            path.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--monitor-for",
+            "200ms",
+            "--no-round-trip",
+            "--publish",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr.contains("rehearsal record published to"),
+        "{out:?}"
+    );
+    let rehearsal = record_in(&rehearsing);
+
+    let production = scratch_dir("rehearse-publish-b");
+    let path = runbook(&production, "shop_publish");
+    let out = common::cli::headless(
+        &production,
+        &path,
+        &url,
+        &[
+            "--approve-all",
+            "--monitor-for",
+            "200ms",
+            "--against-published",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.contains("was published to"), "{out:?}");
+    let record = record_path(&production);
+    let journal = production_journal(&production, &record);
+    let compared = cutover::journal::replay(&journal)
+        .unwrap()
+        .entries
+        .into_iter()
+        .find_map(|e| match e.event {
+            cutover::events::Event::RehearsalCompared { rehearsal } => Some(rehearsal),
+            _ => None,
+        })
+        .expect("set against the published rehearsal");
+    assert_eq!(compared.run_id, rehearsal["run_id"].as_str().unwrap());
+
+    // Another version of the runbook: nothing of it is published.
+    let changed = write(
+        &production,
+        "changed.yaml",
+        &RUNBOOK
+            .replace("name: shop", "name: shop_publish")
+            .replace("every: 100ms", "every: 200ms"),
+    );
+    let out = common::cli::headless(&production, &changed, &url, &["--against-published"]).await;
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("rehearse it with --publish"), "{out:?}");
+}
+
 /// The schema changed since the rehearsal: the run is refused before anything is written,
 /// with what changed, until the operator accepts it; then the drift and who accepted it are
 /// journaled and reported.

@@ -55,6 +55,11 @@ pub struct RehearseArgs {
     /// dropped there afterwards. Default: the source's own server.
     #[arg(long, value_name = "URL")]
     pub into: Option<String>,
+    /// Also store the rehearsal record in the source database's tracking schema
+    /// (`cutover.rehearsals`; the one write to the source), where a production run on any
+    /// machine finds it.
+    #[arg(long)]
+    pub publish: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -393,7 +398,11 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             trips,
             (&plan, table_bytes),
         ) {
-            Ok(path) => eprintln!(
+            Ok(path) => {
+                if args.publish {
+                    publish(&source, &path).await;
+                }
+                eprintln!(
                 "rehearsal {}; journal: {}; record: {}{}",
                 outcome.as_str(),
                 journal.display(),
@@ -409,7 +418,8 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
                             .unwrap_or_default()
                     )
                 }
-            ),
+            );
+            }
             Err(message) => eprintln!("cutover: the rehearsal record could not be written: {message}"),
         }
         if bad > 0 && outcome == Outcome::Succeeded {
@@ -420,6 +430,48 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
         }
         headless::exit_code(outcome)
     })
+}
+
+/// Stores the record written at `path` in the source's `cutover.rehearsals`; says so, or why
+/// not (the rehearsal itself stands either way).
+async fn publish(source: &Target, path: &Path) {
+    let record = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).map_err(|e| e.to_string()));
+    let record = match record {
+        Ok(r) => r,
+        Err(why) => {
+            eprintln!("cutover: the record was not published: {why}");
+            return;
+        }
+    };
+    let text = |key: &str| record.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    let (run_id, runbook) = (
+        text("run_id").unwrap_or_default(),
+        text("runbook").unwrap_or_default(),
+    );
+    let published = match connect::open(source).await {
+        Ok((client, _notices)) => crate::tracking::publish_rehearsal(
+            &client,
+            &run_id,
+            &runbook,
+            text("checksum").as_deref(),
+            &record,
+        )
+        .await
+        .map_err(|e| masked(source, &e)),
+        Err(message) => Err(message),
+    };
+    match published {
+        Ok(()) => eprintln!(
+            "rehearsal record published to {} (cutover.rehearsals): a production run there finds it",
+            source.redacted()
+        ),
+        Err(why) => eprintln!(
+            "cutover: the record was not published to {}: {why}",
+            source.redacted()
+        ),
+    }
 }
 
 /// The up → down → up of every migration, on the second copy (dropped afterwards).

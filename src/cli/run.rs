@@ -76,6 +76,10 @@ pub struct RunArgs {
     /// of this runbook from the last 7 days found in runs/).
     #[arg(long, conflicts_with = "against")]
     pub no_against: bool,
+    /// Set this run against the newest rehearsal of this runbook as it is now that was
+    /// published to the target database (`cutover rehearse --publish`), from any machine.
+    #[arg(long, conflicts_with_all = ["against", "no_against", "resume"])]
+    pub against_published: bool,
 }
 
 /// Where to connect: `--database-url`, else the runbook's `database.url`, else `PG*`.
@@ -144,32 +148,6 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(loaded) => loaded,
         Err(_) => return exit::USAGE,
     };
-    // The TUI sets a new run against the latest recent rehearsal of this very runbook by
-    // itself (said, and journaled); headless runs only when asked.
-    let chosen = match (&args.against, loaded.runbook.as_ref()) {
-        (Some(path), _) => Some(path.clone()),
-        (None, Some(runbook)) if !args.headless && !args.resume && !args.no_against => {
-            let found = latest_rehearsal(Path::new("runs"), runbook);
-            if let Some(path) = &found {
-                eprintln!(
-                    "cutover: setting this run against {} (a rehearsal of this runbook as it is); --against FILE for another, --no-against for none",
-                    path.display()
-                );
-            }
-            found
-        }
-        _ => None,
-    };
-    let rehearsed = match (&chosen, loaded.runbook.as_mut()) {
-        (Some(path), Some(runbook)) => match against(path, runbook) {
-            Ok(r) => Some((path.clone(), r)),
-            Err(message) => {
-                eprintln!("cutover: --against {}: {message}", path.display());
-                return exit::USAGE;
-            }
-        },
-        _ => None,
-    };
     let target = match target_for(args.database_url.as_deref(), loaded.runbook.as_ref(), "") {
         Ok(t) => t,
         Err(message) => {
@@ -197,6 +175,56 @@ pub fn run(args: RunArgs) -> u8 {
             eprintln!("cutover: cannot start the async runtime: {e}");
             return exit::USAGE;
         }
+    };
+    // The TUI sets a new run against the latest recent rehearsal of this very runbook by
+    // itself (said, and journaled); headless runs only when asked.
+    let chosen = match (&args.against, loaded.runbook.as_ref()) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(runbook)) if args.against_published => {
+            match runtime.block_on(fetch_published(&target, runbook, None)) {
+                Ok(Some(path)) => Some(path),
+                Ok(None) => {
+                    eprintln!(
+                        "cutover: --against-published: no rehearsal of {} as it is now (checksum {}) is published to {} — rehearse it with --publish",
+                        runbook.name,
+                        runbook.checksum.get(..12).unwrap_or(&runbook.checksum),
+                        target.redacted()
+                    );
+                    return exit::USAGE;
+                }
+                Err(message) => {
+                    eprintln!("cutover: --against-published: {message}");
+                    return exit::USAGE;
+                }
+            }
+        }
+        (None, Some(runbook)) if !args.headless && !args.resume && !args.no_against => {
+            // A rehearsal here, else one published to the database (from another machine).
+            let found = latest_rehearsal(Path::new("runs"), runbook).or_else(|| {
+                runtime
+                    .block_on(fetch_published(&target, runbook, Some(RECENT_REHEARSAL)))
+                    .ok()
+                    .flatten()
+            });
+            if let Some(path) = &found {
+                eprintln!(
+                    "cutover: setting this run against {} (a rehearsal of this runbook as it is); --against FILE for another, --no-against for none",
+                    path.display()
+                );
+            }
+            found
+        }
+        _ => None,
+    };
+    let rehearsed = match (&chosen, loaded.runbook.as_mut()) {
+        (Some(path), Some(runbook)) => match against(path, runbook) {
+            Ok(r) => Some((path.clone(), r)),
+            Err(message) => {
+                eprintln!("cutover: --against {}: {message}", path.display());
+                return exit::USAGE;
+            }
+        },
+        _ => None,
     };
     let operator = args.operator.clone().unwrap_or_else(os_user);
     let rehearsal = match &rehearsed {
@@ -456,6 +484,55 @@ fn latest_rehearsal(dir: &Path, runbook: &crate::runbook::Runbook) -> Option<Pat
         })
         .max_by_key(|(modified, _)| *modified)
         .map(|(_, p)| p)
+}
+
+/// The newest rehearsal of `runbook` as it is (same checksum) published to `target`, at most
+/// `within` old, copied to `runs/<its run id>.rehearsal.json` (read in a read-only session).
+async fn fetch_published(
+    target: &crate::connect::Target,
+    runbook: &crate::runbook::Runbook,
+    within: Option<Duration>,
+) -> Result<Option<PathBuf>, String> {
+    let (client, _notices) = crate::connect::open(target)
+        .await
+        .map_err(|m| format!("cannot connect to {}: {m}", target.redacted()))?;
+    let masked = |e: tokio_postgres::Error| super::copy::masked(target, &e);
+    client
+        .batch_execute("SET default_transaction_read_only = on")
+        .await
+        .map_err(masked)?;
+    let since = within
+        .and_then(|w| chrono::Duration::from_std(w).ok())
+        .map(|w| chrono::Utc::now() - w);
+    let Some((run_id, record)) =
+        crate::tracking::published_rehearsal(&client, &runbook.name, &runbook.checksum, since)
+            .await
+            .map_err(masked)?
+    else {
+        return Ok(None);
+    };
+    let safe: String = run_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = Path::new("runs").join(format!("{safe}.rehearsal.json"));
+    if !path.exists() {
+        std::fs::create_dir_all("runs").map_err(|e| format!("runs/: {e}"))?;
+        let text = serde_json::to_string_pretty(&record).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    eprintln!(
+        "cutover: rehearsal {run_id} was published to {}; copied to {}",
+        target.redacted(),
+        path.display()
+    );
+    Ok(Some(path))
 }
 
 /// Reads the rehearsal record `path` for `runbook`, refusing one of another runbook or of
