@@ -1110,6 +1110,26 @@ phases:
         expected("new-table"),
         step("new-table")["duration_ms"].as_u64().unwrap().max(1)
     );
+    let report = cutover(
+        &dir,
+        &[
+            "report",
+            production_journal(&dir, &record).to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(
+        report
+            .stdout
+            .contains("| Step | Rehearsal | Data here | Production | Difference |"),
+        "{}",
+        report.stdout
+    );
+    assert!(
+        report.stdout.contains(&format!("×{factor:.1}")),
+        "{}",
+        report.stdout
+    );
 }
 
 /// `--publish` stores the rehearsal record in the source's tracking schema (its one write

@@ -46,7 +46,7 @@ pub(super) fn section(r: &Report) -> Option<Section> {
         ));
     }
     blocks.push(Block::Table {
-        headers: vec!["Step", "Rehearsal", "Production", "Difference"],
+        headers: vec!["Step", "Rehearsal", "Data here", "Production", "Difference"],
         rows: c
             .steps
             .iter()
@@ -61,6 +61,9 @@ pub(super) fn section(r: &Report) -> Option<Section> {
                     vec![code(&s.step)],
                     s.rehearsal_ms
                         .map(|ms| vec![plain(dur(ms))])
+                        .unwrap_or_default(),
+                    s.data_factor
+                        .map(|f| vec![plain(format!("×{f:.1}"))])
                         .unwrap_or_default(),
                     s.production_ms
                         .map(|ms| vec![plain(dur(ms))])

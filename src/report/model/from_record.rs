@@ -720,6 +720,11 @@ fn rehearsal_of(
                         .unwrap_or(i64::MAX)
                         .saturating_sub(i64::try_from(a).unwrap_or(i64::MAX))
                 }),
+                data_factor: r
+                    .scaled
+                    .iter()
+                    .find(|(step, _)| step == id)
+                    .map(|(_, f)| *f),
             }
         })
         .collect();
@@ -730,6 +735,7 @@ fn rehearsal_of(
                 rehearsal_ms: None,
                 production_ms: s.duration_ms,
                 difference_ms: None,
+                data_factor: None,
             });
         }
     }

@@ -85,6 +85,10 @@ pub struct RehearsedStepTime {
     pub production_ms: Option<u64>,
     /// Production minus rehearsal, when both ran.
     pub difference_ms: Option<i64>,
+    /// How much more data its tables held here than on the copy (bytes here ÷ there), when
+    /// its expected time was scaled by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_factor: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
