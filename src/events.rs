@@ -278,6 +278,42 @@ pub enum Event {
         stdout_tail: String,
         stderr_tail: String,
     },
+    /// A backfill starts walking its table, or goes on from its cursor (`rows_done` > 0).
+    BackfillStarted {
+        step: String,
+        /// The last key done before this start (the walk goes on above it).
+        from_key: i64,
+        rows_done: u64,
+        batches: u32,
+        /// The rows it will go through in all, as estimated up front.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        total_estimate: Option<u64>,
+        batch_size: u32,
+    },
+    /// One batch committed: its rows and the cursor in one transaction.
+    BackfillBatch {
+        step: String,
+        /// 1-based, counting the backfill's batches across runs.
+        batch: u32,
+        /// Keys above `from_key`, up to and including `to_key`.
+        from_key: i64,
+        to_key: i64,
+        rows: u64,
+        duration_ms: u64,
+        rows_done: u64,
+        /// The size the next batch takes (adapted toward the target batch time).
+        next_batch_size: u32,
+    },
+    /// The backfill waits between batches for the server's health: why.
+    BackfillThrottled {
+        step: String,
+        reason: String,
+    },
+    /// It goes on after waiting this long.
+    BackfillResumed {
+        step: String,
+        waited_ms: u64,
+    },
     /// A step's precondition (`require:`), asked before the step ran.
     PreconditionChecked {
         step: String,
@@ -526,6 +562,10 @@ impl Event {
             Event::CommandOutput { .. } => "command_output",
             Event::CheckResult { .. } => "check_result",
             Event::PreconditionChecked { .. } => "precondition_checked",
+            Event::BackfillStarted { .. } => "backfill_started",
+            Event::BackfillBatch { .. } => "backfill_batch",
+            Event::BackfillThrottled { .. } => "backfill_throttled",
+            Event::BackfillResumed { .. } => "backfill_resumed",
             Event::ProbeSample { .. } => "probe_sample",
             Event::Alert { .. } => "alert",
             Event::ManualWaiting { .. } => "manual_waiting",
@@ -631,6 +671,7 @@ impl Event {
                 on_fail: _,
                 duration_ms: _,
             } => f(actual),
+            Event::BackfillThrottled { step: _, reason } => f(reason),
             Event::ProbeSample {
                 step: _,
                 value,
@@ -701,7 +742,10 @@ impl Event {
             | Event::LockRegained { .. }
             | Event::AwaitingFailureDecision { .. }
             | Event::RollbackStarted { .. }
-            | Event::RollbackLeftApplied { .. } => {}
+            | Event::RollbackLeftApplied { .. }
+            | Event::BackfillStarted { .. }
+            | Event::BackfillBatch { .. }
+            | Event::BackfillResumed { .. } => {}
         }
     }
 }

@@ -462,6 +462,49 @@ pub fn tell(entry: &Entry) -> Told {
                 OnFail::Skip | OnFail::Warn => Warn,
             },
         ),
+        Event::BackfillStarted {
+            step,
+            from_key,
+            rows_done,
+            batches,
+            total_estimate,
+            batch_size,
+        } => told(
+            format!(
+                "  backfill {step}: {} above key {from_key}{}, batches of {batch_size}",
+                if *rows_done > 0 {
+                    format!("goes on ({rows_done} rows in {batches} batches done)")
+                } else {
+                    "starts".to_owned()
+                },
+                total_estimate.map_or(String::new(), |n| format!(", ~{n} rows in all"))
+            ),
+            Info,
+        ),
+        Event::BackfillBatch {
+            step,
+            batch,
+            from_key,
+            to_key,
+            rows,
+            duration_ms,
+            rows_done,
+            next_batch_size,
+        } => told(
+            format!(
+                "  backfill {step}: batch {batch}, keys {}..={to_key}: {rows} rows in {} ({rows_done} done; next batch {next_batch_size})",
+                from_key.saturating_add(1),
+                ms(*duration_ms)
+            ),
+            Detail,
+        ),
+        Event::BackfillThrottled { step, reason } => {
+            told(format!("  backfill {step} waits: {reason}"), Warn)
+        }
+        Event::BackfillResumed { step, waited_ms } => told(
+            format!("  backfill {step} goes on after waiting {}", ms(*waited_ms)),
+            Info,
+        ),
         Event::ProbeSample { step, value, alert } => told(
             format!(
                 "  probe {step} = {}{}",

@@ -154,6 +154,18 @@ CREATE TABLE IF NOT EXISTS cutover.rehearsals (
     recorded_at  timestamptz NOT NULL DEFAULT now(),
     record       jsonb NOT NULL
 );
+-- A backfill's cursor: written in each batch's own transaction, so a crash or a pause resumes
+-- at the next batch, never redoing or skipping one.
+CREATE TABLE IF NOT EXISTS cutover.backfills (
+    runbook      text NOT NULL,
+    step_id      text NOT NULL,
+    run_id       text NOT NULL,
+    last_key     bigint NOT NULL,
+    rows_done    bigint NOT NULL,
+    batches      integer NOT NULL,
+    updated_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (runbook, step_id)
+);
 -- Raises unless `holder` holds the runbook's lock (see engine/lock.rs): asked in every step's
 -- transaction before its COMMIT.
 CREATE OR REPLACE FUNCTION cutover.require_lock(holder integer, runbook text) RETURNS boolean
@@ -508,6 +520,44 @@ pub const UPSERT_STEP: &str = "WITH guard AS (SELECT cutover.require_lock($9::in
        sql_checksum = EXCLUDED.sql_checksum, status = EXCLUDED.status,
        started_at = CASE WHEN s.status = 'started' AND EXCLUDED.status <> 'started' THEN s.started_at ELSE now() END,
        finished_at = EXCLUDED.finished_at, attempts = EXCLUDED.attempts, rows = EXCLUDED.rows";
+
+/// Moves a backfill's cursor, in the batch's own transaction and only while backend `$7`
+/// holds the runbook lock. Parameters: runbook, step, run id, last key, rows done, batches,
+/// lock holder pid.
+pub const ADVANCE_BACKFILL: &str =
+    "WITH guard AS (SELECT cutover.require_lock($7::int, $1::text) AS held)
+     INSERT INTO cutover.backfills AS b (runbook, step_id, run_id, last_key, rows_done, batches)
+     SELECT $1, $2, $3, $4, $5, $6 FROM guard
+     ON CONFLICT (runbook, step_id) DO UPDATE SET run_id = EXCLUDED.run_id,
+       last_key = EXCLUDED.last_key, rows_done = EXCLUDED.rows_done, batches = EXCLUDED.batches,
+       updated_at = clock_timestamp()";
+
+/// Where a backfill stands: the last key done, rows and batches so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackfillCursor {
+    pub last_key: i64,
+    pub rows_done: i64,
+    pub batches: i32,
+}
+
+/// A backfill's cursor, if it has run a batch.
+pub async fn backfill_cursor(
+    client: &Client,
+    runbook: &str,
+    step: &str,
+) -> Result<Option<BackfillCursor>, tokio_postgres::Error> {
+    Ok(client
+        .query_opt(
+            "SELECT last_key, rows_done, batches FROM cutover.backfills WHERE runbook = $1 AND step_id = $2",
+            &[&runbook, &step],
+        )
+        .await?
+        .map(|r| BackfillCursor {
+            last_key: r.get(0),
+            rows_done: r.get(1),
+            batches: r.get(2),
+        }))
+}
 
 /// Completes the row counts of steps whose tracking rows were committed without them (the
 /// engine sends a step's COMMIT before it has read its statements' answers): `(step, rows)`.

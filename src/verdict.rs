@@ -124,6 +124,8 @@ pub fn step_action(
         // Whichever run applied it: never twice.
         (StepKind::Migrate(_), StepStatus::Applied) => StepAction::Skip("already applied"),
         (StepKind::Migrate(_), StepStatus::Started) => StepAction::AskUncertain,
+        // A backfill left `started` goes on from its cursor (each batch committed with it).
+        (StepKind::Backfill(_), StepStatus::Applied) => StepAction::Skip("already applied"),
         (StepKind::Manual { .. }, StepStatus::Done) if in_this_run => {
             StepAction::Skip("acknowledged earlier in this run")
         }

@@ -30,7 +30,7 @@ fn kind_of(event: &Event) -> &'static str {
     name
 }
 
-const ALL: [&str; 38] = [
+const ALL: [&str; 42] = [
     "run_started",
     "runbook_changed",
     "rehearsal_compared",
@@ -49,6 +49,10 @@ const ALL: [&str; 38] = [
     "command_output",
     "check_result",
     "precondition_checked",
+    "backfill_started",
+    "backfill_batch",
+    "backfill_throttled",
+    "backfill_resumed",
     "probe_sample",
     "alert",
     "manual_waiting",
@@ -102,6 +106,11 @@ const SAMPLES: &str = r#"
 {"ts":"2025-03-14T22:00:10Z","seq":23,"event":"precondition_checked","step":"add-tier","index":1,"passed":false,"actual":"3","expected":{"value":{"compare":{"op":"eq","value":0}}},"on_fail":"halt","duration_ms":3}
 {"ts":"2025-03-14T22:00:10Z","seq":23,"event":"precondition_checked","step":"add-tier","index":2,"passed":false,"actual":"1","expected":{"rows":0},"on_fail":"skip","duration_ms":3}
 {"ts":"2025-03-14T22:00:10Z","seq":23,"event":"precondition_checked","step":"add-tier","index":3,"passed":false,"actual":"error [42P01]: relation \"tiers\" does not exist","expected":{"rows":1},"on_fail":"warn","duration_ms":3}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_started","step":"fill-tier","from_key":0,"rows_done":0,"batches":0,"total_estimate":200000,"batch_size":1000}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_started","step":"fill-tier","from_key":48000,"rows_done":48000,"batches":48,"batch_size":1331}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_batch","step":"fill-tier","batch":49,"from_key":48000,"to_key":49331,"rows":1331,"duration_ms":212,"rows_done":49331,"next_batch_size":1464}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_throttled","step":"fill-tier","reason":"replica lag 7s above 5s"}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_resumed","step":"fill-tier","waited_ms":12400}
 {"ts":"2025-03-14T22:00:11Z","seq":24,"event":"probe_sample","step":"replica-lag","value":3,"alert":false}
 {"ts":"2025-03-14T22:00:11Z","seq":25,"event":"probe_sample","step":"replica-lag","value":12,"alert":true}
 {"ts":"2025-03-14T22:00:11Z","seq":26,"event":"alert","step":"replica-lag","value":"12","threshold":"gt 10"}

@@ -51,7 +51,7 @@ pub struct Outlook {
 
 /// Whether the step's time is the machine's (scaled by the pace) rather than a person's.
 fn machine_work(kind: &str) -> bool {
-    matches!(kind, "migrate" | "check" | "command")
+    matches!(kind, "migrate" | "check" | "command" | "backfill")
 }
 
 impl Plan {

@@ -309,6 +309,33 @@ fn report_sql(
         diags.push(syntax_error(&format!("step `{}`", step.id), f, loc, error));
     }
     match &step.kind {
+        StepKind::Backfill(_) => {
+            // Each batch commits with the cursor: a batch's own COMMIT would break that.
+            for &offset in &analysis.transaction_control {
+                let (f, loc) = locate(source, file, offset, 5);
+                diags.push(
+                    Diagnostic::error(
+                        "transaction-control",
+                        &f,
+                        Some(loc),
+                        format!("backfill `{}` controls its own transaction, but each of its batches already runs in one, with its cursor", step.id),
+                    )
+                    .with_help("write one batch's statement (`UPDATE … WHERE id > $1 AND id <= $2`); cutover commits each batch"),
+                );
+            }
+            if analysis.statements.len() > 1 {
+                let (f, loc) = locate(source, file, 0, 1);
+                diags.push(
+                    Diagnostic::error(
+                        "backfill-statements",
+                        &f,
+                        Some(loc),
+                        format!("backfill `{}` has {} statements: a batch is one statement with $1 and $2", step.id, analysis.statements.len()),
+                    )
+                    .with_help("keep the one statement that moves a batch; put other changes in migrate steps around it"),
+                );
+            }
+        }
         StepKind::Migrate(m) => {
             if in_transaction {
                 for &offset in &analysis.transaction_control {

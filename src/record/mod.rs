@@ -62,6 +62,7 @@ pub enum Kind {
     Command,
     Manual,
     Checkpoint,
+    Backfill,
 }
 
 /// One step, as the journal tells it.
@@ -138,6 +139,49 @@ pub struct StepRecord {
     pub note: Option<String>,
     /// Its preconditions as last asked, by index.
     pub preconditions: Vec<PreconditionOutcome>,
+    /// A backfill's progress.
+    pub backfill: Option<BackfillProgress>,
+}
+
+/// Where a backfill stands, and how fast it goes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackfillProgress {
+    pub total_estimate: Option<u64>,
+    pub rows_done: u64,
+    pub batches: u32,
+    pub last_key: i64,
+    /// The size the next batch takes.
+    pub batch_size: u32,
+    /// When the latest start walked off, and the rows done then: the rate is this attempt's.
+    pub walk_started: DateTime<Utc>,
+    pub rows_at_start: u64,
+    pub last_batch_at: Option<DateTime<Utc>>,
+    /// Waiting for the server's health now: since when, and why.
+    pub throttled: Option<(DateTime<Utc>, String)>,
+    /// Time spent waiting, in all, and each wait's start and reason.
+    pub throttled_ms: u64,
+    pub throttles: Vec<(DateTime<Utc>, String)>,
+}
+
+impl BackfillProgress {
+    /// Rows a second over this attempt's batches.
+    pub fn rate(&self) -> Option<f64> {
+        let secs = (self.last_batch_at? - self.walk_started).num_milliseconds() as f64 / 1000.0;
+        let rows = self.rows_done.saturating_sub(self.rows_at_start) as f64;
+        (secs > 0.0 && rows > 0.0).then(|| rows / secs)
+    }
+
+    /// How long the rest will take at this rate.
+    pub fn eta(&self) -> Option<std::time::Duration> {
+        let left = self.total_estimate?.saturating_sub(self.rows_done) as f64;
+        std::time::Duration::try_from_secs_f64(left / self.rate()?).ok()
+    }
+
+    /// Done, as a fraction of the estimate (capped: an estimate can be low).
+    pub fn fraction(&self) -> Option<f64> {
+        let total = self.total_estimate.filter(|&t| t > 0)? as f64;
+        Some((self.rows_done as f64 / total).min(1.0))
+    }
 }
 
 /// A precondition's latest answer.
@@ -246,6 +290,7 @@ impl StepRecord {
             uncertain: false,
             note: None,
             preconditions: Vec::new(),
+            backfill: None,
         }
     }
 

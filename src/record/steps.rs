@@ -187,6 +187,66 @@ impl RunRecord {
                 s.finish_at(ts);
                 self.close_span(step, ts, SpanResult::Failed);
             }
+            Event::BackfillStarted {
+                step,
+                from_key,
+                rows_done,
+                batches,
+                total_estimate,
+                batch_size,
+            } => {
+                let s = self.step_mut(step);
+                s.seen_as(Kind::Backfill);
+                let (throttled_ms, throttles) = s
+                    .backfill
+                    .take()
+                    .map(|b| (b.throttled_ms, b.throttles))
+                    .unwrap_or_default();
+                s.backfill = Some(BackfillProgress {
+                    total_estimate: *total_estimate,
+                    rows_done: *rows_done,
+                    batches: *batches,
+                    last_key: *from_key,
+                    batch_size: *batch_size,
+                    walk_started: ts,
+                    rows_at_start: *rows_done,
+                    last_batch_at: None,
+                    throttled: None,
+                    throttled_ms,
+                    throttles,
+                });
+            }
+            Event::BackfillBatch {
+                step,
+                batch,
+                to_key,
+                rows_done,
+                next_batch_size,
+                ..
+            } => {
+                let s = self.step_mut(step);
+                s.seen_as(Kind::Backfill);
+                s.rows_so_far = *rows_done;
+                if let Some(b) = s.backfill.as_mut() {
+                    b.batches = *batch;
+                    b.last_key = *to_key;
+                    b.rows_done = *rows_done;
+                    b.batch_size = *next_batch_size;
+                    b.last_batch_at = Some(ts);
+                }
+            }
+            Event::BackfillThrottled { step, reason } => {
+                if let Some(b) = self.step_mut(step).backfill.as_mut() {
+                    b.throttled = Some((ts, reason.clone()));
+                    b.throttles.push((ts, reason.clone()));
+                }
+            }
+            Event::BackfillResumed { step, waited_ms } => {
+                if let Some(b) = self.step_mut(step).backfill.as_mut() {
+                    b.throttled = None;
+                    b.throttled_ms += waited_ms;
+                }
+            }
             Event::PreconditionChecked {
                 step,
                 index,

@@ -206,16 +206,18 @@ pub enum StepKind {
     Manual { prompt: String },
     Command(Command),
     Checkpoint(Checkpoint),
+    Backfill(Backfill),
 }
 
 impl StepKind {
-    pub const KEYS: [&'static str; 6] = [
+    pub const KEYS: [&'static str; 7] = [
         "migrate",
         "check",
         "probe",
         "manual",
         "command",
         "checkpoint",
+        "backfill",
     ];
 
     pub fn key(&self) -> &'static str {
@@ -226,6 +228,7 @@ impl StepKind {
             StepKind::Manual { .. } => "manual",
             StepKind::Command(_) => "command",
             StepKind::Checkpoint(_) => "checkpoint",
+            StepKind::Backfill(_) => "backfill",
         }
     }
 
@@ -235,6 +238,7 @@ impl StepKind {
             StepKind::Migrate(m) => Some(&m.sql),
             StepKind::Check(c) => Some(&c.sql),
             StepKind::Probe(p) => Some(&p.sql),
+            StepKind::Backfill(b) => Some(&b.sql),
             StepKind::Manual { .. } | StepKind::Command(_) | StepKind::Checkpoint(_) => None,
         }
     }
@@ -325,6 +329,57 @@ pub struct Migrate {
     pub statement_timeout: Duration,
     pub lock_retries: u32,
     pub breaking: bool,
+}
+
+/// Data moved in batches, each its own short transaction, walking a table by its integer key
+/// (`backfill:`): the expand → backfill → contract middle, without one long UPDATE's locks,
+/// replica lag and bloat.
+#[derive(Clone, Debug)]
+pub struct Backfill {
+    /// The table walked (`orders` or `sales.orders`) and its integer key: unique and indexed,
+    /// usually the primary key.
+    pub table: String,
+    pub key: String,
+    /// One batch: `$1` is the last key done, `$2` the last key of this batch
+    /// (`UPDATE orders SET … WHERE id > $1 AND id <= $2`).
+    pub sql: SqlSource,
+    /// Rows per batch to start with, and the bounds it adapts within toward `batch_time`.
+    pub batch: u32,
+    pub min_batch: u32,
+    pub max_batch: u32,
+    pub batch_time: Duration,
+    /// How the total is estimated up front, for % done and ETA.
+    pub estimate: Estimate,
+    pub lock_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub throttle: Throttle,
+}
+
+/// How a backfill's total is estimated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Estimate {
+    /// `count(*)` of the table: exact, a full scan.
+    Count,
+    /// The planner's statistics (`pg_class.reltuples`): free, roughly right after ANALYZE.
+    Stats,
+}
+
+/// When a backfill waits between batches: above a mark it pauses, and goes on only below a
+/// lower one (hysteresis, so it does not flap at the mark).
+#[derive(Clone, Debug, Default)]
+pub struct Throttle {
+    /// Replication lag of any replica (`pg_stat_replication.replay_lag`).
+    pub max_replica_lag: Option<Duration>,
+    pub resume_below_lag: Option<Duration>,
+    /// A query of the operator's returning one number (e.g. lag read elsewhere).
+    pub probe: Option<ThrottleProbe>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ThrottleProbe {
+    pub sql: SqlSource,
+    pub above: f64,
+    pub resume_below: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -73,6 +73,7 @@ impl<'a> Engine<'a> {
             }
             StepKind::Check(_) => Ok(self.run_checks(&[i], 1).await?.1),
             StepKind::Probe(_) => Ok(None),
+            StepKind::Backfill(b) => self.run_backfill(i, b).await,
             StepKind::Manual { prompt } => {
                 self.out.emit(Event::ManualWaiting {
                     step: id.clone(),

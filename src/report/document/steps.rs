@@ -11,7 +11,11 @@ use super::summary::non_empty;
 fn shown_in_steps(s: &Step) -> bool {
     matches!(
         s.kind,
-        StepKind::Migrate | StepKind::Command | StepKind::Manual | StepKind::Unknown
+        StepKind::Migrate
+            | StepKind::Command
+            | StepKind::Manual
+            | StepKind::Backfill
+            | StepKind::Unknown
     )
 }
 
@@ -121,7 +125,8 @@ fn details(s: &Step, clock: Clock) -> Vec<Block> {
         || s.skip_news().is_some()
         || s.uncertain
         || s.acknowledged_by.is_some()
-        || !s.preconditions.is_empty();
+        || !s.preconditions.is_empty()
+        || s.backfill.is_some();
     if !news {
         return Vec::new();
     }
@@ -143,6 +148,30 @@ fn details(s: &Step, clock: Clock) -> Vec<Block> {
     }
     if let Some(note) = &s.note {
         item(vec![plain("Their note: “"), text(note), plain("”")]);
+    }
+    if let Some(b) = &s.backfill {
+        let mut spans = vec![plain(format!(
+            "Backfill: {} rows in {} batches{}, up to key {}",
+            num(b.rows as f64),
+            b.batches,
+            b.total_estimate
+                .map(|t| format!(" (estimated {} up front)", num(t as f64)))
+                .unwrap_or_default(),
+            b.last_key
+        ))];
+        if b.throttled_ms > 0 || !b.throttles.is_empty() {
+            spans.push(plain(format!(
+                "; waited {} for the server's health",
+                dur(b.throttled_ms)
+            )));
+        }
+        item(spans);
+        for t in &b.throttles {
+            item(vec![
+                plain(format!("Throttled at {}: ", clock.time(t.at))),
+                text(&t.reason),
+            ]);
+        }
     }
     for p in &s.preconditions {
         let consequence = match (p.passed, p.on_fail) {

@@ -15,7 +15,7 @@ pub(super) fn report_status(status: crate::record::Status, kind: StepKind) -> Op
         }
         Status::Interrupted => StepStatus::Interrupted,
         Status::Done => match kind {
-            StepKind::Migrate | StepKind::Unknown => StepStatus::Applied,
+            StepKind::Migrate | StepKind::Backfill | StepKind::Unknown => StepStatus::Applied,
             StepKind::Check => StepStatus::Passed,
             StepKind::Checkpoint => StepStatus::Go,
             StepKind::Command | StepKind::Manual | StepKind::Probe => StepStatus::Done,
@@ -134,6 +134,7 @@ pub(super) fn step_kind(kind: Option<Kind>) -> StepKind {
         Some(Kind::Command) => StepKind::Command,
         Some(Kind::Manual) => StepKind::Manual,
         Some(Kind::Checkpoint) => StepKind::Checkpoint,
+        Some(Kind::Backfill) => StepKind::Backfill,
         None => StepKind::Unknown,
     }
 }
@@ -247,6 +248,21 @@ pub(super) fn step_of(r: &crate::record::StepRecord) -> Step {
                 on_fail: p.on_fail,
             })
             .collect(),
+        backfill: r.backfill.as_ref().map(|b| BackfillReport {
+            rows: b.rows_done,
+            batches: b.batches,
+            total_estimate: b.total_estimate,
+            last_key: b.last_key,
+            throttled_ms: b.throttled_ms,
+            throttles: b
+                .throttles
+                .iter()
+                .map(|(at, reason)| Throttled {
+                    at: *at,
+                    reason: reason.clone(),
+                })
+                .collect(),
+        }),
     }
 }
 

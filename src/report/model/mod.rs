@@ -390,6 +390,7 @@ pub enum StepKind {
     Command,
     Manual,
     Checkpoint,
+    Backfill,
     /// Only skipped in this journal: its kind is not recorded.
     Unknown,
 }
@@ -403,6 +404,7 @@ impl StepKind {
             StepKind::Command => "command",
             StepKind::Manual => "manual",
             StepKind::Checkpoint => "checkpoint",
+            StepKind::Backfill => "backfill",
             StepKind::Unknown => "unknown",
         }
     }
@@ -534,6 +536,29 @@ pub struct Step {
     /// Its preconditions (`require:`) as last asked (absent when it has none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub preconditions: Vec<PreconditionResult>,
+    /// A backfill's rows, batches and waits (absent for other steps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backfill: Option<BackfillReport>,
+}
+
+/// What a backfill did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackfillReport {
+    pub rows: u64,
+    pub batches: u32,
+    /// The total estimated up front.
+    pub total_estimate: Option<u64>,
+    /// The last key done (its cursor).
+    pub last_key: i64,
+    /// Time it waited for the server's health, in all, and each wait's start and reason.
+    pub throttled_ms: u64,
+    pub throttles: Vec<Throttled>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Throttled {
+    pub at: Timestamp,
+    pub reason: String,
 }
 
 /// A precondition's answer before its step ran.

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod backfill;
 mod kinds;
 mod sql_files;
 mod structure;

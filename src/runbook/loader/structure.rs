@@ -22,6 +22,21 @@ pub(super) fn step_keys(kind: &str) -> &'static [&'static str] {
         "manual" => &["prompt"],
         "command" => &["run", "timeout", "require"],
         "checkpoint" => &["prompt", "questions"],
+        "backfill" => &[
+            "table",
+            "key",
+            "sql",
+            "file",
+            "batch",
+            "min_batch",
+            "max_batch",
+            "batch_time",
+            "estimate",
+            "lock_timeout",
+            "statement_timeout",
+            "throttle",
+            "require",
+        ],
         _ => &[],
     }
 }
@@ -441,7 +456,7 @@ impl Ctx<'_> {
                     .find_map(|k| did_you_mean(&k, &StepKind::KEYS).map(|s| (k, s)));
                 let help = match guess {
                     Some((written, meant)) => format!("did you mean `{meant}` instead of `{written}`?"),
-                    None => "name the step's kind as its first key: `- migrate: <id>` (kinds: migrate, check, probe, manual, command, checkpoint)".to_owned(),
+                    None => "name the step's kind as its first key: `- migrate: <id>` (kinds: migrate, check, probe, manual, command, checkpoint, backfill)".to_owned(),
                 };
                 self.error(
                     "missing-step-kind",
@@ -516,6 +531,7 @@ impl Ctx<'_> {
                 .and_then(|n| self.string(n, "prompt"))
                 .map(|prompt| StepKind::Manual { prompt }),
             "command" => self.command(&f, defaults).map(StepKind::Command),
+            "backfill" => self.backfill(&f, defaults).map(StepKind::Backfill),
             _ => self.checkpoint(&f).map(StepKind::Checkpoint),
         };
         let require = match f.get("require") {

@@ -171,6 +171,19 @@ impl UiState {
                         s.prompt = Some(cp.prompt.clone());
                         s.questions = cp.questions.clone();
                     }
+                    StepKind::Backfill(b) => {
+                        s.limits = vec![
+                            ("table".into(), format!("{} by {}", b.table, b.key)),
+                            (
+                                "batch".into(),
+                                format!("{} ({}–{})", b.batch, b.min_batch, b.max_batch),
+                            ),
+                            ("batch_time".into(), fmt_limit(b.batch_time)),
+                            ("lock_timeout".into(), fmt_limit(b.lock_timeout)),
+                            ("statement_timeout".into(), fmt_limit(b.statement_timeout)),
+                        ];
+                        s.statement_lines = statement_lines(&b.sql.text);
+                    }
                 }
             }
             steps.push(s);

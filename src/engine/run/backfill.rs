@@ -1,0 +1,456 @@
+//! A backfill: its table walked by key in batches, each batch and the cursor committed in
+//! one short transaction, the server's health read between batches, the batch size adapted
+//! toward a target time.
+
+use super::*;
+use crate::runbook::{Backfill, Estimate};
+use tokio_postgres::types::{ToSql, Type};
+
+/// How often a throttled backfill looks at the server again.
+const THROTTLE_LOOK: Duration = Duration::from_secs(1);
+
+/// A key as the batch statement's parameter wants it (its type is the key column's).
+fn key_param(ty: &Type, key: i64) -> Result<Box<dyn ToSql + Sync + Send>, String> {
+    let out_of_range = || format!("key {key} does not fit the batch's {ty} parameter");
+    Ok(match *ty {
+        Type::INT2 => Box::new(i16::try_from(key).map_err(|_| out_of_range())?),
+        Type::INT4 => Box::new(i32::try_from(key).map_err(|_| out_of_range())?),
+        Type::INT8 => Box::new(key),
+        _ => {
+            return Err(format!(
+                "the batch SQL's $1 and $2 are {ty}, but a backfill walks an integer key (smallint, integer or bigint)"
+            ));
+        }
+    })
+}
+
+/// The next batch size: shrunk by a fifth after a batch slower than the target, grown by a
+/// tenth after a faster one, within the bounds (published practice: ×0.8 / ×1.1).
+pub(crate) fn next_batch_size(size: u32, took: Duration, b: &Backfill) -> u32 {
+    let next = if took > b.batch_time {
+        f64::from(size) * 0.8
+    } else {
+        (f64::from(size) * 1.1).ceil()
+    };
+    (next as u32).clamp(b.min_batch, b.max_batch)
+}
+
+/// Why a backfill waits now, if it must: above a mark it waits; once waiting, it goes on
+/// only below the lower mark.
+fn throttle_reason(
+    b: &Backfill,
+    lag: Option<Duration>,
+    probe: Option<f64>,
+    waiting: bool,
+) -> Option<String> {
+    let t = &b.throttle;
+    if let (Some(lag), Some(max)) = (lag, t.max_replica_lag) {
+        let mark = if waiting {
+            t.resume_below_lag.unwrap_or(max)
+        } else {
+            max
+        };
+        if lag > mark || (waiting && lag >= mark) {
+            return Some(format!(
+                "replica lag {} {} {}",
+                crate::runbook::duration::format(lag),
+                if waiting { "not yet below" } else { "above" },
+                crate::runbook::duration::format(mark)
+            ));
+        }
+    }
+    if let (Some(value), Some(p)) = (probe, &t.probe) {
+        let (mark, over) = if waiting {
+            (p.resume_below, value >= p.resume_below)
+        } else {
+            (p.above, value > p.above)
+        };
+        if over {
+            return Some(format!(
+                "throttle probe {value} {} {mark}",
+                if waiting { "not yet below" } else { "above" }
+            ));
+        }
+    }
+    None
+}
+
+impl<'a> Engine<'a> {
+    pub(super) async fn run_backfill(
+        &mut self,
+        i: usize,
+        b: &Backfill,
+    ) -> Result<Option<Stop>, EngineError> {
+        let id = self.steps[i].id.clone();
+        if let Some(stop) = self.ensure_lock().await? {
+            return Ok(Some(stop));
+        }
+        let started = Instant::now();
+        self.out.emit(Event::StepStarted {
+            step: id.clone(),
+            attempt: 1,
+            in_transaction: Some(true),
+        })?;
+        match self.backfill(i, b).await? {
+            Ok(rows) => {
+                self.mark(
+                    &id,
+                    "backfill",
+                    Some(&b.sql.text),
+                    StepStatus::Applied,
+                    1,
+                    i64::try_from(rows).unwrap_or(i64::MAX),
+                )
+                .await?;
+                self.out.emit(Event::StepFinished {
+                    step: id,
+                    duration_ms: ms(started.elapsed()),
+                    rows,
+                })?;
+                Ok(None)
+            }
+            Err(stop) => Ok(Some(stop)),
+        }
+    }
+
+    /// Walks the table to its end: `Ok(rows)` when done, `Err(stop)` when the run stops
+    /// (a failure, a pause, a cancel); the cursor then says where to go on.
+    async fn backfill(&mut self, i: usize, b: &Backfill) -> Result<Result<u64, Stop>, EngineError> {
+        let id = self.steps[i].id.clone();
+        let failed = |this: &mut Self,
+                      e: &tokio_postgres::Error|
+         -> Result<Result<u64, Stop>, EngineError> {
+            let error = this.failure_of(e, &b.sql, None);
+            this.out.emit(Event::StepFailed {
+                step: id.clone(),
+                error: error.clone(),
+            })?;
+            Ok(Err(Stop::Finished(
+                Outcome::Failed,
+                Some(format!(
+                    "backfill `{id}` failed: {}; its cursor keeps what was done, --resume goes on from there",
+                    error.message
+                )),
+            )))
+        };
+        let batch = match self.client.prepare(&b.sql.text).await {
+            Ok(s) => s,
+            Err(e) => return failed(self, &e),
+        };
+        let types: Vec<Type> = batch.params().to_vec();
+        let (Some(low_type), Some(high_type)) = (types.first(), types.get(1)) else {
+            return Ok(Err(Stop::Finished(
+                Outcome::Failed,
+                Some(format!("backfill `{id}`: its SQL must take $1 and $2")),
+            )));
+        };
+        let keyset = format!(
+            "SELECT max(k)::bigint FROM (SELECT {key} AS k FROM {table} WHERE {key} > $1::bigint ORDER BY {key} LIMIT $2::bigint) batch",
+            key = b.key,
+            table = b.table
+        );
+        let keyset = match self.client.prepare(&keyset).await {
+            Ok(s) => s,
+            Err(e) => return failed(self, &e),
+        };
+        // Where it stands: its cursor from an earlier run, else just below the smallest key.
+        let cursor = tracking::backfill_cursor(&self.client, &self.runbook.name, &id)
+            .await
+            .map_err(|e| self.db_err(&e))?;
+        let (mut last, mut rows_done, mut batches) = match cursor {
+            Some(c) => (
+                c.last_key,
+                u64::try_from(c.rows_done).unwrap_or(0),
+                u32::try_from(c.batches).unwrap_or(0),
+            ),
+            None => {
+                let first = self
+                    .client
+                    .query_one(
+                        &format!(
+                            "SELECT (min({key}) - 1)::bigint FROM {table}",
+                            key = b.key,
+                            table = b.table
+                        ),
+                        &[],
+                    )
+                    .await;
+                match first {
+                    Ok(row) => match row.get::<_, Option<i64>>(0) {
+                        Some(k) => (k, 0, 0),
+                        // An empty table: nothing to do.
+                        None => (0, 0, 0),
+                    },
+                    Err(e) => return failed(self, &e),
+                }
+            }
+        };
+        if cursor.is_none() {
+            self.mark(
+                &id,
+                "backfill",
+                Some(&b.sql.text),
+                StepStatus::Started,
+                1,
+                0,
+            )
+            .await?;
+        }
+        let total_estimate = self.backfill_estimate(b).await;
+        let mut size = b.batch;
+        self.out.emit(Event::BackfillStarted {
+            step: id.clone(),
+            from_key: last,
+            rows_done,
+            batches,
+            total_estimate,
+            batch_size: size,
+        })?;
+        let prelude = format!(
+            "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+            pg_ms(b.lock_timeout),
+            pg_ms(b.statement_timeout)
+        );
+        let mut waiting: Option<Instant> = None;
+        loop {
+            if let Some(stop) = self.poll_commands() {
+                return Ok(Err(stop));
+            }
+            if self.pause_requested {
+                return Ok(Err(Stop::Finished(
+                    Outcome::Halted,
+                    Some(format!(
+                        "paused by the operator during backfill `{id}` ({rows_done} rows done); --resume goes on from its cursor"
+                    )),
+                )));
+            }
+            // The server's health first: a backfill never adds load to a struggling server.
+            let (lag, probe) = self.health(b).await;
+            match (throttle_reason(b, lag, probe, waiting.is_some()), waiting) {
+                (Some(reason), None) => {
+                    self.out.emit(Event::BackfillThrottled {
+                        step: id.clone(),
+                        reason,
+                    })?;
+                    waiting = Some(Instant::now());
+                }
+                (None, Some(since)) => {
+                    self.out.emit(Event::BackfillResumed {
+                        step: id.clone(),
+                        waited_ms: ms(since.elapsed()),
+                    })?;
+                    waiting = None;
+                }
+                _ => {}
+            }
+            if waiting.is_some() {
+                if let Some(reason) = self.backoff(THROTTLE_LOOK).await? {
+                    return Ok(Err(self.stopped(reason)));
+                }
+                continue;
+            }
+            let upto: Option<i64> = match self
+                .client
+                .query_one(&keyset, &[&last, &i64::from(size)])
+                .await
+            {
+                Ok(row) => row.get(0),
+                Err(e) => return failed(self, &e),
+            };
+            let Some(upto) = upto else {
+                return Ok(Ok(rows_done));
+            };
+            let params = match (key_param(low_type, last), key_param(high_type, upto)) {
+                (Ok(a), Ok(b)) => [a, b],
+                (Err(why), _) | (_, Err(why)) => {
+                    return Ok(Err(Stop::Finished(
+                        Outcome::Failed,
+                        Some(format!("backfill `{id}`: {why}")),
+                    )));
+                }
+            };
+            let began = Instant::now();
+            let done = self
+                .backfill_batch(
+                    &id,
+                    &prelude,
+                    &batch,
+                    &params,
+                    (upto, rows_done, batches + 1),
+                )
+                .await;
+            let rows = match done {
+                Ok(rows) => rows,
+                Err(e) => {
+                    let _ = self.client.batch_execute("ROLLBACK").await;
+                    if let Some(refusal) = self.integrity_refusal(&id, Some(&e)).await {
+                        return Ok(Err(match refusal {
+                            StepResult::LockLost(reason) | StepResult::AppliedElsewhere(reason) => {
+                                Stop::Finished(Outcome::Interrupted, Some(reason))
+                            }
+                            _ => Stop::Finished(Outcome::Interrupted, None),
+                        }));
+                    }
+                    return failed(self, &e);
+                }
+            };
+            let took = began.elapsed();
+            batches += 1;
+            rows_done += rows;
+            let from = last;
+            last = upto;
+            size = next_batch_size(size, took, b);
+            self.out.emit(Event::BackfillBatch {
+                step: id.clone(),
+                batch: batches,
+                from_key: from,
+                to_key: upto,
+                rows,
+                duration_ms: ms(took),
+                rows_done,
+                next_batch_size: size,
+            })?;
+        }
+    }
+
+    /// One batch and the cursor, committed together.
+    async fn backfill_batch(
+        &self,
+        id: &str,
+        prelude: &str,
+        batch: &tokio_postgres::Statement,
+        params: &[Box<dyn ToSql + Sync + Send>; 2],
+        (upto, rows_done, n): (i64, u64, u32),
+    ) -> Result<u64, tokio_postgres::Error> {
+        self.client.batch_execute(prelude).await?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let rows = self.client.execute(batch, &refs).await?;
+        let done = i64::try_from(rows_done + rows).unwrap_or(i64::MAX);
+        let n = i32::try_from(n).unwrap_or(i32::MAX);
+        self.client
+            .execute(
+                tracking::ADVANCE_BACKFILL,
+                &[
+                    &self.runbook.name,
+                    &id,
+                    &self.run_id,
+                    &upto,
+                    &done,
+                    &n,
+                    &self.lock.pid(),
+                ],
+            )
+            .await?;
+        self.client.batch_execute("COMMIT").await?;
+        Ok(rows)
+    }
+
+    /// The rows the backfill goes through, as the runbook asks them estimated.
+    async fn backfill_estimate(&self, b: &Backfill) -> Option<u64> {
+        let sql = match b.estimate {
+            Estimate::Count => format!("SELECT count(*)::bigint FROM {}", b.table),
+            Estimate::Stats => format!(
+                "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = '{}'::regclass",
+                b.table
+            ),
+        };
+        let row = self.monitor.query_one(&sql, &[]).await.ok()?;
+        row.get::<_, Option<i64>>(0)
+            .and_then(|n| u64::try_from(n).ok())
+    }
+
+    /// The replicas' lag and the throttle probe's value, as far as they can be read (what
+    /// cannot be read does not hold the backfill up).
+    async fn health(&self, b: &Backfill) -> (Option<Duration>, Option<f64>) {
+        let t = &b.throttle;
+        let lag = match t.max_replica_lag {
+            Some(_) => self
+                .monitor
+                .query_one(
+                    "SELECT coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 FROM pg_stat_replication",
+                    &[],
+                )
+                .await
+                .ok()
+                .and_then(|r| r.get::<_, Option<f64>>(0))
+                .and_then(|s| Duration::try_from_secs_f64(s).ok()),
+            None => None,
+        };
+        let probe = match &t.probe {
+            Some(p) => sqlexec::simple(&self.monitor, &p.sql.text)
+                .await
+                .ok()
+                .and_then(|r| r.rows.first().and_then(|row| row.first()).cloned())
+                .and_then(|v| v.and_then(|text| text.trim().parse::<f64>().ok())),
+            None => None,
+        };
+        (lag, probe)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backfill(throttle: crate::runbook::Throttle) -> Backfill {
+        Backfill {
+            table: "t".into(),
+            key: "id".into(),
+            sql: crate::runbook::SqlSource {
+                text: "UPDATE t SET n = 1 WHERE id > $1 AND id <= $2".into(),
+                origin: crate::runbook::SqlOrigin::File {
+                    path: "t.sql".into(),
+                    loc: crate::runbook::Loc::default(),
+                },
+            },
+            batch: 1000,
+            min_batch: 100,
+            max_batch: 1200,
+            batch_time: Duration::from_millis(500),
+            estimate: Estimate::Stats,
+            lock_timeout: Duration::from_secs(1),
+            statement_timeout: Duration::from_secs(60),
+            throttle,
+        }
+    }
+
+    #[test]
+    fn the_batch_size_adapts_toward_the_target_time_within_bounds() {
+        let b = backfill(Default::default());
+        assert_eq!(next_batch_size(1000, Duration::from_millis(100), &b), 1100);
+        assert_eq!(
+            next_batch_size(1100, Duration::from_millis(100), &b),
+            1200,
+            "capped"
+        );
+        assert_eq!(next_batch_size(1000, Duration::from_secs(2), &b), 800);
+        assert_eq!(
+            next_batch_size(110, Duration::from_secs(2), &b),
+            100,
+            "never below the floor"
+        );
+    }
+
+    #[test]
+    fn throttling_waits_above_the_mark_and_goes_on_only_below_the_lower_one() {
+        let b = backfill(crate::runbook::Throttle {
+            max_replica_lag: Some(Duration::from_secs(5)),
+            resume_below_lag: Some(Duration::from_secs(2)),
+            probe: None,
+        });
+        let lag = |s: u64| Some(Duration::from_secs(s));
+        assert_eq!(throttle_reason(&b, lag(4), None, false), None);
+        assert!(throttle_reason(&b, lag(6), None, false).is_some());
+        // Waiting: 4 s is below the mark that paused it, not below the one that resumes.
+        assert!(throttle_reason(&b, lag(4), None, true).is_some());
+        assert_eq!(throttle_reason(&b, lag(1), None, true), None);
+        assert_eq!(
+            throttle_reason(&b, None, None, false),
+            None,
+            "unknown lag holds nothing up"
+        );
+    }
+}

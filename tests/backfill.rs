@@ -1,0 +1,360 @@
+//! Backfill steps against a real server: batches walk a table by key, each committed with
+//! the cursor, so a SIGKILL anywhere resumes at the next batch — every row updated exactly
+//! once; the server's health (here a throttle probe) pauses it between batches, with
+//! hysteresis; bad backfills are refused before the window.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::cli::{cutover, cutover_command};
+use common::{connect, fresh_db, scratch_dir, write};
+use cutover::events::Event;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const ROWS: i64 = 200_000;
+
+fn runbook(name: &str, batch: &str, throttle: &str) -> String {
+    format!(
+        r#"name: {name}
+window:
+  budget: 30m
+phases:
+  - id: expand
+    kind: migration
+    budget: 10m
+    steps:
+      - migrate: add-n
+        sql: ALTER TABLE public.t ADD COLUMN n integer NOT NULL DEFAULT 0
+        rollback: ALTER TABLE public.t DROP COLUMN n
+      - backfill: count-once
+        table: public.t
+        key: id
+        sql: UPDATE public.t SET n = n + 1 WHERE id > $1 AND id <= $2
+        {batch}
+        estimate: count
+{throttle}"#
+    )
+}
+
+async fn table(tag: &str, rows: i64) -> String {
+    let url = fresh_db(tag).await;
+    connect(&url)
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE public.t (id bigint PRIMARY KEY, payload text);
+             INSERT INTO public.t SELECT g, 'p' || g FROM generate_series(1, {rows}) g;"
+        ))
+        .await
+        .unwrap();
+    url
+}
+
+/// A small random-number source for where the kills land (its seed is in every message).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % bound
+    }
+}
+
+async fn rows_done(client: &tokio_postgres::Client, runbook: &str) -> i64 {
+    client
+        .query_opt(
+            "SELECT rows_done FROM cutover.backfills WHERE runbook = $1",
+            &[&runbook],
+        )
+        .await
+        .ok()
+        .flatten()
+        .map_or(0, |r| r.get(0))
+}
+
+/// Waits until the killed cutover's sessions are gone (what they ran committed or rolled
+/// back).
+async fn sessions_gone(client: &tokio_postgres::Client, runbook: &str) {
+    let started = Instant::now();
+    loop {
+        let n: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $1 AND pid <> pg_backend_pid()",
+                &[&format!("cutover:{runbook}%")],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "sessions linger"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// 200,000 rows in fixed batches of 1,000, the cutover process SIGKILLed at random points of
+/// the walk, then resumed until it finishes: every row was updated exactly once (`n = 1`:
+/// no batch redone, none skipped), and the resumed runs said where they went on from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_backfill_resumes_with_every_row_updated_exactly_once() {
+    let name = "backfill_kills";
+    let url = table("backfill_kills", ROWS).await;
+    let dir = scratch_dir("backfill-kills");
+    let path = write(
+        &dir,
+        "b.yaml",
+        &runbook(
+            name,
+            "batch: 1000\n        min_batch: 1000\n        max_batch: 1000",
+            "",
+        ),
+    );
+    let watcher = connect(&url).await;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut random = Lcg(seed);
+    let mut kills = 0;
+    let mut finished = false;
+    for attempt in 0..12 {
+        let mut args = vec![
+            "run",
+            path.to_str().unwrap(),
+            "--headless",
+            "--database-url",
+            &url,
+        ];
+        if attempt > 0 {
+            args.push("--resume");
+        }
+        let mut child = cutover_command(&dir, &args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill three times, each somewhere in the next stretch of the walk.
+        let kill_at = (kills < 3).then(|| rows_done_target(&mut random, kills));
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if let Some(at) = kill_at
+                && rows_done(&watcher, name).await >= at
+            {
+                child.start_kill().unwrap();
+                child.wait().await.unwrap();
+                kills += 1;
+                break None;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "attempt {attempt} hangs (seed {seed})"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        sessions_gone(&watcher, name).await;
+        if let Some(status) = status {
+            assert_eq!(status.code(), Some(0), "attempt {attempt} (seed {seed})");
+            finished = true;
+            break;
+        }
+    }
+    assert!(finished, "never finished (seed {seed})");
+    assert_eq!(kills, 3, "seed {seed}");
+    let wrong: i64 = watcher
+        .query_one("SELECT count(*) FROM public.t WHERE n <> 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(wrong, 0, "rows not updated exactly once (seed {seed})");
+    assert_eq!(rows_done(&watcher, name).await, ROWS, "seed {seed}");
+    let status: String = watcher
+        .query_one(
+            "SELECT status FROM cutover.steps WHERE runbook = $1 AND step_id = 'count-once'",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(status, "applied");
+
+    // The resumed runs went on from the cursor, not from the start.
+    let journal = std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .unwrap();
+    let entries = cutover::journal::replay(&journal).unwrap().entries;
+    let resumed_from: Vec<u64> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::BackfillStarted { rows_done, .. } => Some(*rows_done),
+            _ => None,
+        })
+        .collect();
+    assert!(resumed_from.len() >= 2, "{resumed_from:?}");
+    assert!(resumed_from[1..].iter().all(|&r| r > 0), "{resumed_from:?}");
+
+    // A run afterwards: already applied, nothing done twice.
+    let again = common::cli::headless(&dir, &path, &url, &["--new-run"]).await;
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert!(again.stdout.contains("skip count-once"), "{again:?}");
+    let wrong: i64 = watcher
+        .query_one("SELECT count(*) FROM public.t WHERE n <> 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(wrong, 0);
+}
+
+/// Where the `kills`th kill lands: somewhere in its own third of the walk.
+fn rows_done_target(random: &mut Lcg, kills: usize) -> i64 {
+    let third = ROWS / 3;
+    let base = third * kills as i64;
+    base + 1 + random.below((third - 2_000) as u64) as i64
+}
+
+/// A throttle probe above its mark stops the backfill before its first batch; a value
+/// between the two marks keeps it waiting (hysteresis); below the lower mark it goes on and
+/// finishes. The waits are journaled with their reasons and reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttle_probe_pauses_the_backfill_until_below_its_lower_mark() {
+    let name = "backfill_throttle";
+    let url = table("backfill_throttle", 20_000).await;
+    let watcher = connect(&url).await;
+    watcher
+        .batch_execute("CREATE TABLE public.knob (value int); INSERT INTO public.knob VALUES (20)")
+        .await
+        .unwrap();
+    let dir = scratch_dir("backfill-throttle");
+    let path = write(
+        &dir,
+        "b.yaml",
+        &runbook(
+            name,
+            "batch: 5000",
+            "        throttle:\n          probe:\n            sql: SELECT value FROM public.knob\n            above: 10\n            resume_below: 3\n",
+        ),
+    );
+    let child = cutover_command(
+        &dir,
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--headless",
+            "--database-url",
+            &url,
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    // Waiting: nothing done while the probe reads 20, nor at 5 (not below 3).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(rows_done(&watcher, name).await, 0);
+    watcher
+        .batch_execute("UPDATE public.knob SET value = 5")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        rows_done(&watcher, name).await,
+        0,
+        "5 is not below the lower mark"
+    );
+    watcher
+        .batch_execute("UPDATE public.knob SET value = 1")
+        .await
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("backfill count-once waits: throttle probe 20 above 10"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("backfill count-once goes on after waiting"),
+        "{stdout}"
+    );
+    assert_eq!(rows_done(&watcher, name).await, 20_000);
+
+    let journal = std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .unwrap();
+    let entries = cutover::journal::replay(&journal).unwrap().entries;
+    let waited = entries
+        .iter()
+        .find_map(|e| match &e.event {
+            Event::BackfillResumed { waited_ms, .. } => Some(*waited_ms),
+            _ => None,
+        })
+        .unwrap();
+    assert!(waited >= 4_000, "{waited}");
+    let report = cutover(&dir, &["report", journal.to_str().unwrap()]).await;
+    assert!(
+        report.stdout.contains("Backfill: 20000 rows in"),
+        "{}",
+        report.stdout
+    );
+    assert!(
+        report.stdout.contains("waited") && report.stdout.contains("for the server's health"),
+        "{}",
+        report.stdout
+    );
+}
+
+/// A backfill's SQL without its parameters, a table name that would need quoting, batch
+/// bounds that do not hold its start, and throttle marks the wrong way round: refused by
+/// `cutover check`, each where it is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_backfills_are_refused_before_the_window() {
+    let dir = scratch_dir("backfill-bad");
+    let good = runbook("bad", "batch: 1000", "");
+    let cases = [
+        (
+            good.replace("WHERE id > $1 AND id <= $2", "WHERE n = 0"),
+            "must use `$1` (the last key done) and `$2`",
+        ),
+        (
+            good.replace("table: public.t", "table: public.\"T\""),
+            "is not a plain lower-case name",
+        ),
+        (
+            good.replace("batch: 1000", "batch: 50\n        min_batch: 100"),
+            "must lie within",
+        ),
+        (
+            runbook(
+                "bad",
+                "batch: 1000",
+                "        throttle:\n          probe:\n            sql: SELECT 1\n            above: 3\n            resume_below: 10\n",
+            ),
+            "the backfill would never wait",
+        ),
+    ];
+    for (text, says) in cases {
+        let path = write(&dir, "b.yaml", &text);
+        let out = cutover(&dir, &["check", path.to_str().unwrap()]).await;
+        assert_eq!(out.code, Some(1), "{says}: {out:?}");
+        let said = format!("{}{}", out.stdout, out.stderr);
+        assert!(said.contains(says), "{says}: {said}");
+        assert!(said.contains("b.yaml:"), "points at the file: {said}");
+    }
+    let _ = Path::new("");
+}
