@@ -314,6 +314,16 @@ pub enum Event {
         step: String,
         waited_ms: u64,
     },
+    /// The operator changed the running backfill: what, and the settings it now runs with.
+    BackfillAdjusted {
+        step: String,
+        operator: String,
+        change: BackfillChange,
+        batch_size: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_replica_lag_ms: Option<u64>,
+        held: bool,
+    },
     /// A step's precondition (`require:`), asked before the step ran.
     PreconditionChecked {
         step: String,
@@ -538,6 +548,42 @@ pub enum Command {
     /// Cancel only the running statement: its step fails with SQLSTATE 57014 and the usual
     /// failure choice follows (retry, roll back, abort). The operator's `x`.
     CancelStatement,
+    /// Changes the backfill running now, from its next batch; journaled with who.
+    AdjustBackfill {
+        operator: String,
+        change: BackfillChange,
+    },
+}
+
+/// What the operator changes in a running backfill.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum BackfillChange {
+    /// Wait after the batch running, until released.
+    Hold,
+    Release,
+    /// Rows in the next batch (kept within the step's bounds; adapting goes on from it).
+    BatchSize {
+        rows: u32,
+    },
+    /// Replicas may lag this much (ms) before it waits; it goes on below half of it.
+    MaxReplicaLag {
+        ms: u64,
+    },
+}
+
+impl BackfillChange {
+    /// In a few words: `hold`, `batch size 2000`, `max replica lag 10s`.
+    pub fn describe(&self) -> String {
+        match self {
+            BackfillChange::Hold => "hold".into(),
+            BackfillChange::Release => "release".into(),
+            BackfillChange::BatchSize { rows } => format!("batch size {rows}"),
+            BackfillChange::MaxReplicaLag { ms } => {
+                format!("max replica lag {}", crate::narration::ms(*ms))
+            }
+        }
+    }
 }
 
 impl Event {
@@ -566,6 +612,7 @@ impl Event {
             Event::BackfillBatch { .. } => "backfill_batch",
             Event::BackfillThrottled { .. } => "backfill_throttled",
             Event::BackfillResumed { .. } => "backfill_resumed",
+            Event::BackfillAdjusted { .. } => "backfill_adjusted",
             Event::ProbeSample { .. } => "probe_sample",
             Event::Alert { .. } => "alert",
             Event::ManualWaiting { .. } => "manual_waiting",
@@ -745,7 +792,8 @@ impl Event {
             | Event::RollbackLeftApplied { .. }
             | Event::BackfillStarted { .. }
             | Event::BackfillBatch { .. }
-            | Event::BackfillResumed { .. } => {}
+            | Event::BackfillResumed { .. }
+            | Event::BackfillAdjusted { .. } => {}
         }
     }
 }

@@ -501,6 +501,23 @@ pub fn tell(entry: &Entry) -> Told {
         Event::BackfillThrottled { step, reason } => {
             told(format!("  backfill {step} waits: {reason}"), Warn)
         }
+        Event::BackfillAdjusted {
+            step,
+            operator,
+            change,
+            batch_size,
+            max_replica_lag_ms,
+            held,
+        } => told(
+            format!(
+                "  backfill {step}: {operator} set {} (now batches of {batch_size}{}{})",
+                change.describe(),
+                max_replica_lag_ms
+                    .map_or(String::new(), |l| format!(", max replica lag {}", ms(l))),
+                if *held { ", held" } else { "" }
+            ),
+            Info,
+        ),
         Event::BackfillResumed { step, waited_ms } => told(
             format!("  backfill {step} goes on after waiting {}", ms(*waited_ms)),
             Info,

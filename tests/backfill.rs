@@ -319,6 +319,124 @@ async fn a_throttle_probe_pauses_the_backfill_until_below_its_lower_mark() {
     );
 }
 
+/// The operator's hand on a running backfill, through the engine's commands as the TUI
+/// sends them: a hold keeps it waiting although the server is fine again, a new batch size
+/// takes effect on the very next batch, and a release lets it go on; each change is
+/// journaled with who made it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_holds_resizes_and_releases_a_running_backfill() {
+    use cutover::events::{BackfillChange, Command};
+    let name = "backfill_live";
+    let url = table("backfill_live", 30_000).await;
+    let watcher = connect(&url).await;
+    watcher
+        .batch_execute("CREATE TABLE public.knob (value int); INSERT INTO public.knob VALUES (20)")
+        .await
+        .unwrap();
+    let dir = scratch_dir("backfill-live");
+    let path = write(
+        &dir,
+        "b.yaml",
+        &runbook(
+            name,
+            "batch: 1000\n        batch_time: 10s",
+            "        throttle:\n          probe:\n            sql: SELECT value FROM public.knob\n            above: 10\n            resume_below: 3\n",
+        ),
+    );
+    let loaded = cutover::runbook::load(&path);
+    let runbook = loaded.runbook.unwrap();
+    let plan = cutover::plan::plan(&runbook);
+    let options = cutover::engine::RunOptions {
+        target: cutover::connect::resolve(Some(&url), "cutover:backfill_live", &|_| None).unwrap(),
+        operator: "tester".into(),
+        journal: dir.join("journal.jsonl"),
+        run_id: None,
+        exclusive_journal: false,
+        resume: false,
+        new_run: false,
+        allow_changed: false,
+        monitor_cap: None,
+        rehearsal: None,
+    };
+    let (event_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let (commands, command_rx) = tokio::sync::mpsc::unbounded_channel();
+    let engine = tokio::spawn(async move {
+        cutover::engine::run(&runbook, &plan, options, event_tx, command_rx).await
+    });
+    let mut seen: Vec<Event> = Vec::new();
+    let mut until = async |what: &str, seen: &mut Vec<Event>, matches: &dyn Fn(&Event) -> bool| {
+        loop {
+            let entry = tokio::time::timeout(Duration::from_secs(15), events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no {what}: {seen:#?}"))
+                .unwrap_or_else(|| panic!("the run ended before {what}: {seen:#?}"));
+            seen.push(entry.event.clone());
+            if matches(&entry.event) {
+                return entry.event;
+            }
+        }
+    };
+    until("the throttle", &mut seen, &|e| {
+        matches!(e, Event::BackfillThrottled { .. })
+    })
+    .await;
+    let adjust = |change| Command::AdjustBackfill {
+        operator: "dana".into(),
+        change,
+    };
+    commands.send(adjust(BackfillChange::Hold)).unwrap();
+    until("the hold", &mut seen, &|e| {
+        matches!(e, Event::BackfillAdjusted { held: true, operator, .. } if operator == "dana")
+    })
+    .await;
+    // The server is fine again, but the operator holds it.
+    watcher
+        .batch_execute("UPDATE public.knob SET value = 1")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(rows_done(&watcher, name).await, 0, "held: no batch");
+    commands
+        .send(adjust(BackfillChange::BatchSize { rows: 7_000 }))
+        .unwrap();
+    until("the new size", &mut seen, &|e| {
+        matches!(
+            e,
+            Event::BackfillAdjusted {
+                batch_size: 7_000,
+                ..
+            }
+        )
+    })
+    .await;
+    commands.send(adjust(BackfillChange::Release)).unwrap();
+    let first = until("the first batch", &mut seen, &|e| {
+        matches!(e, Event::BackfillBatch { .. })
+    })
+    .await;
+    let Event::BackfillBatch { rows, batch, .. } = first else {
+        unreachable!()
+    };
+    assert_eq!(
+        (batch, rows),
+        (1, 7_000),
+        "the new size, on the very next batch"
+    );
+    drop(commands);
+    let outcome = tokio::time::timeout(Duration::from_secs(30), engine)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(outcome, cutover::events::Outcome::Succeeded);
+    let wrong: i64 = watcher
+        .query_one("SELECT count(*) FROM public.t WHERE n <> 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(wrong, 0);
+}
+
 /// A backfill's SQL without its parameters, a table name that would need quoting, batch
 /// bounds that do not hold its start, and throttle marks the wrong way round: refused by
 /// `cutover check`, each where it is written.

@@ -30,7 +30,7 @@ fn kind_of(event: &Event) -> &'static str {
     name
 }
 
-const ALL: [&str; 42] = [
+const ALL: [&str; 43] = [
     "run_started",
     "runbook_changed",
     "rehearsal_compared",
@@ -53,6 +53,7 @@ const ALL: [&str; 42] = [
     "backfill_batch",
     "backfill_throttled",
     "backfill_resumed",
+    "backfill_adjusted",
     "probe_sample",
     "alert",
     "manual_waiting",
@@ -111,6 +112,8 @@ const SAMPLES: &str = r#"
 {"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_batch","step":"fill-tier","batch":49,"from_key":48000,"to_key":49331,"rows":1331,"duration_ms":212,"rows_done":49331,"next_batch_size":1464}
 {"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_throttled","step":"fill-tier","reason":"replica lag 7s above 5s"}
 {"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_resumed","step":"fill-tier","waited_ms":12400}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_adjusted","step":"fill-tier","operator":"dana","change":{"change":"hold"},"batch_size":1331,"max_replica_lag_ms":5000,"held":true}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_adjusted","step":"fill-tier","operator":"dana","change":{"change":"batch_size","rows":2662},"batch_size":2662,"held":false}
 {"ts":"2025-03-14T22:00:11Z","seq":24,"event":"probe_sample","step":"replica-lag","value":3,"alert":false}
 {"ts":"2025-03-14T22:00:11Z","seq":25,"event":"probe_sample","step":"replica-lag","value":12,"alert":true}
 {"ts":"2025-03-14T22:00:11Z","seq":26,"event":"alert","step":"replica-lag","value":"12","threshold":"gt 10"}

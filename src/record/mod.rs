@@ -161,6 +161,12 @@ pub struct BackfillProgress {
     /// Time spent waiting, in all, and each wait's start and reason.
     pub throttled_ms: u64,
     pub throttles: Vec<(DateTime<Utc>, String)>,
+    /// Held by the operator now.
+    pub held: bool,
+    /// The replica-lag mark it runs with now, when it has one.
+    pub max_replica_lag_ms: Option<u64>,
+    /// The operator's changes: when, who, what.
+    pub adjustments: Vec<(DateTime<Utc>, String, String)>,
 }
 
 impl BackfillProgress {

@@ -197,10 +197,10 @@ impl RunRecord {
             } => {
                 let s = self.step_mut(step);
                 s.seen_as(Kind::Backfill);
-                let (throttled_ms, throttles) = s
+                let (throttled_ms, throttles, adjustments) = s
                     .backfill
                     .take()
-                    .map(|b| (b.throttled_ms, b.throttles))
+                    .map(|b| (b.throttled_ms, b.throttles, b.adjustments))
                     .unwrap_or_default();
                 s.backfill = Some(BackfillProgress {
                     total_estimate: *total_estimate,
@@ -214,6 +214,9 @@ impl RunRecord {
                     throttled: None,
                     throttled_ms,
                     throttles,
+                    held: false,
+                    max_replica_lag_ms: None,
+                    adjustments,
                 });
             }
             Event::BackfillBatch {
@@ -239,6 +242,22 @@ impl RunRecord {
                 if let Some(b) = self.step_mut(step).backfill.as_mut() {
                     b.throttled = Some((ts, reason.clone()));
                     b.throttles.push((ts, reason.clone()));
+                }
+            }
+            Event::BackfillAdjusted {
+                step,
+                operator,
+                change,
+                batch_size,
+                max_replica_lag_ms,
+                held,
+            } => {
+                if let Some(b) = self.step_mut(step).backfill.as_mut() {
+                    b.batch_size = *batch_size;
+                    b.max_replica_lag_ms = *max_replica_lag_ms;
+                    b.held = *held;
+                    b.adjustments
+                        .push((ts, operator.clone(), change.describe()));
                 }
             }
             Event::BackfillResumed { step, waited_ms } => {

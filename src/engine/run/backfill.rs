@@ -3,6 +3,7 @@
 //! toward a target time.
 
 use super::*;
+use crate::events::BackfillChange;
 use crate::runbook::{Backfill, Estimate};
 use tokio_postgres::types::{ToSql, Type};
 
@@ -35,18 +36,60 @@ pub(crate) fn next_batch_size(size: u32, took: Duration, b: &Backfill) -> u32 {
     (next as u32).clamp(b.min_batch, b.max_batch)
 }
 
-/// Why a backfill waits now, if it must: above a mark it waits; once waiting, it goes on
-/// only below the lower mark.
+/// What the operator can change while a backfill runs, and what it starts from.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Live {
+    pub size: u32,
+    pub max_lag: Option<Duration>,
+    pub resume_lag: Option<Duration>,
+    /// Held by this operator: it waits until released.
+    pub held_by: Option<String>,
+}
+
+impl Live {
+    pub(crate) fn of(b: &Backfill) -> Live {
+        Live {
+            size: b.batch,
+            max_lag: b.throttle.max_replica_lag,
+            resume_lag: b.throttle.resume_below_lag,
+            held_by: None,
+        }
+    }
+
+    /// Takes the operator's change; says whether it changed anything.
+    pub(crate) fn apply(&mut self, operator: &str, change: &BackfillChange, b: &Backfill) -> bool {
+        let before = self.clone();
+        match change {
+            BackfillChange::Hold => self.held_by = Some(operator.to_owned()),
+            BackfillChange::Release => self.held_by = None,
+            BackfillChange::BatchSize { rows } => {
+                self.size = (*rows).clamp(b.min_batch, b.max_batch);
+            }
+            BackfillChange::MaxReplicaLag { ms } => {
+                let max = Duration::from_millis(*ms);
+                self.max_lag = Some(max);
+                self.resume_lag = Some(max / 2);
+            }
+        }
+        *self != before
+    }
+}
+
+/// Why a backfill waits now, if it must: held by the operator; above a mark it waits, and
+/// once waiting it goes on only below the lower mark.
 fn throttle_reason(
     b: &Backfill,
+    live: &Live,
     lag: Option<Duration>,
     probe: Option<f64>,
     waiting: bool,
 ) -> Option<String> {
-    let t = &b.throttle;
-    if let (Some(lag), Some(max)) = (lag, t.max_replica_lag) {
+    if let Some(who) = &live.held_by {
+        return Some(format!("held by {who}"));
+    }
+    if let (Some(lag), Some(max)) = (lag, live.max_lag) {
         let mark = if waiting {
-            t.resume_below_lag.unwrap_or(max)
+            live.resume_lag.unwrap_or(max)
         } else {
             max
         };
@@ -59,7 +102,7 @@ fn throttle_reason(
             ));
         }
     }
-    if let (Some(value), Some(p)) = (probe, &t.probe) {
+    if let (Some(value), Some(p)) = (probe, &b.throttle.probe) {
         let (mark, over) = if waiting {
             (p.resume_below, value >= p.resume_below)
         } else {
@@ -197,14 +240,14 @@ impl<'a> Engine<'a> {
             .await?;
         }
         let total_estimate = self.backfill_estimate(b).await;
-        let mut size = b.batch;
+        let mut live = Live::of(b);
         self.out.emit(Event::BackfillStarted {
             step: id.clone(),
             from_key: last,
             rows_done,
             batches,
             total_estimate,
-            batch_size: size,
+            batch_size: live.size,
         })?;
         let prelude = format!(
             "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
@@ -224,9 +267,25 @@ impl<'a> Engine<'a> {
                     )),
                 )));
             }
-            // The server's health first: a backfill never adds load to a struggling server.
-            let (lag, probe) = self.health(b).await;
-            match (throttle_reason(b, lag, probe, waiting.is_some()), waiting) {
+            // The operator's changes, then the server's health: a backfill never adds load to
+            // a struggling server.
+            for (operator, change) in std::mem::take(&mut self.backfill_changes) {
+                if live.apply(&operator, &change, b) {
+                    self.out.emit(Event::BackfillAdjusted {
+                        step: id.clone(),
+                        operator,
+                        change,
+                        batch_size: live.size,
+                        max_replica_lag_ms: live.max_lag.map(ms),
+                        held: live.held_by.is_some(),
+                    })?;
+                }
+            }
+            let (lag, probe) = self.health(b, &live).await;
+            match (
+                throttle_reason(b, &live, lag, probe, waiting.is_some()),
+                waiting,
+            ) {
                 (Some(reason), None) => {
                     self.out.emit(Event::BackfillThrottled {
                         step: id.clone(),
@@ -251,7 +310,7 @@ impl<'a> Engine<'a> {
             }
             let upto: Option<i64> = match self
                 .client
-                .query_one(&keyset, &[&last, &i64::from(size)])
+                .query_one(&keyset, &[&last, &i64::from(live.size)])
                 .await
             {
                 Ok(row) => row.get(0),
@@ -299,7 +358,7 @@ impl<'a> Engine<'a> {
             rows_done += rows;
             let from = last;
             last = upto;
-            size = next_batch_size(size, took, b);
+            live.size = next_batch_size(live.size, took, b);
             self.out.emit(Event::BackfillBatch {
                 step: id.clone(),
                 batch: batches,
@@ -308,7 +367,7 @@ impl<'a> Engine<'a> {
                 rows,
                 duration_ms: ms(took),
                 rows_done,
-                next_batch_size: size,
+                next_batch_size: live.size,
             })?;
         }
     }
@@ -364,9 +423,9 @@ impl<'a> Engine<'a> {
 
     /// The replicas' lag and the throttle probe's value, as far as they can be read (what
     /// cannot be read does not hold the backfill up).
-    async fn health(&self, b: &Backfill) -> (Option<Duration>, Option<f64>) {
+    async fn health(&self, b: &Backfill, live: &Live) -> (Option<Duration>, Option<f64>) {
         let t = &b.throttle;
-        let lag = match t.max_replica_lag {
+        let lag = match live.max_lag {
             Some(_) => self
                 .monitor
                 .query_one(
@@ -441,16 +500,31 @@ mod tests {
             resume_below_lag: Some(Duration::from_secs(2)),
             probe: None,
         });
+        let mut live = Live::of(&b);
         let lag = |s: u64| Some(Duration::from_secs(s));
-        assert_eq!(throttle_reason(&b, lag(4), None, false), None);
-        assert!(throttle_reason(&b, lag(6), None, false).is_some());
+        assert_eq!(throttle_reason(&b, &live, lag(4), None, false), None);
+        assert!(throttle_reason(&b, &live, lag(6), None, false).is_some());
         // Waiting: 4 s is below the mark that paused it, not below the one that resumes.
-        assert!(throttle_reason(&b, lag(4), None, true).is_some());
-        assert_eq!(throttle_reason(&b, lag(1), None, true), None);
+        assert!(throttle_reason(&b, &live, lag(4), None, true).is_some());
+        assert_eq!(throttle_reason(&b, &live, lag(1), None, true), None);
         assert_eq!(
-            throttle_reason(&b, None, None, false),
+            throttle_reason(&b, &live, None, None, false),
             None,
             "unknown lag holds nothing up"
         );
+        // The operator raises the mark: 6 s no longer holds it up; a hold does.
+        assert!(live.apply("dana", &BackfillChange::MaxReplicaLag { ms: 10_000 }, &b));
+        assert_eq!(throttle_reason(&b, &live, lag(6), None, false), None);
+        assert!(live.apply("dana", &BackfillChange::Hold, &b));
+        assert_eq!(
+            throttle_reason(&b, &live, None, None, false).as_deref(),
+            Some("held by dana")
+        );
+        assert!(
+            !live.apply("dana", &BackfillChange::Hold, &b),
+            "held already"
+        );
+        assert!(live.apply("dana", &BackfillChange::BatchSize { rows: 5 }, &b));
+        assert_eq!(live.size, 100, "kept within the step's bounds");
     }
 }

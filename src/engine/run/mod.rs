@@ -456,6 +456,8 @@ struct Engine<'a> {
     /// Row counts of steps committed before their answers were read: their tracking rows
     /// get them when the run of such steps ends (`complete_rows`).
     rows_unrecorded: Vec<(String, i64)>,
+    /// Changes to the running backfill that arrived while it was busy (see backfill.rs).
+    backfill_changes: Vec<(String, crate::events::BackfillChange)>,
 }
 
 /// A transactional migration sent to the server behind the COMMIT of the one before it, so
@@ -813,6 +815,7 @@ impl<'a> Engine<'a> {
             ahead: None,
             chain_commits: false,
             rows_unrecorded: Vec::new(),
+            backfill_changes: Vec::new(),
             end_phase: false,
             phase_started: Instant::now(),
             phase_probes: None,
@@ -947,6 +950,10 @@ impl<'a> Engine<'a> {
                     }
                     Some(Command::Pause) => self.pause_requested = true,
                     Some(Command::EndPhase) => self.end_phase = true,
+                    // A throttled backfill waits here; it takes the change when it looks again.
+                    Some(Command::AdjustBackfill { operator, change }) => {
+                        self.backfill_changes.push((operator, change));
+                    }
                     Some(_) => {}
                     // The front end went away: nothing more can arrive.
                     None => {
@@ -971,6 +978,9 @@ impl<'a> Engine<'a> {
                 }
                 Command::Cancel { reason } => {
                     return Some(Stop::Finished(Outcome::Interrupted, Some(reason)));
+                }
+                Command::AdjustBackfill { operator, change } => {
+                    self.backfill_changes.push((operator, change));
                 }
                 _ => {}
             }

@@ -172,6 +172,14 @@ fn details(s: &Step, clock: Clock) -> Vec<Block> {
                 text(&t.reason),
             ]);
         }
+        for a in &b.adjustments {
+            item(vec![
+                plain(format!("At {}, ", clock.time(a.at))),
+                text(&a.operator),
+                plain(" set "),
+                text(&a.change),
+            ]);
+        }
     }
     for p in &s.preconditions {
         let consequence = match (p.passed, p.on_fail) {

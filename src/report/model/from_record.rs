@@ -262,6 +262,15 @@ pub(super) fn step_of(r: &crate::record::StepRecord) -> Step {
                     reason: reason.clone(),
                 })
                 .collect(),
+            adjustments: b
+                .adjustments
+                .iter()
+                .map(|(at, operator, change)| BackfillAdjustment {
+                    at: *at,
+                    operator: operator.clone(),
+                    change: change.clone(),
+                })
+                .collect(),
         }),
     }
 }

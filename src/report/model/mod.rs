@@ -553,6 +553,17 @@ pub struct BackfillReport {
     /// Time it waited for the server's health, in all, and each wait's start and reason.
     pub throttled_ms: u64,
     pub throttles: Vec<Throttled>,
+    /// The operator's changes while it ran (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<BackfillAdjustment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackfillAdjustment {
+    pub at: Timestamp,
+    pub operator: String,
+    /// `hold`, `release`, `batch size 2000`, `max replica lag 10s`.
+    pub change: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
