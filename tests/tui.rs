@@ -2769,3 +2769,117 @@ fn drift_since_the_rehearsal_takes_two_keys_to_go_on() {
     press(&feed.state, &mut v, key('q'));
     assert!(v.quit && !v.drift_accepted);
 }
+
+/// A backfill under way: the detail shows its bar, rows against the estimate, rate, ETA,
+/// why it waits and the keys that change it; the timeline row says how far it is; the
+/// window's projection counts its ETA; `h` and `+` send the changes, with who.
+#[test]
+fn a_running_backfill_shows_its_progress_and_takes_the_operators_keys() {
+    let text = "name: fill\nwindow: { start: 2025-03-01T22:00:00Z, budget: 30m }\nphases:\n  - id: m\n    kind: migration\n    budget: 30m\n    steps:\n      - backfill: fill-tier\n        table: customers\n        key: id\n        sql: UPDATE customers SET tier = 'bronze' WHERE id > $1 AND id <= $2\n        expected_duration: 1m\n";
+    let loaded = cutover::runbook::load_text(Path::new("fill.yaml"), text, &|_| None);
+    let runbook = loaded.runbook.expect("loads");
+    let plan = cutover::plan::plan(&runbook);
+    let mut state = UiState::new(&runbook, &plan, "dana");
+    let events = [
+        (
+            0,
+            Event::RunStarted {
+                run_id: "fill-1".into(),
+                runbook: "fill".into(),
+                title: "fill".into(),
+                checksum: "abc".into(),
+                operator: "dana".into(),
+                target: "postgres://app@db:5432/shop".into(),
+                server_version: "16.4".into(),
+                cutover_version: "0.1.0".into(),
+                resumed: false,
+                hard_end: "2025-03-01T22:30:00+00:00".into(),
+                plan: None,
+            },
+        ),
+        (0, Event::PhaseStarted { phase: "m".into() }),
+        (
+            1,
+            Event::StepStarted {
+                step: "fill-tier".into(),
+                attempt: 1,
+                in_transaction: Some(true),
+            },
+        ),
+        (
+            1,
+            Event::BackfillStarted {
+                step: "fill-tier".into(),
+                from_key: 0,
+                rows_done: 0,
+                batches: 0,
+                total_estimate: Some(200_000),
+                batch_size: 1000,
+            },
+        ),
+        (
+            11,
+            Event::BackfillBatch {
+                step: "fill-tier".into(),
+                batch: 50,
+                from_key: 49_000,
+                to_key: 50_000,
+                rows: 1000,
+                duration_ms: 200,
+                rows_done: 50_000,
+                next_batch_size: 1100,
+            },
+        ),
+        (
+            12,
+            Event::BackfillThrottled {
+                step: "fill-tier".into(),
+                reason: "replica lag 7s above 5s".into(),
+            },
+        ),
+    ];
+    for (seq, (secs, event)) in events.into_iter().enumerate() {
+        state.apply(&Entry {
+            ts: at(secs),
+            seq: seq as u64 + 1,
+            event,
+        });
+    }
+    let mut v = view(at(15));
+    v.sync(&state);
+    let text = screen(&state, &v, 160, 48);
+    // 50,000 rows in 10 s: 5,000 rows/s, 150,000 left: 30 s.
+    assert!(text.contains("50,000 of ~200,000 rows"), "{text}");
+    assert!(text.contains("5,000 rows/s"), "{text}");
+    assert!(text.contains("5,000 rows/s · ETA"), "{text}");
+    assert!(text.contains("25%"), "{text}");
+    assert!(
+        text.contains("waiting 3.0s: replica lag 7s above 5s"),
+        "{text}"
+    );
+    assert!(
+        text.contains("h hold · +/- batch size ×2/÷2 · >/< lag mark"),
+        "{text}"
+    );
+    assert!(text.contains("25% · waiting"), "the timeline row: {text}");
+    // The projection counts the backfill's ETA, not its expected minute.
+    let left = state.outlook(at(15)).remaining;
+    assert_eq!(left, std::time::Duration::from_secs(30), "{left:?}");
+
+    let hold = handle_key(&state, &mut v, key('h'), "dana");
+    assert_eq!(
+        hold,
+        Some(Command::AdjustBackfill {
+            operator: "dana".into(),
+            change: cutover::events::BackfillChange::Hold,
+        })
+    );
+    let bigger = handle_key(&state, &mut v, key('+'), "dana");
+    assert_eq!(
+        bigger,
+        Some(Command::AdjustBackfill {
+            operator: "dana".into(),
+            change: cutover::events::BackfillChange::BatchSize { rows: 2200 },
+        })
+    );
+}

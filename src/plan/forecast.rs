@@ -27,6 +27,9 @@ pub enum StepProgress {
     ToDo,
     /// Running (or waiting for a person) this long.
     Running(Duration),
+    /// Running, with this much known to be left (a backfill's ETA at its measured rate):
+    /// taken as it is, not scaled by the pace.
+    Left(Duration),
     /// Finished, in this long when this run timed it (`None`: skipped, or done by an earlier
     /// run or attempt).
     Done(Option<Duration>),
@@ -83,6 +86,7 @@ impl Plan {
                     StepProgress::Running(ran) => {
                         scale(i, self.steps[i].expected).saturating_sub(ran)
                     }
+                    StepProgress::Left(left) => left,
                     StepProgress::Done(_) => Duration::ZERO,
                 })
                 .sum();

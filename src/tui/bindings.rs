@@ -134,6 +134,13 @@ pub enum Act {
     EndPhase,
     Quit,
     Interrupt,
+    /// The running backfill: hold it / let it go on; its batch size ×2 or ÷2; its
+    /// replica-lag mark ×2 or ÷2.
+    BackfillHold,
+    BackfillBigger,
+    BackfillSmaller,
+    BackfillLagUp,
+    BackfillLagDown,
     // A prompt.
     Hide,
     QuestionUp,
@@ -427,6 +434,39 @@ pub const BINDINGS: &[Binding] = &[
         "quit: pause, then leave (resumable)",
     )
     .hint("quit", "quit", 0),
+    b(
+        C::Run,
+        &[Char('h')],
+        Act::BackfillHold,
+        "backfill: hold it after the batch running, or let it go on (journaled)",
+    )
+    .hint("hold backfill", "hold", 1),
+    b(
+        C::Run,
+        &[Char('+')],
+        Act::BackfillBigger,
+        "backfill: batch size ×2 (+) or ÷2 (-)",
+    )
+    .hint("batch size", "batch", 2),
+    b(
+        C::Run,
+        &[Char('-')],
+        Act::BackfillSmaller,
+        "backfill: batch size ×2 (+) or ÷2 (-)",
+    ),
+    b(
+        C::Run,
+        &[Char('>')],
+        Act::BackfillLagUp,
+        "backfill: replica-lag mark ×2 (>) or ÷2 (<)",
+    )
+    .hint("lag mark", "lag", 3),
+    b(
+        C::Run,
+        &[Char('<')],
+        Act::BackfillLagDown,
+        "backfill: replica-lag mark ×2 (>) or ÷2 (<)",
+    ),
     // A gate.
     b(
         C::Gate,

@@ -163,6 +163,14 @@ pub(super) fn draw_detail(
     if !timing.is_empty() {
         lines.push(Line::raw(timing.join(" · ")));
     }
+    if let Some(b) = state.backfill(i) {
+        lines.extend(backfill_lines(
+            b,
+            now,
+            inner.width as usize,
+            s.status == StepStatus::Running && state.is_active(),
+        ));
+    }
     if let Some(r) = &s.last_retry {
         lines.push(Line::styled(
             format!("last retry: {r}"),

@@ -18,6 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Sparkline, Tabs, Wrap};
 use std::time::Duration;
 
+mod backfill;
 mod checks;
 mod detail;
 mod drift;
@@ -33,6 +34,7 @@ mod resume;
 mod timeline;
 mod widgets;
 
+use backfill::*;
 use checks::*;
 use detail::*;
 use drift::*;

@@ -261,6 +261,12 @@ pub(super) fn draw_timeline(
                 format!(
                     " {}",
                     match (actual, s.kind) {
+                        (Some(_), "backfill")
+                            if s.status == StepStatus::Running
+                                && let Some(b) = state.backfill(i) =>
+                        {
+                            backfill_short(b)
+                        }
                         (Some(a), _) => against_expected(a, s.expected),
                         (None, "checkpoint") if s.expected.is_zero() => "gate".to_owned(),
                         (None, "manual") if s.expected.is_zero() => "manual".to_owned(),

@@ -99,6 +99,11 @@ pub fn hint_applies(binding: &Binding, state: &UiState, view: &ViewState) -> boo
         // The failed step's own `a` aborts; two abort keys side by side would confuse.
         Act::Abort => state.is_active() && !failure_open,
         Act::EndPhase => state.monitoring_active(),
+        Act::BackfillHold
+        | Act::BackfillBigger
+        | Act::BackfillSmaller
+        | Act::BackfillLagUp
+        | Act::BackfillLagDown => state.running_backfill().is_some(),
         Act::Go => !failed_critical,
         Act::GoOverride => failed_critical,
         _ => state.is_active(),
@@ -233,6 +238,11 @@ fn perform(
                 view.confirm = Some(Confirm::Abort);
             }
         }
+        Act::BackfillHold
+        | Act::BackfillBigger
+        | Act::BackfillSmaller
+        | Act::BackfillLagUp
+        | Act::BackfillLagDown => return adjust_backfill(state, view, act, operator),
         Act::EndPhase => {
             if state.monitoring_active() {
                 view.confirm = Some(Confirm::EndPhase);
@@ -269,6 +279,48 @@ fn perform(
         | Act::Reset => navigate(state, view, act, key),
     }
     None
+}
+
+/// The operator's change to the running backfill (taken between its batches, journaled).
+fn adjust_backfill(
+    state: &UiState,
+    view: &mut ViewState,
+    act: Act,
+    operator: &str,
+) -> Option<Command> {
+    use crate::events::BackfillChange;
+    let Some((i, progress)) = state.running_backfill() else {
+        view.notice = Some("no backfill is running".into());
+        return None;
+    };
+    let step = &state.steps[i].id;
+    let lag = progress.max_replica_lag_ms;
+    let change = match act {
+        Act::BackfillHold if progress.held => BackfillChange::Release,
+        Act::BackfillHold => BackfillChange::Hold,
+        Act::BackfillBigger => BackfillChange::BatchSize {
+            rows: progress.batch_size.saturating_mul(2),
+        },
+        Act::BackfillSmaller => BackfillChange::BatchSize {
+            rows: (progress.batch_size / 2).max(1),
+        },
+        // No mark yet: start from 10 s.
+        Act::BackfillLagUp => BackfillChange::MaxReplicaLag {
+            ms: lag.map_or(10_000, |l| l.saturating_mul(2)),
+        },
+        Act::BackfillLagDown => BackfillChange::MaxReplicaLag {
+            ms: lag.map_or(5_000, |l| (l / 2).max(100)),
+        },
+        _ => return None,
+    };
+    view.notice = Some(format!(
+        "backfill {step}: {} asked (from its next batch; journaled)",
+        change.describe()
+    ));
+    Some(Command::AdjustBackfill {
+        operator: operator.to_owned(),
+        change,
+    })
 }
 
 fn confirm_global(state: &UiState, view: &mut ViewState, confirm: Confirm) -> Option<Command> {

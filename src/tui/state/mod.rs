@@ -484,6 +484,26 @@ impl UiState {
                 .is_some_and(|p| p.kind == "monitoring" && p.finished.is_none())
     }
 
+    /// The backfill running now, and its progress.
+    pub fn running_backfill(&self) -> Option<(usize, &crate::record::BackfillProgress)> {
+        if !self.is_active() {
+            return None;
+        }
+        self.steps.iter().enumerate().find_map(|(i, s)| {
+            (s.kind == "backfill" && s.status == StepStatus::Running)
+                .then(|| self.backfill(i))
+                .flatten()
+                .map(|b| (i, b))
+        })
+    }
+
+    /// Step `i`'s backfill progress, if it is a backfill that started.
+    pub fn backfill(&self, i: usize) -> Option<&crate::record::BackfillProgress> {
+        self.record
+            .step(&self.steps.get(i)?.id)
+            .and_then(|r| r.backfill.as_ref())
+    }
+
     /// Whether a statement (or command) is running now.
     pub fn statement_running(&self) -> bool {
         self.is_active()
@@ -514,6 +534,12 @@ impl UiState {
                 .get(i)
                 .map(|s| (s.status, s.started, s.duration_ms))
             {
+                // A backfill knows what is left better than its expected duration does.
+                Some((StepStatus::Running, _, _))
+                    if let Some(eta) = self.backfill(i).and_then(|b| b.eta()) =>
+                {
+                    StepProgress::Left(eta)
+                }
                 Some((StepStatus::Running, started, _)) => StepProgress::Running(since(started)),
                 Some((
                     StepStatus::Pending
