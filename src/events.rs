@@ -314,6 +314,12 @@ pub enum Event {
         step: String,
         waited_ms: u64,
     },
+    /// An index build moved on (`pg_stat_progress_create_index`), said every few seconds
+    /// while it changes.
+    IndexBuildProgress {
+        step: String,
+        progress: IndexProgress,
+    },
     /// The operator changed the running backfill: what, and the settings it now runs with.
     BackfillAdjusted {
         step: String,
@@ -555,6 +561,53 @@ pub enum Command {
     },
 }
 
+/// How far an index build is (`pg_stat_progress_create_index`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexProgress {
+    /// E.g. `building index: scanning table`, `waiting for old snapshots`.
+    pub phase: String,
+    pub blocks_done: u64,
+    pub blocks_total: u64,
+    pub tuples_done: u64,
+    pub tuples_total: u64,
+    /// Transactions it waits for, in a waiting phase.
+    #[serde(default)]
+    pub lockers_done: u64,
+    #[serde(default)]
+    pub lockers_total: u64,
+}
+
+impl IndexProgress {
+    /// `building index: scanning table — blocks 1,200 of 5,000 (24%)`.
+    pub fn describe(&self) -> String {
+        let part = |what: &str, done: u64, total: u64| {
+            (total > 0).then(|| {
+                format!(
+                    "{what} {done} of {total} ({}%)",
+                    done.saturating_mul(100) / total
+                )
+            })
+        };
+        let figures: Vec<String> = [
+            part("blocks", self.blocks_done, self.blocks_total),
+            part("tuples", self.tuples_done, self.tuples_total),
+            part(
+                "transactions waited for",
+                self.lockers_done,
+                self.lockers_total,
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if figures.is_empty() {
+            self.phase.clone()
+        } else {
+            format!("{} — {}", self.phase, figures.join(", "))
+        }
+    }
+}
+
 /// What the operator changes in a running backfill.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
@@ -613,6 +666,7 @@ impl Event {
             Event::BackfillThrottled { .. } => "backfill_throttled",
             Event::BackfillResumed { .. } => "backfill_resumed",
             Event::BackfillAdjusted { .. } => "backfill_adjusted",
+            Event::IndexBuildProgress { .. } => "index_build_progress",
             Event::ProbeSample { .. } => "probe_sample",
             Event::Alert { .. } => "alert",
             Event::ManualWaiting { .. } => "manual_waiting",
@@ -793,7 +847,8 @@ impl Event {
             | Event::BackfillStarted { .. }
             | Event::BackfillBatch { .. }
             | Event::BackfillResumed { .. }
-            | Event::BackfillAdjusted { .. } => {}
+            | Event::BackfillAdjusted { .. }
+            | Event::IndexBuildProgress { .. } => {}
         }
     }
 }

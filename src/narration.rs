@@ -518,6 +518,10 @@ pub fn tell(entry: &Entry) -> Told {
             ),
             Info,
         ),
+        Event::IndexBuildProgress { step, progress } => told(
+            format!("    index build of {step}: {}", progress.describe()),
+            Detail,
+        ),
         Event::BackfillResumed { step, waited_ms } => told(
             format!("  backfill {step} goes on after waiting {}", ms(*waited_ms)),
             Info,

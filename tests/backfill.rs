@@ -476,3 +476,48 @@ async fn bad_backfills_are_refused_before_the_window() {
     }
     let _ = Path::new("");
 }
+
+/// A concurrent index build held up by a writer's open transaction is not a frozen step:
+/// the run says which phase it is in and what it waits for
+/// (`pg_stat_progress_create_index`), and goes on once the writer commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_build_says_how_far_it_is() {
+    let url = table("index_progress", 20_000).await;
+    let writer = connect(&url).await;
+    writer
+        .batch_execute("BEGIN; INSERT INTO public.t VALUES (1000001, 'open')")
+        .await
+        .unwrap();
+    let dir = scratch_dir("index-progress");
+    let path = write(
+        &dir,
+        "i.yaml",
+        "name: index_progress\nwindow: { budget: 30m }\nphases:\n  - id: m\n    kind: migration\n    budget: 10m\n    steps:\n      - migrate: payload-index\n        sql: CREATE INDEX CONCURRENTLY t_payload ON public.t (payload)\n        rollback: DROP INDEX CONCURRENTLY public.t_payload\n",
+    );
+    let child = cutover_command(
+        &dir,
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--headless",
+            "--database-url",
+            &url,
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    writer.batch_execute("COMMIT").await.unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("index build of payload-index: waiting for writers before build"),
+        "{stdout}"
+    );
+}

@@ -30,7 +30,7 @@ fn kind_of(event: &Event) -> &'static str {
     name
 }
 
-const ALL: [&str; 43] = [
+const ALL: [&str; 44] = [
     "run_started",
     "runbook_changed",
     "rehearsal_compared",
@@ -54,6 +54,7 @@ const ALL: [&str; 43] = [
     "backfill_throttled",
     "backfill_resumed",
     "backfill_adjusted",
+    "index_build_progress",
     "probe_sample",
     "alert",
     "manual_waiting",
@@ -114,6 +115,8 @@ const SAMPLES: &str = r#"
 {"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_resumed","step":"fill-tier","waited_ms":12400}
 {"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_adjusted","step":"fill-tier","operator":"dana","change":{"change":"hold"},"batch_size":1331,"max_replica_lag_ms":5000,"held":true}
 {"ts":"2025-03-14T22:00:10Z","seq":23,"event":"backfill_adjusted","step":"fill-tier","operator":"dana","change":{"change":"batch_size","rows":2662},"batch_size":2662,"held":false}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"index_build_progress","step":"orders-idx","progress":{"phase":"building index: scanning table","blocks_done":1200,"blocks_total":5000,"tuples_done":0,"tuples_total":0}}
+{"ts":"2025-03-14T22:00:10Z","seq":23,"event":"index_build_progress","step":"orders-idx","progress":{"phase":"waiting for writers before build","blocks_done":0,"blocks_total":0,"tuples_done":0,"tuples_total":0,"lockers_done":0,"lockers_total":1}}
 {"ts":"2025-03-14T22:00:11Z","seq":24,"event":"probe_sample","step":"replica-lag","value":3,"alert":false}
 {"ts":"2025-03-14T22:00:11Z","seq":25,"event":"probe_sample","step":"replica-lag","value":12,"alert":true}
 {"ts":"2025-03-14T22:00:11Z","seq":26,"event":"alert","step":"replica-lag","value":"12","threshold":"gt 10"}

@@ -251,6 +251,30 @@ impl Pipeline {
 }
 
 /// Sessions blocking `pid`, with what they run and how long their transaction is open.
+/// Where an index build on backend `pid` is (`pg_stat_progress_create_index`, PostgreSQL 12+):
+/// `None` when it is not building one, or the view cannot be read.
+pub async fn index_progress(monitor: &Client, pid: i32) -> Option<crate::events::IndexProgress> {
+    let row = monitor
+        .query_opt(
+            "SELECT phase, blocks_done, blocks_total, tuples_done, tuples_total,
+                    lockers_done, lockers_total
+               FROM pg_stat_progress_create_index WHERE pid = $1",
+            &[&pid],
+        )
+        .await
+        .ok()??;
+    let n = |k: usize| u64::try_from(row.get::<_, i64>(k)).unwrap_or(0);
+    Some(crate::events::IndexProgress {
+        phase: row.get(0),
+        blocks_done: n(1),
+        blocks_total: n(2),
+        tuples_done: n(3),
+        tuples_total: n(4),
+        lockers_done: n(5),
+        lockers_total: n(6),
+    })
+}
+
 pub async fn blockers(monitor: &Client, pid: i32) -> Vec<Blocker> {
     let rows = monitor
         .query(

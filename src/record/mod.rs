@@ -141,6 +141,8 @@ pub struct StepRecord {
     pub preconditions: Vec<PreconditionOutcome>,
     /// A backfill's progress.
     pub backfill: Option<BackfillProgress>,
+    /// The latest word on its index build, and when.
+    pub index_build: Option<(DateTime<Utc>, crate::events::IndexProgress)>,
 }
 
 /// Where a backfill stands, and how fast it goes.
@@ -297,6 +299,7 @@ impl StepRecord {
             note: None,
             preconditions: Vec::new(),
             backfill: None,
+            index_build: None,
         }
     }
 

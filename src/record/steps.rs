@@ -260,6 +260,9 @@ impl RunRecord {
                         .push((ts, operator.clone(), change.describe()));
                 }
             }
+            Event::IndexBuildProgress { step, progress } => {
+                self.step_mut(step).index_build = Some((ts, progress.clone()));
+            }
             Event::BackfillResumed { step, waited_ms } => {
                 if let Some(b) = self.step_mut(step).backfill.as_mut() {
                     b.throttled = None;

@@ -61,6 +61,12 @@ impl<'a> Engine<'a> {
             tokio::time::interval_at(tokio::time::Instant::now() + self.lock_poll, self.lock_poll);
         let mut last_blockers = Vec::new();
         let mut last_told = started;
+        // An index build says how far it is, every few seconds while it moves.
+        let builds_index = |t: &str| {
+            let t = t.to_ascii_uppercase();
+            t.contains("CREATE INDEX") || t.contains("CREATE UNIQUE INDEX") || t.contains("REINDEX")
+        };
+        let mut progress_told: Option<(Instant, crate::events::IndexProgress)> = None;
         let mut cancelled = false;
         let mut rows = 0;
         let mut n = 0;
@@ -110,6 +116,21 @@ impl<'a> Engine<'a> {
                         })?;
                     }
                     last_blockers = blockers;
+                    let due = progress_told
+                        .as_ref()
+                        .is_none_or(|(at, _)| at.elapsed() >= INDEX_PROGRESS_EVERY);
+                    if due
+                        && texts.get(n).is_some_and(|t| builds_index(t))
+                        && let Some(progress) =
+                            sqlexec::index_progress(&self.monitor, self.backend_pid).await
+                        && progress_told.as_ref().is_none_or(|(_, p)| *p != progress)
+                    {
+                        self.out.emit(Event::IndexBuildProgress {
+                            step: step.to_owned(),
+                            progress: progress.clone(),
+                        })?;
+                        progress_told = Some((Instant::now(), progress));
+                    }
                 }
                 command = self.commands.recv(), if !cancelled => {
                     match command {

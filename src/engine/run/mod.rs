@@ -240,6 +240,8 @@ const GATE_SERVER_LOOK: Duration = Duration::from_secs(5);
 
 /// A lock wait whose blockers stay the same is told again this often, with how long it waits.
 const LOCK_WAIT_RETELL: Duration = Duration::from_secs(30);
+/// How often a moving index build is said.
+const INDEX_PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
 /// Whether a migration runs in one transaction on this server. The plan decides for every
 /// server; with `transaction: auto`, statements that only old servers refuse in a transaction

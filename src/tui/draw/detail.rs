@@ -163,6 +163,21 @@ pub(super) fn draw_detail(
     if !timing.is_empty() {
         lines.push(Line::raw(timing.join(" · ")));
     }
+    if s.status == StepStatus::Running
+        && let Some((at, progress)) = state
+            .record
+            .step(&s.id)
+            .and_then(|r| r.index_build.as_ref())
+    {
+        lines.push(Line::styled(
+            format!(
+                "index build: {} ({} ago)",
+                progress.describe(),
+                fmt::dur(fmt::between(*at, now))
+            ),
+            Style::new().fg(Color::Cyan),
+        ));
+    }
     if let Some(b) = state.backfill(i) {
         lines.extend(backfill_lines(
             b,
