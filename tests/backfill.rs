@@ -521,3 +521,114 @@ async fn an_index_build_says_how_far_it_is() {
         "{stdout}"
     );
 }
+
+/// `max_lock_waits`: a session that queued behind a batch's row locks makes the next batch
+/// half the size, after a breath — said and journaled. (`vacuum: true` is read along the
+/// way: no vacuum works on the table, so it holds nothing up.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_others_waited_on_makes_the_next_one_smaller() {
+    let url = table("backfill_waits", 5_000).await;
+    connect(&url)
+        .await
+        .batch_execute("ALTER TABLE public.t ADD COLUMN n integer NOT NULL DEFAULT 0")
+        .await
+        .unwrap();
+    let dir = scratch_dir("backfill-waits");
+    // The backfill alone (the column is there): nothing before it waits on the held row.
+    let text = runbook(
+        "backfill_waits",
+        "batch: 1000",
+        "        throttle:\n          max_lock_waits: 0\n          vacuum: true\n",
+    );
+    let text = text.replace(
+        "      - migrate: add-n\n        sql: ALTER TABLE public.t ADD COLUMN n integer NOT NULL DEFAULT 0\n        rollback: ALTER TABLE public.t DROP COLUMN n\n",
+        "",
+    );
+    let path = write(&dir, "b.yaml", &text);
+    // Holds row 500: the first batch (keys 1..=1000) locks 1..499, then waits here.
+    let holder = connect(&url).await;
+    holder
+        .batch_execute("BEGIN; SELECT * FROM public.t WHERE id = 500 FOR UPDATE")
+        .await
+        .unwrap();
+    let child = cutover_command(
+        &dir,
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--headless",
+            "--database-url",
+            &url,
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let watcher = connect(&url).await;
+    let started = Instant::now();
+    loop {
+        let blocked: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cutover:backfill_waits' AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if blocked > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the batch never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Another session now queues behind the batch's lock on row 10.
+    let queued_url = url.clone();
+    let queued = tokio::spawn(async move {
+        connect(&queued_url)
+            .await
+            .batch_execute("UPDATE public.t SET payload = 'queued' WHERE id = 10")
+            .await
+            .unwrap();
+    });
+    // Once it is seen queued, give the batch's look (every 100 ms) time to see it too.
+    let started = Instant::now();
+    loop {
+        let queued_now: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'UPDATE public.t SET payload%' AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if queued_now > 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never queued");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    holder.batch_execute("COMMIT").await.unwrap();
+    queued.await.unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout
+            .contains("waits: 1 session(s) waited on its last batch (more than 0): next batch 400"),
+        "{stdout}"
+    );
+    let wrong: i64 = watcher
+        .query_one("SELECT count(*) FROM public.t WHERE n <> 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(wrong, 0);
+}

@@ -373,6 +373,11 @@ pub struct Throttle {
     pub resume_below_lag: Option<Duration>,
     /// A query of the operator's returning one number (e.g. lag read elsewhere).
     pub probe: Option<ThrottleProbe>,
+    /// Wait while a vacuum (autovacuum or not) works on the table.
+    pub vacuum: bool,
+    /// More sessions than this seen waiting on a batch's locks: the next batch is halved, a
+    /// second later.
+    pub max_lock_waits: Option<u32>,
 }
 
 #[derive(Clone, Debug)]

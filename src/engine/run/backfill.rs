@@ -9,6 +9,8 @@ use tokio_postgres::types::{ToSql, Type};
 
 /// How often a throttled backfill looks at the server again.
 const THROTTLE_LOOK: Duration = Duration::from_secs(1);
+/// How often a batch looks for sessions waiting on it (`max_lock_waits`).
+const LOCK_WAIT_LOOK: Duration = Duration::from_millis(100);
 
 /// A key as the batch statement's parameter wants it (its type is the key column's).
 fn key_param(ty: &Type, key: i64) -> Result<Box<dyn ToSql + Sync + Send>, String> {
@@ -75,17 +77,25 @@ impl Live {
     }
 }
 
+/// What the server says between batches (what cannot be read is `None`/false, and holds
+/// nothing up).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Health {
+    pub lag: Option<Duration>,
+    pub probe: Option<f64>,
+    /// A vacuum works on the table.
+    pub vacuum: bool,
+}
+
 /// Why a backfill waits now, if it must: held by the operator; above a mark it waits, and
-/// once waiting it goes on only below the lower mark.
-fn throttle_reason(
-    b: &Backfill,
-    live: &Live,
-    lag: Option<Duration>,
-    probe: Option<f64>,
-    waiting: bool,
-) -> Option<String> {
+/// once waiting it goes on only below the lower mark; a vacuum on the table while asked to.
+fn throttle_reason(b: &Backfill, live: &Live, health: &Health, waiting: bool) -> Option<String> {
+    let (lag, probe) = (health.lag, health.probe);
     if let Some(who) = &live.held_by {
         return Some(format!("held by {who}"));
+    }
+    if b.throttle.vacuum && health.vacuum {
+        return Some(format!("a vacuum is working on {}", b.table));
     }
     if let (Some(lag), Some(max)) = (lag, live.max_lag) {
         let mark = if waiting {
@@ -281,9 +291,9 @@ impl<'a> Engine<'a> {
                     })?;
                 }
             }
-            let (lag, probe) = self.health(b, &live).await;
+            let health = self.health(b, &live).await;
             match (
-                throttle_reason(b, &live, lag, probe, waiting.is_some()),
+                throttle_reason(b, &live, &health, waiting.is_some()),
                 waiting,
             ) {
                 (Some(reason), None) => {
@@ -329,13 +339,16 @@ impl<'a> Engine<'a> {
                 }
             };
             let began = Instant::now();
-            let done = self
-                .backfill_batch(
-                    &id,
-                    &prelude,
-                    &batch,
-                    &params,
-                    (upto, rows_done, batches + 1),
+            let (done, lock_waits) = self
+                .watched_batch(
+                    b,
+                    self.backfill_batch(
+                        &id,
+                        &prelude,
+                        &batch,
+                        &params,
+                        (upto, rows_done, batches + 1),
+                    ),
                 )
                 .await;
             let rows = match done {
@@ -369,6 +382,61 @@ impl<'a> Engine<'a> {
                 rows_done,
                 next_batch_size: live.size,
             })?;
+            // Sessions queued behind its locks: smaller batches, after a breath.
+            if let Some(max) = b.throttle.max_lock_waits
+                && lock_waits > u64::from(max)
+            {
+                live.size = (live.size / 2).max(b.min_batch);
+                self.out.emit(Event::BackfillThrottled {
+                    step: id.clone(),
+                    reason: format!(
+                        "{lock_waits} session(s) waited on its last batch (more than {max}): next batch {}",
+                        live.size
+                    ),
+                })?;
+                let since = Instant::now();
+                if let Some(reason) = self.backoff(THROTTLE_LOOK).await? {
+                    return Ok(Err(self.stopped(reason)));
+                }
+                self.out.emit(Event::BackfillResumed {
+                    step: id.clone(),
+                    waited_ms: ms(since.elapsed()),
+                })?;
+            }
+        }
+    }
+
+    /// Runs a batch while, if the step asks, counting the sessions waiting on its locks
+    /// (the most seen at once).
+    async fn watched_batch<T>(
+        &self,
+        b: &Backfill,
+        batch: impl std::future::Future<Output = T>,
+    ) -> (T, u64) {
+        if b.throttle.max_lock_waits.is_none() {
+            return (batch.await, 0);
+        }
+        tokio::pin!(batch);
+        let mut most = 0;
+        let mut look =
+            tokio::time::interval_at(tokio::time::Instant::now() + LOCK_WAIT_LOOK, LOCK_WAIT_LOOK);
+        loop {
+            tokio::select! {
+                done = &mut batch => return (done, most),
+                _ = look.tick() => {
+                    let waiting = self
+                        .monitor
+                        .query_one(
+                            "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                            &[&self.backend_pid],
+                        )
+                        .await
+                        .ok()
+                        .and_then(|r| u64::try_from(r.get::<_, i64>(0)).ok())
+                        .unwrap_or(0);
+                    most = most.max(waiting);
+                }
+            }
         }
     }
 
@@ -423,7 +491,7 @@ impl<'a> Engine<'a> {
 
     /// The replicas' lag and the throttle probe's value, as far as they can be read (what
     /// cannot be read does not hold the backfill up).
-    async fn health(&self, b: &Backfill, live: &Live) -> (Option<Duration>, Option<f64>) {
+    async fn health(&self, b: &Backfill, live: &Live) -> Health {
         let t = &b.throttle;
         let lag = match live.max_lag {
             Some(_) => self
@@ -446,7 +514,19 @@ impl<'a> Engine<'a> {
                 .and_then(|v| v.and_then(|text| text.trim().parse::<f64>().ok())),
             None => None,
         };
-        (lag, probe)
+        let vacuum = t.vacuum
+            && self
+                .monitor
+                .query_one(
+                    &format!(
+                        "SELECT count(*) FROM pg_stat_progress_vacuum WHERE relid = '{}'::regclass",
+                        b.table
+                    ),
+                    &[],
+                )
+                .await
+                .is_ok_and(|r| r.get::<_, i64>(0) > 0);
+        Health { lag, probe, vacuum }
     }
 }
 
@@ -499,25 +579,42 @@ mod tests {
             max_replica_lag: Some(Duration::from_secs(5)),
             resume_below_lag: Some(Duration::from_secs(2)),
             probe: None,
+            vacuum: false,
+            max_lock_waits: None,
         });
         let mut live = Live::of(&b);
-        let lag = |s: u64| Some(Duration::from_secs(s));
-        assert_eq!(throttle_reason(&b, &live, lag(4), None, false), None);
-        assert!(throttle_reason(&b, &live, lag(6), None, false).is_some());
+        let lag = |s: u64| Health {
+            lag: Some(Duration::from_secs(s)),
+            ..Health::default()
+        };
+        assert_eq!(throttle_reason(&b, &live, &lag(4), false), None);
+        assert!(throttle_reason(&b, &live, &lag(6), false).is_some());
         // Waiting: 4 s is below the mark that paused it, not below the one that resumes.
-        assert!(throttle_reason(&b, &live, lag(4), None, true).is_some());
-        assert_eq!(throttle_reason(&b, &live, lag(1), None, true), None);
+        assert!(throttle_reason(&b, &live, &lag(4), true).is_some());
+        assert_eq!(throttle_reason(&b, &live, &lag(1), true), None);
         assert_eq!(
-            throttle_reason(&b, &live, None, None, false),
+            throttle_reason(&b, &live, &Health::default(), false),
             None,
             "unknown lag holds nothing up"
         );
+        // A vacuum on the table holds it up only when the step asks so.
+        let vacuuming = Health {
+            vacuum: true,
+            ..Health::default()
+        };
+        assert_eq!(throttle_reason(&b, &live, &vacuuming, false), None);
+        let mut careful = b.clone();
+        careful.throttle.vacuum = true;
+        assert_eq!(
+            throttle_reason(&careful, &live, &vacuuming, false).as_deref(),
+            Some("a vacuum is working on t")
+        );
         // The operator raises the mark: 6 s no longer holds it up; a hold does.
         assert!(live.apply("dana", &BackfillChange::MaxReplicaLag { ms: 10_000 }, &b));
-        assert_eq!(throttle_reason(&b, &live, lag(6), None, false), None);
+        assert_eq!(throttle_reason(&b, &live, &lag(6), false), None);
         assert!(live.apply("dana", &BackfillChange::Hold, &b));
         assert_eq!(
-            throttle_reason(&b, &live, None, None, false).as_deref(),
+            throttle_reason(&b, &live, &Health::default(), false).as_deref(),
             Some("held by dana")
         );
         assert!(

@@ -106,7 +106,13 @@ impl Ctx<'_> {
     }
 
     fn throttle(&mut self, node: &Node) -> Option<Throttle> {
-        const KEYS: [&str; 3] = ["max_replica_lag", "resume_below", "probe"];
+        const KEYS: [&str; 5] = [
+            "max_replica_lag",
+            "resume_below",
+            "probe",
+            "vacuum",
+            "max_lock_waits",
+        ];
         const EXAMPLE: &str = "throttle:\n  max_replica_lag: 5s\n  resume_below: 2s";
         let f = self.fields(node, "`throttle`", &KEYS, EXAMPLE)?;
         let max_replica_lag = f
@@ -122,10 +128,19 @@ impl Ctx<'_> {
             Some(n) => Some(self.throttle_probe(n)?),
             None => None,
         };
+        let vacuum = f
+            .get("vacuum")
+            .and_then(|n| self.boolean(n, "vacuum"))
+            .unwrap_or(false);
+        let max_lock_waits = f
+            .get("max_lock_waits")
+            .and_then(|n| self.count(n, "max_lock_waits", 0));
         Some(Throttle {
             max_replica_lag,
             resume_below_lag,
             probe,
+            vacuum,
+            max_lock_waits,
         })
     }
 
