@@ -632,3 +632,107 @@ async fn a_batch_others_waited_on_makes_the_next_one_smaller() {
         .get(0);
     assert_eq!(wrong, 0);
 }
+
+/// Against the scratch cluster's real streaming replica, replaying 1 s behind: a backfill
+/// marked at 300 ms of replica lag waits while the replica is behind and goes on once it
+/// has caught up (below 150 ms); then the operator raises the mark to a minute and it runs
+/// to the end, every row done exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_replica_pauses_the_backfill() {
+    use cutover::events::{BackfillChange, Command};
+    let replica = std::env::var("CUTOVER_TEST_REPLICA_URL").expect(
+        "CUTOVER_TEST_REPLICA_URL: run the suite through scripts/test (its scratch cluster starts a replica)",
+    );
+    // The replica streams: its lag is real.
+    let streaming: i64 = connect(&common::admin_url())
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(streaming >= 1, "no streaming replica behind {replica}");
+    let name = "backfill_replica";
+    let url = table("backfill_replica", 25_000).await;
+    let dir = scratch_dir("backfill-replica");
+    // Each batch takes at least 10 ms: the walk outlasts the replica's first word on its lag
+    // however fast the machine.
+    let text = runbook(
+        name,
+        "batch: 100\n        min_batch: 100\n        max_batch: 100",
+        "        throttle:\n          max_replica_lag: 300ms\n          resume_below: 150ms\n",
+    )
+    .replace(
+        "sql: UPDATE public.t SET n = n + 1 WHERE id > $1 AND id <= $2",
+        "sql: UPDATE public.t SET n = n + 1 FROM (SELECT pg_sleep(0.01)) pause WHERE id > $1 AND id <= $2",
+    );
+    let path = write(&dir, "b.yaml", &text);
+    let loaded = cutover::runbook::load(&path);
+    let runbook = loaded.runbook.unwrap();
+    let plan = cutover::plan::plan(&runbook);
+    let options = cutover::engine::RunOptions {
+        target: cutover::connect::resolve(Some(&url), "cutover:backfill_replica", &|_| None)
+            .unwrap(),
+        operator: "tester".into(),
+        journal: dir.join("journal.jsonl"),
+        run_id: None,
+        exclusive_journal: false,
+        resume: false,
+        new_run: false,
+        allow_changed: false,
+        monitor_cap: None,
+        rehearsal: None,
+    };
+    let (event_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let (commands, command_rx) = tokio::sync::mpsc::unbounded_channel();
+    let engine = tokio::spawn(async move {
+        cutover::engine::run(&runbook, &plan, options, event_tx, command_rx).await
+    });
+    let mut seen: Vec<Event> = Vec::new();
+    let mut until = async |what: &str, seen: &mut Vec<Event>, matches: &dyn Fn(&Event) -> bool| {
+        loop {
+            let entry = tokio::time::timeout(Duration::from_secs(60), events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no {what}: {:#?}", seen.last()))
+                .unwrap_or_else(|| panic!("the run ended before {what}: {seen:#?}"));
+            seen.push(entry.event.clone());
+            if matches(&entry.event) {
+                return entry.event;
+            }
+        }
+    };
+    let throttled = until("a wait for the replica", &mut seen, &|e| {
+        matches!(e, Event::BackfillThrottled { reason, .. } if reason.starts_with("replica lag"))
+    })
+    .await;
+    until("the replica catching up", &mut seen, &|e| {
+        matches!(e, Event::BackfillResumed { .. })
+    })
+    .await;
+    commands
+        .send(Command::AdjustBackfill {
+            operator: "tester".into(),
+            change: BackfillChange::MaxReplicaLag { ms: 60_000 },
+        })
+        .unwrap();
+    drop(commands);
+    let outcome = tokio::time::timeout(Duration::from_secs(60), engine)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        outcome,
+        cutover::events::Outcome::Succeeded,
+        "{throttled:?}"
+    );
+    let wrong: i64 = connect(&url)
+        .await
+        .query_one("SELECT count(*) FROM public.t WHERE n <> 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(wrong, 0);
+}
