@@ -162,6 +162,19 @@ async fn a_killed_backfill_resumes_with_every_row_updated_exactly_once() {
             tokio::time::sleep(Duration::from_millis(2)).await;
         };
         sessions_gone(&watcher, name).await;
+        if status.is_none() && kills == 1 {
+            // Killed mid-walk: `status` says it is under way and resumable.
+            let said = cutover(
+                &dir,
+                &["status", path.to_str().unwrap(), "--database-url", &url],
+            )
+            .await;
+            assert!(
+                said.stdout
+                    .contains("in progress (a run goes on from its cursor)"),
+                "{said:?}"
+            );
+        }
         if let Some(status) = status {
             assert_eq!(status.code(), Some(0), "attempt {attempt} (seed {seed})");
             finished = true;
@@ -204,6 +217,12 @@ async fn a_killed_backfill_resumes_with_every_row_updated_exactly_once() {
     assert!(resumed_from.len() >= 2, "{resumed_from:?}");
     assert!(resumed_from[1..].iter().all(|&r| r > 0), "{resumed_from:?}");
 
+    let said = cutover(
+        &dir,
+        &["status", path.to_str().unwrap(), "--database-url", &url],
+    )
+    .await;
+    assert_eq!(said.code, Some(0), "all applied: {said:?}");
     // A run afterwards: already applied, nothing done twice.
     let again = common::cli::headless(&dir, &path, &url, &["--new-run"]).await;
     assert_eq!(again.code, Some(0), "{again:?}");

@@ -88,6 +88,19 @@ fn classify(kind: &StepKind, row: Option<&Row>) -> (Class, String) {
                 format!("{} (unknown status)", r.status_text),
             ),
         },
+        (StepKind::Backfill(_), Some(r)) => match r.status {
+            StepStatus::Applied => (Class::Applied, "applied".into()),
+            // Each batch committed with its cursor: a run goes on from there.
+            StepStatus::Started => (
+                Class::Pending,
+                "in progress (a run goes on from its cursor)".into(),
+            ),
+            StepStatus::Failed => (Class::Failed, "failed".into()),
+            _ => (
+                Class::Unknown,
+                format!("{} (unknown status)", r.status_text),
+            ),
+        },
         (StepKind::Checkpoint(_), Some(r)) if r.status == StepStatus::Decided => {
             let decision = r.decision.as_deref().unwrap_or("decided");
             let mut words = match r.approver.as_deref() {
