@@ -7,6 +7,7 @@ pub mod engine;
 /// What a run says and is told: events, decisions, commands. The engine, the journal and every
 /// front end depend on this; it depends on none of them.
 pub mod events;
+pub mod fleet;
 pub mod journal;
 pub mod narration;
 pub mod plan;

@@ -33,6 +33,8 @@ pub struct Policy {
     pub on_failure: OnFailure,
     pub uncertain: Option<Uncertain>,
     pub json: bool,
+    /// Print nothing (a fleet prints one line per database instead).
+    pub quiet: bool,
 }
 
 /// One readable line for an event (more lines under it when the narration has them), with
@@ -64,7 +66,7 @@ pub async fn drive(
         // What arrived together is printed with one write (the journal hands events over a
         // step at a time): a line per write costs a system call per event.
         let mut text = String::new();
-        for entry in &batch {
+        for entry in batch.iter().filter(|_| !policy.quiet) {
             if policy.json {
                 text.push_str(&serde_json::to_string(entry).unwrap_or_default());
                 text.push('\n');
@@ -214,6 +216,7 @@ mod tests {
             on_failure: OnFailure::Stop,
             uncertain,
             json: false,
+            quiet: false,
         }
     }
 

@@ -21,6 +21,7 @@ macro_rules! say_raw {
 }
 
 mod copy;
+mod fleet;
 pub mod headless;
 mod inspect;
 mod rehearse;
@@ -95,6 +96,9 @@ pub enum Command {
     },
     /// Turn a journal into the post-migration report (Markdown, JSON or HTML).
     Report(report::ReportArgs),
+    /// Run one runbook over a fleet of databases: a canary, then waves with a concurrency
+    /// cap and a gate between waves carrying the wave's evidence.
+    Fleet(fleet::FleetArgs),
 }
 
 /// Exit codes, documented in the README.
@@ -126,6 +130,7 @@ pub fn main() -> ExitCode {
         Command::Status(args) => status::status(args),
         Command::History(args) => status::history(args),
         Command::Report(args) => report::run(args),
+        Command::Fleet(args) => fleet::fleet(args),
     };
     ExitCode::from(code)
 }

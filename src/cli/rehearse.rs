@@ -347,6 +347,7 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             on_failure: args.on_failure,
             uncertain: None,
             json: args.json,
+            quiet: false,
         };
         let (event_tx, event_rx) = tokio::sync::mpsc::unbounded_channel();
         let (command_tx, command_rx) = tokio::sync::mpsc::unbounded_channel();

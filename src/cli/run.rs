@@ -375,6 +375,7 @@ pub fn run(args: RunArgs) -> u8 {
         on_failure: args.on_failure,
         uncertain: args.uncertain,
         json: args.json,
+        quiet: false,
     };
     if !args.headless {
         return runtime.block_on(async move {

@@ -7,6 +7,8 @@ pub mod loader;
 pub mod model;
 pub mod yaml;
 
-pub use loader::{Loaded, load, load_text, load_with_env};
+pub use loader::{
+    Loaded, LoadedFleet, load, load_fleet, load_fleet_text, load_text, load_with_env,
+};
 pub use model::*;
 pub use yaml::Loc;

@@ -16,11 +16,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod backfill;
+mod fleet;
 mod kinds;
 mod sql_files;
 mod structure;
 mod values;
 
+pub use fleet::{LoadedFleet, load_fleet, load_fleet_text};
 use kinds::*;
 use sql_files::*;
 

@@ -1,0 +1,594 @@
+//! `cutover fleet`: one runbook over many databases, a canary first, then waves with a
+//! concurrency cap and a gate between waves carrying the wave's evidence. Each database is
+//! an ordinary run (its own journal, tracking rows and lock); the fleet journal,
+//! `runs/<fleet>.fleet.jsonl`, records the waves, each database's result and the decisions.
+
+use super::exit;
+use super::headless::{self, OnFailure, Policy};
+use super::run::{os_user, parse_duration};
+use crate::connect::Target as DbTarget;
+use crate::engine::{self, RunOptions};
+use crate::events::Outcome;
+use crate::fleet::{self, FleetEvent, OnError, Target, TargetResult, Targets, Wave};
+use crate::plan::Plan;
+use crate::runbook::Runbook;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug)]
+pub struct FleetArgs {
+    /// The fleet file: the runbook, the databases and the waves.
+    pub fleet: PathBuf,
+    /// Without the fleet screen: one line per database, the evidence at each gate.
+    #[arg(long)]
+    pub headless: bool,
+    /// Pass a wave's gate when every database of it succeeded; a failure still stops the
+    /// fleet there (exit 3, resumable).
+    #[arg(long)]
+    pub approve_waves: bool,
+    /// Go on with the fleet's unfinished run: databases that finished are not run again,
+    /// interrupted ones are resumed.
+    #[arg(long)]
+    pub resume: bool,
+    /// Who runs the fleet (default: the OS user).
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// Cap each monitoring phase of every database's run (rehearsals, CI), e.g. 30s.
+    #[arg(long, value_parser = parse_duration)]
+    pub monitor_for: Option<Duration>,
+}
+
+/// The fleet journal: one JSON line per event, each fsynced before the next step.
+struct FleetJournal {
+    file: std::fs::File,
+}
+
+impl FleetJournal {
+    fn open(path: &Path) -> std::io::Result<FleetJournal> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(FleetJournal { file })
+    }
+
+    fn write(&mut self, event: &FleetEvent) -> std::io::Result<()> {
+        let entry = serde_json::json!({
+            "ts": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "entry": event,
+        });
+        writeln!(self.file, "{entry}")?;
+        self.file.sync_data()
+    }
+}
+
+/// The fleet journal's events since its latest start (a torn last line is skipped).
+pub fn replay(path: &Path) -> Vec<FleetEvent> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let events: Vec<FleetEvent> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| serde_json::from_value(v.get("entry")?.clone()).ok())
+        .collect();
+    let start = events
+        .iter()
+        .rposition(|e| matches!(e, FleetEvent::FleetStarted { resumed: false, .. }))
+        .unwrap_or(0);
+    events[start..].to_vec()
+}
+
+pub fn journal_path(fleet: &str) -> PathBuf {
+    Path::new("runs").join(format!("{fleet}.fleet.jsonl"))
+}
+
+pub fn fleet(args: FleetArgs) -> u8 {
+    if !args.headless {
+        eprintln!(
+            "cutover: the fleet screen is not built yet: run the fleet with --headless (one line per database, the evidence at each gate)"
+        );
+        return exit::USAGE;
+    }
+    let loaded = crate::runbook::load_fleet(&args.fleet);
+    let Some(fleet) = loaded.fleet else {
+        for d in &loaded.diagnostics {
+            eprintln!("{}", crate::diag::render(d, &loaded.sources, false));
+        }
+        return exit::FAILED;
+    };
+    let (runbook, plan) = match super::inspect::load_clean(&fleet.runbook) {
+        Ok(ok) => ok,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cutover: cannot start the async runtime: {e}");
+            return exit::USAGE;
+        }
+    };
+    let operator = args.operator.clone().unwrap_or_else(os_user);
+    runtime.block_on(drive(fleet, runbook, plan, args, operator))
+}
+
+/// The targets, listed or found by the query.
+async fn targets(fleet: &fleet::Fleet, runbook: &Runbook) -> Result<Vec<Target>, String> {
+    let lookup = |name: &str| std::env::var(name).ok();
+    match &fleet.targets {
+        Targets::Listed(list) => list
+            .iter()
+            .map(|t| {
+                let url = crate::runbook::env::interpolate(&t.url, &lookup).map_err(|var| {
+                    format!("target {}: environment variable `{var}` is not set", t.name)
+                })?;
+                Ok(Target { url, ..t.clone() })
+            })
+            .collect(),
+        Targets::Query { server, sql } => {
+            let url = crate::runbook::env::interpolate(server, &lookup)
+                .map_err(|var| format!("targets_from: environment variable `{var}` is not set"))?;
+            let server = crate::connect::resolve(
+                Some(&url),
+                &format!("cutover:{}:fleet", runbook.name),
+                &lookup,
+            )
+            .map_err(|e| e.to_string())?;
+            let (client, _notices) = crate::connect::open(&server)
+                .await
+                .map_err(|m| format!("cannot connect to {}: {m}", server.redacted()))?;
+            let rows = client
+                .query(sql.as_str(), &[])
+                .await
+                .map_err(|e| format!("targets_from: {}", super::copy::masked(&server, &e)))?;
+            Ok(rows
+                .iter()
+                .filter_map(|r| r.try_get::<_, String>(0).ok())
+                .map(|db| Target {
+                    url: fleet::with_dbname(&url, &db),
+                    name: db,
+                    labels: Default::default(),
+                })
+                .collect())
+        }
+    }
+}
+
+async fn drive(
+    fleet: fleet::Fleet,
+    runbook: Runbook,
+    plan: Plan,
+    args: FleetArgs,
+    operator: String,
+) -> u8 {
+    let targets = match targets(&fleet, &runbook).await {
+        Ok(t) if !t.is_empty() => t,
+        Ok(_) => {
+            eprintln!("cutover: fleet {}: no database to run on", fleet.name);
+            return exit::USAGE;
+        }
+        Err(message) => {
+            eprintln!("cutover: fleet {}: {message}", fleet.name);
+            return exit::USAGE;
+        }
+    };
+    let (taken, left) = fleet::assign(&targets, &fleet.waves);
+    if !left.is_empty() {
+        let names: Vec<&str> = left.iter().map(|&i| targets[i].name.as_str()).collect();
+        eprintln!(
+            "cutover: fleet {}: {} database(s) in no wave, not run: {}",
+            fleet.name,
+            names.len(),
+            names.join(", ")
+        );
+    }
+    let path = journal_path(&fleet.name);
+    let before = if args.resume {
+        replay(&path)
+    } else {
+        Vec::new()
+    };
+    if !args.resume
+        && let Some(FleetEvent::FleetFinished { .. }) | None = replay(&path).last().cloned()
+    {
+    } else if !args.resume {
+        eprintln!(
+            "cutover: fleet {} has an unfinished run ({}): go on with --resume",
+            fleet.name,
+            path.display()
+        );
+        return exit::USAGE;
+    }
+    // Gates passed earlier stand; the canary's results are the yardstick.
+    let passed: Vec<String> = before
+        .iter()
+        .filter_map(|e| match e {
+            FleetEvent::WaveDecision { wave, go: true, .. } => Some(wave.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut earlier: Vec<(String, TargetResult)> = before
+        .iter()
+        .filter_map(|e| match e {
+            FleetEvent::TargetFinished { wave, result } => Some((wave.clone(), result.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut journal = match FleetJournal::open(&path) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("cutover: fleet journal {}: {e}", path.display());
+            return exit::USAGE;
+        }
+    };
+    let waves: Vec<(String, Vec<String>)> = fleet
+        .waves
+        .iter()
+        .zip(&taken)
+        .map(|(w, t)| {
+            (
+                w.name.clone(),
+                t.iter().map(|&i| targets[i].name.clone()).collect(),
+            )
+        })
+        .collect();
+    let started = FleetEvent::FleetStarted {
+        fleet: fleet.name.clone(),
+        runbook: runbook.name.clone(),
+        checksum: runbook.checksum.clone(),
+        operator: operator.clone(),
+        targets: targets.len() - left.len(),
+        waves: waves.clone(),
+        resumed: args.resume && !before.is_empty(),
+    };
+    if let Err(e) = journal.write(&started) {
+        eprintln!("cutover: fleet journal {}: {e}", path.display());
+        return exit::USAGE;
+    }
+    say!(
+        "fleet {}: {} on {} database(s) in {} wave(s){}",
+        fleet.name,
+        runbook.name,
+        targets.len() - left.len(),
+        fleet.waves.len(),
+        if args.resume { " (resumed)" } else { "" }
+    );
+    let shared = Arc::new(Shared {
+        runbook,
+        plan,
+        fleet: fleet.name.clone(),
+        operator: operator.clone(),
+        monitor_cap: args.monitor_for,
+    });
+    let mut canary: Vec<TargetResult> = Vec::new();
+    let mut any_failed = false;
+    for (k, (wave, indexes)) in fleet.waves.iter().zip(&taken).enumerate() {
+        let wave_targets: Vec<Target> = indexes.iter().map(|&i| targets[i].clone()).collect();
+        if passed.contains(&wave.name) {
+            // Its gate was passed in an earlier run: the canary's results still count.
+            if k == 0 {
+                canary = earlier
+                    .iter()
+                    .filter(|(w, _)| *w == wave.name)
+                    .map(|(_, r)| r.clone())
+                    .collect();
+            }
+            say!("wave {}: passed its gate earlier", wave.name);
+            continue;
+        }
+        let _ = journal.write(&FleetEvent::WaveStarted {
+            wave: wave.name.clone(),
+        });
+        say!(
+            "wave {} ({} database(s), {} at once, on error {})",
+            wave.name,
+            wave_targets.len(),
+            wave.concurrency,
+            wave.on_error.as_str()
+        );
+        let (results, not_started) =
+            run_wave(&shared, wave, &wave_targets, &mut journal, args.resume).await;
+        earlier.retain(|(w, _)| *w != wave.name);
+        earlier.extend(results.iter().map(|r| (wave.name.clone(), r.clone())));
+        if k == 0 {
+            canary = results.clone();
+        }
+        let evidence = fleet::evidence(&canary, &results, not_started);
+        any_failed |= !evidence.failed.is_empty();
+        let _ = journal.write(&FleetEvent::WaveGate {
+            wave: wave.name.clone(),
+            evidence: evidence.clone(),
+        });
+        say!("gate after wave {}:", wave.name);
+        for line in evidence.lines() {
+            say!("  {line}");
+        }
+        if k + 1 == fleet.waves.len() {
+            break;
+        }
+        let clean = evidence.failed.is_empty() && evidence.not_started == 0;
+        if args.approve_waves && clean {
+            let _ = journal.write(&FleetEvent::WaveDecision {
+                wave: wave.name.clone(),
+                go: true,
+                operator: operator.clone(),
+                reason: "--approve-waves: every database of the wave succeeded".into(),
+            });
+            say!("  GO (--approve-waves)");
+            continue;
+        }
+        let why = if clean {
+            format!(
+                "halted at the gate after wave {}: go on with --resume --approve-waves",
+                wave.name
+            )
+        } else {
+            format!(
+                "halted at the gate after wave {}: {} database(s) failed — set them right, then --resume (they run again; the rest stay done)",
+                wave.name,
+                evidence.failed.len()
+            )
+        };
+        let _ = journal.write(&FleetEvent::FleetFinished {
+            outcome: Outcome::Halted,
+            message: Some(why.clone()),
+        });
+        say!("fleet {}: {why}", fleet.name);
+        return headless::exit_code(Outcome::Halted);
+    }
+    let (outcome, message) = if any_failed {
+        (
+            Outcome::Failed,
+            "finished, with failed databases (see the gates above)".to_owned(),
+        )
+    } else {
+        (Outcome::Succeeded, "every database succeeded".to_owned())
+    };
+    let _ = journal.write(&FleetEvent::FleetFinished {
+        outcome,
+        message: Some(message.clone()),
+    });
+    say!("fleet {}: {message}", fleet.name);
+    if outcome == Outcome::Succeeded {
+        exit::OK
+    } else {
+        exit::FAILED
+    }
+}
+
+/// What every database's run shares.
+struct Shared {
+    runbook: Runbook,
+    plan: Plan,
+    fleet: String,
+    operator: String,
+    monitor_cap: Option<Duration>,
+}
+
+/// Runs a wave's databases, at most `concurrency` at once; with `on_error: halt`, nothing
+/// new starts after a failure. Returns the results and how many never started.
+async fn run_wave(
+    shared: &Arc<Shared>,
+    wave: &Wave,
+    targets: &[Target],
+    journal: &mut FleetJournal,
+    resume: bool,
+) -> (Vec<TargetResult>, usize) {
+    let mut running = tokio::task::JoinSet::new();
+    let mut next = 0;
+    let mut results = Vec::new();
+    let mut stop = false;
+    loop {
+        while !stop && next < targets.len() && running.len() < wave.concurrency.max(1) {
+            let target = targets[next].clone();
+            let shared = Arc::clone(shared);
+            running.spawn(async move { run_target(&shared, &target, resume).await });
+            next += 1;
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let result = match joined {
+            Ok(r) => r,
+            Err(e) => TargetResult {
+                target: "?".into(),
+                outcome: None,
+                already_done: false,
+                duration_ms: 0,
+                run_id: None,
+                message: Some(format!("its task ended: {e}")),
+                checks: Vec::new(),
+            },
+        };
+        say!("  {}", describe(&result));
+        let _ = journal.write(&FleetEvent::TargetFinished {
+            wave: wave.name.clone(),
+            result: result.clone(),
+        });
+        if !result.succeeded() && wave.on_error == OnError::Halt {
+            stop = true;
+        }
+        results.push(result);
+    }
+    (results, targets.len() - next)
+}
+
+fn describe(r: &TargetResult) -> String {
+    let what = match (&r.outcome, r.already_done) {
+        (Some(Outcome::Succeeded), true) => "done already (not run again)".to_owned(),
+        (Some(o), _) => o.as_str().to_owned(),
+        (None, _) => "did not run".to_owned(),
+    };
+    let mut line = format!(
+        "{}: {what}{}",
+        r.target,
+        if r.already_done {
+            String::new()
+        } else {
+            format!(" in {}", crate::narration::ms(r.duration_ms))
+        }
+    );
+    if let Some(m) = &r.message {
+        line.push_str(&format!(" — {m}"));
+    }
+    line
+}
+
+/// One database's run: skipped when it finished before, resumed when it was interrupted,
+/// else a new run with its own journal under `runs/<fleet>/`.
+async fn run_target(shared: &Shared, target: &Target, resume: bool) -> TargetResult {
+    let started = Instant::now();
+    let mut result = TargetResult {
+        target: target.name.clone(),
+        outcome: None,
+        already_done: false,
+        duration_ms: 0,
+        run_id: None,
+        message: None,
+        checks: Vec::new(),
+    };
+    let lookup = |name: &str| std::env::var(name).ok();
+    let db = match crate::connect::resolve(
+        Some(&target.url),
+        &format!("cutover:{}", shared.runbook.name),
+        &lookup,
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            result.message = Some(e.to_string());
+            return result;
+        }
+    };
+    let latest = latest_run(&db, &shared.runbook.name).await;
+    let latest = match latest {
+        Ok(l) => l,
+        Err(message) => {
+            result.message = Some(message);
+            return result;
+        }
+    };
+    if let Some(run) = &latest
+        && run.outcome == Some(Outcome::Succeeded)
+        && resume
+    {
+        result.outcome = Some(Outcome::Succeeded);
+        result.already_done = true;
+        result.run_id = Some(run.id.clone());
+        return result;
+    }
+    let resuming = resume
+        && latest
+            .as_ref()
+            .is_some_and(|r| crate::tracking::is_resumable(r.outcome));
+    let dir = Path::new("runs").join(&shared.fleet);
+    let (journal, run_id, exclusive) = match (&latest, resuming) {
+        (Some(run), true) => match run.journal.as_ref().map(PathBuf::from) {
+            Some(path) if path.is_file() => (path, None, false),
+            _ => (crate::journal::path_for_run(&dir, &run.id), None, false),
+        },
+        _ => {
+            let id = engine::new_run_id(&shared.runbook.name);
+            (
+                crate::journal::path_for_run(&dir, &format!("{}-{id}", target.name)),
+                Some(id),
+                true,
+            )
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        result.message = Some(format!("{}: {e}", dir.display()));
+        return result;
+    }
+    let options = RunOptions {
+        target: db.clone(),
+        operator: shared.operator.clone(),
+        journal: journal.clone(),
+        run_id,
+        exclusive_journal: exclusive,
+        resume: resuming,
+        new_run: false,
+        allow_changed: false,
+        monitor_cap: shared.monitor_cap,
+        rehearsal: None,
+    };
+    let policy = Policy {
+        approve: Vec::new(),
+        approve_all: true,
+        override_checks: Vec::new(),
+        override_reason: None,
+        operator: shared.operator.clone(),
+        on_failure: OnFailure::Stop,
+        uncertain: None,
+        json: false,
+        quiet: true,
+    };
+    let (event_tx, event_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (command_tx, command_rx) = tokio::sync::mpsc::unbounded_channel();
+    let driver = tokio::spawn(headless::drive(event_rx, command_tx, policy));
+    let outcome = engine::run(&shared.runbook, &shared.plan, options, event_tx, command_rx).await;
+    let _ = driver.await;
+    result.duration_ms = fleet::millis(started.elapsed());
+    if let Ok(replayed) = crate::journal::replay(&journal) {
+        let record = crate::record::RunRecord::of(&replayed.entries);
+        result.run_id = record.attempts.last().map(|a| a.run_id.clone());
+        result.checks = record
+            .steps
+            .iter()
+            .filter_map(|s| {
+                s.check
+                    .as_ref()
+                    .map(|c| (s.id.clone(), c.passed, c.actual.clone()))
+            })
+            .collect();
+        if let Some((_, Some(message))) = &record.outcome
+            && record
+                .outcome
+                .as_ref()
+                .is_some_and(|(o, _)| *o != Outcome::Succeeded)
+        {
+            // The failure itself, where a step failed: SQLSTATE and the server's words.
+            let failure = record.steps.iter().rev().find_map(|s| {
+                s.errors.last().map(|f| {
+                    format!(
+                        "{}: {}{}",
+                        s.id,
+                        f.error
+                            .sqlstate
+                            .as_ref()
+                            .map(|c| format!("[{c}] "))
+                            .unwrap_or_default(),
+                        f.error.message
+                    )
+                })
+            });
+            result.message = Some(failure.unwrap_or_else(|| message.clone()));
+        }
+    }
+    match outcome {
+        Ok(o) => result.outcome = Some(o),
+        Err(e) => result.message = Some(e.to_string()),
+    }
+    result
+}
+
+/// The latest run of `runbook` on `db` (none without a tracking schema).
+async fn latest_run(
+    db: &DbTarget,
+    runbook: &str,
+) -> Result<Option<crate::tracking::RecordedRun>, String> {
+    let (client, _notices) = crate::connect::open(db)
+        .await
+        .map_err(|m| format!("cannot connect to {}: {m}", db.redacted()))?;
+    crate::tracking::latest_recorded_run(&client, runbook)
+        .await
+        .map_err(|e| super::copy::masked(db, &e))
+}

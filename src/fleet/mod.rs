@@ -1,0 +1,395 @@
+//! Fleet windows: one runbook over many databases — a canary first, then waves with a
+//! concurrency cap, and a go/no-go between waves carrying the wave's evidence. Each database
+//! keeps its own journal, tracking rows and lock exactly as a single run; the fleet journal
+//! records the waves and the decisions.
+//!
+//! This module is the pure part: the model the fleet file loads into, which targets each
+//! wave takes, the evidence at a wave's gate, and the fleet journal's events.
+
+use crate::events::Outcome;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A fleet file, loaded.
+#[derive(Clone, Debug)]
+pub struct Fleet {
+    pub name: String,
+    pub path: PathBuf,
+    /// The runbook every target runs, resolved against the fleet file's directory.
+    pub runbook: PathBuf,
+    pub targets: Targets,
+    pub waves: Vec<Wave>,
+}
+
+/// Where the databases come from.
+#[derive(Clone, Debug)]
+pub enum Targets {
+    /// Listed in the fleet file, in order.
+    Listed(Vec<Target>),
+    /// A query on a server that lists database names (`SELECT datname FROM pg_database …`):
+    /// each becomes a target on that server.
+    Query { server: String, sql: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// How the fleet names it (unique): its label, or its database name.
+    pub name: String,
+    /// A URL or conninfo; `${VAR}` comes from the environment when the fleet runs.
+    pub url: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wave {
+    pub name: String,
+    /// How many targets it takes; `None`: all the rest.
+    pub size: Option<usize>,
+    /// Only targets with these labels (in the fleet's order).
+    pub labels: BTreeMap<String, String>,
+    /// At most this many databases at once (and as many connections per database as a run).
+    pub concurrency: usize,
+    pub on_error: OnError,
+}
+
+/// What a failed database does to the rest of its wave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// Start nothing more; the fleet stops at the wave's gate.
+    Halt,
+    /// The wave goes on; its gate shows the failures.
+    Continue,
+}
+
+impl OnError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnError::Halt => "halt",
+            OnError::Continue => "continue",
+        }
+    }
+}
+
+/// Which targets each wave takes, in order: a wave takes the next `size` not yet taken
+/// that carry its labels (all of them without a size). Targets no wave takes are returned
+/// last.
+pub fn assign(targets: &[Target], waves: &[Wave]) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let mut taken = vec![false; targets.len()];
+    let mut out = Vec::new();
+    for wave in waves {
+        let mut mine = Vec::new();
+        for (i, t) in targets.iter().enumerate() {
+            if wave.size.is_some_and(|n| mine.len() >= n) {
+                break;
+            }
+            let fits = wave.labels.iter().all(|(k, v)| t.labels.get(k) == Some(v));
+            if !taken[i] && fits {
+                taken[i] = true;
+                mine.push(i);
+            }
+        }
+        out.push(mine);
+    }
+    let left = (0..targets.len()).filter(|&i| !taken[i]).collect();
+    (out, left)
+}
+
+/// How one database's run went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetResult {
+    pub target: String,
+    /// `None`: it could not run at all (see `message`).
+    pub outcome: Option<Outcome>,
+    /// Finished in an earlier run of the fleet: not run again.
+    #[serde(default)]
+    pub already_done: bool,
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Each check's id, verdict and value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<(String, bool, String)>,
+}
+
+impl TargetResult {
+    pub fn succeeded(&self) -> bool {
+        self.outcome == Some(Outcome::Succeeded)
+    }
+}
+
+/// What a wave's gate shows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WaveEvidence {
+    pub passed: usize,
+    /// Targets that did not succeed, with how they ended.
+    pub failed: Vec<(String, String)>,
+    /// Targets more than [`SLOWER`] times the canary's median time.
+    pub slower_than_canary: Vec<(String, u64)>,
+    /// Checks whose verdict differs from the canary's: target, check, verdict here.
+    pub checks_differ: Vec<(String, String, bool)>,
+    /// Targets not started (a halt stopped the wave first).
+    pub not_started: usize,
+}
+
+/// "Slower than the canary": over this many times its median, and by a second at least
+/// (below that, the difference is the server's noise, not the database's).
+pub const SLOWER: f64 = 1.5;
+pub const SLOWER_BY_MS: u64 = 1_000;
+
+/// The evidence of `wave` against the `canary`'s results.
+pub fn evidence(
+    canary: &[TargetResult],
+    wave: &[TargetResult],
+    not_started: usize,
+) -> WaveEvidence {
+    let mut times: Vec<u64> = canary
+        .iter()
+        .filter(|r| r.succeeded() && !r.already_done)
+        .map(|r| r.duration_ms)
+        .collect();
+    times.sort_unstable();
+    let median = times.get(times.len() / 2).copied();
+    // The canary's verdicts: a check counts as passing there if it passed on every canary.
+    let mut verdicts: BTreeMap<&str, bool> = BTreeMap::new();
+    for r in canary {
+        for (id, passed, _) in &r.checks {
+            let v = verdicts.entry(id.as_str()).or_insert(true);
+            *v = *v && *passed;
+        }
+    }
+    let mut e = WaveEvidence {
+        not_started,
+        ..WaveEvidence::default()
+    };
+    for r in wave {
+        if r.succeeded() {
+            e.passed += 1;
+        } else {
+            let how = match (&r.outcome, &r.message) {
+                (Some(o), Some(m)) => format!("{}: {m}", o.as_str()),
+                (Some(o), None) => o.as_str().to_owned(),
+                (None, Some(m)) => m.clone(),
+                (None, None) => "did not run".to_owned(),
+            };
+            e.failed.push((r.target.clone(), how));
+        }
+        if let Some(m) = median
+            && !r.already_done
+            && r.duration_ms as f64 > m.max(1) as f64 * SLOWER
+            && r.duration_ms.saturating_sub(m) >= SLOWER_BY_MS
+        {
+            e.slower_than_canary.push((r.target.clone(), r.duration_ms));
+        }
+        for (id, passed, _) in &r.checks {
+            if verdicts.get(id.as_str()).is_some_and(|c| c != passed) {
+                e.checks_differ
+                    .push((r.target.clone(), id.clone(), *passed));
+            }
+        }
+    }
+    e
+}
+
+impl WaveEvidence {
+    /// The gate's lines, one fact each.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "{} passed, {} failed{}",
+            self.passed,
+            self.failed.len(),
+            if self.not_started > 0 {
+                format!(", {} not started", self.not_started)
+            } else {
+                String::new()
+            }
+        )];
+        for (t, how) in &self.failed {
+            out.push(format!("FAILED {t}: {how}"));
+        }
+        for (t, ms) in &self.slower_than_canary {
+            out.push(format!(
+                "slower than the canary: {t} ({})",
+                crate::narration::ms(*ms)
+            ));
+        }
+        for (t, check, passed) in &self.checks_differ {
+            out.push(format!(
+                "check {check} {} on {t}, unlike the canary",
+                if *passed { "passed" } else { "FAILED" }
+            ));
+        }
+        out
+    }
+}
+
+/// The fleet journal: what the fleet did, a line each, fsynced (`runs/<fleet>.fleet.jsonl`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum FleetEvent {
+    FleetStarted {
+        fleet: String,
+        runbook: String,
+        checksum: String,
+        operator: String,
+        targets: usize,
+        /// Each wave's name and targets.
+        waves: Vec<(String, Vec<String>)>,
+        resumed: bool,
+    },
+    WaveStarted {
+        wave: String,
+    },
+    TargetFinished {
+        wave: String,
+        result: TargetResult,
+    },
+    WaveGate {
+        wave: String,
+        evidence: WaveEvidence,
+    },
+    WaveDecision {
+        wave: String,
+        go: bool,
+        operator: String,
+        reason: String,
+    },
+    FleetFinished {
+        outcome: Outcome,
+        message: Option<String>,
+    },
+}
+
+/// `url` (a URL or key=value conninfo) on database `db` of the same server.
+pub fn with_dbname(url: &str, db: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (main, query) = match rest.split_once('?') {
+            Some((m, q)) => (m, Some(q)),
+            None => (rest, None),
+        };
+        let authority = main.split('/').next().unwrap_or(main);
+        let mut out = format!("{scheme}://{authority}/{db}");
+        if let Some(q) = query {
+            out.push('?');
+            out.push_str(q);
+        }
+        return out;
+    }
+    let mut parts: Vec<String> = url
+        .split_whitespace()
+        .filter(|p| !p.starts_with("dbname="))
+        .map(str::to_owned)
+        .collect();
+    parts.push(format!("dbname={db}"));
+    parts.join(" ")
+}
+
+/// How long a database's run took, for the evidence.
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(name: &str, region: &str) -> Target {
+        Target {
+            name: name.into(),
+            url: format!("postgres://h/{name}"),
+            labels: BTreeMap::from([("region".to_owned(), region.to_owned())]),
+        }
+    }
+
+    fn wave(name: &str, size: Option<usize>, labels: &[(&str, &str)]) -> Wave {
+        Wave {
+            name: name.into(),
+            size,
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            concurrency: 4,
+            on_error: OnError::Halt,
+        }
+    }
+
+    #[test]
+    fn a_target_found_by_query_keeps_the_servers_address() {
+        assert_eq!(
+            with_dbname("postgres://app@db1:5433/postgres?sslmode=require", "t_1"),
+            "postgres://app@db1:5433/t_1?sslmode=require"
+        );
+        assert_eq!(
+            with_dbname("host=db1 user=app dbname=postgres", "t_1"),
+            "host=db1 user=app dbname=t_1"
+        );
+    }
+
+    #[test]
+    fn waves_take_targets_in_order_by_label_and_the_last_takes_the_rest() {
+        let targets = [
+            target("a", "eu"),
+            target("b", "us"),
+            target("c", "eu"),
+            target("d", "us"),
+            target("e", "eu"),
+        ];
+        let waves = [
+            wave("canary", Some(1), &[("region", "us")]),
+            wave("eu", Some(2), &[("region", "eu")]),
+            wave("rest", None, &[]),
+        ];
+        let (taken, left) = assign(&targets, &waves);
+        assert_eq!(taken, vec![vec![1], vec![0, 2], vec![3, 4]]);
+        assert!(left.is_empty());
+    }
+
+    fn result(target: &str, ok: bool, ms: u64, checks: &[(&str, bool)]) -> TargetResult {
+        TargetResult {
+            target: target.into(),
+            outcome: Some(if ok {
+                Outcome::Succeeded
+            } else {
+                Outcome::Failed
+            }),
+            already_done: false,
+            duration_ms: ms,
+            run_id: None,
+            message: None,
+            checks: checks
+                .iter()
+                .map(|(id, p)| ((*id).to_owned(), *p, String::new()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_gate_shows_failures_slow_databases_and_checks_unlike_the_canary() {
+        let canary = [result("c1", true, 1000, &[("rows", true)])];
+        let wave = [
+            result("w0", true, 1400, &[("rows", true)]),
+            result("w1", true, 1200, &[("rows", true)]),
+            result("w2", false, 300, &[("rows", true)]),
+            result("w3", true, 2000, &[("rows", false)]),
+        ];
+        let e = evidence(&canary, &wave, 2);
+        assert_eq!(e.passed, 3);
+        assert_eq!(e.failed, vec![("w2".to_owned(), "failed".to_owned())]);
+        assert_eq!(e.slower_than_canary, vec![("w3".to_owned(), 2000)]);
+        assert_eq!(
+            e.checks_differ,
+            vec![("w3".to_owned(), "rows".to_owned(), false)]
+        );
+        assert_eq!(
+            e.lines()[0],
+            "3 passed, 1 failed, 2 not started",
+            "{:?}",
+            e.lines()
+        );
+    }
+}

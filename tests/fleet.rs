@@ -1,0 +1,319 @@
+//! `cutover fleet` against real databases on the scratch cluster: a canary, then waves with
+//! a concurrency cap; a failure stops the fleet at its wave's gate with the evidence; a
+//! resume runs what is left and never runs a finished database again; a SIGKILL mid-wave
+//! then a resume finishes every database exactly once; a bad fleet file is refused where it
+//! is wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::cli::cutover_command;
+use common::{connect, fresh_db, scratch_dir, write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const RUNBOOK: &str = r#"name: tenant
+window:
+  budget: 30m
+phases:
+  - id: migrate
+    kind: migration
+    budget: 10m
+    steps:
+      - migrate: create-items
+        sql: |
+          CREATE TABLE public.items (id int PRIMARY KEY, note text);
+          INSERT INTO public.items VALUES (1, 'first');
+        rollback: DROP TABLE public.items
+      - migrate: second-row
+        sql: SLEEP INSERT INTO public.items VALUES (2, 'second')
+        rollback: DELETE FROM public.items WHERE id = 2
+  - id: verify
+    kind: verification
+    budget: 5m
+    steps:
+      - check: two-items
+        sql: SELECT count(*) FROM public.items
+        expect: 2
+"#;
+
+/// The admin URL with its password as `${FLEET_PW}` (a fleet file holds none), and the
+/// password.
+fn url_template(db: &str) -> (String, String) {
+    let admin = common::admin_url();
+    let (scheme_user, rest) = admin
+        .split_once(':')
+        .map(|(a, b)| (a.to_owned(), b))
+        .unwrap();
+    // postgres://cutover:PASS@host:port/postgres
+    let after_scheme = rest.trim_start_matches("//");
+    let (user, rest) = after_scheme.split_once(':').unwrap();
+    let (password, host_and_db) = rest.split_once('@').unwrap();
+    let host = host_and_db.split('/').next().unwrap();
+    (
+        format!("{scheme_user}://{user}:${{FLEET_PW}}@{host}/{db}"),
+        password.to_owned(),
+    )
+}
+
+fn db_name(url: &str) -> String {
+    url.rsplit('/').next().unwrap().to_owned()
+}
+
+async fn fleet_dbs(tag: &str, n: usize) -> Vec<String> {
+    let mut urls = Vec::new();
+    for _ in 0..n {
+        urls.push(fresh_db(tag).await);
+    }
+    urls
+}
+
+fn fleet_file(dir: &Path, name: &str, urls: &[String], waves: &str) -> std::path::PathBuf {
+    let mut text = format!("name: {name}\nrunbook: tenant.yaml\ntargets:\n");
+    for url in urls {
+        let (template, _) = url_template(&db_name(url));
+        text.push_str(&format!("  - url: {template}\n"));
+    }
+    text.push_str(waves);
+    write(dir, "fleet.yaml", &text)
+}
+
+async fn run_fleet(dir: &Path, args: &[&str]) -> common::cli::Output {
+    let (_, password) = url_template("postgres");
+    let out = tokio::time::timeout(
+        Duration::from_secs(180),
+        cutover_command(dir, args)
+            .env("FLEET_PW", password)
+            .output(),
+    )
+    .await
+    .expect("the fleet finishes")
+    .unwrap();
+    common::cli::Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+async fn items(url: &str) -> Option<i64> {
+    connect(url)
+        .await
+        .query_one("SELECT count(*) FROM public.items", &[])
+        .await
+        .ok()
+        .map(|r| r.get(0))
+}
+
+const WAVES: &str = "waves:\n  - name: canary\n    size: 1\n  - name: first\n    size: 5\n    concurrency: 3\n  - name: second\n    size: 10\n    concurrency: 4\n  - name: rest\n    concurrency: 5\n";
+
+/// 30 databases: the canary, 5, 10, then the rest. One database of the second wave already
+/// has the table the first migration creates: its run fails, the wave starts nothing more
+/// (`on_error: halt`), and the fleet stops at the gate after it with the evidence (exit 3).
+/// Databases of later waves are untouched. Once that database is set right, a resume runs
+/// it and the rest — and runs no finished database again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_in_a_wave_stops_the_fleet_at_its_gate_until_resumed() {
+    let urls = fleet_dbs("fleet_gate", 30).await;
+    let dir = scratch_dir("fleet-gate");
+    write(&dir, "tenant.yaml", &RUNBOOK.replace("SLEEP ", ""));
+    let path = fleet_file(&dir, "tenants", &urls, WAVES);
+    // The 9th database (the second wave's third) is in the way.
+    let blocked = &urls[8];
+    connect(blocked)
+        .await
+        .batch_execute("CREATE TABLE public.items (id int)")
+        .await
+        .unwrap();
+    let out = run_fleet(
+        &dir,
+        &[
+            "fleet",
+            path.to_str().unwrap(),
+            "--headless",
+            "--approve-waves",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(3), "{out:?}");
+    let blocked_name = db_name(blocked);
+    assert!(
+        out.stdout.contains(&format!(
+            "FAILED {blocked_name}: failed: create-items: [42P07] relation \"items\" already exists"
+        )),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout
+            .contains("halted at the gate after wave second: 1 database(s) failed"),
+        "{out:?}"
+    );
+    for url in &urls[..6] {
+        assert_eq!(items(url).await, Some(2), "canary and first wave: {url}");
+    }
+    for url in &urls[16..] {
+        assert_eq!(items(url).await, None, "later waves untouched: {url}");
+    }
+
+    connect(blocked)
+        .await
+        .batch_execute("DROP TABLE public.items")
+        .await
+        .unwrap();
+    let out = run_fleet(
+        &dir,
+        &[
+            "fleet",
+            path.to_str().unwrap(),
+            "--headless",
+            "--approve-waves",
+            "--resume",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout.contains("wave first: passed its gate earlier"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "{}: done already (not run again)",
+            db_name(&urls[6])
+        )),
+        "{out:?}"
+    );
+    for url in &urls {
+        assert_eq!(items(url).await, Some(2), "{url}");
+    }
+    // The fleet journal has every wave's gate and decision.
+    let journal = std::fs::read_to_string(dir.join("runs/tenants.fleet.jsonl")).unwrap();
+    assert!(journal.contains("\"event\":\"wave_gate\""));
+    assert!(journal.contains("\"event\":\"wave_decision\""));
+}
+
+/// A fleet killed with SIGKILL in the middle of a wave, then resumed until it finishes:
+/// every database ends with each migration applied exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_killed_mid_wave_resumes_and_finishes_exactly_once() {
+    let urls = fleet_dbs("fleet_kill", 12).await;
+    let dir = scratch_dir("fleet-kill");
+    write(
+        &dir,
+        "tenant.yaml",
+        &RUNBOOK.replace("SLEEP ", "SELECT pg_sleep(0.3); "),
+    );
+    let path = fleet_file(
+        &dir,
+        "killed",
+        &urls,
+        "waves:\n  - name: canary\n    size: 2\n  - name: rest\n    concurrency: 3\n",
+    );
+    let (_, password) = url_template("postgres");
+    let mut child = cutover_command(
+        &dir,
+        &[
+            "fleet",
+            path.to_str().unwrap(),
+            "--headless",
+            "--approve-waves",
+        ],
+    )
+    .env("FLEET_PW", &password)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(child.try_wait().unwrap().is_none(), "killed mid-wave");
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    // Let the killed runs' sessions go.
+    let admin = connect(&common::admin_url()).await;
+    let started = Instant::now();
+    loop {
+        let n: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'cutover:tenant%'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "sessions linger"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = run_fleet(
+        &dir,
+        &[
+            "fleet",
+            path.to_str().unwrap(),
+            "--headless",
+            "--approve-waves",
+            "--resume",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    for url in &urls {
+        let rows: Vec<i32> = connect(url)
+            .await
+            .query("SELECT id FROM public.items ORDER BY id", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(rows, vec![1, 2], "{url}");
+        let applied: i64 = connect(url)
+            .await
+            .query_one("SELECT count(*) FROM cutover.applied", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(applied, 2, "{url}");
+    }
+}
+
+/// A fleet file that would mislead is refused before anything connects: a wave other than
+/// the last without its size, a password written in a URL, an unknown `on_error`.
+#[test]
+fn a_bad_fleet_file_is_refused_where_it_is_wrong() {
+    let dir = scratch_dir("fleet-bad");
+    write(&dir, "tenant.yaml", &RUNBOOK.replace("SLEEP ", ""));
+    let cases = [
+        (
+            "name: f\nrunbook: tenant.yaml\ntargets:\n  - url: postgres://app@db/a\nwaves:\n  - name: canary\n  - name: rest\n",
+            "only the last wave may leave out its `size`",
+            "fleet.yaml:6:5",
+        ),
+        (
+            "name: f\nrunbook: tenant.yaml\ntargets:\n  - url: postgres://app:hunter2@db/a\nwaves:\n  - name: all\n",
+            "`url` holds a password",
+            "fleet.yaml:4:10",
+        ),
+        (
+            "name: f\nrunbook: tenant.yaml\ntargets:\n  - url: postgres://app@db/a\nwaves:\n  - name: all\n    on_error: stop\n",
+            "on_error",
+            "fleet.yaml:7:15",
+        ),
+    ];
+    for (text, says, at) in cases {
+        let path = write(&dir, "fleet.yaml", text);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(["fleet", path.to_str().unwrap(), "--headless"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{says}: {stderr}");
+        assert!(stderr.contains(says), "{says}: {stderr}");
+        assert!(stderr.contains(at), "{at}: {stderr}");
+    }
+}
