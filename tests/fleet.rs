@@ -317,3 +317,39 @@ fn a_bad_fleet_file_is_refused_where_it_is_wrong() {
         assert!(stderr.contains(at), "{at}: {stderr}");
     }
 }
+
+/// Targets found by a query on a server (`targets_from`): every database it lists runs,
+/// each on that server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_found_by_a_query_all_run() {
+    let urls = fleet_dbs("fleet_query", 4).await;
+    let dir = scratch_dir("fleet-query");
+    write(&dir, "tenant.yaml", &RUNBOOK.replace("SLEEP ", ""));
+    let (server, _) = url_template("postgres");
+    let pattern = format!("t_fleet_query_{}_%", std::process::id());
+    let path = write(
+        &dir,
+        "fleet.yaml",
+        &format!(
+            "name: queried\nrunbook: tenant.yaml\ntargets_from:\n  server: {server}\n  sql: SELECT datname FROM pg_database WHERE datname LIKE '{pattern}' ORDER BY 1\nwaves:\n  - name: canary\n    size: 1\n  - name: rest\n    concurrency: 2\n"
+        ),
+    );
+    let out = run_fleet(
+        &dir,
+        &[
+            "fleet",
+            path.to_str().unwrap(),
+            "--headless",
+            "--approve-waves",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout.contains("on 4 database(s) in 2 wave(s)"),
+        "{out:?}"
+    );
+    for url in &urls {
+        assert_eq!(items(url).await, Some(2), "{url}");
+    }
+}
