@@ -154,6 +154,27 @@ async fn a_failure_in_a_wave_stops_the_fleet_at_its_gate_until_resumed() {
     for url in &urls[16..] {
         assert_eq!(items(url).await, None, "later waves untouched: {url}");
     }
+    // The fleet report: halted, the failed database first, each wave's count.
+    let report = run_fleet(&dir, &["report", "runs/tenants.fleet.jsonl"]).await;
+    assert_eq!(report.code, Some(0), "{report:?}");
+    let md = report.stdout;
+    assert!(md.contains("# Fleet report: tenants"), "{md}");
+    assert!(md.contains("| Outcome | **halted**"), "{md}");
+    // How many of the second wave finished before the halt depends on timing; one failed.
+    assert!(
+        md.lines()
+            .any(|l| l.starts_with("| `second` | 10 | ") && l.ends_with(" | 1 | — |")),
+        "{md}"
+    );
+    let first_row = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| Database |"))
+        .nth(2)
+        .unwrap_or_default();
+    assert!(
+        first_row.starts_with(&format!("| `{blocked_name}` | `second` | **failed** |")),
+        "{md}"
+    );
 
     connect(blocked)
         .await

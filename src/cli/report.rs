@@ -82,8 +82,38 @@ fn torn_before_first_entry(path: &Path, unreadable: &[usize]) -> bool {
     }
 }
 
+/// The report of a fleet's journal (`runs/<fleet>.fleet.jsonl`): each wave, each database.
+fn fleet_report(args: &ReportArgs) -> Result<String, u8> {
+    let events = super::fleet::replay(&args.journal);
+    if events.is_empty() {
+        eprintln!(
+            "cutover report: {} holds no readable fleet journal entry",
+            args.journal.display()
+        );
+        return Err(exit::USAGE);
+    }
+    let summary = crate::fleet::summarize(&events);
+    match format_for(args) {
+        ReportFormat::Md => Ok(summary.markdown()),
+        ReportFormat::Json => serde_json::to_string_pretty(&summary).map_err(|e| {
+            eprintln!("cutover report: cannot encode the report as JSON: {e}");
+            exit::FAILED
+        }),
+        ReportFormat::Html => {
+            eprintln!("cutover report: a fleet's report is Markdown or JSON (--format md|json)");
+            Err(exit::USAGE)
+        }
+    }
+}
+
 pub fn run(args: ReportArgs) -> u8 {
     let path = &args.journal;
+    if path.to_string_lossy().ends_with(".fleet.jsonl") {
+        return match fleet_report(&args) {
+            Ok(text) => write_out(&args, &text),
+            Err(code) => code,
+        };
+    }
     let replay = match crate::journal::replay(path) {
         Ok(r) => r,
         Err(e) => {
@@ -118,6 +148,10 @@ pub fn run(args: ReportArgs) -> u8 {
             }
         },
     };
+    write_out(&args, &text)
+}
+
+fn write_out(args: &ReportArgs, text: &str) -> u8 {
     let written = match &args.output {
         Some(out) => {
             std::fs::write(out, text.as_bytes()).map_err(|e| (out.display().to_string(), e))

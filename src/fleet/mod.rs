@@ -288,6 +288,180 @@ pub fn with_dbname(url: &str, db: &str) -> String {
     parts.join(" ")
 }
 
+/// The fleet report's model: each wave and each database as the fleet journal last has them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetSummary {
+    pub fleet: String,
+    pub runbook: String,
+    /// `None`: the fleet run never finished (killed, or still running).
+    pub outcome: Option<Outcome>,
+    pub message: Option<String>,
+    pub waves: Vec<WaveSummary>,
+    /// Failed databases first, then the slowest.
+    pub databases: Vec<DatabaseSummary>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WaveSummary {
+    pub wave: String,
+    pub databases: usize,
+    pub passed: usize,
+    pub failed: usize,
+    /// `go`, with who and why, or `None` when no decision was made.
+    pub decision: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseSummary {
+    pub target: String,
+    pub wave: String,
+    pub result: TargetResult,
+}
+
+/// Folds a fleet journal (since its latest start) into its report.
+pub fn summarize(events: &[FleetEvent]) -> FleetSummary {
+    let mut s = FleetSummary::default();
+    let mut latest: BTreeMap<String, (String, TargetResult)> = BTreeMap::new();
+    for e in events {
+        match e {
+            FleetEvent::FleetStarted {
+                fleet,
+                runbook,
+                waves,
+                ..
+            } => {
+                s.fleet.clone_from(fleet);
+                s.runbook.clone_from(runbook);
+                if s.waves.is_empty() {
+                    s.waves = waves
+                        .iter()
+                        .map(|(w, targets)| WaveSummary {
+                            wave: w.clone(),
+                            databases: targets.len(),
+                            ..WaveSummary::default()
+                        })
+                        .collect();
+                }
+                s.outcome = None;
+                s.message = None;
+            }
+            FleetEvent::TargetFinished { wave, result } => {
+                latest.insert(result.target.clone(), (wave.clone(), result.clone()));
+            }
+            FleetEvent::WaveDecision {
+                wave,
+                go,
+                operator,
+                reason,
+            } => {
+                if let Some(w) = s.waves.iter_mut().find(|w| &w.wave == wave) {
+                    w.decision = Some(format!(
+                        "{} by {operator} ({reason})",
+                        if *go { "go" } else { "no-go" }
+                    ));
+                }
+            }
+            FleetEvent::FleetFinished { outcome, message } => {
+                s.outcome = Some(*outcome);
+                s.message.clone_from(message);
+            }
+            FleetEvent::WaveStarted { .. } | FleetEvent::WaveGate { .. } => {}
+        }
+    }
+    for (wave, r) in latest.values() {
+        if let Some(w) = s.waves.iter_mut().find(|w| &w.wave == wave) {
+            if r.succeeded() {
+                w.passed += 1;
+            } else {
+                w.failed += 1;
+            }
+        }
+    }
+    s.databases = latest
+        .into_iter()
+        .map(|(target, (wave, result))| DatabaseSummary {
+            target,
+            wave,
+            result,
+        })
+        .collect();
+    s.databases.sort_by(|a, b| {
+        (
+            a.result.succeeded(),
+            std::cmp::Reverse(a.result.duration_ms),
+        )
+            .cmp(&(
+                b.result.succeeded(),
+                std::cmp::Reverse(b.result.duration_ms),
+            ))
+    });
+    s
+}
+
+impl FleetSummary {
+    /// The report in Markdown.
+    pub fn markdown(&self) -> String {
+        let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        let mut out = format!("# Fleet report: {}\n\n", self.fleet);
+        let (ok, failed) = self.databases.iter().fold((0, 0), |(o, f), d| {
+            if d.result.succeeded() {
+                (o + 1, f)
+            } else {
+                (o, f + 1)
+            }
+        });
+        let planned: usize = self.waves.iter().map(|w| w.databases).sum();
+        out.push_str(&format!(
+            "| | |\n|---|---|\n| Runbook | `{}` |\n| Outcome | {} |\n| Databases | {planned}: {ok} succeeded, {failed} failed, {} not run |\n\n",
+            self.runbook,
+            match (&self.outcome, &self.message) {
+                (Some(o), Some(m)) => format!("**{}** — {}", o.as_str(), cell(m)),
+                (Some(o), None) => format!("**{}**", o.as_str()),
+                (None, _) => "**unfinished** (the fleet run did not finish: `--resume`)".to_owned(),
+            },
+            planned.saturating_sub(ok + failed)
+        ));
+        out.push_str(
+            "## Waves\n\n| Wave | Databases | Passed | Failed | Gate |\n|---|---|---|---|---|\n",
+        );
+        for w in &self.waves {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} |\n",
+                w.wave,
+                w.databases,
+                w.passed,
+                w.failed,
+                w.decision.as_deref().map_or("—".to_owned(), cell)
+            ));
+        }
+        out.push_str("\n## Databases (failed first, then the slowest)\n\n| Database | Wave | Result | Time | Run | Note |\n|---|---|---|---|---|---|\n");
+        for d in &self.databases {
+            let r = &d.result;
+            out.push_str(&format!(
+                "| `{}` | `{}` | {} | {} | {} | {} |\n",
+                d.target,
+                d.wave,
+                match (&r.outcome, r.already_done) {
+                    (Some(Outcome::Succeeded), true) => "succeeded (earlier)".to_owned(),
+                    (Some(Outcome::Succeeded), false) => "succeeded".to_owned(),
+                    (Some(o), _) => format!("**{}**", o.as_str()),
+                    (None, _) => "**did not run**".to_owned(),
+                },
+                if r.already_done {
+                    "—".to_owned()
+                } else {
+                    crate::narration::ms(r.duration_ms)
+                },
+                r.run_id
+                    .as_deref()
+                    .map_or("—".to_owned(), |id| format!("`{id}`")),
+                r.message.as_deref().map_or(String::new(), cell)
+            ));
+        }
+        out
+    }
+}
+
 /// How long a database's run took, for the evidence.
 pub fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
