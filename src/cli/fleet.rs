@@ -302,7 +302,22 @@ async fn drive(
         if k == 0 {
             canary = results.clone();
         }
-        let evidence = fleet::evidence(&canary, &results, not_started);
+        let mut evidence = fleet::evidence(&canary, &results, not_started);
+        let remaining: Vec<(usize, usize)> = fleet.waves[k + 1..]
+            .iter()
+            .zip(&taken[k + 1..])
+            .map(|(w, t)| (t.len(), w.concurrency))
+            .collect();
+        let so_far: Vec<TargetResult> = earlier.iter().map(|(_, r)| r.clone()).collect();
+        if !remaining.is_empty()
+            && let Some(left) = fleet::forecast(&so_far, &remaining)
+        {
+            evidence.left = Some((
+                remaining.iter().map(|(n, _)| n).sum(),
+                remaining.len(),
+                fleet::millis(left),
+            ));
+        }
         any_failed |= !evidence.failed.is_empty();
         let _ = journal.write(&FleetEvent::WaveGate {
             wave: wave.name.clone(),

@@ -134,6 +134,29 @@ pub struct WaveEvidence {
     pub checks_differ: Vec<(String, String, bool)>,
     /// Targets not started (a halt stopped the wave first).
     pub not_started: usize,
+    /// The waves left, at the pace so far: databases, waves, and about how long (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left: Option<(usize, usize, u64)>,
+}
+
+/// How long the waves left take at the pace so far: each wave's databases in rounds of its
+/// concurrency, each round as long as the mean database run so far. `remaining`: each wave
+/// left's (databases, concurrency).
+pub fn forecast(so_far: &[TargetResult], remaining: &[(usize, usize)]) -> Option<Duration> {
+    let ran: Vec<u64> = so_far
+        .iter()
+        .filter(|r| !r.already_done && r.outcome.is_some())
+        .map(|r| r.duration_ms)
+        .collect();
+    if ran.is_empty() {
+        return None;
+    }
+    let mean = ran.iter().sum::<u64>() / ran.len() as u64;
+    let rounds: u64 = remaining
+        .iter()
+        .map(|&(n, c)| n.div_ceil(c.max(1)) as u64)
+        .sum();
+    Some(Duration::from_millis(mean.saturating_mul(rounds)))
 }
 
 /// "Slower than the canary": over this many times its median, and by a second at least
@@ -221,6 +244,12 @@ impl WaveEvidence {
             out.push(format!(
                 "check {check} {} on {t}, unlike the canary",
                 if *passed { "passed" } else { "FAILED" }
+            ));
+        }
+        if let Some((databases, waves, ms)) = self.left {
+            out.push(format!(
+                "left: {databases} database(s) in {waves} wave(s), about {} at the pace so far",
+                crate::narration::ms(ms)
             ));
         }
         out
@@ -490,6 +519,17 @@ mod tests {
             concurrency: 4,
             on_error: OnError::Halt,
         }
+    }
+
+    #[test]
+    fn the_waves_left_are_forecast_in_rounds_of_their_concurrency_at_the_mean_pace() {
+        let so_far = [result("a", true, 1000, &[]), result("b", true, 3000, &[])];
+        // 10 at 4 at once: 3 rounds; 5 at 5: 1 round; 2 s a round.
+        assert_eq!(
+            forecast(&so_far, &[(10, 4), (5, 5)]),
+            Some(Duration::from_secs(8))
+        );
+        assert_eq!(forecast(&[], &[(10, 4)]), None);
     }
 
     #[test]
