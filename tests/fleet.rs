@@ -176,6 +176,18 @@ async fn a_failure_in_a_wave_stops_the_fleet_at_its_gate_until_resumed() {
         "{md}"
     );
 
+    // `status --fleet`: the failed database needs attention, later waves are pending.
+    let status = run_fleet(&dir, &["status", "--fleet", path.to_str().unwrap()]).await;
+    assert_eq!(status.code, Some(1), "{status:?}");
+    assert!(status.stdout.contains("needing attention"), "{status:?}");
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|l| l.contains(&blocked_name) && l.contains("1 failed")),
+        "{status:?}"
+    );
+
     connect(blocked)
         .await
         .batch_execute("DROP TABLE public.items")
@@ -207,6 +219,30 @@ async fn a_failure_in_a_wave_stops_the_fleet_at_its_gate_until_resumed() {
     for url in &urls {
         assert_eq!(items(url).await, Some(2), "{url}");
     }
+    let status = run_fleet(&dir, &["status", "--fleet", path.to_str().unwrap()]).await;
+    assert_eq!(status.code, Some(0), "{status:?}");
+    assert!(
+        status
+            .stdout
+            .contains("30 database(s) done, 0 pending, 0 needing attention"),
+        "{status:?}"
+    );
+    let history = run_fleet(&dir, &["history", "--fleet", "tenants"]).await;
+    assert_eq!(history.code, Some(0), "{history:?}");
+    assert!(history.stdout.contains("started by"), "{history:?}");
+    assert!(history.stdout.contains("resumed by"), "{history:?}");
+    assert!(
+        history
+            .stdout
+            .contains("halted: halted at the gate after wave second"),
+        "{history:?}"
+    );
+    assert!(
+        history
+            .stdout
+            .contains("succeeded: every database succeeded"),
+        "{history:?}"
+    );
     // The fleet journal has every wave's gate and decision.
     let journal = std::fs::read_to_string(dir.join("runs/tenants.fleet.jsonl")).unwrap();
     assert!(journal.contains("\"event\":\"wave_gate\""));

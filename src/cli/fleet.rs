@@ -122,7 +122,10 @@ pub fn fleet(args: FleetArgs) -> u8 {
 }
 
 /// The targets, listed or found by the query.
-async fn targets(fleet: &fleet::Fleet, runbook: &Runbook) -> Result<Vec<Target>, String> {
+pub(super) async fn targets(
+    fleet: &fleet::Fleet,
+    runbook: &Runbook,
+) -> Result<Vec<Target>, String> {
     let lookup = |name: &str| std::env::var(name).ok();
     match &fleet.targets {
         Targets::Listed(list) => list

@@ -8,9 +8,13 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct StatusArgs {
+    /// The runbook (with --fleet: the fleet file).
     pub runbook: PathBuf,
     #[arg(long, env = "CUTOVER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// The path is a fleet file: one line per database of the fleet.
+    #[arg(long)]
+    pub fleet: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -20,6 +24,9 @@ pub struct HistoryArgs {
     pub runbook: Option<String>,
     #[arg(long, env = "CUTOVER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// The runs of this fleet (its name), from its fleet journal in runs/.
+    #[arg(long, value_name = "FLEET")]
+    pub fleet: Option<String>,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -172,6 +179,9 @@ fn summary(classes: &[Class]) -> (String, u8) {
 
 /// What the database says about each step of a runbook.
 pub fn status(args: StatusArgs) -> u8 {
+    if args.fleet {
+        return fleet_status(&args.runbook);
+    }
     let (runbook, _plan) = match super::inspect::load_clean(&args.runbook) {
         Ok(ok) => ok,
         Err(_) => return exit::USAGE,
@@ -227,6 +237,157 @@ pub fn status(args: StatusArgs) -> u8 {
     code
 }
 
+/// `status --fleet`: each database of the fleet in one line — the same classes and summary
+/// as `status` — then the fleet's: the worst of them decides the exit code.
+fn fleet_status(path: &std::path::Path) -> u8 {
+    let loaded = crate::runbook::load_fleet(path);
+    let Some(fleet) = loaded.fleet else {
+        for d in &loaded.diagnostics {
+            eprintln!("{}", crate::diag::render(d, &loaded.sources, false));
+        }
+        return exit::USAGE;
+    };
+    let (runbook, _plan) = match super::inspect::load_clean(&fleet.runbook) {
+        Ok(ok) => ok,
+        Err(_) => return exit::USAGE,
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(m) => {
+            eprintln!("cutover: {m}");
+            return exit::USAGE;
+        }
+    };
+    let targets = match rt.block_on(super::fleet::targets(&fleet, &runbook)) {
+        Ok(t) => t,
+        Err(m) => {
+            eprintln!("cutover: fleet {}: {m}", fleet.name);
+            return exit::USAGE;
+        }
+    };
+    say!(
+        "fleet {}: {} on {} database(s)",
+        fleet.name,
+        runbook.name,
+        targets.len()
+    );
+    let lookup = |name: &str| std::env::var(name).ok();
+    let (mut ok, mut pending, mut attention, mut unreachable) = (0, 0, 0, 0);
+    for t in &targets {
+        let rows = crate::connect::resolve(
+            Some(&t.url),
+            &format!("cutover:{}:status", runbook.name),
+            &lookup,
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|target| {
+            rt.block_on(async {
+                let (client, _) = crate::connect::open(&target).await?;
+                crate::tracking::step_rows(&client, &runbook.name)
+                    .await
+                    .map_err(|e| crate::secret::mask(&e.to_string(), target.secret().as_deref()))
+            })
+        });
+        let by_id: HashMap<String, Row> = match rows {
+            Ok(rows) => rows
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| (r.step_id.clone(), r))
+                .collect(),
+            Err(m) => {
+                unreachable += 1;
+                say!("  {:<30} UNREACHABLE: {m}", t.name);
+                continue;
+            }
+        };
+        let classes: Vec<Class> = runbook
+            .phases
+            .iter()
+            .flat_map(|p| &p.steps)
+            .map(|s| classify(&s.kind, by_id.get(s.id.as_str())).0)
+            .collect();
+        let (line, code) = summary(&classes);
+        match code {
+            exit::OK => ok += 1,
+            PENDING => pending += 1,
+            _ => attention += 1,
+        }
+        say!("  {:<30} {line}", t.name);
+    }
+    say!(
+        "{ok} database(s) done, {pending} pending, {attention} needing attention{}",
+        if unreachable > 0 {
+            format!(", {unreachable} unreachable")
+        } else {
+            String::new()
+        }
+    );
+    if attention + unreachable > 0 {
+        exit::FAILED
+    } else if pending > 0 {
+        PENDING
+    } else {
+        exit::OK
+    }
+}
+
+/// `history --fleet NAME`: every run of the fleet in its journal, with how it ended.
+fn fleet_history(name: &str) -> u8 {
+    let path = super::fleet::journal_path(name);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("cutover: no fleet journal {} here", path.display());
+        return exit::USAGE;
+    };
+    let mut runs = 0;
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let ts = v
+            .get("ts")
+            .and_then(|t| t.as_str())
+            .unwrap_or("?")
+            .to_owned();
+        let Some(Ok(event)) = v
+            .get("entry")
+            .map(|e| serde_json::from_value::<crate::fleet::FleetEvent>(e.clone()))
+        else {
+            continue;
+        };
+        match event {
+            crate::fleet::FleetEvent::FleetStarted {
+                operator,
+                targets,
+                waves,
+                resumed,
+                ..
+            } => {
+                runs += 1;
+                say!(
+                    "{ts} {} by {operator}: {targets} database(s) in {} wave(s)",
+                    if resumed { "resumed" } else { "started" },
+                    waves.len()
+                );
+            }
+            crate::fleet::FleetEvent::WaveGate { wave, evidence } => say!(
+                "{ts}   gate after {wave}: {} passed, {} failed",
+                evidence.passed,
+                evidence.failed.len()
+            ),
+            crate::fleet::FleetEvent::FleetFinished { outcome, message } => say!(
+                "{ts}   {}{}",
+                outcome.as_str(),
+                message.map(|m| format!(": {m}")).unwrap_or_default()
+            ),
+            _ => {}
+        }
+    }
+    if runs == 0 {
+        say!("no run of fleet {name} in {}", path.display());
+    }
+    exit::OK
+}
+
 /// A run of this runbook that has not finished: live (a runner holds the runbook's lock, and
 /// who) and what it waits for, or left unfinished with no runner.
 async fn live_run(client: &tokio_postgres::Client, runbook: &str) -> Option<String> {
@@ -270,6 +431,9 @@ async fn live_run(client: &tokio_postgres::Client, runbook: &str) -> Option<Stri
 
 /// The runs recorded in a database.
 pub fn history(args: HistoryArgs) -> u8 {
+    if let Some(name) = &args.fleet {
+        return fleet_history(name);
+    }
     let target = match super::run::target_for(args.database_url.as_deref(), None, ":history") {
         Ok(t) => t,
         Err(m) => {
