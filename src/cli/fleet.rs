@@ -265,6 +265,9 @@ async fn drive(
         fleet.waves.len(),
         if args.resume { " (resumed)" } else { "" }
     );
+    say!(
+        "each database's own checkpoints and manual steps are approved as with --approve-all; one whose critical checks failed still halts that database"
+    );
     let shared = Arc::new(Shared {
         runbook,
         plan,
