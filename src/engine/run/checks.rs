@@ -67,6 +67,29 @@ pub(super) async fn run_check(
     }
 }
 
+/// A check's (or precondition's) verdict and the value it read; a query that failed does
+/// not pass, and says why (the password masked).
+pub(super) fn verdict(
+    expect: &crate::runbook::Expectation,
+    result: Result<sqlexec::QueryResult, (Option<String>, String)>,
+    secret: Option<&str>,
+) -> (bool, String) {
+    match result {
+        Ok(r) => {
+            let verdict = expect.evaluate(&r.rows);
+            (verdict.passed, verdict.actual)
+        }
+        Err((code, message)) => (
+            false,
+            format!(
+                "error{}: {}",
+                code.map(|c| format!(" [{c}]")).unwrap_or_default(),
+                crate::secret::mask(&message, secret)
+            ),
+        ),
+    }
+}
+
 impl<'a> Engine<'a> {
     /// The checks at the head of `order` that run as one series: all consecutive ones when
     /// they run one at a time (the plan's order already respects their dependencies), else
@@ -182,20 +205,7 @@ impl<'a> Engine<'a> {
             };
             free.push(client);
             busy += elapsed;
-            let (passed, actual) = match result {
-                Ok(r) => {
-                    let verdict = check.expect.evaluate(&r.rows);
-                    (verdict.passed, verdict.actual)
-                }
-                Err((code, message)) => (
-                    false,
-                    format!(
-                        "error{}: {}",
-                        code.map(|c| format!(" [{c}]")).unwrap_or_default(),
-                        crate::secret::mask(&message, self.secret.as_deref())
-                    ),
-                ),
-            };
+            let (passed, actual) = verdict(&check.expect, result, self.secret.as_deref());
             if !passed && check.severity == Severity::Critical {
                 self.failed_critical.push(id.clone());
             }

@@ -29,20 +29,7 @@ impl<'a> Engine<'a> {
             };
             let started = Instant::now();
             let result = run_check(&client, &check, &self.opts.target).await;
-            let (passed, actual) = match result {
-                Ok(r) => {
-                    let verdict = p.expect.evaluate(&r.rows);
-                    (verdict.passed, verdict.actual)
-                }
-                Err((code, message)) => (
-                    false,
-                    format!(
-                        "error{}: {}",
-                        code.map(|c| format!(" [{c}]")).unwrap_or_default(),
-                        crate::secret::mask(&message, self.secret.as_deref())
-                    ),
-                ),
-            };
+            let (passed, actual) = verdict(&p.expect, result, self.secret.as_deref());
             self.out.emit(Event::PreconditionChecked {
                 step: step.id.clone(),
                 index,
