@@ -2001,6 +2001,30 @@ async fn server_notices_are_reported_for_their_step() {
             ("noisy".into(), "WARNING".into(), "w1".into()),
         ]
     );
+    // Each migration is sent while the one before it commits: its notices may reach cutover
+    // before the earlier step's last answer is read, and still go under their own step.
+    let chatty: String = (1..=100)
+        .map(|n| {
+            format!(
+                "      - migrate: chatty{n:03}\n        sql: |\n          DO $$ BEGIN RAISE NOTICE 'chatty{n:03}'; END $$\n"
+            )
+        })
+        .collect();
+    let path = runbook(&dir, "chatty", &chatty);
+    let run = start(&path, options(&url, dir.join("chatty.jsonl")));
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::Succeeded, "{events:#?}");
+    let told: Vec<(String, String)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notice { step, message, .. } => Some((step.clone(), message.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(told.len(), 100, "{told:#?}");
+    for (step, message) in &told {
+        assert_eq!(step, message, "a notice under the wrong step: {told:#?}");
+    }
     // A later run finds the tracking schema in place: its setup says nothing under a step.
     let again = runbook(
         &dir,

@@ -3,6 +3,16 @@
 use super::*;
 
 impl<'a> Engine<'a> {
+    /// Journals the notices the server sent so far (see [`drain_notices`]).
+    fn drain_notices(&mut self) -> Result<(), EngineError> {
+        drain_notices(
+            &mut self.notices,
+            &mut self.out,
+            self.secret.as_deref(),
+            &mut self.notices_for,
+        )
+    }
+
     /// Runs one statement, reporting lock waits while it waits and honouring Cancel.
     /// `prelude` (transaction setup) is sent in the same round trip, just before it.
     pub(super) async fn statement(
@@ -32,6 +42,10 @@ impl<'a> Engine<'a> {
         if texts.is_empty() {
             return Ok(Ok(0));
         }
+        // Nothing else is in flight: what the server said so far belongs to earlier steps,
+        // what it says from now on to this one.
+        self.drain_notices()?;
+        step.clone_into(&mut self.notices_for);
         let pipeline = sqlexec::Pipeline::send(&self.client, prelude, texts).await;
         self.read_statements(step, first_index, texts, pipeline)
             .await
@@ -78,7 +92,10 @@ impl<'a> Engine<'a> {
                         Some(answer) => answer,
                         None => break,
                     };
-                    drain_notices(&mut self.notices, &mut self.out, self.secret.as_deref(), step)?;
+                    if !self.marks_steps {
+                        step.clone_into(&mut self.notices_for);
+                    }
+                    self.drain_notices()?;
                     let affected = match answer {
                         Ok(r) => r.affected,
                         Err(e) => return Ok(Err((n, e))),
@@ -323,7 +340,7 @@ impl<'a> Engine<'a> {
         journaled: crate::journal::Durable,
     ) -> Result<Result<u64, (Option<tokio_postgres::Error>, SqlFailure)>, EngineError> {
         let id = self.steps[i].id.as_str();
-        let setup = transaction_setup(m);
+        let setup = transaction_setup(m, id, self.marks_steps);
         let texts: Vec<&str> = statements.iter().map(|s| s.text.as_str()).collect();
         // Sent ahead while the step before committed, or now: setup and statements together.
         let sent = match self.ahead.take() {
@@ -513,7 +530,11 @@ impl<'a> Engine<'a> {
         if !in_tx || statements.is_empty() {
             return None;
         }
-        Some((j, transaction_setup(m), statements))
+        Some((
+            j,
+            transaction_setup(m, &self.steps[j].id, self.marks_steps),
+            statements,
+        ))
     }
 
     /// Whether step `j` may still be sent ahead now: the lock is held, nobody asked the run to

@@ -259,17 +259,29 @@ fn runs_in_transaction(
                 .any(|s| sql::needs_no_transaction_on(server_version_num, s)))
 }
 
-/// A run's id: the runbook, when it started (to the millisecond) and a random tag, so two
-/// runs never share an id (nor the journal named after it).
-/// What opens a transactional migration's transaction, with its timeouts.
-fn transaction_setup(m: &Migrate) -> String {
+/// What opens a transactional migration's transaction, with its timeouts, and — when the
+/// server has PL/pgSQL — a notice marking where the step's own notices begin (see
+/// [`STEP_MARK`]). Step ids are letters, digits, `_`, `-` and `.`: safe inside the quotes.
+fn transaction_setup(m: &Migrate, step: &str, marks_steps: bool) -> String {
+    let mark = if marks_steps {
+        format!("; DO $cutover$BEGIN RAISE NOTICE '{STEP_MARK}{step}'; END$cutover$")
+    } else {
+        String::new()
+    };
     format!(
-        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'{mark}",
         pg_ms(m.lock_timeout),
         pg_ms(m.statement_timeout)
     )
 }
 
+/// The notice a migration's setup raises first. The next migration is sent while this one
+/// commits, so its notices may reach the channel before this one's last answer is read: the
+/// mark in the stream, not the moment of reading, says whose notices follow.
+const STEP_MARK: &str = "cutover: the notices that follow are step ";
+
+/// A run's id: the runbook, when it started (to the millisecond) and a random tag, so two
+/// runs never share an id (nor the journal named after it).
 pub fn new_run_id(runbook: &str) -> String {
     format!(
         "{runbook}-{}-{:04x}",
@@ -282,17 +294,22 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Journals the notices the server sent so far, under `step`, with the password masked.
+/// Journals the notices the server sent so far, with the password masked: each under the
+/// step `step` names, which a [`STEP_MARK`] in the stream moves on to the next step.
 fn drain_notices(
     notices: &mut UnboundedReceiver<(String, String)>,
     out: &mut Emitter,
     secret: Option<&str>,
-    step: &str,
+    step: &mut String,
 ) -> Result<(), EngineError> {
     while let Ok((severity, message)) = notices.try_recv() {
+        if let Some(next) = message.strip_prefix(STEP_MARK) {
+            next.clone_into(step);
+            continue;
+        }
         let message = crate::secret::mask(&message, secret);
         out.emit(Event::Notice {
-            step: step.to_owned(),
+            step: step.clone(),
             severity,
             message,
         })?;
@@ -311,6 +328,8 @@ struct Sessions {
     monitor_upsert: tokio_postgres::Statement,
     backend_pid: i32,
     monitor_pid: i32,
+    /// The server has PL/pgSQL, so a migration's setup can mark its notices (`STEP_MARK`).
+    marks_steps: bool,
 }
 
 impl Sessions {
@@ -326,7 +345,10 @@ impl Sessions {
         let (upsert_step, monitor_upsert, backend, monitored) = tokio::try_join!(
             client.prepare(tracking::UPSERT_STEP),
             monitor.prepare(tracking::UPSERT_STEP),
-            client.query_one("SELECT pg_backend_pid()", &[]),
+            client.query_one(
+                "SELECT pg_backend_pid(), EXISTS (SELECT FROM pg_language WHERE lanname = 'plpgsql')",
+                &[]
+            ),
             monitor.query_one("SELECT pg_backend_pid()", &[])
         )
         .map_err(db)?;
@@ -338,6 +360,7 @@ impl Sessions {
             monitor_upsert,
             backend_pid: backend.get(0),
             monitor_pid: monitored.get(0),
+            marks_steps: backend.get(1),
         })
     }
 }
@@ -401,6 +424,10 @@ struct Engine<'a> {
     commands: UnboundedReceiver<Command>,
     client: Arc<Client>,
     notices: UnboundedReceiver<(String, String)>,
+    /// The step the server's notices are journaled under now (see [`drain_notices`]).
+    notices_for: String,
+    /// Migrations mark where their notices begin (the server has PL/pgSQL).
+    marks_steps: bool,
     monitor: Client,
     /// `server_version_num` of the target (e.g. 150018).
     server_version_num: u32,
@@ -796,6 +823,8 @@ impl<'a> Engine<'a> {
             commands,
             client: sessions.client,
             notices: sessions.notices,
+            notices_for: String::new(),
+            marks_steps: sessions.marks_steps,
             monitor: sessions.monitor,
             server_version_num,
             own_pids,
