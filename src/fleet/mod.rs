@@ -6,6 +6,8 @@
 //! This module is the pure part: the model the fleet file loads into, which targets each
 //! wave takes, the evidence at a wave's gate, and the fleet journal's events.
 
+pub mod board;
+
 use crate::events::Outcome;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -95,6 +97,13 @@ pub fn assign(targets: &[Target], waves: &[Wave]) -> (Vec<Vec<usize>>, Vec<usize
     }
     let left = (0..targets.len()).filter(|&i| !taken[i]).collect();
     (out, left)
+}
+
+/// The operator's answer at a wave's gate (the fleet screen's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateAnswer {
+    pub go: bool,
+    pub reason: String,
 }
 
 /// How one database's run went.
@@ -273,6 +282,12 @@ pub enum FleetEvent {
     WaveStarted {
         wave: String,
     },
+    /// A database's run starts (or resumes), journaled at `journal`.
+    TargetStarted {
+        wave: String,
+        target: String,
+        journal: PathBuf,
+    },
     TargetFinished {
         wave: String,
         result: TargetResult,
@@ -394,7 +409,9 @@ pub fn summarize(events: &[FleetEvent]) -> FleetSummary {
                 s.outcome = Some(*outcome);
                 s.message.clone_from(message);
             }
-            FleetEvent::WaveStarted { .. } | FleetEvent::WaveGate { .. } => {}
+            FleetEvent::WaveStarted { .. }
+            | FleetEvent::TargetStarted { .. }
+            | FleetEvent::WaveGate { .. } => {}
         }
     }
     for (wave, r) in latest.values() {

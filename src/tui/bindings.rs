@@ -102,6 +102,10 @@ pub enum Context {
     Watch,
     /// Before a run set against a rehearsal starts: the schema differs from the rehearsal's.
     Drift,
+    /// `cutover fleet`: the grid of databases.
+    Fleet,
+    /// `cutover fleet`: a wave's gate waits for the operator.
+    FleetGate,
 }
 
 /// What a binding does; the keys module performs it.
@@ -166,6 +170,13 @@ pub enum Act {
     NotYet,
     /// Go on although the schema drifted since the rehearsal (then the confirming key).
     AcceptDrift,
+    // The fleet.
+    /// Shows the next state only (all, failed, running, waiting, done).
+    FleetFilter,
+    /// Shows the next label only (then all again).
+    FleetLabel,
+    /// Sorts by the next order (progress, the fleet's, name).
+    FleetSort,
 }
 
 /// A key in the footer: `rank` 0 is always shown; the higher, the sooner it gives way
@@ -708,6 +719,64 @@ pub const BINDINGS: &[Binding] = &[
         Act::ShowPrompt,
         "show the prompt box again",
     ),
+    // The fleet.
+    b(C::Fleet, &[Code(KeyCode::Up), Char('k')], Act::Up, "the database above")
+        .hint("move", "move", 3)
+        .hint_keys("↑↓"),
+    b(C::Fleet, &[Code(KeyCode::Down), Char('j')], Act::Down, "the database below"),
+    b(C::Fleet, &[Code(KeyCode::PageUp)], Act::PageUp, "a page up"),
+    b(C::Fleet, &[Code(KeyCode::PageDown)], Act::PageDown, "a page down"),
+    b(C::Fleet, &[Code(KeyCode::Home)], Act::Top, "the first database"),
+    b(
+        C::Fleet,
+        &[Code(KeyCode::Enter)],
+        Act::Select,
+        "open the database's own screen (timeline, graph, checks, log; q comes back)",
+    )
+    .hint("open", "open", 1),
+    b(
+        C::Fleet,
+        &[Char('f')],
+        Act::FleetFilter,
+        "show only: all, failed, running, waiting, done",
+    )
+    .hint("filter", "filter", 2),
+    b(
+        C::Fleet,
+        &[Char('l')],
+        Act::FleetLabel,
+        "show only one label (each in turn, then all)",
+    )
+    .hint("label", "label", 4),
+    b(
+        C::Fleet,
+        &[Char('s')],
+        Act::FleetSort,
+        "sort by progress (failed first), the fleet's order, or name",
+    )
+    .hint("sort", "sort", 4),
+    b(C::Fleet, &[Char('?')], Act::Help, "this help").hint("help", "help", 5),
+    b(
+        C::Fleet,
+        &[Char('q')],
+        Act::Leave,
+        "leave (then y): at a gate the fleet halts there; while a wave runs, its databases are interrupted — resumable with --resume",
+    )
+    .hint("quit", "quit", 0),
+    b(
+        C::FleetGate,
+        &[Char('g')],
+        Act::Go,
+        "go: start the next wave (then y; journaled with your name)",
+    )
+    .hint("go to the next wave", "go", 0),
+    b(
+        C::FleetGate,
+        &[Char('n')],
+        Act::NoGo,
+        "no-go: halt the fleet here (then y; resumable with --resume)",
+    )
+    .hint("halt here", "halt", 0),
 ];
 
 /// The bindings of one context, in table order.

@@ -22,9 +22,11 @@
 //! | the resume summary | `draw/resume.rs` | `Resume`, `ResumeHidden` | `keys/resume.rs` |
 //! | help | `draw/help.rs` | `Help` | `keys/nav.rs` |
 //! | the watcher's overlays | `watch/screen.rs` | `Watch` | `watch/mod.rs` |
+//! | the fleet: grid, gate | `fleet/draw.rs` | `Fleet`, `FleetGate` | `fleet/mod.rs` |
 pub mod app;
 pub mod bindings;
 pub mod draw;
+pub mod fleet;
 pub mod fmt;
 pub mod keys;
 pub mod state;

@@ -32,6 +32,15 @@ pub(crate) const RUN_HELP: [&[Section]; 2] = [
     ],
 ];
 
+/// The fleet screen's help.
+pub(crate) const FLEET_HELP: [&[Section]; 2] = [
+    &[Section::Rows("The databases", &[Context::Fleet])],
+    &[Section::Rows(
+        "At a wave's gate",
+        &[Context::FleetGate, Context::Confirm, Context::Anywhere],
+    )],
+];
+
 /// The watcher's help.
 pub(crate) const WATCH_HELP: [&[Section]; 2] = [
     &[Section::Rows("Looking around", &[Context::Nav])],
@@ -228,6 +237,7 @@ mod tests {
         let sections: Vec<&Section> = RUN_HELP
             .iter()
             .chain(WATCH_HELP.iter())
+            .chain(FLEET_HELP.iter())
             .flat_map(|c| c.iter())
             .collect();
         for b in bindings::BINDINGS {

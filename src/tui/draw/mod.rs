@@ -50,7 +50,7 @@ use resume::*;
 use timeline::*;
 
 pub(crate) use footer::{context_hints, hints_line};
-pub(crate) use help::{WATCH_HELP, draw_help_screen};
+pub(crate) use help::{FLEET_HELP, WATCH_HELP, draw_help_screen};
 pub(crate) use widgets::{centered, key_hint};
 
 const AMBER: Color = Color::Yellow;

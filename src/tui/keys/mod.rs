@@ -197,6 +197,8 @@ fn perform(
             });
         }
         Act::AcceptDrift => view.confirm = Some(Confirm::AcceptDrift),
+        // The fleet screen's own (see `tui::fleet`): never live on a run's screen.
+        Act::FleetFilter | Act::FleetLabel | Act::FleetSort => {}
         Act::Yes => {
             if let Some(confirm) = view.confirm.take() {
                 return confirm_global(state, view, confirm);
