@@ -410,3 +410,165 @@ async fn targets_found_by_a_query_all_run() {
         assert_eq!(items(url).await, Some(2), "{url}");
     }
 }
+
+/// `cutover fleet` in a terminal: the grid fills as the canary runs, its gate waits for the
+/// operator (g, then y), a database opens in its own screen (Enter) and q comes back; the
+/// decision is journaled with the operator's name, and every database ends with its rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_screen_waits_for_the_operator_at_the_gate_and_opens_a_database() {
+    use common::pty::Spawn;
+    let urls = fleet_dbs("fleet_tui", 4).await;
+    let dir = scratch_dir("fleet-tui");
+    write(&dir, "tenant.yaml", &RUNBOOK.replace("SLEEP ", ""));
+    let path = fleet_file(
+        &dir,
+        "tenants",
+        &urls,
+        "waves:\n  - name: canary\n    size: 1\n  - name: rest\n    concurrency: 3\n",
+    );
+    let (_, password) = url_template("postgres");
+    let wait = Duration::from_secs(60);
+    let mut tui = Spawn::new(["fleet".into(), path.clone().into_os_string()])
+        .args(["--operator", "lead"])
+        .env("FLEET_PW", password)
+        .cwd(&dir)
+        .size(160, 40)
+        .spawn();
+    tui.wait_for("gate after wave canary", wait);
+    let screen = tui.wait_for("3/3", wait);
+    assert!(
+        screen.contains("canary passed") || screen.contains("canary at its gate"),
+        "{screen}"
+    );
+    assert!(screen.contains("✓ 1  ✗ 0  ▶ 0  · 3"), "{screen}");
+    for url in &urls[1..] {
+        assert_eq!(
+            items(url).await,
+            None,
+            "nothing past the gate before the go: {url}"
+        );
+    }
+    // The canary's own screen: its steps, read-only.
+    tui.send("s");
+    tui.wait_for("sorted by fleet order", wait);
+    tui.send("\r");
+    tui.wait_for("WATCHING", wait);
+    tui.wait_for("two-items", wait);
+    tui.send("q");
+    tui.wait_for("gate after wave canary", wait);
+    tui.send("g");
+    tui.wait_for("start wave rest? (y)", wait);
+    tui.send("y");
+    tui.wait_for("fleet succeeded", wait);
+    tui.send("q");
+    assert_eq!(tui.wait_exit(wait), 0, "{}", tui.transcript());
+    for url in &urls {
+        assert_eq!(items(url).await, Some(2), "{url}");
+    }
+    let journal = std::fs::read_to_string(dir.join("runs/tenants.fleet.jsonl")).unwrap();
+    assert!(
+        journal.contains(r#""event":"wave_decision","go":true,"operator":"lead","reason":"go from the fleet screen by lead","wave":"canary""#),
+        "{journal}"
+    );
+    assert_eq!(
+        journal.matches(r#""event":"target_started""#).count(),
+        4,
+        "{journal}"
+    );
+}
+
+/// No-go at the fleet screen's gate (n, then y): the fleet halts there (exit 3), later
+/// databases untouched, and the halt is journaled as the operator's decision.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_go_at_the_fleet_screen_halts_the_fleet_at_the_gate() {
+    use common::pty::Spawn;
+    let urls = fleet_dbs("fleet_tui_nogo", 3).await;
+    let dir = scratch_dir("fleet-tui-nogo");
+    write(&dir, "tenant.yaml", &RUNBOOK.replace("SLEEP ", ""));
+    let path = fleet_file(
+        &dir,
+        "tenants",
+        &urls,
+        "waves:\n  - name: canary\n    size: 1\n  - name: rest\n",
+    );
+    let (_, password) = url_template("postgres");
+    let wait = Duration::from_secs(60);
+    let mut tui = Spawn::new(["fleet".into(), path.clone().into_os_string()])
+        .args(["--operator", "lead"])
+        .env("FLEET_PW", password)
+        .cwd(&dir)
+        .size(160, 40)
+        .spawn();
+    tui.wait_for("gate after wave canary", wait);
+    tui.send("n");
+    tui.wait_for("halt the fleet here (resumable with --resume)? (y)", wait);
+    tui.send("y");
+    tui.wait_for("fleet halted", wait);
+    tui.send("q");
+    assert_eq!(tui.wait_exit(wait), 3, "{}", tui.transcript());
+    assert_eq!(items(&urls[0]).await, Some(2));
+    for url in &urls[1..] {
+        assert_eq!(items(url).await, None, "{url}");
+    }
+    let journal = std::fs::read_to_string(dir.join("runs/tenants.fleet.jsonl")).unwrap();
+    assert!(
+        journal.contains(
+            r#""go":false,"operator":"lead","reason":"no-go from the fleet screen by lead""#
+        ),
+        "{journal}"
+    );
+}
+
+/// SIGTERM while a wave runs under the fleet screen: the running databases are cancelled,
+/// the terminal is given back with how the fleet ended (interrupted, exit 6), and a resume
+/// finishes every database exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_the_fleet_screen_interrupts_resumably() {
+    use common::pty::Spawn;
+    let urls = fleet_dbs("fleet_tui_term", 3).await;
+    let dir = scratch_dir("fleet-tui-term");
+    write(
+        &dir,
+        "tenant.yaml",
+        &RUNBOOK.replace("SLEEP ", "SELECT pg_sleep(30); "),
+    );
+    let path = fleet_file(
+        &dir,
+        "tenants",
+        &urls,
+        "waves:\n  - name: all\n    concurrency: 3\n",
+    );
+    let (_, password) = url_template("postgres");
+    let wait = Duration::from_secs(60);
+    let mut tui = Spawn::new(["fleet".into(), path.clone().into_os_string()])
+        .args(["--operator", "lead"])
+        .env("FLEET_PW", password)
+        .cwd(&dir)
+        .size(160, 40)
+        .spawn();
+    // All three in their second migration (the first one done: 1 of 3 steps).
+    tui.wait_until("three databases at 1/3", wait, |s| {
+        s.matches(" 1/3 ").count() == 3
+    });
+    tui.signal("TERM");
+    let code = tui.wait_exit(wait);
+    assert_eq!(code, 6, "{}", tui.transcript());
+    let screen = tui.screen_text();
+    assert!(
+        screen.contains("fleet tenants: interrupted — terminated (SIGTERM): stopped in wave all"),
+        "{screen}"
+    );
+    for url in &urls {
+        assert_eq!(items(url).await, Some(1), "the first migration only: {url}");
+    }
+    write(&dir, "tenant.yaml", &RUNBOOK.replace("SLEEP ", ""));
+    let out = run_fleet(
+        &dir,
+        &["fleet", path.to_str().unwrap(), "--headless", "--resume"],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    for url in &urls {
+        assert_eq!(items(url).await, Some(2), "{url}");
+    }
+}

@@ -9,13 +9,16 @@ use super::run::{os_user, parse_duration};
 use crate::connect::Target as DbTarget;
 use crate::engine::{self, RunOptions};
 use crate::events::Outcome;
-use crate::fleet::{self, FleetEvent, OnError, Target, TargetResult, Targets, Wave};
+use crate::fleet::board::{Board, Update};
+use crate::fleet::{self, FleetEvent, GateAnswer, OnError, Target, TargetResult, Targets, Wave};
 use crate::plan::Plan;
 use crate::runbook::Runbook;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::watch;
 
 #[derive(clap::Args, Debug)]
 pub struct FleetArgs {
@@ -67,6 +70,51 @@ impl FleetJournal {
     }
 }
 
+/// Where the fleet's events go: the fleet journal (each fsynced before the fleet goes on),
+/// the screen when there is one, and lines on stdout when there is none.
+struct Sink {
+    journal: Mutex<FleetJournal>,
+    path: PathBuf,
+    screen: Option<UnboundedSender<Update>>,
+}
+
+impl Sink {
+    /// Journals `event` and shows it.
+    fn record(&self, event: FleetEvent) -> std::io::Result<()> {
+        let written = self
+            .journal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .write(&event);
+        if let Some(screen) = &self.screen {
+            let _ = screen.send(Update::Fleet(event));
+        }
+        written
+    }
+
+    /// A line for the operator, headless only (the screen shows the events instead).
+    fn say(&self, line: &str) {
+        if self.screen.is_none() {
+            say!("{line}");
+        }
+    }
+
+    /// One entry of `target`'s run, for the screen.
+    fn entry(&self, target: String, entry: Box<crate::journal::Entry>) {
+        if let Some(screen) = &self.screen {
+            let _ = screen.send(Update::Entry { target, entry });
+        }
+    }
+}
+
+/// Who answers a wave's gate.
+enum Gates {
+    /// Headless: `--approve-waves` passes a clean wave; anything else halts there.
+    Policy { approve_waves: bool },
+    /// The fleet screen's operator.
+    Operator(UnboundedReceiver<GateAnswer>),
+}
+
 /// The fleet journal's events since its latest start (a torn last line is skipped).
 pub fn replay(path: &Path) -> Vec<FleetEvent> {
     let Ok(text) = std::fs::read_to_string(path) else {
@@ -89,12 +137,6 @@ pub fn journal_path(fleet: &str) -> PathBuf {
 }
 
 pub fn fleet(args: FleetArgs) -> u8 {
-    if !args.headless {
-        eprintln!(
-            "cutover: the fleet screen is not built yet: run the fleet with --headless (one line per database, the evidence at each gate)"
-        );
-        return exit::USAGE;
-    }
     let loaded = crate::runbook::load_fleet(&args.fleet);
     let Some(fleet) = loaded.fleet else {
         for d in &loaded.diagnostics {
@@ -118,7 +160,158 @@ pub fn fleet(args: FleetArgs) -> u8 {
         }
     };
     let operator = args.operator.clone().unwrap_or_else(os_user);
-    runtime.block_on(drive(fleet, runbook, plan, args, operator))
+    runtime.block_on(start(fleet, runbook, plan, args, operator))
+}
+
+/// Finds the targets and the journal's state, then drives the fleet headless or under the
+/// fleet screen.
+async fn start(
+    fleet: fleet::Fleet,
+    runbook: Runbook,
+    plan: Plan,
+    args: FleetArgs,
+    operator: String,
+) -> u8 {
+    let targets = match targets(&fleet, &runbook).await {
+        Ok(t) if !t.is_empty() => t,
+        Ok(_) => {
+            eprintln!("cutover: fleet {}: no database to run on", fleet.name);
+            return exit::USAGE;
+        }
+        Err(message) => {
+            eprintln!("cutover: fleet {}: {message}", fleet.name);
+            return exit::USAGE;
+        }
+    };
+    let (taken, left) = fleet::assign(&targets, &fleet.waves);
+    if !left.is_empty() {
+        let names: Vec<&str> = left.iter().map(|&i| targets[i].name.as_str()).collect();
+        eprintln!(
+            "cutover: fleet {}: {} database(s) in no wave, not run: {}",
+            fleet.name,
+            names.len(),
+            names.join(", ")
+        );
+    }
+    let path = journal_path(&fleet.name);
+    let before = if args.resume {
+        replay(&path)
+    } else {
+        Vec::new()
+    };
+    if !args.resume
+        && !matches!(
+            replay(&path).last(),
+            Some(FleetEvent::FleetFinished { .. }) | None
+        )
+    {
+        eprintln!(
+            "cutover: fleet {} has an unfinished run ({}): go on with --resume",
+            fleet.name,
+            path.display()
+        );
+        return exit::USAGE;
+    }
+    let journal = match FleetJournal::open(&path) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("cutover: fleet journal {}: {e}", path.display());
+            return exit::USAGE;
+        }
+    };
+    let (stop_tx, stop_rx) = watch::channel(None);
+    let plan_for_screen = (!args.headless).then(|| (runbook.clone(), plan.clone()));
+    let shared = Arc::new(Shared {
+        runbook,
+        plan,
+        fleet: fleet.name.clone(),
+        operator: operator.clone(),
+        monitor_cap: args.monitor_for,
+        stop: stop_rx,
+    });
+    let Some((runbook, plan)) = plan_for_screen else {
+        // Headless: Ctrl-C, SIGTERM and SIGHUP interrupt every running database, resumable.
+        spawn_stop_on_signal(stop_tx);
+        let sink = Sink {
+            journal: Mutex::new(journal),
+            path,
+            screen: None,
+        };
+        let gates = Gates::Policy {
+            approve_waves: args.approve_waves,
+        };
+        return drive(
+            &fleet, &shared, &targets, &taken, &left, before, &args, gates, &sink,
+        )
+        .await;
+    };
+    let mut board = Board::new(&fleet, &runbook.name, &plan, &targets, &taken);
+    for event in &before {
+        board.apply(event);
+    }
+    let (screen_tx, screen_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (gates_tx, gates_rx) = tokio::sync::mpsc::unbounded_channel();
+    let sink = Sink {
+        journal: Mutex::new(journal),
+        path: path.clone(),
+        screen: Some(screen_tx),
+    };
+    let link = crate::tui::fleet::app::DriverLink {
+        updates: screen_rx,
+        gates: gates_tx,
+        stop: stop_tx,
+        operator,
+    };
+    let driver = {
+        let (fleet, shared, targets, taken, left) = (
+            fleet.clone(),
+            Arc::clone(&shared),
+            targets.clone(),
+            taken.clone(),
+            left.clone(),
+        );
+        tokio::spawn(async move {
+            let gates = Gates::Operator(gates_rx);
+            drive(
+                &fleet, &shared, &targets, &taken, &left, before, &args, gates, &sink,
+            )
+            .await
+        })
+    };
+    let shown = crate::tui::fleet::run_fleet_tui(&runbook, &plan, board, link).await;
+    let code = match driver.await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cutover: the fleet driver stopped: {e}");
+            exit::USAGE
+        }
+    };
+    if let Err(e) = shown {
+        eprintln!("cutover: the fleet screen: {e}");
+    }
+    // Back on the normal screen: how the fleet ended, and where its journal is.
+    if let Some(FleetEvent::FleetFinished { outcome, message }) = replay(&path).last() {
+        say!(
+            "fleet {}: {}{}; journal: {}",
+            fleet.name,
+            outcome.as_str(),
+            message
+                .as_ref()
+                .map(|m| format!(" — {m}"))
+                .unwrap_or_default(),
+            path.display()
+        );
+    }
+    code
+}
+
+/// Ctrl-C, SIGTERM or SIGHUP: every running database is interrupted (resumable).
+fn spawn_stop_on_signal(stop: watch::Sender<Option<String>>) {
+    tokio::spawn(async move {
+        let mut signals = crate::tui::app::Signals::new();
+        let reason = signals.recv().await;
+        let _ = stop.send(Some(reason.to_owned()));
+    });
 }
 
 /// The targets, listed or found by the query.
@@ -166,51 +359,20 @@ pub(super) async fn targets(
     }
 }
 
+/// Runs the waves: each wave's databases, then its gate with the evidence, answered by
+/// `gates`; everything journaled through `sink`.
+#[allow(clippy::too_many_arguments)]
 async fn drive(
-    fleet: fleet::Fleet,
-    runbook: Runbook,
-    plan: Plan,
-    args: FleetArgs,
-    operator: String,
+    fleet: &fleet::Fleet,
+    shared: &Arc<Shared>,
+    targets: &[Target],
+    taken: &[Vec<usize>],
+    left: &[usize],
+    before: Vec<FleetEvent>,
+    args: &FleetArgs,
+    mut gates: Gates,
+    sink: &Sink,
 ) -> u8 {
-    let targets = match targets(&fleet, &runbook).await {
-        Ok(t) if !t.is_empty() => t,
-        Ok(_) => {
-            eprintln!("cutover: fleet {}: no database to run on", fleet.name);
-            return exit::USAGE;
-        }
-        Err(message) => {
-            eprintln!("cutover: fleet {}: {message}", fleet.name);
-            return exit::USAGE;
-        }
-    };
-    let (taken, left) = fleet::assign(&targets, &fleet.waves);
-    if !left.is_empty() {
-        let names: Vec<&str> = left.iter().map(|&i| targets[i].name.as_str()).collect();
-        eprintln!(
-            "cutover: fleet {}: {} database(s) in no wave, not run: {}",
-            fleet.name,
-            names.len(),
-            names.join(", ")
-        );
-    }
-    let path = journal_path(&fleet.name);
-    let before = if args.resume {
-        replay(&path)
-    } else {
-        Vec::new()
-    };
-    if !args.resume
-        && let Some(FleetEvent::FleetFinished { .. }) | None = replay(&path).last().cloned()
-    {
-    } else if !args.resume {
-        eprintln!(
-            "cutover: fleet {} has an unfinished run ({}): go on with --resume",
-            fleet.name,
-            path.display()
-        );
-        return exit::USAGE;
-    }
     // Gates passed earlier stand; the canary's results are the yardstick.
     let passed: Vec<String> = before
         .iter()
@@ -226,17 +388,10 @@ async fn drive(
             _ => None,
         })
         .collect();
-    let mut journal = match FleetJournal::open(&path) {
-        Ok(j) => j,
-        Err(e) => {
-            eprintln!("cutover: fleet journal {}: {e}", path.display());
-            return exit::USAGE;
-        }
-    };
     let waves: Vec<(String, Vec<String>)> = fleet
         .waves
         .iter()
-        .zip(&taken)
+        .zip(taken)
         .map(|(w, t)| {
             (
                 w.name.clone(),
@@ -246,38 +401,31 @@ async fn drive(
         .collect();
     let started = FleetEvent::FleetStarted {
         fleet: fleet.name.clone(),
-        runbook: runbook.name.clone(),
-        checksum: runbook.checksum.clone(),
-        operator: operator.clone(),
+        runbook: shared.runbook.name.clone(),
+        checksum: shared.runbook.checksum.clone(),
+        operator: shared.operator.clone(),
         targets: targets.len() - left.len(),
-        waves: waves.clone(),
+        waves,
         resumed: args.resume && !before.is_empty(),
     };
-    if let Err(e) = journal.write(&started) {
-        eprintln!("cutover: fleet journal {}: {e}", path.display());
+    if let Err(e) = sink.record(started) {
+        eprintln!("cutover: fleet journal {}: {e}", sink.path.display());
         return exit::USAGE;
     }
-    say!(
+    sink.say(&format!(
         "fleet {}: {} on {} database(s) in {} wave(s){}",
         fleet.name,
-        runbook.name,
+        shared.runbook.name,
         targets.len() - left.len(),
         fleet.waves.len(),
         if args.resume { " (resumed)" } else { "" }
+    ));
+    sink.say(
+        "each database's own checkpoints and manual steps are approved as with --approve-all; one whose critical checks failed still halts that database",
     );
-    say!(
-        "each database's own checkpoints and manual steps are approved as with --approve-all; one whose critical checks failed still halts that database"
-    );
-    let shared = Arc::new(Shared {
-        runbook,
-        plan,
-        fleet: fleet.name.clone(),
-        operator: operator.clone(),
-        monitor_cap: args.monitor_for,
-    });
     let mut canary: Vec<TargetResult> = Vec::new();
     let mut any_failed = false;
-    for (k, (wave, indexes)) in fleet.waves.iter().zip(&taken).enumerate() {
+    for (k, (wave, indexes)) in fleet.waves.iter().zip(taken).enumerate() {
         let wave_targets: Vec<Target> = indexes.iter().map(|&i| targets[i].clone()).collect();
         if passed.contains(&wave.name) {
             // Its gate was passed in an earlier run: the canary's results still count.
@@ -288,25 +436,37 @@ async fn drive(
                     .map(|(_, r)| r.clone())
                     .collect();
             }
-            say!("wave {}: passed its gate earlier", wave.name);
+            sink.say(&format!("wave {}: passed its gate earlier", wave.name));
             continue;
         }
-        let _ = journal.write(&FleetEvent::WaveStarted {
+        let _ = sink.record(FleetEvent::WaveStarted {
             wave: wave.name.clone(),
         });
-        say!(
+        sink.say(&format!(
             "wave {} ({} database(s), {} at once, on error {})",
             wave.name,
             wave_targets.len(),
             wave.concurrency,
             wave.on_error.as_str()
-        );
-        let (results, not_started) =
-            run_wave(&shared, wave, &wave_targets, &mut journal, args.resume).await;
+        ));
+        let (results, not_started) = run_wave(shared, wave, &wave_targets, sink, args.resume).await;
         earlier.retain(|(w, _)| *w != wave.name);
         earlier.extend(results.iter().map(|r| (wave.name.clone(), r.clone())));
         if k == 0 {
             canary = results.clone();
+        }
+        if let Some(reason) = shared.stop.borrow().clone() {
+            // Interrupted: no gate; what ran is journaled, the rest waits for --resume.
+            let why = format!(
+                "{reason}: stopped in wave {} — go on with --resume (finished databases are not run again)",
+                wave.name
+            );
+            let _ = sink.record(FleetEvent::FleetFinished {
+                outcome: Outcome::Interrupted,
+                message: Some(why.clone()),
+            });
+            sink.say(&format!("fleet {}: {why}", fleet.name));
+            return headless::exit_code(Outcome::Interrupted);
         }
         let mut evidence = fleet::evidence(&canary, &results, not_started);
         let remaining: Vec<(usize, usize)> = fleet.waves[k + 1..]
@@ -325,32 +485,55 @@ async fn drive(
             ));
         }
         any_failed |= !evidence.failed.is_empty();
-        let _ = journal.write(&FleetEvent::WaveGate {
+        let _ = sink.record(FleetEvent::WaveGate {
             wave: wave.name.clone(),
             evidence: evidence.clone(),
         });
-        say!("gate after wave {}:", wave.name);
+        sink.say(&format!("gate after wave {}:", wave.name));
         for line in evidence.lines() {
-            say!("  {line}");
+            sink.say(&format!("  {line}"));
         }
         if k + 1 == fleet.waves.len() {
             break;
         }
         let clean = evidence.failed.is_empty() && evidence.not_started == 0;
-        if args.approve_waves && clean {
-            let _ = journal.write(&FleetEvent::WaveDecision {
-                wave: wave.name.clone(),
+        let answer = match &mut gates {
+            Gates::Policy { approve_waves } => (*approve_waves && clean).then(|| GateAnswer {
                 go: true,
-                operator: operator.clone(),
                 reason: "--approve-waves: every database of the wave succeeded".into(),
-            });
-            say!("  GO (--approve-waves)");
-            continue;
+            }),
+            Gates::Operator(answers) => answers.recv().await,
+        };
+        match answer {
+            Some(GateAnswer { go: true, reason }) => {
+                let _ = sink.record(FleetEvent::WaveDecision {
+                    wave: wave.name.clone(),
+                    go: true,
+                    operator: shared.operator.clone(),
+                    reason,
+                });
+                sink.say("  GO (--approve-waves)");
+                continue;
+            }
+            Some(GateAnswer { go: false, reason }) => {
+                let _ = sink.record(FleetEvent::WaveDecision {
+                    wave: wave.name.clone(),
+                    go: false,
+                    operator: shared.operator.clone(),
+                    reason,
+                });
+            }
+            None => {}
         }
         let why = if clean {
             format!(
-                "halted at the gate after wave {}: go on with --resume --approve-waves",
-                wave.name
+                "halted at the gate after wave {}: go on with --resume{}",
+                wave.name,
+                if matches!(gates, Gates::Policy { .. }) {
+                    " --approve-waves"
+                } else {
+                    ""
+                }
             )
         } else {
             format!(
@@ -359,11 +542,11 @@ async fn drive(
                 evidence.failed.len()
             )
         };
-        let _ = journal.write(&FleetEvent::FleetFinished {
+        let _ = sink.record(FleetEvent::FleetFinished {
             outcome: Outcome::Halted,
             message: Some(why.clone()),
         });
-        say!("fleet {}: {why}", fleet.name);
+        sink.say(&format!("fleet {}: {why}", fleet.name));
         return headless::exit_code(Outcome::Halted);
     }
     let (outcome, message) = if any_failed {
@@ -374,11 +557,11 @@ async fn drive(
     } else {
         (Outcome::Succeeded, "every database succeeded".to_owned())
     };
-    let _ = journal.write(&FleetEvent::FleetFinished {
+    let _ = sink.record(FleetEvent::FleetFinished {
         outcome,
         message: Some(message.clone()),
     });
-    say!("fleet {}: {message}", fleet.name);
+    sink.say(&format!("fleet {}: {message}", fleet.name));
     if outcome == Outcome::Succeeded {
         exit::OK
     } else {
@@ -393,6 +576,9 @@ struct Shared {
     fleet: String,
     operator: String,
     monitor_cap: Option<Duration>,
+    /// Set (with the reason) when the fleet is to stop: running databases are cancelled,
+    /// resumable, and nothing new starts.
+    stop: watch::Receiver<Option<String>>,
 }
 
 /// Runs a wave's databases, at most `concurrency` at once; with `on_error: halt`, nothing
@@ -401,23 +587,39 @@ async fn run_wave(
     shared: &Arc<Shared>,
     wave: &Wave,
     targets: &[Target],
-    journal: &mut FleetJournal,
+    sink: &Sink,
     resume: bool,
 ) -> (Vec<TargetResult>, usize) {
     let mut running = tokio::task::JoinSet::new();
+    // The running databases' messages (each one's start, its journal entries), in order.
+    let (from_runs, mut messages) = tokio::sync::mpsc::unbounded_channel();
     let mut next = 0;
     let mut results = Vec::new();
     let mut stop = false;
     loop {
+        stop |= shared.stop.borrow().is_some();
         while !stop && next < targets.len() && running.len() < wave.concurrency.max(1) {
             let target = targets[next].clone();
             let shared = Arc::clone(shared);
-            running.spawn(async move { run_target(&shared, &target, resume).await });
+            let (tx, wave_name) = (from_runs.clone(), wave.name.clone());
+            running
+                .spawn(async move { run_target(&shared, &wave_name, &target, resume, tx).await });
             next += 1;
         }
-        let Some(joined) = running.join_next().await else {
+        let joined = tokio::select! {
+            joined = running.join_next() => joined,
+            Some(message) = messages.recv() => {
+                forward(sink, message);
+                continue;
+            }
+        };
+        let Some(joined) = joined else {
             break;
         };
+        // What the finished run said last comes before its result.
+        while let Ok(message) = messages.try_recv() {
+            forward(sink, message);
+        }
         let result = match joined {
             Ok(r) => r,
             Err(e) => TargetResult {
@@ -430,8 +632,8 @@ async fn run_wave(
                 checks: Vec::new(),
             },
         };
-        say!("  {}", describe(&result));
-        let _ = journal.write(&FleetEvent::TargetFinished {
+        sink.say(&format!("  {}", describe(&result)));
+        let _ = sink.record(FleetEvent::TargetFinished {
             wave: wave.name.clone(),
             result: result.clone(),
         });
@@ -441,6 +643,22 @@ async fn run_wave(
         results.push(result);
     }
     (results, targets.len() - next)
+}
+
+/// What a database's run tells the fleet while it runs.
+enum FromRun {
+    /// Its run starts, journaled there (a fleet event).
+    Started(FleetEvent),
+    Entry(String, Box<crate::journal::Entry>),
+}
+
+fn forward(sink: &Sink, message: FromRun) {
+    match message {
+        FromRun::Started(event) => {
+            let _ = sink.record(event);
+        }
+        FromRun::Entry(target, entry) => sink.entry(target, entry),
+    }
 }
 
 fn describe(r: &TargetResult) -> String {
@@ -466,7 +684,13 @@ fn describe(r: &TargetResult) -> String {
 
 /// One database's run: skipped when it finished before, resumed when it was interrupted,
 /// else a new run with its own journal under `runs/<fleet>/`.
-async fn run_target(shared: &Shared, target: &Target, resume: bool) -> TargetResult {
+async fn run_target(
+    shared: &Shared,
+    wave: &str,
+    target: &Target,
+    resume: bool,
+    tell: UnboundedSender<FromRun>,
+) -> TargetResult {
     let started = Instant::now();
     let mut result = TargetResult {
         target: target.name.clone(),
@@ -552,11 +776,38 @@ async fn run_target(shared: &Shared, target: &Target, resume: bool) -> TargetRes
         json: false,
         quiet: true,
     };
-    let (event_tx, event_rx) = tokio::sync::mpsc::unbounded_channel();
+    let _ = tell.send(FromRun::Started(FleetEvent::TargetStarted {
+        wave: wave.to_owned(),
+        target: target.name.clone(),
+        journal: journal.clone(),
+    }));
+    let (event_tx, mut event_rx) = tokio::sync::mpsc::unbounded_channel::<crate::journal::Entry>();
+    let (policy_tx, policy_rx) = tokio::sync::mpsc::unbounded_channel();
     let (command_tx, command_rx) = tokio::sync::mpsc::unbounded_channel();
-    let driver = tokio::spawn(headless::drive(event_rx, command_tx, policy));
+    // The policy answers the run's own questions; the fleet sees every entry too.
+    let name = target.name.clone();
+    let tee = tokio::spawn(async move {
+        while let Some(entry) = event_rx.recv().await {
+            let _ = tell.send(FromRun::Entry(name.clone(), Box::new(entry.clone())));
+            if policy_tx.send(entry).is_err() {
+                break;
+            }
+        }
+    });
+    // A stop of the fleet cancels the run: the running statement, then the run, resumable.
+    let mut stop = shared.stop.clone();
+    let cancel = command_tx.clone();
+    let stopper = tokio::spawn(async move {
+        if let Ok(reason) = stop.wait_for(Option::is_some).await {
+            let reason = reason.clone().unwrap_or_default();
+            let _ = cancel.send(crate::events::Command::Cancel { reason });
+        }
+    });
+    let driver = tokio::spawn(headless::drive(policy_rx, command_tx, policy));
     let outcome = engine::run(&shared.runbook, &shared.plan, options, event_tx, command_rx).await;
+    let _ = tee.await;
     let _ = driver.await;
+    stopper.abort();
     result.duration_ms = fleet::millis(started.elapsed());
     if let Ok(replayed) = crate::journal::replay(&journal) {
         let record = crate::record::RunRecord::of(&replayed.entries);
