@@ -572,3 +572,106 @@ async fn sigterm_under_the_fleet_screen_interrupts_resumably() {
         assert_eq!(items(url).await, Some(2), "{url}");
     }
 }
+
+/// `on_error: rollback-wave`: a failure in the wave starts nothing more, the failed database
+/// rolls back its own run, and every database of the wave that had succeeded is rolled
+/// back by an undo run of its own; the fleet stops at the gate (exit 3) with the rollbacks
+/// in the evidence. Once the cause is set right, a resume runs the wave again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_in_a_rollback_wave_undoes_the_whole_wave() {
+    let urls = fleet_dbs("fleet_undo", 5).await;
+    let dir = scratch_dir("fleet-undo");
+    write(&dir, "tenant.yaml", &RUNBOOK.replace("SLEEP ", ""));
+    let path = fleet_file(
+        &dir,
+        "tenants",
+        &urls,
+        "waves:\n  - name: canary\n    size: 1\n  - name: all\n    on_error: rollback-wave\n",
+    );
+    // The wave's third database is in the way (one at a time: the first two succeed).
+    let blocked = &urls[3];
+    connect(blocked)
+        .await
+        .batch_execute("CREATE TABLE public.items (id int)")
+        .await
+        .unwrap();
+    let out = run_fleet(
+        &dir,
+        &[
+            "fleet",
+            path.to_str().unwrap(),
+            "--headless",
+            "--approve-waves",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(3), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("wave all rolled back after 1 failure(s): 2 of 2 database(s) undone"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout
+            .contains("the wave was rolled back: 2 database(s) that had succeeded"),
+        "{out:?}"
+    );
+    assert_eq!(items(&urls[0]).await, Some(2), "the canary stays");
+    for url in &urls[1..3] {
+        assert_eq!(items(url).await, None, "undone with the wave: {url}");
+    }
+    assert_eq!(
+        items(blocked).await,
+        Some(0),
+        "the failed one: its own table, untouched"
+    );
+    assert_eq!(items(&urls[4]).await, None, "never started");
+    let statuses: Vec<String> = connect(&urls[1])
+        .await
+        .query(
+            "SELECT step_id || '=' || status FROM cutover.steps WHERE kind = 'migrate' ORDER BY step_id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        statuses,
+        ["create-items=rolled_back", "second-row=rolled_back"],
+        "{out:?}"
+    );
+    let journal = std::fs::read_to_string(dir.join("runs/tenants.fleet.jsonl")).unwrap();
+    assert_eq!(
+        journal.matches(r#""event":"target_rolled_back""#).count(),
+        2,
+        "{journal}"
+    );
+    let report = run_fleet(&dir, &["report", "runs/tenants.fleet.jsonl"]).await;
+    assert!(
+        report.stdout.contains("rolled back with its wave"),
+        "{report:?}"
+    );
+
+    connect(blocked)
+        .await
+        .batch_execute("DROP TABLE public.items")
+        .await
+        .unwrap();
+    let out = run_fleet(
+        &dir,
+        &[
+            "fleet",
+            path.to_str().unwrap(),
+            "--headless",
+            "--resume",
+            "--approve-waves",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    for url in &urls {
+        assert_eq!(items(url).await, Some(2), "{url}");
+    }
+}

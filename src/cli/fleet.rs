@@ -469,6 +469,45 @@ async fn drive(
             return headless::exit_code(Outcome::Interrupted);
         }
         let mut evidence = fleet::evidence(&canary, &results, not_started);
+        if wave.on_error == OnError::RollbackWave && results.iter().any(|r| !r.succeeded()) {
+            // Undo the wave: every database of it that had succeeded (this run or before).
+            let done: Vec<Target> = results
+                .iter()
+                .filter(|r| r.succeeded())
+                .filter_map(|r| wave_targets.iter().find(|t| t.name == r.target).cloned())
+                .collect();
+            sink.say(&format!(
+                "wave {}: rolling back {} database(s) that had succeeded",
+                wave.name,
+                done.len()
+            ));
+            evidence.rolled_back = undo_wave(shared, wave, &done, sink).await;
+            let undone = evidence
+                .rolled_back
+                .iter()
+                .filter(|(_, how)| how == fleet::ROLLED_BACK)
+                .count();
+            let _ = sink.record(FleetEvent::WaveGate {
+                wave: wave.name.clone(),
+                evidence: evidence.clone(),
+            });
+            sink.say(&format!("gate after wave {}:", wave.name));
+            for line in evidence.lines() {
+                sink.say(&format!("  {line}"));
+            }
+            let why = format!(
+                "wave {} rolled back after {} failure(s): {undone} of {} database(s) undone — set the failed ones right, then --resume (the wave runs again)",
+                wave.name,
+                evidence.failed.len(),
+                done.len()
+            );
+            let _ = sink.record(FleetEvent::FleetFinished {
+                outcome: Outcome::Halted,
+                message: Some(why.clone()),
+            });
+            sink.say(&format!("fleet {}: {why}", fleet.name));
+            return headless::exit_code(Outcome::Halted);
+        }
         let remaining: Vec<(usize, usize)> = fleet.waves[k + 1..]
             .iter()
             .zip(&taken[k + 1..])
@@ -601,9 +640,10 @@ async fn run_wave(
         while !stop && next < targets.len() && running.len() < wave.concurrency.max(1) {
             let target = targets[next].clone();
             let shared = Arc::clone(shared);
-            let (tx, wave_name) = (from_runs.clone(), wave.name.clone());
-            running
-                .spawn(async move { run_target(&shared, &wave_name, &target, resume, tx).await });
+            let (tx, wave_name, on_error) = (from_runs.clone(), wave.name.clone(), wave.on_error);
+            running.spawn(async move {
+                run_target(&shared, &wave_name, on_error, &target, resume, tx).await
+            });
             next += 1;
         }
         let joined = tokio::select! {
@@ -637,12 +677,74 @@ async fn run_wave(
             wave: wave.name.clone(),
             result: result.clone(),
         });
-        if !result.succeeded() && wave.on_error == OnError::Halt {
+        if !result.succeeded() && wave.on_error != OnError::Continue {
             stop = true;
         }
         results.push(result);
     }
     (results, targets.len() - next)
+}
+
+/// Rolls back `targets` (a wave's databases that had succeeded), at most the wave's
+/// concurrency at once; each one's rollback journaled in the fleet journal as it ends.
+/// Returns how each went.
+async fn undo_wave(
+    shared: &Arc<Shared>,
+    wave: &Wave,
+    targets: &[Target],
+    sink: &Sink,
+) -> Vec<(String, String)> {
+    let mut running = tokio::task::JoinSet::new();
+    let (from_runs, mut messages) = tokio::sync::mpsc::unbounded_channel();
+    let mut next = 0;
+    let mut out = Vec::new();
+    loop {
+        while next < targets.len() && running.len() < wave.concurrency.max(1) {
+            let (target, shared) = (targets[next].clone(), Arc::clone(shared));
+            let (tx, wave_name) = (from_runs.clone(), wave.name.clone());
+            running.spawn(async move {
+                let (outcome, message) = undo_target(&shared, &wave_name, &target, tx).await;
+                (target.name, outcome, message)
+            });
+            next += 1;
+        }
+        let joined = tokio::select! {
+            joined = running.join_next() => joined,
+            Some(message) = messages.recv() => {
+                forward(sink, message);
+                continue;
+            }
+        };
+        let Some(joined) = joined else {
+            break;
+        };
+        while let Ok(message) = messages.try_recv() {
+            forward(sink, message);
+        }
+        let (target, outcome, message) = match joined {
+            Ok(done) => done,
+            Err(e) => ("?".into(), None, Some(format!("its task ended: {e}"))),
+        };
+        let how = match (outcome, &message) {
+            (Some(Outcome::RolledBack), None) => fleet::ROLLED_BACK.to_owned(),
+            (Some(Outcome::RolledBack), Some(m)) => format!("rolled back, {m}"),
+            (Some(o), m) => format!(
+                "{}{}",
+                o.as_str(),
+                m.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+            ),
+            (None, m) => m.clone().unwrap_or_else(|| "did not run".into()),
+        };
+        sink.say(&format!("  {target}: {how}"));
+        let _ = sink.record(FleetEvent::TargetRolledBack {
+            wave: wave.name.clone(),
+            target: target.clone(),
+            outcome,
+            message,
+        });
+        out.push((target, how));
+    }
+    out
 }
 
 /// What a database's run tells the fleet while it runs.
@@ -687,6 +789,7 @@ fn describe(r: &TargetResult) -> String {
 async fn run_target(
     shared: &Shared,
     wave: &str,
+    on_error: OnError,
     target: &Target,
     resume: bool,
     tell: UnboundedSender<FromRun>,
@@ -765,49 +868,13 @@ async fn run_target(
         monitor_cap: shared.monitor_cap,
         rehearsal: None,
     };
-    let policy = Policy {
-        approve: Vec::new(),
-        approve_all: true,
-        override_checks: Vec::new(),
-        override_reason: None,
-        operator: shared.operator.clone(),
-        on_failure: OnFailure::Stop,
-        uncertain: None,
-        json: false,
-        quiet: true,
+    // In a wave that rolls back on error, a failed database undoes its own run at once.
+    let on_failure = if on_error == OnError::RollbackWave {
+        OnFailure::Rollback
+    } else {
+        OnFailure::Stop
     };
-    let _ = tell.send(FromRun::Started(FleetEvent::TargetStarted {
-        wave: wave.to_owned(),
-        target: target.name.clone(),
-        journal: journal.clone(),
-    }));
-    let (event_tx, mut event_rx) = tokio::sync::mpsc::unbounded_channel::<crate::journal::Entry>();
-    let (policy_tx, policy_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (command_tx, command_rx) = tokio::sync::mpsc::unbounded_channel();
-    // The policy answers the run's own questions; the fleet sees every entry too.
-    let name = target.name.clone();
-    let tee = tokio::spawn(async move {
-        while let Some(entry) = event_rx.recv().await {
-            let _ = tell.send(FromRun::Entry(name.clone(), Box::new(entry.clone())));
-            if policy_tx.send(entry).is_err() {
-                break;
-            }
-        }
-    });
-    // A stop of the fleet cancels the run: the running statement, then the run, resumable.
-    let mut stop = shared.stop.clone();
-    let cancel = command_tx.clone();
-    let stopper = tokio::spawn(async move {
-        if let Ok(reason) = stop.wait_for(Option::is_some).await {
-            let reason = reason.clone().unwrap_or_default();
-            let _ = cancel.send(crate::events::Command::Cancel { reason });
-        }
-    });
-    let driver = tokio::spawn(headless::drive(policy_rx, command_tx, policy));
-    let outcome = engine::run(&shared.runbook, &shared.plan, options, event_tx, command_rx).await;
-    let _ = tee.await;
-    let _ = driver.await;
-    stopper.abort();
+    let outcome = drive_run(shared, wave, &target.name, options, on_failure, false, tell).await;
     result.duration_ms = fleet::millis(started.elapsed());
     if let Ok(replayed) = crate::journal::replay(&journal) {
         let record = crate::record::RunRecord::of(&replayed.entries);
@@ -850,6 +917,127 @@ async fn run_target(
         Err(e) => result.message = Some(e.to_string()),
     }
     result
+}
+
+/// One database's run (or undo) under the fleet: its start told (with its journal), every
+/// entry passed on, its own questions answered by policy (checkpoints approved; a failure
+/// stops, or rolls back), and a stop of the fleet turned into a cancel of the run.
+async fn drive_run(
+    shared: &Shared,
+    wave: &str,
+    target: &str,
+    options: RunOptions,
+    on_failure: OnFailure,
+    undo: bool,
+    tell: UnboundedSender<FromRun>,
+) -> Result<Outcome, engine::EngineError> {
+    let policy = Policy {
+        approve: Vec::new(),
+        approve_all: true,
+        override_checks: Vec::new(),
+        override_reason: None,
+        operator: shared.operator.clone(),
+        on_failure,
+        uncertain: None,
+        json: false,
+        quiet: true,
+    };
+    let _ = tell.send(FromRun::Started(FleetEvent::TargetStarted {
+        wave: wave.to_owned(),
+        target: target.to_owned(),
+        journal: options.journal.clone(),
+    }));
+    let (event_tx, mut event_rx) = tokio::sync::mpsc::unbounded_channel::<crate::journal::Entry>();
+    let (policy_tx, policy_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (command_tx, command_rx) = tokio::sync::mpsc::unbounded_channel();
+    let name = target.to_owned();
+    let tee = tokio::spawn(async move {
+        while let Some(entry) = event_rx.recv().await {
+            let _ = tell.send(FromRun::Entry(name.clone(), Box::new(entry.clone())));
+            if policy_tx.send(entry).is_err() {
+                break;
+            }
+        }
+    });
+    // A stop of the fleet cancels the run: the running statement, then the run, resumable.
+    let mut stop = shared.stop.clone();
+    let cancel = command_tx.clone();
+    let stopper = tokio::spawn(async move {
+        if let Ok(reason) = stop.wait_for(Option::is_some).await {
+            let reason = reason.clone().unwrap_or_default();
+            let _ = cancel.send(crate::events::Command::Cancel { reason });
+        }
+    });
+    let driver = tokio::spawn(headless::drive(policy_rx, command_tx, policy));
+    let (runbook, plan) = (&shared.runbook, &shared.plan);
+    let outcome = if undo {
+        engine::undo(runbook, plan, options, event_tx, command_rx).await
+    } else {
+        engine::run(runbook, plan, options, event_tx, command_rx).await
+    };
+    let _ = tee.await;
+    let _ = driver.await;
+    stopper.abort();
+    outcome
+}
+
+/// Rolls back what the runbook applied on a database that had succeeded in a wave now
+/// rolled back: an undo run with its own journal under `runs/<fleet>/`. Its outcome, and
+/// what its journal says with it (what was left applied, or why it failed).
+async fn undo_target(
+    shared: &Shared,
+    wave: &str,
+    target: &Target,
+    tell: UnboundedSender<FromRun>,
+) -> (Option<Outcome>, Option<String>) {
+    let lookup = |name: &str| std::env::var(name).ok();
+    let db = match crate::connect::resolve(
+        Some(&target.url),
+        &format!("cutover:{}", shared.runbook.name),
+        &lookup,
+    ) {
+        Ok(t) => t,
+        Err(e) => return (None, Some(e.to_string())),
+    };
+    let dir = Path::new("runs").join(&shared.fleet);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        return (None, Some(format!("{}: {e}", dir.display())));
+    }
+    let id = engine::new_run_id(&shared.runbook.name);
+    let journal = crate::journal::path_for_run(&dir, &format!("{}-undo-{id}", target.name));
+    let options = RunOptions {
+        target: db,
+        operator: shared.operator.clone(),
+        journal: journal.clone(),
+        run_id: Some(id),
+        exclusive_journal: true,
+        resume: false,
+        new_run: true,
+        allow_changed: false,
+        monitor_cap: shared.monitor_cap,
+        rehearsal: None,
+    };
+    let outcome = drive_run(
+        shared,
+        wave,
+        &target.name,
+        options,
+        OnFailure::Stop,
+        true,
+        tell,
+    )
+    .await;
+    let said = || {
+        crate::journal::replay(&journal).ok().and_then(|r| {
+            crate::record::RunRecord::of(&r.entries)
+                .outcome
+                .and_then(|(_, m)| m)
+        })
+    };
+    match outcome {
+        Ok(o) => (Some(o), said()),
+        Err(e) => (None, Some(e.to_string())),
+    }
 }
 
 /// The latest run of `runbook` on `db` (none without a tracking schema).

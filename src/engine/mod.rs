@@ -8,4 +8,5 @@ pub mod sqlexec;
 
 pub use run::{
     Connections, EngineError, RunOptions, connect_all, has_checks, new_run_id, run, run_connected,
+    undo,
 };

@@ -17,6 +17,8 @@ use std::time::Duration;
 pub enum DbState {
     /// Its run failed, stopped or could not start: first, it needs someone.
     Failed,
+    /// Undone with its wave (`on_error: rollback-wave`): to run again.
+    RolledBack,
     Running,
     /// Its wave has not reached it yet.
     Queued,
@@ -31,6 +33,7 @@ impl DbState {
     pub fn label(self) -> &'static str {
         match self {
             DbState::Failed => "failed",
+            DbState::RolledBack => "rolled back",
             DbState::Running => "running",
             DbState::Queued => "queued",
             DbState::NotStarted => "not started",
@@ -75,7 +78,7 @@ impl StateFilter {
     fn admits(self, state: DbState) -> bool {
         match self {
             StateFilter::All => true,
-            StateFilter::Failed => state == DbState::Failed,
+            StateFilter::Failed => matches!(state, DbState::Failed | DbState::RolledBack),
             StateFilter::Running => state == DbState::Running,
             StateFilter::Waiting => matches!(state, DbState::Queued | DbState::NotStarted),
             StateFilter::Done => matches!(state, DbState::Succeeded | DbState::DoneBefore),
@@ -360,6 +363,34 @@ impl Board {
                         (false, _) => DbState::Failed,
                     };
                     db.result = Some(result.clone());
+                    db.live = None;
+                }
+            }
+            FleetEvent::TargetRolledBack {
+                target,
+                outcome,
+                message,
+                ..
+            } => {
+                if let Some(&i) = self.by_name.get(target) {
+                    let db = &mut self.databases[i];
+                    db.state = if *outcome == Some(Outcome::RolledBack) {
+                        DbState::RolledBack
+                    } else {
+                        DbState::Failed
+                    };
+                    db.result = Some(TargetResult {
+                        target: target.clone(),
+                        outcome: *outcome,
+                        already_done: false,
+                        duration_ms: 0,
+                        run_id: None,
+                        message: Some(match message {
+                            Some(m) => format!("rolled back with its wave: {m}"),
+                            None => "rolled back with its wave".into(),
+                        }),
+                        checks: Vec::new(),
+                    });
                     db.live = None;
                 }
             }

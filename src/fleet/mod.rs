@@ -64,6 +64,10 @@ pub enum OnError {
     Halt,
     /// The wave goes on; its gate shows the failures.
     Continue,
+    /// Start nothing more, and undo the wave: the failed database rolls back its own run,
+    /// each one that succeeded in the wave is rolled back; the fleet stops at the gate.
+    #[serde(rename = "rollback-wave")]
+    RollbackWave,
 }
 
 impl OnError {
@@ -71,6 +75,7 @@ impl OnError {
         match self {
             OnError::Halt => "halt",
             OnError::Continue => "continue",
+            OnError::RollbackWave => "rollback-wave",
         }
     }
 }
@@ -143,6 +148,10 @@ pub struct WaveEvidence {
     pub checks_differ: Vec<(String, String, bool)>,
     /// Targets not started (a halt stopped the wave first).
     pub not_started: usize,
+    /// `on_error: rollback-wave`: each database that had succeeded, and how its rollback
+    /// went ("rolled back", or what failed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rolled_back: Vec<(String, String)>,
     /// The waves left, at the pace so far: databases, waves, and about how long (ms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left: Option<(usize, usize, u64)>,
@@ -167,6 +176,9 @@ pub fn forecast(so_far: &[TargetResult], remaining: &[(usize, usize)]) -> Option
         .sum();
     Some(Duration::from_millis(mean.saturating_mul(rounds)))
 }
+
+/// How a database's rollback with its wave is told when it went as it should.
+pub const ROLLED_BACK: &str = "rolled back";
 
 /// "Slower than the canary": over this many times its median, and by a second at least
 /// (below that, the difference is the server's noise, not the database's).
@@ -243,6 +255,15 @@ impl WaveEvidence {
         for (t, how) in &self.failed {
             out.push(format!("FAILED {t}: {how}"));
         }
+        if !self.rolled_back.is_empty() {
+            out.push(format!(
+                "the wave was rolled back: {} database(s) that had succeeded",
+                self.rolled_back.len()
+            ));
+        }
+        for (t, how) in self.rolled_back.iter().filter(|(_, h)| h != ROLLED_BACK) {
+            out.push(format!("ROLLBACK of {t}: {how}"));
+        }
         for (t, ms) in &self.slower_than_canary {
             out.push(format!(
                 "slower than the canary: {t} ({})",
@@ -291,6 +312,15 @@ pub enum FleetEvent {
     TargetFinished {
         wave: String,
         result: TargetResult,
+    },
+    /// A database that had succeeded, rolled back with its wave (`on_error: rollback-wave`).
+    TargetRolledBack {
+        wave: String,
+        target: String,
+        /// How its undo run ended (`rolled_back`, or `failed` with why).
+        outcome: Option<Outcome>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
     },
     WaveGate {
         wave: String,
@@ -391,6 +421,21 @@ pub fn summarize(events: &[FleetEvent]) -> FleetSummary {
             }
             FleetEvent::TargetFinished { wave, result } => {
                 latest.insert(result.target.clone(), (wave.clone(), result.clone()));
+            }
+            FleetEvent::TargetRolledBack {
+                target,
+                outcome,
+                message,
+                ..
+            } => {
+                if let Some((_, result)) = latest.get_mut(target) {
+                    result.outcome = *outcome;
+                    result.message = Some(match (outcome, message) {
+                        (Some(Outcome::RolledBack), None) => "rolled back with its wave".into(),
+                        (_, Some(m)) => format!("rolled back with its wave: {m}"),
+                        (_, None) => "its rollback with the wave did not finish".into(),
+                    });
+                }
             }
             FleetEvent::WaveDecision {
                 wave,

@@ -572,6 +572,39 @@ pub async fn run(
     run_connected(runbook, plan, opts, connections, events, commands).await
 }
 
+/// Undoes what the runbook applied on this database: every applied migration's rollback, in
+/// reverse order of application, as a run of its own (journaled, tracked, under the lock),
+/// which ends rolled back — or failed at the first rollback that fails. A fleet's
+/// `on_error: rollback-wave` uses it on the wave's databases that had succeeded.
+pub async fn undo(
+    runbook: &Runbook,
+    plan: &Plan,
+    opts: RunOptions,
+    events: UnboundedSender<Entry>,
+    commands: UnboundedReceiver<Command>,
+) -> Result<Outcome, EngineError> {
+    let connections = connect_all(&opts.target, false).await?;
+    start(
+        runbook,
+        plan,
+        opts,
+        connections,
+        events,
+        commands,
+        Work::Undo,
+    )
+    .await
+}
+
+/// What a run does once it is set up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Work {
+    /// The window: its phases and steps.
+    Window,
+    /// Only the rollback of everything applied (see [`undo`]).
+    Undo,
+}
+
 /// [`run`] on sessions already open (from [`connect_all`] on the same target).
 pub async fn run_connected(
     runbook: &Runbook,
@@ -580,6 +613,27 @@ pub async fn run_connected(
     connections: Connections,
     events: UnboundedSender<Entry>,
     commands: UnboundedReceiver<Command>,
+) -> Result<Outcome, EngineError> {
+    start(
+        runbook,
+        plan,
+        opts,
+        connections,
+        events,
+        commands,
+        Work::Window,
+    )
+    .await
+}
+
+async fn start(
+    runbook: &Runbook,
+    plan: &Plan,
+    opts: RunOptions,
+    connections: Connections,
+    events: UnboundedSender<Entry>,
+    commands: UnboundedReceiver<Command>,
+    work: Work,
 ) -> Result<Outcome, EngineError> {
     let secret = opts.target.secret();
     let Connections {
@@ -690,9 +744,10 @@ pub async fn run_connected(
         decided_by.insert(step.clone(), (operator, at));
         decisions.insert(step, Decision::Go);
     }
+    // A rollback undoes this run's migrations; an undo, every one still applied.
     let applied: Vec<usize> = finished_order
         .iter()
-        .filter(|r| r.run_id == run_id && r.status == StepStatus::Applied)
+        .filter(|r| (work == Work::Undo || r.run_id == run_id) && r.status == StepStatus::Applied)
         .filter_map(|r| steps.iter().position(|s| s.id == r.step_id))
         .collect();
 
@@ -766,7 +821,11 @@ pub async fn run_connected(
     if let Some(rehearsal) = engine.opts.rehearsal.clone() {
         engine.out.emit(Event::RehearsalCompared { rehearsal })?;
     }
-    let outcome = match engine.phases().await {
+    let worked = match work {
+        Work::Window => engine.phases().await,
+        Work::Undo => engine.rollback().await,
+    };
+    let outcome = match worked {
         Ok(Stop::Finished(outcome, message)) => {
             engine.finish(outcome, message).await?;
             outcome

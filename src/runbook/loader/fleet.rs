@@ -289,7 +289,11 @@ impl Ctx<'_> {
                 Some(n) => self.one_of(
                     n,
                     "on_error",
-                    &[("halt", OnError::Halt), ("continue", OnError::Continue)],
+                    &[
+                        ("halt", OnError::Halt),
+                        ("continue", OnError::Continue),
+                        ("rollback-wave", OnError::RollbackWave),
+                    ],
                 ),
                 None => Some(OnError::Halt),
             };

@@ -40,6 +40,7 @@ fn cell_style(cell: Cell) -> Style {
 fn state_style(state: DbState) -> Style {
     match state {
         DbState::Failed => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        DbState::RolledBack => Style::new().fg(Color::Magenta),
         DbState::Running => Style::new().fg(Color::Yellow),
         DbState::Queued | DbState::NotStarted => dim(),
         DbState::Succeeded | DbState::DoneBefore => Style::new().fg(Color::Green),
@@ -277,7 +278,7 @@ fn draw_grid(frame: &mut Frame, area: Rect, board: &Board, view: &mut FleetView)
         let time = db
             .result
             .as_ref()
-            .filter(|r| !r.already_done && r.outcome.is_some())
+            .filter(|r| !r.already_done && r.outcome.is_some() && r.duration_ms > 0)
             .map(|r| fmt::ms(r.duration_ms))
             .unwrap_or_default();
         spans.push(Span::raw(format!("{time:>7}  ")));
