@@ -675,3 +675,60 @@ async fn a_failure_in_a_rollback_wave_undoes_the_whole_wave() {
         assert_eq!(items(url).await, Some(2), "{url}");
     }
 }
+
+/// `--approve-wave NAME` passes that wave's gate only: the fleet goes past the canary and
+/// halts at the next gate (exit 3). A wave the fleet does not have is refused before
+/// anything runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_wave_passes_the_named_gate_only() {
+    let urls = fleet_dbs("fleet_named", 3).await;
+    let dir = scratch_dir("fleet-named");
+    write(&dir, "tenant.yaml", &RUNBOOK.replace("SLEEP ", ""));
+    let path = fleet_file(
+        &dir,
+        "tenants",
+        &urls,
+        "waves:\n  - name: canary\n    size: 1\n  - name: second\n    size: 1\n  - name: rest\n",
+    );
+    let out = run_fleet(
+        &dir,
+        &[
+            "fleet",
+            path.to_str().unwrap(),
+            "--headless",
+            "--approve-wave",
+            "nosuch",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("--approve-wave nosuch: no such wave (its waves: canary, second, rest)"),
+        "{out:?}"
+    );
+    assert_eq!(items(&urls[0]).await, None, "nothing ran");
+    let out = run_fleet(
+        &dir,
+        &[
+            "fleet",
+            path.to_str().unwrap(),
+            "--headless",
+            "--approve-wave",
+            "canary",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(3), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("GO (--approve-wave canary: every database of the wave succeeded)"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("halted at the gate after wave second"),
+        "{out:?}"
+    );
+    assert_eq!(items(&urls[1]).await, Some(2));
+    assert_eq!(items(&urls[2]).await, None);
+}

@@ -29,8 +29,12 @@ pub struct FleetArgs {
     pub headless: bool,
     /// Pass a wave's gate when every database of it succeeded; a failure still stops the
     /// fleet there (exit 3, resumable).
-    #[arg(long)]
+    #[arg(long, requires = "headless")]
     pub approve_waves: bool,
+    /// Pass the gate after this wave when every database of it succeeded (repeatable; the
+    /// other gates halt the fleet, resumable).
+    #[arg(long = "approve-wave", value_name = "WAVE", requires = "headless")]
+    pub approve_wave: Vec<String>,
     /// Go on with the fleet's unfinished run: databases that finished are not run again,
     /// interrupted ones are resumed.
     #[arg(long)]
@@ -109,8 +113,12 @@ impl Sink {
 
 /// Who answers a wave's gate.
 enum Gates {
-    /// Headless: `--approve-waves` passes a clean wave; anything else halts there.
-    Policy { approve_waves: bool },
+    /// Headless: `--approve-waves` (or `--approve-wave` naming it) passes a clean wave;
+    /// anything else halts there.
+    Policy {
+        approve_waves: bool,
+        approve: Vec<String>,
+    },
     /// The fleet screen's operator.
     Operator(UnboundedReceiver<GateAnswer>),
 }
@@ -183,6 +191,19 @@ async fn start(
             return exit::USAGE;
         }
     };
+    if let Some(unknown) = args
+        .approve_wave
+        .iter()
+        .find(|name| !fleet.waves.iter().any(|w| &w.name == *name))
+    {
+        let names: Vec<&str> = fleet.waves.iter().map(|w| w.name.as_str()).collect();
+        eprintln!(
+            "cutover: fleet {}: --approve-wave {unknown}: no such wave (its waves: {})",
+            fleet.name,
+            names.join(", ")
+        );
+        return exit::USAGE;
+    }
     let (taken, left) = fleet::assign(&targets, &fleet.waves);
     if !left.is_empty() {
         let names: Vec<&str> = left.iter().map(|&i| targets[i].name.as_str()).collect();
@@ -239,6 +260,7 @@ async fn start(
         };
         let gates = Gates::Policy {
             approve_waves: args.approve_waves,
+            approve: args.approve_wave.clone(),
         };
         return drive(
             &fleet, &shared, &targets, &taken, &left, before, &args, gates, &sink,
@@ -537,21 +559,34 @@ async fn drive(
         }
         let clean = evidence.failed.is_empty() && evidence.not_started == 0;
         let answer = match &mut gates {
-            Gates::Policy { approve_waves } => (*approve_waves && clean).then(|| GateAnswer {
-                go: true,
-                reason: "--approve-waves: every database of the wave succeeded".into(),
-            }),
+            Gates::Policy {
+                approve_waves,
+                approve,
+            } => {
+                let named = approve.contains(&wave.name);
+                ((*approve_waves || named) && clean).then(|| GateAnswer {
+                    go: true,
+                    reason: format!(
+                        "{}: every database of the wave succeeded",
+                        if named {
+                            format!("--approve-wave {}", wave.name)
+                        } else {
+                            "--approve-waves".to_owned()
+                        }
+                    ),
+                })
+            }
             Gates::Operator(answers) => answers.recv().await,
         };
         match answer {
             Some(GateAnswer { go: true, reason }) => {
+                sink.say(&format!("  GO ({reason})"));
                 let _ = sink.record(FleetEvent::WaveDecision {
                     wave: wave.name.clone(),
                     go: true,
                     operator: shared.operator.clone(),
                     reason,
                 });
-                sink.say("  GO (--approve-waves)");
                 continue;
             }
             Some(GateAnswer { go: false, reason }) => {
