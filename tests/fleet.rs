@@ -732,3 +732,57 @@ async fn approve_wave_passes_the_named_gate_only() {
     assert_eq!(items(&urls[1]).await, Some(2));
     assert_eq!(items(&urls[2]).await, None);
 }
+
+/// `--targets FILE`: the databases come from a file of their own (the fleet file then need
+/// not list any); a mistake in it is shown at its file, line and column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_from_a_file_of_their_own_all_run() {
+    let urls = fleet_dbs("fleet_targets_file", 2).await;
+    let dir = scratch_dir("fleet-targets-file");
+    write(&dir, "tenant.yaml", &RUNBOOK.replace("SLEEP ", ""));
+    let fleet = write(
+        &dir,
+        "fleet.yaml",
+        "name: tenants\nrunbook: tenant.yaml\nwaves:\n  - name: all\n",
+    );
+    let mut list = String::new();
+    for url in &urls {
+        let (template, _) = url_template(&db_name(url));
+        list.push_str(&format!("- url: {template}\n  labels: {{ tier: gold }}\n"));
+    }
+    let targets = write(&dir, "databases.yaml", &list);
+    let out = run_fleet(
+        &dir,
+        &[
+            "fleet",
+            fleet.to_str().unwrap(),
+            "--targets",
+            targets.to_str().unwrap(),
+            "--headless",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    for url in &urls {
+        assert_eq!(items(url).await, Some(2), "{url}");
+    }
+    let bad = write(
+        &dir,
+        "bad.yaml",
+        "targets:\n  - name: acme\n    labels: { tier: gold }\n",
+    );
+    let out = run_fleet(
+        &dir,
+        &[
+            "fleet",
+            fleet.to_str().unwrap(),
+            "--targets",
+            bad.to_str().unwrap(),
+            "--headless",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("bad.yaml:2:"), "{out:?}");
+    assert!(out.stderr.contains("url"), "{out:?}");
+}

@@ -39,6 +39,10 @@ pub struct FleetArgs {
     /// interrupted ones are resumed.
     #[arg(long)]
     pub resume: bool,
+    /// The databases, from this file instead of the fleet file's own: a YAML list of
+    /// `url:` (with `name:` and `labels:` if wanted), as the fleet file's `targets:`.
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
     /// Who runs the fleet (default: the OS user).
     #[arg(long)]
     pub operator: Option<String>,
@@ -145,7 +149,7 @@ pub fn journal_path(fleet: &str) -> PathBuf {
 }
 
 pub fn fleet(args: FleetArgs) -> u8 {
-    let loaded = crate::runbook::load_fleet(&args.fleet);
+    let loaded = crate::runbook::load_fleet_with(&args.fleet, args.targets.as_deref());
     let Some(fleet) = loaded.fleet else {
         for d in &loaded.diagnostics {
             eprintln!("{}", crate::diag::render(d, &loaded.sources, false));

@@ -8,7 +8,8 @@ pub mod model;
 pub mod yaml;
 
 pub use loader::{
-    Loaded, LoadedFleet, load, load_fleet, load_fleet_text, load_text, load_with_env,
+    Loaded, LoadedFleet, load, load_fleet, load_fleet_text, load_fleet_with, load_text,
+    load_with_env,
 };
 pub use model::*;
 pub use yaml::Loc;

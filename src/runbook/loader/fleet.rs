@@ -15,22 +15,115 @@ pub struct LoadedFleet {
 const EXAMPLE: &str = "name: tenants\nrunbook: tenant.yaml\ntargets:\n  - name: acme\n    url: postgres://app@db1/acme\nwaves:\n  - name: canary\n    size: 1\n  - name: rest\n    concurrency: 8";
 
 pub fn load_fleet(path: &Path) -> LoadedFleet {
-    match std::fs::read_to_string(path) {
-        Ok(text) => load_fleet_text(path, &text),
-        Err(e) => LoadedFleet {
-            fleet: None,
-            diagnostics: vec![Diagnostic::error(
-                "unreadable",
-                path,
-                None,
-                format!("cannot read the fleet file: {e}"),
-            )],
-            sources: Sources::default(),
+    load_fleet_with(path, None)
+}
+
+/// A fleet file whose databases come from `targets` when given (`cutover fleet --targets
+/// FILE`): that file holds the list a fleet's `targets:` would (a YAML list, or a map with
+/// `targets:`), and replaces the fleet file's own.
+pub fn load_fleet_with(path: &Path, targets: Option<&Path>) -> LoadedFleet {
+    let unreadable = |path: &Path, what: &str, e: std::io::Error| LoadedFleet {
+        fleet: None,
+        diagnostics: vec![Diagnostic::error(
+            "unreadable",
+            path,
+            None,
+            format!("cannot read the {what}: {e}"),
+        )],
+        sources: Sources::default(),
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => return unreadable(path, "fleet file", e),
+    };
+    let Some(targets_path) = targets else {
+        return load_fleet_text(path, &text);
+    };
+    let targets_text = match std::fs::read_to_string(targets_path) {
+        Ok(text) => text,
+        Err(e) => return unreadable(targets_path, "targets file", e),
+    };
+    let mut loaded = load(path, &text, true);
+    let listed = load_targets_text(targets_path, &targets_text);
+    loaded.diagnostics.extend(listed.diagnostics);
+    loaded.sources.insert(targets_path, targets_text);
+    loaded.fleet = match (loaded.fleet, listed.targets) {
+        (Some(fleet), Some(list)) => Some(Fleet {
+            targets: Targets::Listed(list),
+            ..fleet
+        }),
+        _ => None,
+    };
+    loaded
+}
+
+/// A targets file's databases, with diagnostics pointing into it.
+struct LoadedTargets {
+    targets: Option<Vec<Target>>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn load_targets_text(path: &Path, text: &str) -> LoadedTargets {
+    let lookup = |_: &str| None;
+    let mut ctx = Ctx {
+        file: path.to_path_buf(),
+        text,
+        diags: Vec::new(),
+        sources: Sources::default(),
+        env: &lookup,
+        hasher: Sha256::new(),
+        window_start_written: false,
+        sql_root: None,
+        comment_values: std::collections::HashSet::new(),
+    };
+    let targets = match yaml::parse(text) {
+        // The list itself, or a map holding it under `targets`.
+        Ok(doc) => match &doc.value {
+            Value::Seq(_) => ctx.targets(&doc),
+            _ => {
+                let example = "targets:\n  - url: postgres://app@db1/acme";
+                match ctx.fields(&doc, "a targets file", &["targets"], example) {
+                    Some(f) => match f.get("targets") {
+                        Some(list) => ctx.targets(list),
+                        None => {
+                            ctx.error(
+                                "missing-key",
+                                f.loc,
+                                "a targets file lists databases: a list, or `targets:` with one",
+                                format!("write, for example:\n{example}"),
+                            );
+                            None
+                        }
+                    },
+                    None => None,
+                }
+            }
         },
+        Err(e) => {
+            ctx.diags.push(
+                Diagnostic::error("yaml-syntax", path, Some(e.loc), e.message.clone())
+                    .with_help("fix the YAML syntax here"),
+            );
+            None
+        }
+    };
+    let failed = ctx
+        .diags
+        .iter()
+        .any(|d| d.level == crate::diag::Level::Error);
+    LoadedTargets {
+        targets: if failed { None } else { targets },
+        diagnostics: ctx.diags,
     }
 }
 
 pub fn load_fleet_text(path: &Path, text: &str) -> LoadedFleet {
+    load(path, text, false)
+}
+
+/// `external_targets`: the databases come from elsewhere (`--targets`): the fleet file
+/// need not list them.
+fn load(path: &Path, text: &str, external_targets: bool) -> LoadedFleet {
     let lookup = |_: &str| None;
     let mut ctx = Ctx {
         file: path.to_path_buf(),
@@ -45,7 +138,7 @@ pub fn load_fleet_text(path: &Path, text: &str) -> LoadedFleet {
     };
     ctx.sources.insert(path, text.to_owned());
     let fleet = match yaml::parse(text) {
-        Ok(doc) => ctx.fleet(&doc, path),
+        Ok(doc) => ctx.fleet(&doc, path, external_targets),
         Err(e) => {
             ctx.diags.push(
                 Diagnostic::error("yaml-syntax", path, Some(e.loc), e.message.clone())
@@ -66,7 +159,7 @@ pub fn load_fleet_text(path: &Path, text: &str) -> LoadedFleet {
 }
 
 impl Ctx<'_> {
-    fn fleet(&mut self, doc: &Node, path: &Path) -> Option<Fleet> {
+    fn fleet(&mut self, doc: &Node, path: &Path, external_targets: bool) -> Option<Fleet> {
         const KEYS: [&str; 5] = ["name", "runbook", "targets", "targets_from", "waves"];
         let f = self.fields(doc, "a fleet file", &KEYS, EXAMPLE)?;
         let name = self
@@ -77,6 +170,8 @@ impl Ctx<'_> {
             .and_then(|n| self.string(n, "runbook"))
             .map(|r| path.parent().unwrap_or(Path::new(".")).join(r));
         let targets = match (f.get("targets"), f.get("targets_from")) {
+            // Replaced by the targets file.
+            _ if external_targets => Some(Targets::Listed(Vec::new())),
             (Some(list), None) => self.targets(list).map(Targets::Listed),
             (None, Some(query)) => self.targets_from(query),
             (Some(_), Some(_)) => {

@@ -22,7 +22,7 @@ mod sql_files;
 mod structure;
 mod values;
 
-pub use fleet::{LoadedFleet, load_fleet, load_fleet_text};
+pub use fleet::{LoadedFleet, load_fleet, load_fleet_text, load_fleet_with};
 use kinds::*;
 use sql_files::*;
 
