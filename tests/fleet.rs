@@ -766,6 +766,19 @@ async fn targets_from_a_file_of_their_own_all_run() {
     for url in &urls {
         assert_eq!(items(url).await, Some(2), "{url}");
     }
+    let status = run_fleet(
+        &dir,
+        &[
+            "status",
+            "--fleet",
+            fleet.to_str().unwrap(),
+            "--targets",
+            targets.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(status.code, Some(0), "{status:?}");
+    assert!(status.stdout.contains(&db_name(&urls[1])), "{status:?}");
     let bad = write(
         &dir,
         "bad.yaml",

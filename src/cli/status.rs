@@ -15,6 +15,9 @@ pub struct StatusArgs {
     /// The path is a fleet file: one line per database of the fleet.
     #[arg(long)]
     pub fleet: bool,
+    /// With --fleet: the databases from this file (as `cutover fleet --targets`).
+    #[arg(long, value_name = "FILE", requires = "fleet")]
+    pub targets: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -180,7 +183,7 @@ fn summary(classes: &[Class]) -> (String, u8) {
 /// What the database says about each step of a runbook.
 pub fn status(args: StatusArgs) -> u8 {
     if args.fleet {
-        return fleet_status(&args.runbook);
+        return fleet_status(&args.runbook, args.targets.as_deref());
     }
     let (runbook, _plan) = match super::inspect::load_clean(&args.runbook) {
         Ok(ok) => ok,
@@ -239,8 +242,8 @@ pub fn status(args: StatusArgs) -> u8 {
 
 /// `status --fleet`: each database of the fleet in one line — the same classes and summary
 /// as `status` — then the fleet's: the worst of them decides the exit code.
-fn fleet_status(path: &std::path::Path) -> u8 {
-    let loaded = crate::runbook::load_fleet(path);
+fn fleet_status(path: &std::path::Path, targets: Option<&std::path::Path>) -> u8 {
+    let loaded = crate::runbook::load_fleet_with(path, targets);
     let Some(fleet) = loaded.fleet else {
         for d in &loaded.diagnostics {
             eprintln!("{}", crate::diag::render(d, &loaded.sources, false));
