@@ -15,6 +15,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
+/// At most this often a frame: sixteen databases at once send entries faster than anyone
+/// reads, and drawing each would take the CPU the runs need.
+const FRAME: Duration = Duration::from_millis(50);
+
 /// What the screen holds of the driver: its updates, where gate answers go, and how to
 /// stop every running database.
 pub struct DriverLink {
@@ -59,6 +63,8 @@ pub async fn run_fleet_tui(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    let started = tokio::time::Instant::now();
+    let mut last_draw = started.checked_sub(FRAME).unwrap_or(started);
     let mut screen_ok = true;
     let mut driving = true;
     let mut leaving = false;
@@ -67,7 +73,8 @@ pub async fn run_fleet_tui(
         if PANICKED.load(Ordering::SeqCst) {
             screen_ok = false;
         }
-        if dirty && screen_ok {
+        if dirty && screen_ok && last_draw.elapsed() >= FRAME {
+            last_draw = tokio::time::Instant::now();
             let now = chrono::Utc::now();
             if let Some(drill) = view.drill.as_mut() {
                 drill.view.now = now;
@@ -121,6 +128,8 @@ pub async fn run_fleet_tui(
                 leaving = true;
             }
             _ = tick.tick() => dirty = true,
+            // A change came within a frame of the last one drawn: drawn when the frame is up.
+            _ = tokio::time::sleep_until(last_draw + FRAME), if dirty && screen_ok => {}
         }
     }
     input_thread.stop();
