@@ -84,9 +84,21 @@ struct Sink {
     journal: Mutex<FleetJournal>,
     path: PathBuf,
     screen: Option<UnboundedSender<Update>>,
+    /// The first write the fleet journal refused (a full disk, say): from then on nothing
+    /// new starts and no decision is acted on, since neither could be recorded.
+    lost: Mutex<Option<String>>,
 }
 
 impl Sink {
+    fn new(journal: FleetJournal, path: PathBuf, screen: Option<UnboundedSender<Update>>) -> Sink {
+        Sink {
+            journal: Mutex::new(journal),
+            path,
+            screen,
+            lost: Mutex::new(None),
+        }
+    }
+
     /// Journals `event` and shows it.
     fn record(&self, event: FleetEvent) -> std::io::Result<()> {
         let written = self
@@ -94,10 +106,24 @@ impl Sink {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .write(&event);
+        if let Err(e) = &written {
+            let mut lost = self.lost.lock().unwrap_or_else(|e| e.into_inner());
+            if lost.is_none() {
+                *lost = Some(format!(
+                    "the fleet journal {} cannot be written: {e}",
+                    self.path.display()
+                ));
+            }
+        }
         if let Some(screen) = &self.screen {
             let _ = screen.send(Update::Fleet(event));
         }
         written
+    }
+
+    /// Why the fleet journal stopped taking events, once it has.
+    fn lost(&self) -> Option<String> {
+        self.lost.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// A line for the operator, headless only (the screen shows the events instead).
@@ -244,6 +270,40 @@ async fn start(
             return exit::USAGE;
         }
     };
+    let (screen_tx, screen_rx) = match args.headless {
+        true => (None, None),
+        false => {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            (Some(tx), Some(rx))
+        }
+    };
+    let sink = Sink::new(journal, path.clone(), screen_tx);
+    // On record before anything runs (and before the screen opens, so a journal that
+    // cannot be written is said on the normal terminal).
+    let started = FleetEvent::FleetStarted {
+        fleet: fleet.name.clone(),
+        runbook: runbook.name.clone(),
+        checksum: runbook.checksum.clone(),
+        operator: operator.clone(),
+        targets: targets.len() - left.len(),
+        waves: fleet
+            .waves
+            .iter()
+            .zip(&taken)
+            .map(|(w, t)| {
+                let names = t.iter().map(|&i| targets[i].name.clone()).collect();
+                (w.name.clone(), names)
+            })
+            .collect(),
+        resumed: args.resume && !before.is_empty(),
+    };
+    if let Err(e) = sink.record(started) {
+        eprintln!(
+            "cutover: fleet journal {}: {e} — nothing was run",
+            path.display()
+        );
+        return exit::USAGE;
+    }
     let (stop_tx, stop_rx) = watch::channel(None);
     let plan_for_screen = (!args.headless).then(|| (runbook.clone(), plan.clone()));
     let shared = Arc::new(Shared {
@@ -254,34 +314,27 @@ async fn start(
         monitor_cap: args.monitor_for,
         stop: stop_rx,
     });
-    let Some((runbook, plan)) = plan_for_screen else {
+    let (Some((runbook, plan)), Some(screen_rx)) = (plan_for_screen, screen_rx) else {
         // Headless: Ctrl-C, SIGTERM and SIGHUP interrupt every running database, resumable.
         spawn_stop_on_signal(stop_tx);
-        let sink = Sink {
-            journal: Mutex::new(journal),
-            path,
-            screen: None,
-        };
         let gates = Gates::Policy {
             approve_waves: args.approve_waves,
             approve: args.approve_wave.clone(),
         };
-        return drive(
+        let code = drive(
             &fleet, &shared, &targets, &taken, &left, before, &args, gates, &sink,
         )
         .await;
+        if let Some(lost) = sink.lost() {
+            eprintln!("cutover: {lost}");
+        }
+        return code;
     };
     let mut board = Board::new(&fleet, &runbook.name, &plan, &targets, &taken);
     for event in &before {
         board.apply(event);
     }
-    let (screen_tx, screen_rx) = tokio::sync::mpsc::unbounded_channel();
     let (gates_tx, gates_rx) = tokio::sync::mpsc::unbounded_channel();
-    let sink = Sink {
-        journal: Mutex::new(journal),
-        path: path.clone(),
-        screen: Some(screen_tx),
-    };
     let link = crate::tui::fleet::app::DriverLink {
         updates: screen_rx,
         gates: gates_tx,
@@ -296,27 +349,35 @@ async fn start(
             taken.clone(),
             left.clone(),
         );
+        // The task owns the sink: once it ends, the screen's updates end (the screen's cue
+        // that the fleet is over).
         tokio::spawn(async move {
             let gates = Gates::Operator(gates_rx);
-            drive(
+            let code = drive(
                 &fleet, &shared, &targets, &taken, &left, before, &args, gates, &sink,
             )
-            .await
+            .await;
+            (code, sink.lost())
         })
     };
     let shown = crate::tui::fleet::run_fleet_tui(&runbook, &plan, board, link).await;
-    let code = match driver.await {
-        Ok(code) => code,
+    let (code, lost) = match driver.await {
+        Ok(ended) => ended,
         Err(e) => {
             eprintln!("cutover: the fleet driver stopped: {e}");
-            exit::USAGE
+            (exit::USAGE, None)
         }
     };
     if let Err(e) = shown {
         eprintln!("cutover: the fleet screen: {e}");
     }
     // Back on the normal screen: how the fleet ended, and where its journal is.
-    if let Some(FleetEvent::FleetFinished { outcome, message }) = replay(&path).last() {
+    if let Some(lost) = lost {
+        eprintln!(
+            "cutover: fleet {}: {lost} — stopped, nothing new started; go on with --resume once it can be written",
+            fleet.name
+        );
+    } else if let Some(FleetEvent::FleetFinished { outcome, message }) = replay(&path).last() {
         say!(
             "fleet {}: {}{}; journal: {}",
             fleet.name,
@@ -414,30 +475,6 @@ async fn drive(
             _ => None,
         })
         .collect();
-    let waves: Vec<(String, Vec<String>)> = fleet
-        .waves
-        .iter()
-        .zip(taken)
-        .map(|(w, t)| {
-            (
-                w.name.clone(),
-                t.iter().map(|&i| targets[i].name.clone()).collect(),
-            )
-        })
-        .collect();
-    let started = FleetEvent::FleetStarted {
-        fleet: fleet.name.clone(),
-        runbook: shared.runbook.name.clone(),
-        checksum: shared.runbook.checksum.clone(),
-        operator: shared.operator.clone(),
-        targets: targets.len() - left.len(),
-        waves,
-        resumed: args.resume && !before.is_empty(),
-    };
-    if let Err(e) = sink.record(started) {
-        eprintln!("cutover: fleet journal {}: {e}", sink.path.display());
-        return exit::USAGE;
-    }
     sink.say(&format!(
         "fleet {}: {} on {} database(s) in {} wave(s){}",
         fleet.name,
@@ -453,6 +490,9 @@ async fn drive(
     let mut any_failed = false;
     for (k, (wave, indexes)) in fleet.waves.iter().zip(taken).enumerate() {
         let wave_targets: Vec<Target> = indexes.iter().map(|&i| targets[i].clone()).collect();
+        if let Some(lost) = sink.lost() {
+            return journal_lost(fleet, sink, &lost);
+        }
         if passed.contains(&wave.name) {
             // Its gate was passed in an earlier run: the canary's results still count.
             if k == 0 {
@@ -480,6 +520,9 @@ async fn drive(
         earlier.extend(results.iter().map(|r| (wave.name.clone(), r.clone())));
         if k == 0 {
             canary = results.clone();
+        }
+        if let Some(lost) = sink.lost() {
+            return journal_lost(fleet, sink, &lost);
         }
         if let Some(reason) = shared.stop.borrow().clone() {
             // Interrupted: no gate; what ran is journaled, the rest waits for --resume.
@@ -561,6 +604,10 @@ async fn drive(
         if k + 1 == fleet.waves.len() {
             break;
         }
+        if let Some(lost) = sink.lost() {
+            // The gate's evidence is not on record: nobody is asked to decide on it.
+            return journal_lost(fleet, sink, &lost);
+        }
         let clean = evidence.failed.is_empty() && evidence.not_started == 0;
         let answer = match &mut gates {
             Gates::Policy {
@@ -585,6 +632,7 @@ async fn drive(
         match answer {
             Some(GateAnswer { go: true, reason }) => {
                 sink.say(&format!("  GO ({reason})"));
+                // A go that cannot be recorded is not acted on: the next turn stops.
                 let _ = sink.record(FleetEvent::WaveDecision {
                     wave: wave.name.clone(),
                     go: true,
@@ -647,6 +695,20 @@ async fn drive(
     }
 }
 
+/// The fleet journal stopped taking events: nothing new starts (what is running has
+/// finished, each database on its own journal); `--resume` goes on once it can be written.
+fn journal_lost(fleet: &fleet::Fleet, sink: &Sink, lost: &str) -> u8 {
+    let why = format!(
+        "{lost} — stopped, nothing new started; go on with --resume once it can be written (finished databases are not run again)"
+    );
+    let _ = sink.record(FleetEvent::FleetFinished {
+        outcome: Outcome::Interrupted,
+        message: Some(why.clone()),
+    });
+    sink.say(&format!("fleet {}: {why}", fleet.name));
+    headless::exit_code(Outcome::Interrupted)
+}
+
 /// What every database's run shares.
 struct Shared {
     runbook: Runbook,
@@ -675,7 +737,7 @@ async fn run_wave(
     let mut results = Vec::new();
     let mut stop = false;
     loop {
-        stop |= shared.stop.borrow().is_some();
+        stop |= shared.stop.borrow().is_some() || sink.lost().is_some();
         while !stop && next < targets.len() && running.len() < wave.concurrency.max(1) {
             let target = targets[next].clone();
             let shared = Arc::clone(shared);
@@ -1090,4 +1152,107 @@ async fn latest_run(
     crate::tracking::latest_recorded_run(&client, runbook)
         .await
         .map_err(|e| super::copy::masked(db, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::board::tests::RUNBOOK;
+
+    /// The fleet journal stops taking events (`/dev/full` refuses every write, as a full
+    /// disk does) once the fleet has started: no database is started after that, and the
+    /// fleet ends interrupted, resumable, saying why.
+    #[tokio::test]
+    async fn a_fleet_journal_that_stops_taking_events_stops_the_fleet() {
+        let loaded = crate::runbook::load_text(Path::new("rb.yaml"), RUNBOOK, &|_| None);
+        let runbook = loaded.runbook.expect("the test runbook loads");
+        let plan = crate::plan::plan(&runbook);
+        let targets: Vec<Target> = ["a1", "a2", "a3"]
+            .iter()
+            .map(|name| Target {
+                name: (*name).into(),
+                url: format!("postgres://cutover@127.0.0.1:1/{name}"),
+                labels: Default::default(),
+            })
+            .collect();
+        let wave = |name: &str, size| Wave {
+            name: name.into(),
+            size,
+            labels: Default::default(),
+            concurrency: 2,
+            on_error: OnError::Continue,
+        };
+        let fleet = fleet::Fleet {
+            name: "tenants".into(),
+            path: "fleet.yaml".into(),
+            runbook: "rb.yaml".into(),
+            targets: Targets::Listed(targets.clone()),
+            waves: vec![wave("canary", Some(1)), wave("rest", None)],
+        };
+        let (taken, left) = fleet::assign(&targets, &fleet.waves);
+        let (_stop, stop) = watch::channel(None);
+        let shared = Arc::new(Shared {
+            runbook,
+            plan,
+            fleet: fleet.name.clone(),
+            operator: "ops".into(),
+            monitor_cap: None,
+            stop,
+        });
+        let args = FleetArgs {
+            fleet: "fleet.yaml".into(),
+            headless: true,
+            approve_waves: true,
+            approve_wave: Vec::new(),
+            resume: false,
+            targets: None,
+            operator: None,
+            monitor_for: None,
+        };
+        let full = Path::new("/dev/full");
+        let journal = FleetJournal::open(full).expect("/dev/full opens");
+        let (screen, mut shown) = tokio::sync::mpsc::unbounded_channel();
+        let sink = Sink::new(journal, full.into(), Some(screen));
+        let gates = Gates::Policy {
+            approve_waves: true,
+            approve: Vec::new(),
+        };
+        let code = drive(
+            &fleet,
+            &shared,
+            &targets,
+            &taken,
+            &left,
+            Vec::new(),
+            &args,
+            gates,
+            &sink,
+        )
+        .await;
+        drop(sink);
+        let mut events = Vec::new();
+        while let Some(update) = shown.recv().await {
+            if let Update::Fleet(event) = update {
+                events.push(event);
+            }
+        }
+        assert_eq!(code, headless::exit_code(Outcome::Interrupted));
+        assert!(
+            !events.iter().any(|e| matches!(
+                e,
+                FleetEvent::TargetStarted { .. } | FleetEvent::TargetFinished { .. }
+            )),
+            "a database was started with no journal to record it: {events:?}"
+        );
+        match events.last() {
+            Some(FleetEvent::FleetFinished {
+                outcome: Outcome::Interrupted,
+                message: Some(message),
+            }) => {
+                assert!(message.contains("/dev/full cannot be written"), "{message}");
+                assert!(message.contains("--resume"), "{message}");
+            }
+            other => panic!("the fleet did not end interrupted: {other:?}"),
+        }
+    }
 }
