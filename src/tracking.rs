@@ -647,6 +647,25 @@ pub async fn step_rows(
     ))
 }
 
+/// The runbook's migrations still applied, in the order they finished (an undo reverses
+/// it); `None` if the database has no tracking schema. Reads only.
+pub async fn applied_in_order(
+    client: &Client,
+    runbook: &str,
+) -> Result<Option<Vec<String>>, tokio_postgres::Error> {
+    if !has_table(client, "steps").await? {
+        return Ok(None);
+    }
+    Ok(Some(
+        step_records(client, runbook)
+            .await?
+            .into_iter()
+            .filter(|r| r.status == StepStatus::Applied)
+            .map(|r| r.step_id)
+            .collect(),
+    ))
+}
+
 /// Whether the tracking schema has this table (a database never run against has none).
 async fn has_table(client: &Client, table: &str) -> Result<bool, tokio_postgres::Error> {
     Ok(client

@@ -26,6 +26,7 @@ pub mod headless;
 mod inspect;
 mod rehearse;
 mod report;
+mod rollback;
 mod run;
 mod status;
 mod watch;
@@ -99,6 +100,9 @@ pub enum Command {
     /// Run one runbook over a fleet of databases: a canary, then waves with a concurrency
     /// cap and a gate between waves carrying the wave's evidence.
     Fleet(fleet::FleetArgs),
+    /// Undo, on one database, every migration of the runbook still applied — newest first,
+    /// by its rollback SQL — as a journaled run of its own, after a confirmation.
+    Rollback(rollback::RollbackArgs),
 }
 
 /// Exit codes, documented in the README.
@@ -131,6 +135,7 @@ pub fn main() -> ExitCode {
         Command::History(args) => status::history(args),
         Command::Report(args) => report::run(args),
         Command::Fleet(args) => fleet::fleet(args),
+        Command::Rollback(args) => rollback::rollback(args),
     };
     ExitCode::from(code)
 }
