@@ -248,6 +248,26 @@ pub fn render_plan(runbook: &Runbook, plan: &Plan) -> String {
             if let Some(reason) = &s.no_transaction_reason {
                 let _ = writeln!(out, "        outside a transaction: {reason}");
             }
+            // Each precondition on one line: the query (its first line), what must come
+            // back, and what the step does otherwise.
+            for r in &s.require {
+                let first = r.sql.lines().next().unwrap_or_default();
+                let more = if r.sql.lines().nth(1).is_some() {
+                    " …"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "        requires: {first}{more} → {} (else {})",
+                    r.expect,
+                    match r.on_fail {
+                        "skip" => "skipped",
+                        "warn" => "warned, runs anyway",
+                        _ => "halts",
+                    }
+                );
+            }
             let touched: Vec<String> = s
                 .writes
                 .iter()
@@ -326,6 +346,27 @@ mod tests {
         assert!(!line("undoable").contains("rollback"), "{out}");
         assert!(line("seed").contains("no rollback"), "{out}");
         assert!(line("audit").contains("irreversible"), "{out}");
+    }
+
+    /// A reviewer sees each step's preconditions in the plan: the query, what must come
+    /// back, and what the step does otherwise.
+    #[test]
+    fn the_plan_shows_each_steps_preconditions() {
+        let text = "name: p\nwindow: { budget: 1h }\nphases:\n  - id: m\n    kind: migration\n    budget: 30m\n    steps:\n      - migrate: drop-legacy\n        sql: DROP TABLE legacy\n        require:\n          - sql: SELECT count(*) FROM pg_stat_activity WHERE application_name = 'legacy-app'\n            expect: 0\n          - sql: |\n              SELECT 1\n              FROM pg_tables WHERE tablename = 'legacy'\n            expect: { rows: 1 }\n            on_fail: skip\n";
+        let loaded = runbook::load_text(Path::new("p.yaml"), text, &|_| None);
+        let rb = loaded.runbook.expect("loads");
+        let pl = plan::plan(&rb);
+        let out = render_plan(&rb, &pl);
+        assert!(
+            out.contains("requires: SELECT count(*) FROM pg_stat_activity WHERE application_name = 'legacy-app' → = 0 (else halts)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("requires: SELECT 1 … → 1 row (else skipped)"),
+            "{out}"
+        );
+        let json = serde_json::to_value(&pl).expect("the plan encodes");
+        assert_eq!(json["steps"][0]["require"][1]["on_fail"], "skip", "{json}");
     }
 
     /// `critical` is every check's default severity: the plan's flag says which path it means.

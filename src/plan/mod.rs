@@ -57,6 +57,17 @@ pub struct StepPlan {
     pub writes: BTreeSet<String>,
     pub statements: usize,
     pub on_critical_path: bool,
+    /// Its preconditions (`require:`), in the order they are asked.
+    pub require: Vec<PlannedPrecondition>,
+}
+
+/// A precondition as the plan shows it: what is asked, what must come back, and what
+/// happens to the step when it does not.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedPrecondition {
+    pub sql: String,
+    pub expect: String,
+    pub on_fail: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -166,6 +177,15 @@ pub fn plan(runbook: &Runbook) -> Plan {
                 writes: BTreeSet::new(),
                 statements: 0,
                 on_critical_path: false,
+                require: step
+                    .require
+                    .iter()
+                    .map(|r| PlannedPrecondition {
+                        sql: r.sql.text.trim().to_owned(),
+                        expect: r.expect.to_string(),
+                        on_fail: r.on_fail.as_str(),
+                    })
+                    .collect(),
             });
         }
     }
