@@ -46,6 +46,13 @@ pub struct Blocker {
     pub xact_age_s: f64,
 }
 
+/// A migration a rollback leaves applied, and why (no rollback SQL, irreversible, ...).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptApplied {
+    pub step: String,
+    pub reason: String,
+}
+
 /// Another session on the server worth a look before a go: in a long transaction, waiting for a
 /// lock, or holding one that others wait for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -434,6 +441,13 @@ pub enum Event {
     AwaitingFailureDecision {
         step: String,
     },
+    /// What a rollback would do if chosen now, said before each question that offers one (a
+    /// checkpoint's no-go, a failed step): the migrations it undoes, newest first, and those
+    /// it leaves applied, with why.
+    RollbackOutlook {
+        undoes: Vec<String>,
+        left_applied: Vec<KeptApplied>,
+    },
     RollbackStarted {
         steps: Vec<String>,
     },
@@ -680,6 +694,7 @@ impl Event {
             Event::LockRegained { .. } => "lock_regained",
             Event::Reconnected { .. } => "reconnected",
             Event::AwaitingFailureDecision { .. } => "awaiting_failure_decision",
+            Event::RollbackOutlook { .. } => "rollback_outlook",
             Event::RollbackStarted { .. } => "rollback_started",
             Event::RollbackStep { .. } => "rollback_step",
             Event::RollbackLeftApplied { .. } => "rollback_left_applied",
@@ -842,6 +857,7 @@ impl Event {
             | Event::DecisionRecorded { .. }
             | Event::LockRegained { .. }
             | Event::AwaitingFailureDecision { .. }
+            | Event::RollbackOutlook { .. }
             | Event::RollbackStarted { .. }
             | Event::RollbackLeftApplied { .. }
             | Event::BackfillStarted { .. }

@@ -145,6 +145,25 @@ pub fn forecast_short(
     format!("end {end}{pace} · {spare} · forecast: {advice}")
 }
 
+/// What a rollback chosen now would do, in one sentence (the failure prompt and a no-go
+/// show it too): `a rollback now undoes b, a (newest first); leaves c applied (no rollback
+/// SQL)`.
+pub fn rollback_outlook(undoes: &[String], left_applied: &[crate::events::KeptApplied]) -> String {
+    let mut line = match undoes {
+        [] => "  a rollback now undoes nothing".to_owned(),
+        [one] => format!("  a rollback now undoes {one}"),
+        many => format!("  a rollback now undoes {} (newest first)", many.join(", ")),
+    };
+    if !left_applied.is_empty() {
+        let kept: Vec<String> = left_applied
+            .iter()
+            .map(|k| format!("{} ({})", k.step, k.reason))
+            .collect();
+        line.push_str(&format!("; leaves applied {}", kept.join(", ")));
+    }
+    line
+}
+
 fn first_line(s: &str, max: usize) -> String {
     s.lines().next().unwrap_or("").chars().take(max).collect()
 }
@@ -673,6 +692,10 @@ pub fn tell(entry: &Entry) -> Told {
         Event::AwaitingFailureDecision { step } => {
             told(format!("  {step} failed: retry, roll back or abort?"), Gate)
         }
+        Event::RollbackOutlook {
+            undoes,
+            left_applied,
+        } => told(rollback_outlook(undoes, left_applied), Detail),
         Event::RollbackStarted { steps } => told(
             format!(
                 "ROLLBACK of {}",

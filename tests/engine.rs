@@ -616,6 +616,69 @@ async fn a_failure_in_a_parallel_phase_lets_the_others_finish_then_asks() {
     );
 }
 
+/// Before the operator chooses after a failure, the engine says what a rollback would undo
+/// and leave applied — and the rollback then does exactly that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_says_what_a_rollback_would_do_and_the_rollback_does_it() {
+    let url = fresh_db("outlook").await;
+    let dir = common::scratch_dir("outlook");
+    let path = parallel_runbook(
+        &dir,
+        "outlook",
+        1,
+        r#"      - migrate: first
+        sql: CREATE TABLE first (id int)
+        rollback: DROP TABLE first
+      - migrate: seed
+        sql: CREATE TABLE seed (id int)
+      - migrate: second
+        sql: CREATE TABLE second (id int)
+        rollback: DROP TABLE second
+      - migrate: broken
+        sql: SELECT 1/0
+"#,
+    );
+    let mut run = start(&path, options(&url, dir.join("j.jsonl")));
+    run.until(
+        "the choice",
+        |e| matches!(e, Event::AwaitingFailureDecision { step } if step == "broken"),
+    )
+    .await;
+    let outlook = run
+        .until("the outlook", |e| {
+            matches!(e, Event::RollbackOutlook { .. })
+        })
+        .await;
+    let Event::RollbackOutlook {
+        undoes,
+        left_applied,
+    } = outlook
+    else {
+        unreachable!()
+    };
+    assert_eq!(undoes, ["second", "first"]);
+    assert_eq!(
+        left_applied,
+        [cutover::events::KeptApplied {
+            step: "seed".into(),
+            reason: "no rollback SQL".into()
+        }]
+    );
+    run.send(Command::Rollback);
+    let (result, events) = run.finish().await;
+    assert_eq!(result.unwrap(), Outcome::RolledBack, "{events:#?}");
+    let undone: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RollbackStep { step, ok: true, .. } => Some(step.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(undone, undoes);
+    let db = common::connect(&url).await;
+    assert!(!exists(&db, "first").await && exists(&db, "seed").await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_probe_alerts_when_its_threshold_is_crossed_not_on_every_sample() {
     let url = fresh_db("probealert").await;

@@ -30,7 +30,7 @@ fn kind_of(event: &Event) -> &'static str {
     name
 }
 
-const ALL: [&str; 44] = [
+const ALL: [&str; 45] = [
     "run_started",
     "runbook_changed",
     "rehearsal_compared",
@@ -68,6 +68,7 @@ const ALL: [&str; 44] = [
     "lock_regained",
     "reconnected",
     "awaiting_failure_decision",
+    "rollback_outlook",
     "rollback_started",
     "rollback_step",
     "rollback_left_applied",
@@ -139,6 +140,8 @@ const SAMPLES: &str = r#"
 {"ts":"2025-03-14T22:00:19Z","seq":40,"event":"lock_regained","pid":5150}
 {"ts":"2025-03-14T22:00:20Z","seq":41,"event":"reconnected","session":"working","reason":"terminating connection due to administrator command"}
 {"ts":"2025-03-14T22:00:21Z","seq":42,"event":"awaiting_failure_decision","step":"006_constraint"}
+{"ts":"2025-03-14T22:00:21Z","seq":42,"event":"rollback_outlook","undoes":["004_events","003_backfill"],"left_applied":[{"step":"000_seed","reason":"irreversible: the shop itself"}]}
+{"ts":"2025-03-14T22:00:21Z","seq":42,"event":"rollback_outlook","undoes":[],"left_applied":[]}
 {"ts":"2025-03-14T22:00:22Z","seq":43,"event":"rollback_started","steps":["004_events","003_backfill"]}
 {"ts":"2025-03-14T22:00:22Z","seq":44,"event":"rollback_started","steps":[]}
 {"ts":"2025-03-14T22:00:23Z","seq":45,"event":"rollback_step","step":"004_events","ok":true,"error":null}

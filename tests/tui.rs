@@ -1056,6 +1056,39 @@ fn failed_critical_checks_need_the_override_path() {
     }
 }
 
+/// Before the key that starts a rollback, the operator reads what it would undo and what it
+/// would leave applied — at a no-go and at a failed step — as the engine said it.
+#[test]
+fn a_no_go_and_a_failed_step_say_what_a_rollback_would_undo() {
+    let outlook = || Event::RollbackOutlook {
+        undoes: vec!["b".into(), "a".into()],
+        left_applied: vec![cutover::events::KeptApplied {
+            step: "s".into(),
+            reason: "no rollback SQL".into(),
+        }],
+    };
+    let said = "a rollback now undoes b, a (newest first); leaves applied s (no rollback SQL)";
+    // The rows of the screen that hold the sentence whole (the modal's, not the log's).
+    let rows_saying = |text: &str| text.lines().filter(|l| l.contains(said)).count();
+    let (mut feed, mut v) = at_gate(&[]);
+    feed.at(280, outlook());
+    let before = rows_saying(&screen(&feed.state, &v, 160, 48));
+    press(&feed.state, &mut v, key('n'));
+    let shown = screen(&feed.state, &v, 160, 48);
+    assert_eq!(rows_saying(&shown), before + 1, "{shown}");
+
+    let mut feed = Feed::new();
+    failed_step(lock_wait(feed.prepared().migrating()));
+    let without = rows_saying(&screen(&feed.state, &view(at(232)), 160, 48));
+    feed.at(230, outlook());
+    let shown = screen(&feed.state, &view(at(232)), 160, 48);
+    assert!(rows_saying(&shown) > without, "{shown}");
+    assert!(
+        shown.lines().any(|l| l.contains(said) && l.contains("│ ")),
+        "{shown}"
+    );
+}
+
 #[test]
 fn override_without_failed_checks_or_ticks_is_refused() {
     let (feed, mut v) = at_gate(&[]);

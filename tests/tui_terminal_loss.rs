@@ -76,16 +76,21 @@ fn kill9(pid: u32) {
         .status();
 }
 
-/// The journal's events, without the gate's look at the server (`server_activity`): it is
-/// journaled right after the gate opens and again whenever it changes, so whether it is in
-/// the journal yet when the screen shows the gate is a matter of timing.
+/// The journal's events, without the gate's evidence that follows it (`rollback_outlook`,
+/// and the look at the server, `server_activity`, journaled again whenever it changes):
+/// whether they are in the journal yet when the screen shows the gate is a matter of timing.
 fn events(journal: &Path) -> Vec<Event> {
     cutover::journal::replay(journal)
         .expect("the journal is readable")
         .entries
         .into_iter()
         .map(|e| e.event)
-        .filter(|e| !matches!(e, Event::ServerActivity { .. }))
+        .filter(|e| {
+            !matches!(
+                e,
+                Event::ServerActivity { .. } | Event::RollbackOutlook { .. }
+            )
+        })
         .collect()
 }
 

@@ -444,6 +444,8 @@ pub struct RunRecord {
     pub alerts: Vec<AlertRecord>,
     /// A rollback under way: the steps it undoes, in order.
     pub rollback: Option<Vec<String>>,
+    /// What a rollback would do if chosen at the open question (a no-go, a failed step).
+    pub rollback_outlook: Option<(Vec<String>, Vec<crate::events::KeptApplied>)>,
     /// How the latest run ended, once it has.
     pub outcome: Option<(Outcome, Option<String>)>,
     /// One per `run_started`: a resumed run has several.
@@ -559,7 +561,14 @@ impl RunRecord {
                 value: value.clone(),
                 threshold: threshold.clone(),
             }),
-            Event::RollbackStarted { steps } => self.rollback = Some(steps.clone()),
+            Event::RollbackOutlook {
+                undoes,
+                left_applied,
+            } => self.rollback_outlook = Some((undoes.clone(), left_applied.clone())),
+            Event::RollbackStarted { steps } => {
+                self.rollback = Some(steps.clone());
+                self.rollback_outlook = None;
+            }
             Event::RunFinished { outcome, message } => {
                 self.outcome = Some((*outcome, message.clone()));
                 self.rollback = None;

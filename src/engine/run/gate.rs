@@ -73,6 +73,9 @@ impl<'a> Engine<'a> {
             pace: forecast.pace,
             advice: Some(forecast.advice()),
         })?;
+        // A no-go offers a rollback: what it would undo is evidence for the decision.
+        let outlook = self.rollback_outlook();
+        self.out.emit(outlook)?;
         // What else the server is doing is part of the evidence; looked at again while the
         // gate waits, and journaled when it changes.
         let mut sessions =

@@ -3,6 +3,30 @@
 use super::*;
 
 impl<'a> Engine<'a> {
+    /// What [`Engine::rollback`] would do if chosen now (said before each question that
+    /// offers it): the same migrations, in the same order, with the same reasons.
+    pub(super) fn rollback_outlook(&self) -> Event {
+        let mut undoes = Vec::new();
+        let mut left_applied = Vec::new();
+        for &i in self.applied.iter().rev() {
+            let step = self.steps[i];
+            let StepKind::Migrate(m) = &step.kind else {
+                continue;
+            };
+            match (&m.rollback, crate::plan::left_applied_by_rollback(m)) {
+                (Some(_), None) => undoes.push(step.id.clone()),
+                (_, reason) => left_applied.push(crate::events::KeptApplied {
+                    step: step.id.clone(),
+                    reason: reason.unwrap_or_default(),
+                }),
+            }
+        }
+        Event::RollbackOutlook {
+            undoes,
+            left_applied,
+        }
+    }
+
     /// Undoes this run's migrations in reverse order of application, each journaled.
     pub(super) async fn rollback(&mut self) -> Result<Stop, EngineError> {
         let order: Vec<usize> = self.applied.iter().rev().copied().collect();

@@ -237,6 +237,8 @@ impl<'a> Engine<'a> {
         self.out.emit(Event::AwaitingFailureDecision {
             step: id.to_owned(),
         })?;
+        let outlook = self.rollback_outlook();
+        self.out.emit(outlook)?;
         loop {
             match self.commands.recv().await {
                 Some(Command::Retry) => return Ok(FailureChoice::Retry),

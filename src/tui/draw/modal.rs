@@ -91,6 +91,16 @@ pub(super) fn prompt_keys(
     Line::from(spans)
 }
 
+/// What a rollback chosen now would undo and leave applied, as the engine said it.
+fn rollback_outlook_line(state: &UiState) -> Option<Line<'static>> {
+    let (undoes, left_applied) = state.record.rollback_outlook.as_ref()?;
+    let text = crate::narration::rollback_outlook(undoes, left_applied);
+    Some(Line::styled(
+        format!(" {}", text.trim_start()),
+        Style::new().fg(AMBER),
+    ))
+}
+
 fn modal_width(area: Rect) -> u16 {
     area.width.saturating_sub(4).min(100)
 }
@@ -415,6 +425,7 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
                     dim(),
                 ));
             }
+            lines.extend(rollback_outlook_line(state));
             lines.push(Line::raw(""));
             lines.push(prompt_keys(
                 Context::Failure,
@@ -447,6 +458,10 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
         }
     };
     lines.extend(stage_line(&m.stage, m.message.as_deref(), &m.comment));
+    if m.stage == Stage::NoGo {
+        // What the rollback offered here would undo, before the key that starts it.
+        lines.extend(rollback_outlook_line(state));
+    }
     let width = modal_width(area);
     // Wrapped height estimate: each line takes ceil(len / inner width) rows.
     let inner_w = modal_inner_width(area);
