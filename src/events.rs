@@ -46,6 +46,15 @@ pub struct Blocker {
     pub xact_age_s: f64,
 }
 
+/// What a rollback chosen now would do (see [`Event::RollbackOutlook`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RollbackPlan {
+    pub undoes: Vec<String>,
+    pub left_applied: Vec<KeptApplied>,
+    pub expected_ms: Option<u64>,
+    pub fits: Option<bool>,
+}
+
 /// A migration a rollback leaves applied, and why (no rollback SQL, irreversible, ...).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptApplied {
@@ -447,6 +456,13 @@ pub enum Event {
     RollbackOutlook {
         undoes: Vec<String>,
         left_applied: Vec<KeptApplied>,
+        /// How long undoing them is expected to take (their rehearsed downs, scaled like the
+        /// steps), when the run is set against a rehearsal that timed every one of them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_ms: Option<u64>,
+        /// With `expected_ms`: whether, started now, it ends before the window's hard end.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fits: Option<bool>,
     },
     RollbackStarted {
         steps: Vec<String>,

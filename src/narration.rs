@@ -146,14 +146,21 @@ pub fn forecast_short(
 }
 
 /// What a rollback chosen now would do, in one sentence (the failure prompt and a no-go
-/// show it too): `a rollback now undoes b, a (newest first); leaves c applied (no rollback
-/// SQL)`.
-pub fn rollback_outlook(undoes: &[String], left_applied: &[crate::events::KeptApplied]) -> String {
-    let mut line = match undoes {
+/// show it too): `a rollback now undoes b, a (newest first) in about 1m20s as rehearsed;
+/// leaves applied c (no rollback SQL)`.
+pub fn rollback_outlook(plan: &crate::events::RollbackPlan) -> String {
+    let (undoes, left_applied) = (&plan.undoes, &plan.left_applied);
+    let mut line = match undoes.as_slice() {
         [] => "  a rollback now undoes nothing".to_owned(),
         [one] => format!("  a rollback now undoes {one}"),
         many => format!("  a rollback now undoes {} (newest first)", many.join(", ")),
     };
+    if let Some(expected) = plan.expected_ms.filter(|_| !undoes.is_empty()) {
+        line.push_str(&format!(" in about {} as rehearsed", ms(expected)));
+        if plan.fits == Some(false) {
+            line.push_str(", ending AFTER the hard end");
+        }
+    }
     if !left_applied.is_empty() {
         let kept: Vec<String> = left_applied
             .iter()
@@ -695,7 +702,17 @@ pub fn tell(entry: &Entry) -> Told {
         Event::RollbackOutlook {
             undoes,
             left_applied,
-        } => told(rollback_outlook(undoes, left_applied), Detail),
+            expected_ms,
+            fits,
+        } => told(
+            rollback_outlook(&crate::events::RollbackPlan {
+                undoes: undoes.clone(),
+                left_applied: left_applied.clone(),
+                expected_ms: *expected_ms,
+                fits: *fits,
+            }),
+            if *fits == Some(false) { Warn } else { Detail },
+        ),
         Event::RollbackStarted { steps } => told(
             format!(
                 "ROLLBACK of {}",

@@ -652,11 +652,15 @@ async fn a_failure_says_what_a_rollback_would_do_and_the_rollback_does_it() {
     let Event::RollbackOutlook {
         undoes,
         left_applied,
+        expected_ms,
+        ..
     } = outlook
     else {
         unreachable!()
     };
     assert_eq!(undoes, ["second", "first"]);
+    // Not set against a rehearsal: no time is guessed.
+    assert_eq!(expected_ms, None);
     assert_eq!(
         left_applied,
         [cutover::events::KeptApplied {

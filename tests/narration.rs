@@ -142,6 +142,8 @@ const SAMPLES: &str = r#"
 {"ts":"2025-03-14T22:00:21Z","seq":42,"event":"awaiting_failure_decision","step":"006_constraint"}
 {"ts":"2025-03-14T22:00:21Z","seq":42,"event":"rollback_outlook","undoes":["004_events","003_backfill"],"left_applied":[{"step":"000_seed","reason":"irreversible: the shop itself"}]}
 {"ts":"2025-03-14T22:00:21Z","seq":42,"event":"rollback_outlook","undoes":[],"left_applied":[]}
+{"ts":"2025-03-14T22:00:21Z","seq":42,"event":"rollback_outlook","undoes":["004_events"],"left_applied":[],"expected_ms":80000,"fits":true}
+{"ts":"2025-03-14T22:00:21Z","seq":42,"event":"rollback_outlook","undoes":["004_events","003_backfill"],"left_applied":[],"expected_ms":5400000,"fits":false}
 {"ts":"2025-03-14T22:00:22Z","seq":43,"event":"rollback_started","steps":["004_events","003_backfill"]}
 {"ts":"2025-03-14T22:00:22Z","seq":44,"event":"rollback_started","steps":[]}
 {"ts":"2025-03-14T22:00:23Z","seq":45,"event":"rollback_step","step":"004_events","ok":true,"error":null}

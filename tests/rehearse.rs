@@ -281,9 +281,14 @@ async fn a_rehearsal_runs_on_a_copy_and_never_writes_the_source() {
         serde_json::json!(["AccessExclusiveLock on public.customers"])
     );
     assert!(record["round_trips"][1].get("locks").is_none());
+    // Each down is timed: a run set against this rehearsal expects its rollbacks to take
+    // as long.
+    for trip in record["round_trips"].as_array().unwrap() {
+        assert!(trip["down_ms"].is_u64(), "{trip}");
+    }
     assert!(
         out.stderr
-            .contains("round trip: add_tier: up → down → up round-trips"),
+            .contains("round trip: add_tier: up → down → up round-trips (down in"),
         "{out:?}"
     );
     // The journal it points at is there, and a report can be made of it.
@@ -925,6 +930,9 @@ async fn the_gate_forecasts_the_window_from_the_rehearsal_at_productions_pace() 
             _ => {}
         }
     }
+    // And its down of `slow` took 15 minutes there: longer than the whole window.
+    rehearsal["round_trips"] =
+        serde_json::json!([{ "id": "slow", "round_trip": "round_trips", "down_ms": 900_000 }]);
     std::fs::write(dir.join(&record), rehearsal.to_string()).unwrap();
 
     let out =
@@ -938,6 +946,13 @@ async fn the_gate_forecasts_the_window_from_the_rehearsal_at_productions_pace() 
     assert!(
         out.stdout
             .contains("forecast: NO-GO, the window would overrun"),
+        "{out:?}"
+    );
+    // What a no-go's rollback would cost is said at the gate: past the point of no return.
+    assert!(
+        out.stdout.contains(
+            "a rollback now undoes slow in about 15m00s as rehearsed, ending AFTER the hard end"
+        ),
         "{out:?}"
     );
 

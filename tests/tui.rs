@@ -1066,6 +1066,8 @@ fn a_no_go_and_a_failed_step_say_what_a_rollback_would_undo() {
             step: "s".into(),
             reason: "no rollback SQL".into(),
         }],
+        expected_ms: None,
+        fits: None,
     };
     let said = "a rollback now undoes b, a (newest first); leaves applied s (no rollback SQL)";
     // The rows of the screen that hold the sentence whole (the modal's, not the log's).

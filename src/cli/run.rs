@@ -560,9 +560,15 @@ fn against(
         ));
     }
     let durations = record.durations();
+    let downs = record.rollback_durations();
     for step in runbook.phases.iter_mut().flat_map(|p| p.steps.iter_mut()) {
         if let Some((_, d)) = durations.iter().find(|(id, _)| *id == step.id) {
             step.expected_duration = Some(*d);
+        }
+        if let crate::runbook::StepKind::Migrate(m) = &mut step.kind
+            && let Some((_, d)) = downs.iter().find(|(id, _)| *id == step.id)
+        {
+            m.rollback_expected = Some(*d);
         }
     }
     Ok(record)
@@ -586,6 +592,12 @@ fn scale_by_table_size(
             .find(|step| step.id == s.id)
         {
             step.expected_duration = Some(s.expected);
+            // Its rollback works on the same tables: scaled alike.
+            if let crate::runbook::StepKind::Migrate(m) = &mut step.kind {
+                m.rollback_expected = m
+                    .rollback_expected
+                    .and_then(|d| Duration::try_from_secs_f64(d.as_secs_f64() * factor).ok());
+            }
         }
         factors.push((s.id.clone(), factor));
         if !(0.9..=1.1).contains(&factor) {

@@ -445,7 +445,7 @@ pub struct RunRecord {
     /// A rollback under way: the steps it undoes, in order.
     pub rollback: Option<Vec<String>>,
     /// What a rollback would do if chosen at the open question (a no-go, a failed step).
-    pub rollback_outlook: Option<(Vec<String>, Vec<crate::events::KeptApplied>)>,
+    pub rollback_outlook: Option<crate::events::RollbackPlan>,
     /// How the latest run ended, once it has.
     pub outcome: Option<(Outcome, Option<String>)>,
     /// One per `run_started`: a resumed run has several.
@@ -564,7 +564,16 @@ impl RunRecord {
             Event::RollbackOutlook {
                 undoes,
                 left_applied,
-            } => self.rollback_outlook = Some((undoes.clone(), left_applied.clone())),
+                expected_ms,
+                fits,
+            } => {
+                self.rollback_outlook = Some(crate::events::RollbackPlan {
+                    undoes: undoes.clone(),
+                    left_applied: left_applied.clone(),
+                    expected_ms: *expected_ms,
+                    fits: *fits,
+                })
+            }
             Event::RollbackStarted { steps } => {
                 self.rollback = Some(steps.clone());
                 self.rollback_outlook = None;

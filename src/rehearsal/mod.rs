@@ -71,6 +71,9 @@ pub struct Trip {
     /// the trial's transaction; none for a migration run outside one (`CONCURRENTLY`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub locks: Vec<String>,
+    /// How long its down (the rollback SQL) took, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -108,7 +111,13 @@ impl Trip {
 
     fn verdict_line(&self) -> String {
         match &self.verdict {
-            RoundTrip::RoundTrips => format!("{}: up → down → up round-trips", self.id),
+            RoundTrip::RoundTrips => format!(
+                "{}: up → down → up round-trips{}",
+                self.id,
+                self.down_ms
+                    .map(|ms| format!(" (down in {})", crate::narration::ms(ms)))
+                    .unwrap_or_default()
+            ),
             RoundTrip::Differs {
                 after_down,
                 after_up_again,
@@ -308,6 +317,18 @@ impl Rehearsal {
             .filter_map(|s| {
                 s.duration_ms
                     .map(|ms| (s.id.clone(), Duration::from_millis(ms.max(1))))
+            })
+            .collect()
+    }
+
+    /// Each migration's rehearsed rollback time: how long its down took in the up → down →
+    /// up trial.
+    pub fn rollback_durations(&self) -> Vec<(String, Duration)> {
+        self.round_trips
+            .iter()
+            .filter_map(|t| {
+                t.down_ms
+                    .map(|ms| (t.id.clone(), Duration::from_millis(ms.max(1))))
             })
             .collect()
     }

@@ -92,14 +92,15 @@ async fn held_locks(client: &Client) -> Vec<String> {
 /// The three stages and the snapshots between them, in whatever transaction is open; the
 /// verdict, or the stage that failed, and the schema after the second up when it was read.
 /// `before` is the schema as it stands, when already read (the last trip's end). In a
-/// transaction (`in_trial`), the locks the up took are read too.
+/// transaction (`in_trial`), the locks the up took are read too. The down is timed: the
+/// run set against the rehearsal expects its rollbacks to take that long.
 async fn stages(
     client: &Client,
     reader: &catalog::Reader,
     (up, down): (&str, &str),
     before: Option<Snapshot>,
     in_trial: bool,
-) -> (RoundTrip, Option<Snapshot>, Vec<String>) {
+) -> (RoundTrip, Option<Snapshot>, Vec<String>, Option<u64>) {
     let failed = |stage: &str, error: String| {
         (
             RoundTrip::Failed {
@@ -108,6 +109,7 @@ async fn stages(
             },
             None,
             Vec::new(),
+            None,
         )
     };
     let before = match before {
@@ -129,9 +131,11 @@ async fn stages(
         Ok(s) => s,
         Err(e) => return failed("snapshot", e),
     };
+    let down_started = std::time::Instant::now();
     if let Err(e) = statements(client, down).await {
         return failed("down", e);
     }
+    let down_ms = Some(u64::try_from(down_started.elapsed().as_millis()).unwrap_or(u64::MAX));
     let down = match snap(client, reader).await {
         Ok(s) => s,
         Err(e) => return failed("snapshot", e),
@@ -148,7 +152,7 @@ async fn stages(
         Err(e) => return failed("up again", e),
     };
     if after_down.is_empty() && after_up_again.is_empty() {
-        (RoundTrip::RoundTrips, again, locks)
+        (RoundTrip::RoundTrips, again, locks, down_ms)
     } else {
         (
             RoundTrip::Differs {
@@ -158,6 +162,7 @@ async fn stages(
             },
             None,
             locks,
+            down_ms,
         )
     }
 }
@@ -181,6 +186,7 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
                     error: e.to_string(),
                 },
                 locks: Vec::new(),
+                down_ms: None,
             });
             return trips;
         }
@@ -192,15 +198,16 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
         let StepKind::Migrate(m) = &step.kind else {
             continue;
         };
-        let mut push = |verdict: RoundTrip, locks: Vec<String>| {
+        let mut push = |verdict: RoundTrip, locks: Vec<String>, down_ms: Option<u64>| {
             trips.push(Trip {
                 id: step.id.clone(),
                 verdict,
                 locks,
+                down_ms,
             })
         };
         if applied.contains(&step.id) {
-            push(RoundTrip::AlreadyApplied, Vec::new());
+            push(RoundTrip::AlreadyApplied, Vec::new(), None);
             continue;
         }
         let rollback = match (&m.rollback, crate::plan::left_applied_by_rollback(m)) {
@@ -214,6 +221,7 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
                             error,
                         },
                         Vec::new(),
+                        None,
                     );
                     break;
                 }
@@ -222,17 +230,18 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
                         reason: reason.unwrap_or_default(),
                     },
                     Vec::new(),
+                    None,
                 );
                 continue;
             }
         };
         let (up, down) = (&m.sql.text, &rollback.text);
         if needs_no_transaction(up) || needs_no_transaction(down) {
-            let (verdict, end, locks) =
+            let (verdict, end, locks, down_ms) =
                 stages(client, &reader, (up, down), current.take(), false).await;
             current = end;
             let stop = !matches!(verdict, RoundTrip::RoundTrips);
-            push(verdict, locks);
+            push(verdict, locks, down_ms);
             if stop {
                 break;
             }
@@ -245,16 +254,18 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
                     error,
                 },
                 Vec::new(),
+                None,
             );
             break;
         }
-        let (verdict, end, locks) = stages(client, &reader, (up, down), current.take(), true).await;
+        let (verdict, end, locks, down_ms) =
+            stages(client, &reader, (up, down), current.take(), true).await;
         // Round-tripped: the trial ends where the migration's up would, so it stands.
         if verdict == RoundTrip::RoundTrips {
             match client.batch_execute("COMMIT").await.map_err(said) {
                 Ok(()) => {
                     current = end;
-                    push(verdict, locks);
+                    push(verdict, locks, down_ms);
                     continue;
                 }
                 Err(error) => {
@@ -264,6 +275,7 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
                             error,
                         },
                         Vec::new(),
+                        None,
                     );
                     break;
                 }
@@ -271,7 +283,7 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
         }
         let _ = client.batch_execute("ROLLBACK").await;
         let up_failed = matches!(&verdict, RoundTrip::Failed { stage, .. } if stage == "up");
-        push(verdict, locks);
+        push(verdict, locks, down_ms);
         if up_failed {
             break;
         }
@@ -282,6 +294,7 @@ pub async fn round_trip(client: &Client, runbook: &Runbook, plan: &Plan) -> Vec<
                     error,
                 },
                 Vec::new(),
+                None,
             );
             break;
         }

@@ -329,6 +329,9 @@ pub struct Migrate {
     pub statement_timeout: Duration,
     pub lock_retries: u32,
     pub breaking: bool,
+    /// How long its rollback SQL is expected to take: its rehearsed down (scaled by table
+    /// size like the step), when the run is set against a rehearsal.
+    pub rollback_expected: Option<Duration>,
 }
 
 /// Data moved in batches, each its own short transaction, walking a table by its integer key

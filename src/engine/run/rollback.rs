@@ -8,22 +8,38 @@ impl<'a> Engine<'a> {
     pub(super) fn rollback_outlook(&self) -> Event {
         let mut undoes = Vec::new();
         let mut left_applied = Vec::new();
+        // The rehearsed downs, while every one undone has one.
+        let mut expected = Some(Duration::ZERO);
         for &i in self.applied.iter().rev() {
             let step = self.steps[i];
             let StepKind::Migrate(m) = &step.kind else {
                 continue;
             };
             match (&m.rollback, crate::plan::left_applied_by_rollback(m)) {
-                (Some(_), None) => undoes.push(step.id.clone()),
+                (Some(_), None) => {
+                    undoes.push(step.id.clone());
+                    expected = expected.zip(m.rollback_expected).map(|(a, b)| a + b);
+                }
                 (_, reason) => left_applied.push(crate::events::KeptApplied {
                     step: step.id.clone(),
                     reason: reason.unwrap_or_default(),
                 }),
             }
         }
+        let expected = expected.filter(|_| !undoes.is_empty());
+        let hard_end = self.window_start
+            + chrono::Duration::from_std(self.runbook.window.budget).unwrap_or_default();
+        let fits = expected.map(|d| {
+            chrono::Duration::from_std(d)
+                .ok()
+                .and_then(|d| chrono::Utc::now().checked_add_signed(d))
+                .is_some_and(|end| end <= hard_end)
+        });
         Event::RollbackOutlook {
             undoes,
             left_applied,
+            expected_ms: expected.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            fits,
         }
     }
 

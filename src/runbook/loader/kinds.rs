@@ -58,6 +58,7 @@ impl Ctx<'_> {
                 .get("breaking")
                 .and_then(|n| self.boolean(n, "breaking"))
                 .unwrap_or(false),
+            rollback_expected: None,
         })
     }
 

@@ -93,8 +93,7 @@ pub(super) fn prompt_keys(
 
 /// What a rollback chosen now would undo and leave applied, as the engine said it.
 fn rollback_outlook_line(state: &UiState) -> Option<Line<'static>> {
-    let (undoes, left_applied) = state.record.rollback_outlook.as_ref()?;
-    let text = crate::narration::rollback_outlook(undoes, left_applied);
+    let text = crate::narration::rollback_outlook(state.record.rollback_outlook.as_ref()?);
     Some(Line::styled(
         format!(" {}", text.trim_start()),
         Style::new().fg(AMBER),
