@@ -186,16 +186,9 @@ pub fn fleet(args: FleetArgs) -> u8 {
         Ok(ok) => ok,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(super::Threads::Pool) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cutover: cannot start the async runtime: {e}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let operator = args.operator.clone().unwrap_or_else(os_user);
     runtime.block_on(start(fleet, runbook, plan, args, operator))

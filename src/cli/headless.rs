@@ -191,6 +191,17 @@ fn answer(question: &Waiting, policy: &Policy, waiting: &mut Option<(String, boo
 }
 
 /// The exit code for an outcome (documented in the README).
+/// The exit code of a run the engine could not carry to an outcome: refused or unreachable
+/// is a usage/configuration error (nothing ran); anything else stopped it, resumable.
+pub fn error_exit_code(e: &crate::engine::EngineError) -> u8 {
+    match e {
+        crate::engine::EngineError::Refused(_) | crate::engine::EngineError::Connect { .. } => {
+            super::exit::USAGE
+        }
+        _ => exit_code(Outcome::Interrupted),
+    }
+}
+
 pub fn exit_code(outcome: Outcome) -> u8 {
     match outcome {
         Outcome::Succeeded => 0,

@@ -114,6 +114,32 @@ pub mod exit {
     pub const USAGE: u8 = 2;
 }
 
+/// How a command's async work runs: on the calling thread (one engine, one printer: every
+/// round trip a wake-up within it), or on a pool of two (a screen that must never wait
+/// behind the engine, many databases at once).
+#[derive(Clone, Copy)]
+enum Threads {
+    One,
+    Pool,
+}
+
+/// The async runtime, or — said on stderr — the usage exit code when it cannot start.
+fn runtime(threads: Threads) -> Result<tokio::runtime::Runtime, u8> {
+    let built = match threads {
+        Threads::One => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Threads::Pool => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build(),
+    };
+    built.map_err(|e| {
+        eprintln!("cutover: cannot start the async runtime: {e}");
+        exit::USAGE
+    })
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {

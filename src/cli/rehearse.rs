@@ -213,15 +213,9 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(super::Threads::One) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cutover: cannot start the async runtime: {e}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let before = match read_schema(&source).await {
@@ -381,12 +375,7 @@ pub fn rehearse(args: RehearseArgs) -> u8 {
             Ok(outcome) => outcome,
             Err(e) => {
                 eprintln!("cutover: {e}");
-                return match e {
-                    engine::EngineError::Refused(_) | engine::EngineError::Connect { .. } => {
-                        exit::USAGE
-                    }
-                    _ => headless::exit_code(Outcome::Interrupted),
-                };
+                return headless::error_exit_code(&e);
             }
         };
         let bad = trips.iter().filter(|t| t.is_bad()).count();

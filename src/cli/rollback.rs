@@ -76,15 +76,9 @@ pub fn rollback(args: RollbackArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(super::Threads::One) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cutover: cannot start the async runtime: {e}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let (applied, unfinished) = match applied_here(&target, &runbook.name).await {
@@ -178,12 +172,7 @@ pub fn rollback(args: RollbackArgs) -> u8 {
                 if journal.exists() {
                     eprintln!("journal: {}", journal.display());
                 }
-                match e {
-                    engine::EngineError::Refused(_) | engine::EngineError::Connect { .. } => {
-                        exit::USAGE
-                    }
-                    _ => headless::exit_code(crate::events::Outcome::Interrupted),
-                }
+                headless::error_exit_code(&e)
             }
         }
     })

@@ -159,22 +159,14 @@ pub fn run(args: RunArgs) -> u8 {
     // trip to the server is then a wake-up within that thread, not a hand-over between
     // threads (measured: ~7,000 context switches for 200 small migrations → far fewer). The
     // TUI keeps a worker pool so drawing never waits behind the engine.
-    let runtime = if args.headless {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    let threads = if args.headless {
+        super::Threads::One
     } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
+        super::Threads::Pool
     };
-    let runtime = match runtime {
+    let runtime = match super::runtime(threads) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cutover: cannot start the async runtime: {e}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     // The TUI sets a new run against the latest recent rehearsal of this very runbook by
     // itself (said, and journaled); headless runs only when asked.
@@ -449,12 +441,7 @@ pub fn run(args: RunArgs) -> u8 {
                 if journal.exists() {
                     eprintln!("journal: {}", journal.display());
                 }
-                match e {
-                    engine::EngineError::Refused(_) | engine::EngineError::Connect { .. } => {
-                        exit::USAGE
-                    }
-                    _ => headless::exit_code(crate::events::Outcome::Interrupted),
-                }
+                headless::error_exit_code(&e)
             }
         }
     })

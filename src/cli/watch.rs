@@ -35,16 +35,9 @@ pub fn watch(args: WatchArgs) -> u8 {
                 return exit::USAGE;
             }
         };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(super::Threads::Pool) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cutover: cannot start the async runtime: {e}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(crate::tui::watch::run_watch(&runbook, &plan, target)) {
         Ok(()) => exit::OK,
