@@ -95,6 +95,9 @@ phases:
         breaking: true
         depends_on: [003_backfill_loyalty_tier]
         expected_duration: 5s
+        require:
+          - sql: SELECT count(*) FROM fax_outbox
+            expect: 0
   - id: verify
     title: Verification
     kind: verification
@@ -1089,6 +1092,35 @@ fn a_no_go_and_a_failed_step_say_what_a_rollback_would_undo() {
         shown.lines().any(|l| l.contains(said) && l.contains("│ ")),
         "{shown}"
     );
+}
+
+/// The step detail lists a step's preconditions, and once one is asked, what came back.
+#[test]
+fn the_step_detail_shows_preconditions_and_their_answers() {
+    let mut feed = Feed::new();
+    lock_wait(feed.prepared().migrating());
+    let mut v = view(at(221));
+    v.panel = Panel::Detail;
+    v.selected = feed.state.step_index("005_drop_customer_fax");
+    let wanted = "requires SELECT count(*) FROM fax_outbox → = 0 (else halts)";
+    let shown = screen(&feed.state, &v, 200, 60);
+    assert!(shown.contains(wanted), "{shown}");
+    assert!(!shown.contains("DOES NOT HOLD"), "{shown}");
+    feed.at(
+        222,
+        Event::PreconditionChecked {
+            step: "005_drop_customer_fax".into(),
+            index: 1,
+            passed: false,
+            actual: "2".into(),
+            expected: eq(0),
+            on_fail: cutover::runbook::OnFail::Halt,
+            duration_ms: 3,
+        },
+    );
+    let shown = screen(&feed.state, &v, 200, 60);
+    assert!(shown.contains(&format!("{wanted} · got 2 →")), "{shown}");
+    assert!(shown.contains("DOES NOT HOLD"), "{shown}");
 }
 
 #[test]

@@ -251,21 +251,12 @@ pub fn render_plan(runbook: &Runbook, plan: &Plan) -> String {
             // Each precondition on one line: the query (its first line), what must come
             // back, and what the step does otherwise.
             for r in &s.require {
-                let first = r.sql.lines().next().unwrap_or_default();
-                let more = if r.sql.lines().nth(1).is_some() {
-                    " …"
-                } else {
-                    ""
-                };
                 let _ = writeln!(
                     out,
-                    "        requires: {first}{more} → {} (else {})",
+                    "        requires: {} → {} (else {})",
+                    r.first_line(),
                     r.expect,
-                    match r.on_fail {
-                        "skip" => "skipped",
-                        "warn" => "warned, runs anyway",
-                        _ => "halts",
-                    }
+                    r.otherwise()
                 );
             }
             let touched: Vec<String> = s

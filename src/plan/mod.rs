@@ -70,6 +70,27 @@ pub struct PlannedPrecondition {
     pub on_fail: &'static str,
 }
 
+impl PlannedPrecondition {
+    /// What the step does when it does not hold, in words.
+    pub fn otherwise(&self) -> &'static str {
+        match self.on_fail {
+            "skip" => "skipped",
+            "warn" => "warned, runs anyway",
+            _ => "halts",
+        }
+    }
+
+    /// Its query's first line, with `…` when there is more.
+    pub fn first_line(&self) -> String {
+        let first = self.sql.lines().next().unwrap_or_default();
+        if self.sql.lines().nth(1).is_some() {
+            format!("{first} …")
+        } else {
+            first.to_owned()
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct PhasePlan {
     pub id: String,

@@ -264,6 +264,28 @@ pub(super) fn draw_detail(
             None => lines.push(Line::raw(format!("expect {exp}"))),
         }
     }
+    // Each precondition, with its latest answer once asked.
+    let asked = state.record.step(&s.id).map(|r| &r.preconditions);
+    for (n, r) in s.require.iter().enumerate() {
+        let mut spans = vec![Span::raw(format!(
+            "requires {} → {} (else {})",
+            r.first_line(),
+            r.expect,
+            r.otherwise()
+        ))];
+        if let Some(p) = asked.and_then(|a| a.iter().find(|p| p.index == n + 1)) {
+            spans.push(Span::raw(format!(" · got {} → ", p.actual)));
+            spans.push(if p.passed {
+                Span::styled("holds", Style::new().fg(Color::Green))
+            } else {
+                Span::styled(
+                    "DOES NOT HOLD",
+                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                )
+            });
+        }
+        lines.push(Line::from(spans));
+    }
     if let Some(t) = &s.alert_threshold {
         lines.push(Line::raw(format!("alert when {t}")));
     }

@@ -106,6 +106,7 @@ impl UiState {
                 questions: Vec::new(),
                 program: None,
                 alert_threshold: None,
+                require: sp.require.clone(),
                 status: StepStatus::Pending,
                 first_started: None,
                 started: None,

@@ -151,6 +151,8 @@ pub struct StepUi {
     pub questions: Vec<String>,
     pub program: Option<String>,
     pub alert_threshold: Option<String>,
+    /// Its preconditions, as planned (their results are in the run record).
+    pub require: Vec<crate::plan::PlannedPrecondition>,
 
     pub status: StepStatus,
     pub first_started: Option<DateTime<Utc>>,
