@@ -149,11 +149,16 @@ pub fn forecast_short(
 /// show it too): `a rollback now undoes b, a (newest first) in about 1m20s as rehearsed;
 /// leaves applied c (no rollback SQL)`.
 pub fn rollback_outlook(plan: &crate::events::RollbackPlan) -> String {
+    format!("  a rollback now {}", rollback_words(plan))
+}
+
+/// The same without its subject (`undoes b, a (newest first) …`), for the report's gates.
+pub fn rollback_words(plan: &crate::events::RollbackPlan) -> String {
     let (undoes, left_applied) = (&plan.undoes, &plan.left_applied);
     let mut line = match undoes.as_slice() {
-        [] => "  a rollback now undoes nothing".to_owned(),
-        [one] => format!("  a rollback now undoes {one}"),
-        many => format!("  a rollback now undoes {} (newest first)", many.join(", ")),
+        [] => "undoes nothing".to_owned(),
+        [one] => format!("undoes {one}"),
+        many => format!("undoes {} (newest first)", many.join(", ")),
     };
     if let Some(expected) = plan.expected_ms.filter(|_| !undoes.is_empty()) {
         line.push_str(&format!(" in about {} as rehearsed", ms(expected)));

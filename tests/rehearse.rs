@@ -975,6 +975,13 @@ async fn the_gate_forecasts_the_window_from_the_rehearsal_at_productions_pace() 
     assert_eq!(report.code, Some(0), "{report:?}");
     assert!(report.stdout.contains("**Forecast:**"), "{}", report.stdout);
     assert!(
+        report.stdout.contains(
+            "**A rollback then:** undoes slow in about 15m00s as rehearsed, ending AFTER the hard end"
+        ),
+        "{}",
+        report.stdout
+    );
+    assert!(
         report
             .stdout
             .contains("forecast: NO-GO, the window would overrun"),

@@ -1843,6 +1843,54 @@ fn a_malformed_plan_is_left_out_with_a_warning_never_a_panic() {
     assert!(markdown::render(&r).contains("events before any run_started"));
 }
 
+/// What a rollback would have done is part of a gate's record: the report shows it under
+/// the gate, in Markdown and JSON.
+#[test]
+fn a_gate_reports_what_a_rollback_then_would_have_done() {
+    use cutover::events::{Event, KeptApplied};
+    let replayed = replay(&fixture_path("complete")).unwrap();
+    let mut entries = Vec::new();
+    for e in replayed.entries {
+        let gate = matches!(&e.event, Event::CheckpointReached { step, .. } if step == "go-live");
+        let ts = e.ts;
+        entries.push(e);
+        if gate {
+            entries.push(Entry {
+                ts,
+                seq: 0,
+                event: Event::RollbackOutlook {
+                    undoes: vec!["004_events".into(), "003_backfill".into()],
+                    left_applied: vec![KeptApplied {
+                        step: "000_seed".into(),
+                        reason: "no rollback SQL".into(),
+                    }],
+                    expected_ms: Some(80_000),
+                    fits: Some(true),
+                },
+            });
+        }
+    }
+    for (n, e) in entries.iter_mut().enumerate() {
+        e.seq = n as u64 + 1;
+    }
+    let r = report::build(&entries, &[]);
+    let said = "undoes 004_events, 003_backfill (newest first) in about 1m20s as rehearsed; leaves applied 000_seed (no rollback SQL)";
+    let md = markdown::render(&r);
+    assert!(md.contains(&format!("**A rollback then:** {said}")), "{md}");
+    let json = serde_json::to_value(&r).unwrap();
+    let gates = json["checkpoints"].as_array().unwrap();
+    let go_live = gates.iter().find(|g| g["step"] == "go-live").unwrap();
+    assert_eq!(go_live["rollback_outlook"], said);
+    // The other gates had none said: none reported.
+    assert!(
+        gates
+            .iter()
+            .filter(|g| g.get("rollback_outlook").is_some())
+            .count()
+            == 1
+    );
+}
+
 #[test]
 fn schema_doc_names_every_json_field() {
     let doc = std::fs::read_to_string(root().join("docs/report-schema.md")).unwrap();

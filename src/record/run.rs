@@ -111,6 +111,8 @@ pub struct Gate {
     /// journaled have neither).
     pub pace: Option<f64>,
     pub advice: Option<crate::plan::forecast::Advice>,
+    /// What a rollback would have done had the answer been one, as said at the gate.
+    pub rollback_outlook: Option<crate::events::RollbackPlan>,
     /// Decisions refused, and why.
     pub rejections: Vec<(DateTime<Utc>, String)>,
     /// Other sessions in long transactions or lock waits, as last looked at while it waited.
@@ -471,6 +473,7 @@ impl super::RunRecord {
             hard_end: None,
             pace: None,
             advice: None,
+            rollback_outlook: None,
             rejections: Vec::new(),
             server_sessions: None,
             decision: None,

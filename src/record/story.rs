@@ -129,10 +129,28 @@ impl RunRecord {
                 hard_end: parse_time(hard_end),
                 pace: *pace,
                 advice: *advice,
+                rollback_outlook: None,
                 rejections: Vec::new(),
                 server_sessions: None,
                 decision: None,
             }),
+            // Said right after the gate it belongs to (a failed step's has no gate).
+            Event::RollbackOutlook {
+                undoes,
+                left_applied,
+                expected_ms,
+                fits,
+            } => {
+                if let Some(Waiting::Gate { step, .. }) = self.waiting.clone() {
+                    let g = self.pending_gate(&step);
+                    self.gates[g].rollback_outlook = Some(crate::events::RollbackPlan {
+                        undoes: undoes.clone(),
+                        left_applied: left_applied.clone(),
+                        expected_ms: *expected_ms,
+                        fits: *fits,
+                    });
+                }
+            }
             Event::ServerActivity { step, sessions } => {
                 let g = self.pending_gate(step);
                 self.gates[g].server_sessions = Some((ts, sessions.clone()));

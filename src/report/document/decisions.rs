@@ -68,6 +68,9 @@ pub(super) fn section(r: &Report, clock: Clock) -> Section {
             };
             items.push(labelled("Forecast:", vec![said]));
         }
+        if let Some(words) = &cp.rollback_outlook {
+            items.push(labelled("A rollback then:", vec![plain(words.clone())]));
+        }
         if let Some(p) = &cp.prompt {
             items.push(labelled("Prompt:", vec![text(p)]));
         }

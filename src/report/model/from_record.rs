@@ -310,6 +310,10 @@ pub(super) fn checkpoint_of(g: &crate::record::Gate) -> Checkpoint {
         hard_end: g.hard_end,
         pace: g.pace,
         advice: g.advice,
+        rollback_outlook: g
+            .rollback_outlook
+            .as_ref()
+            .map(crate::narration::rollback_words),
         rejections: g
             .rejections
             .iter()

@@ -326,6 +326,10 @@ pub struct Checkpoint {
     /// What the forecast advised at the gate: `go`, `tight` or `no_go`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advice: Option<crate::plan::forecast::Advice>,
+    /// What a rollback would have done had the answer been one (`undoes b, a (newest
+    /// first) …; leaves applied c (no rollback SQL)`), as said at the gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_outlook: Option<String>,
     pub rejections: Vec<Rejection>,
     /// Other sessions in long transactions or lock waits while the gate waited (the last
     /// look before the decision), one line each; absent when there were none.
