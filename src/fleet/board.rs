@@ -336,7 +336,17 @@ impl Board {
     /// Takes one event of the fleet journal.
     pub fn apply(&mut self, event: &FleetEvent) {
         match event {
-            FleetEvent::FleetStarted { .. } => self.outcome = None,
+            FleetEvent::FleetStarted { .. } => {
+                self.outcome = None;
+                // Started before and never finished (the process was killed): no longer
+                // running; its run resumes when its wave comes round again.
+                for db in &mut self.databases {
+                    if db.state == DbState::Running {
+                        db.state = DbState::Queued;
+                        db.live = None;
+                    }
+                }
+            }
             FleetEvent::WaveStarted { wave } => {
                 if let Some(k) = self.wave_index(wave) {
                     self.waves[k].state = WaveState::Running;

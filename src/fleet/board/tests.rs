@@ -272,6 +272,34 @@ fn the_forecast_counts_the_databases_left_in_rounds_of_each_waves_concurrency() 
     assert_eq!(b.forecast(), Some((4, 2, Duration::from_secs(4))));
 }
 
+/// Databases a killed fleet had started and never finished are not shown running when the
+/// fleet is resumed: they wait to be picked up again.
+#[test]
+fn a_resumed_fleet_shows_what_was_killed_mid_run_as_waiting() {
+    let mut b = board();
+    start(&mut b, "canary", "a1");
+    start(&mut b, "w1", "a2");
+    assert_eq!(b.databases[index(&b, "a2")].state, DbState::Running);
+    b.apply(&FleetEvent::FleetStarted {
+        fleet: "tenants".into(),
+        runbook: "tenant".into(),
+        checksum: String::new(),
+        operator: "ops".into(),
+        targets: 5,
+        waves: Vec::new(),
+        resumed: true,
+    });
+    for name in ["a1", "a2"] {
+        assert_eq!(
+            b.databases[index(&b, name)].state,
+            DbState::Queued,
+            "{name}"
+        );
+    }
+    start(&mut b, "canary", "a1");
+    assert_eq!(b.databases[index(&b, "a1")].state, DbState::Running);
+}
+
 #[test]
 fn entries_of_a_database_not_running_change_nothing() {
     let mut b = board();
