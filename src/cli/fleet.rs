@@ -714,30 +714,29 @@ struct Shared {
     stop: watch::Receiver<Option<String>>,
 }
 
-/// Runs a wave's databases, at most `concurrency` at once; with `on_error: halt`, nothing
-/// new starts after a failure. Returns the results and how many never started.
-async fn run_wave(
-    shared: &Arc<Shared>,
-    wave: &Wave,
-    targets: &[Target],
+/// Runs `count` databases' work at most `cap` at once — the `k`th started by `start(k, tell)`
+/// — passing what the running ones say on to `sink`, in order, and each result to
+/// `finished` as it ends (its last words first). Nothing new starts once `stopping` or
+/// `finished` says so. Returns how many were started.
+async fn bounded<T, Fut>(
     sink: &Sink,
-    resume: bool,
-) -> (Vec<TargetResult>, usize) {
+    count: usize,
+    cap: usize,
+    stopping: impl Fn() -> bool,
+    mut start: impl FnMut(usize, UnboundedSender<FromRun>) -> Fut,
+    mut finished: impl FnMut(Result<T, tokio::task::JoinError>) -> bool,
+) -> usize
+where
+    T: Send + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
     let mut running = tokio::task::JoinSet::new();
-    // The running databases' messages (each one's start, its journal entries), in order.
     let (from_runs, mut messages) = tokio::sync::mpsc::unbounded_channel();
-    let mut next = 0;
-    let mut results = Vec::new();
-    let mut stop = false;
+    let (mut next, mut stop) = (0, false);
     loop {
-        stop |= shared.stop.borrow().is_some() || sink.lost().is_some();
-        while !stop && next < targets.len() && running.len() < wave.concurrency.max(1) {
-            let target = targets[next].clone();
-            let shared = Arc::clone(shared);
-            let (tx, wave_name, on_error) = (from_runs.clone(), wave.name.clone(), wave.on_error);
-            running.spawn(async move {
-                run_target(&shared, &wave_name, on_error, &target, resume, tx).await
-            });
+        stop |= stopping();
+        while !stop && next < count && running.len() < cap.max(1) {
+            running.spawn(start(next, from_runs.clone()));
             next += 1;
         }
         let joined = tokio::select! {
@@ -750,13 +749,36 @@ async fn run_wave(
         let Some(joined) = joined else {
             break;
         };
-        // What the finished run said last comes before its result.
         while let Ok(message) = messages.try_recv() {
             forward(sink, message);
         }
-        let result = match joined {
-            Ok(r) => r,
-            Err(e) => TargetResult {
+        stop |= finished(joined);
+    }
+    next
+}
+
+/// Runs a wave's databases, at most `concurrency` at once; with `on_error: halt`, nothing
+/// new starts after a failure. Returns the results and how many never started.
+async fn run_wave(
+    shared: &Arc<Shared>,
+    wave: &Wave,
+    targets: &[Target],
+    sink: &Sink,
+    resume: bool,
+) -> (Vec<TargetResult>, usize) {
+    let mut results = Vec::new();
+    let started = bounded(
+        sink,
+        targets.len(),
+        wave.concurrency,
+        || shared.stop.borrow().is_some() || sink.lost().is_some(),
+        |k, tell| {
+            let (target, shared) = (targets[k].clone(), Arc::clone(shared));
+            let (wave_name, on_error) = (wave.name.clone(), wave.on_error);
+            async move { run_target(&shared, &wave_name, on_error, &target, resume, tell).await }
+        },
+        |joined| {
+            let result = joined.unwrap_or_else(|e| TargetResult {
                 target: "?".into(),
                 outcome: None,
                 already_done: false,
@@ -764,19 +786,19 @@ async fn run_wave(
                 run_id: None,
                 message: Some(format!("its task ended: {e}")),
                 checks: Vec::new(),
-            },
-        };
-        sink.say(&format!("  {}", describe(&result)));
-        let _ = sink.record(FleetEvent::TargetFinished {
-            wave: wave.name.clone(),
-            result: result.clone(),
-        });
-        if !result.succeeded() && wave.on_error != OnError::Continue {
-            stop = true;
-        }
-        results.push(result);
-    }
-    (results, targets.len() - next)
+            });
+            sink.say(&format!("  {}", describe(&result)));
+            let _ = sink.record(FleetEvent::TargetFinished {
+                wave: wave.name.clone(),
+                result: result.clone(),
+            });
+            let stop = !result.succeeded() && wave.on_error != OnError::Continue;
+            results.push(result);
+            stop
+        },
+    )
+    .await;
+    (results, targets.len() - started)
 }
 
 /// Rolls back `targets` (a wave's databases that had succeeded), at most the wave's
@@ -788,56 +810,45 @@ async fn undo_wave(
     targets: &[Target],
     sink: &Sink,
 ) -> Vec<(String, String)> {
-    let mut running = tokio::task::JoinSet::new();
-    let (from_runs, mut messages) = tokio::sync::mpsc::unbounded_channel();
-    let mut next = 0;
     let mut out = Vec::new();
-    loop {
-        while next < targets.len() && running.len() < wave.concurrency.max(1) {
-            let (target, shared) = (targets[next].clone(), Arc::clone(shared));
-            let (tx, wave_name) = (from_runs.clone(), wave.name.clone());
-            running.spawn(async move {
-                let (outcome, message) = undo_target(&shared, &wave_name, &target, tx).await;
+    bounded(
+        sink,
+        targets.len(),
+        wave.concurrency,
+        || false,
+        |k, tell| {
+            let (target, shared) = (targets[k].clone(), Arc::clone(shared));
+            let wave_name = wave.name.clone();
+            async move {
+                let (outcome, message) = undo_target(&shared, &wave_name, &target, tell).await;
                 (target.name, outcome, message)
-            });
-            next += 1;
-        }
-        let joined = tokio::select! {
-            joined = running.join_next() => joined,
-            Some(message) = messages.recv() => {
-                forward(sink, message);
-                continue;
             }
-        };
-        let Some(joined) = joined else {
-            break;
-        };
-        while let Ok(message) = messages.try_recv() {
-            forward(sink, message);
-        }
-        let (target, outcome, message) = match joined {
-            Ok(done) => done,
-            Err(e) => ("?".into(), None, Some(format!("its task ended: {e}"))),
-        };
-        let how = match (outcome, &message) {
-            (Some(Outcome::RolledBack), None) => fleet::ROLLED_BACK.to_owned(),
-            (Some(Outcome::RolledBack), Some(m)) => format!("rolled back, {m}"),
-            (Some(o), m) => format!(
-                "{}{}",
-                o.as_str(),
-                m.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
-            ),
-            (None, m) => m.clone().unwrap_or_else(|| "did not run".into()),
-        };
-        sink.say(&format!("  {target}: {how}"));
-        let _ = sink.record(FleetEvent::TargetRolledBack {
-            wave: wave.name.clone(),
-            target: target.clone(),
-            outcome,
-            message,
-        });
-        out.push((target, how));
-    }
+        },
+        |joined| {
+            let (target, outcome, message) =
+                joined.unwrap_or_else(|e| ("?".into(), None, Some(format!("its task ended: {e}"))));
+            let how = match (outcome, &message) {
+                (Some(Outcome::RolledBack), None) => fleet::ROLLED_BACK.to_owned(),
+                (Some(Outcome::RolledBack), Some(m)) => format!("rolled back, {m}"),
+                (Some(o), m) => format!(
+                    "{}{}",
+                    o.as_str(),
+                    m.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+                ),
+                (None, m) => m.clone().unwrap_or_else(|| "did not run".into()),
+            };
+            sink.say(&format!("  {target}: {how}"));
+            let _ = sink.record(FleetEvent::TargetRolledBack {
+                wave: wave.name.clone(),
+                target: target.clone(),
+                outcome,
+                message,
+            });
+            out.push((target, how));
+            false
+        },
+    )
+    .await;
     out
 }
 
