@@ -1059,10 +1059,10 @@ fn failed_critical_checks_need_the_override_path() {
     }
 }
 
-/// Before the key that starts a rollback, the operator reads what it would undo and what it
-/// would leave applied — at a no-go and at a failed step — as the engine said it.
+/// Before choosing, the operator reads what a rollback would undo and leave applied — in
+/// the gate beside the forecast, and at a failed step — as the engine said it.
 #[test]
-fn a_no_go_and_a_failed_step_say_what_a_rollback_would_undo() {
+fn a_gate_and_a_failed_step_say_what_a_rollback_would_undo() {
     let outlook = || Event::RollbackOutlook {
         undoes: vec!["b".into(), "a".into()],
         left_applied: vec![cutover::events::KeptApplied {
@@ -1072,16 +1072,24 @@ fn a_no_go_and_a_failed_step_say_what_a_rollback_would_undo() {
         expected_ms: None,
         fits: None,
     };
-    let said = "a rollback now undoes b, a (newest first); leaves applied s (no rollback SQL)";
-    // The rows of the screen that hold the sentence whole (the modal's, not the log's).
-    let rows_saying = |text: &str| text.lines().filter(|l| l.contains(said)).count();
-    let (mut feed, mut v) = at_gate(&[]);
-    feed.at(280, outlook());
-    let before = rows_saying(&screen(&feed.state, &v, 160, 48));
-    press(&feed.state, &mut v, key('n'));
+    let words = "undoes b, a (newest first); leaves applied s (no rollback SQL)";
+    let (mut feed, v) = at_gate(&[]);
     let shown = screen(&feed.state, &v, 160, 48);
-    assert_eq!(rows_saying(&shown), before + 1, "{shown}");
+    assert!(
+        !shown.contains(words),
+        "said before the engine said it: {shown}"
+    );
+    feed.at(280, outlook());
+    let shown = screen(&feed.state, &v, 160, 48);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.contains(&format!("rollback {words}"))),
+        "{shown}"
+    );
 
+    let said = format!("a rollback now {words}");
+    let rows_saying = |text: &str| text.lines().filter(|l| l.contains(&said)).count();
     let mut feed = Feed::new();
     failed_step(lock_wait(feed.prepared().migrating()));
     let without = rows_saying(&screen(&feed.state, &view(at(232)), 160, 48));
@@ -1089,7 +1097,7 @@ fn a_no_go_and_a_failed_step_say_what_a_rollback_would_undo() {
     let shown = screen(&feed.state, &view(at(232)), 160, 48);
     assert!(rows_saying(&shown) > without, "{shown}");
     assert!(
-        shown.lines().any(|l| l.contains(said) && l.contains("│ ")),
+        shown.lines().any(|l| l.contains(&said) && l.contains("│ ")),
         "{shown}"
     );
 }

@@ -542,7 +542,10 @@ impl RunRecord {
             } => {
                 self.failed_critical = failed_critical.clone();
                 self.server_sessions = None;
+                // This question's own outlook follows it.
+                self.rollback_outlook = None;
             }
+            Event::AwaitingFailureDecision { .. } => self.rollback_outlook = None,
             Event::ServerActivity { step, sessions } if matches!(&self.waiting, Some(Waiting::Gate { step: s, .. }) if s == step) =>
             {
                 self.server_sessions = Some(sessions.clone());

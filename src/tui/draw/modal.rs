@@ -328,6 +328,18 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
                     Span::styled(text, style),
                 ]));
             }
+            // What a no-go's rollback would cost, beside what going on would.
+            if let Some(plan) = state.record.rollback_outlook.as_ref() {
+                let style = if plan.fits == Some(false) {
+                    pace_style(Pace::Over)
+                } else {
+                    Style::new()
+                };
+                lines.push(Line::from(vec![
+                    Span::styled("  rollback ", dim()),
+                    Span::styled(crate::narration::rollback_words(plan), style),
+                ]));
+            }
             if !failed_critical.is_empty() {
                 lines.push(Line::styled(
                     format!(
@@ -457,10 +469,6 @@ pub(super) fn draw_modal(frame: &mut Frame, area: Rect, state: &UiState, view: &
         }
     };
     lines.extend(stage_line(&m.stage, m.message.as_deref(), &m.comment));
-    if m.stage == Stage::NoGo {
-        // What the rollback offered here would undo, before the key that starts it.
-        lines.extend(rollback_outlook_line(state));
-    }
     let width = modal_width(area);
     // Wrapped height estimate: each line takes ceil(len / inner width) rows.
     let inner_w = modal_inner_width(area);
