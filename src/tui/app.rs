@@ -175,6 +175,40 @@ fn close_input(sender: &SharedSender) {
 /// A watchdog thread makes sure of that on its own: on a hung-up terminal crossterm's
 /// reader spins inside `poll` (each `read` returns 0 bytes, which it neither reports nor
 /// leaves the loop on), so the reading thread may never come back to notice.
+/// The terminal as a viewer takes it (the watcher, the fleet screen): the guard that gives
+/// it back, the panic hook, the terminal, and the keys with the thread that reads them.
+/// Whatever fails on the way gives the terminal back first.
+pub(crate) type Screen = (
+    TerminalGuard,
+    PanicHook,
+    ratatui::Terminal<ratatui::backend::CrosstermBackend<std::io::Stdout>>,
+    tokio::sync::mpsc::UnboundedReceiver<TermEvent>,
+    InputThread,
+);
+
+pub(crate) fn take_screen() -> std::io::Result<Screen> {
+    let mut guard = TerminalGuard::enter()?;
+    let hook = PanicHook::install();
+    let backend = ratatui::backend::CrosstermBackend::new(std::io::stdout());
+    let terminal = match ratatui::Terminal::new(backend) {
+        Ok(t) => t,
+        Err(e) => {
+            guard.leave();
+            hook.uninstall();
+            return Err(e);
+        }
+    };
+    let (input_tx, input) = tokio::sync::mpsc::unbounded_channel();
+    match InputThread::spawn(input_tx) {
+        Ok(thread) => Ok((guard, hook, terminal, input, thread)),
+        Err(e) => {
+            guard.leave();
+            hook.uninstall();
+            Err(e)
+        }
+    }
+}
+
 pub(crate) struct InputThread {
     stop: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,

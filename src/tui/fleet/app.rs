@@ -7,13 +7,11 @@ use crate::fleet::GateAnswer;
 use crate::fleet::board::{Board, Update};
 use crate::plan::Plan;
 use crate::runbook::Runbook;
-use crate::tui::app::{InputThread, PANICKED, PanicHook, Signals, TerminalGuard};
+use crate::tui::app::{PANICKED, Signals};
 use crossterm::event::Event as TermEvent;
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 /// At most this often a frame: sixteen databases at once send entries faster than anyone
 /// reads, and drawing each would take the CPU the runs need.
@@ -40,25 +38,8 @@ pub async fn run_fleet_tui(
         zone: *chrono::Local::now().offset(),
         ..FleetView::default()
     };
-    let mut guard = TerminalGuard::enter()?;
-    let hook = PanicHook::install();
-    let mut terminal = match Terminal::new(CrosstermBackend::new(std::io::stdout())) {
-        Ok(t) => t,
-        Err(e) => {
-            guard.leave();
-            hook.uninstall();
-            return Err(e);
-        }
-    };
-    let (input_tx, mut input) = unbounded_channel();
-    let mut input_thread = match InputThread::spawn(input_tx) {
-        Ok(i) => i,
-        Err(e) => {
-            guard.leave();
-            hook.uninstall();
-            return Err(e);
-        }
-    };
+    let (mut guard, hook, mut terminal, mut input, mut input_thread) =
+        crate::tui::app::take_screen()?;
     let mut signals = Signals::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -10,7 +10,7 @@
 //! There is no way to decide from here: nothing in this module holds a channel to an engine,
 //! decision keys only say so, and the session is `default_transaction_read_only`.
 
-use super::app::{InputThread, PANICKED, PanicHook, Signals, TerminalGuard};
+use super::app::{PANICKED, Signals};
 use super::bindings::{self, Act, Context, Key};
 use super::draw::{WATCH_HELP, centered, context_hints, draw, draw_help_screen, hints_line};
 use super::fmt;
@@ -23,8 +23,6 @@ use crate::plan::Plan;
 use crate::runbook::Runbook;
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind};
 use ratatui::Frame;
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -299,25 +297,8 @@ pub async fn run_watch(runbook: &Runbook, plan: &Plan, target: Target) -> std::i
     view.watching = true;
     let mut watch = Watch::new(runbook, &target.redacted());
 
-    let mut guard = TerminalGuard::enter()?;
-    let hook = PanicHook::install();
-    let mut terminal = match Terminal::new(CrosstermBackend::new(std::io::stdout())) {
-        Ok(t) => t,
-        Err(e) => {
-            guard.leave();
-            hook.uninstall();
-            return Err(e);
-        }
-    };
-    let (input_tx, mut input) = unbounded_channel();
-    let mut input_thread = match InputThread::spawn(input_tx) {
-        Ok(i) => i,
-        Err(e) => {
-            guard.leave();
-            hook.uninstall();
-            return Err(e);
-        }
-    };
+    let (mut guard, hook, mut terminal, mut input, mut input_thread) =
+        crate::tui::app::take_screen()?;
     let (feed_tx, mut feed_rx): (UnboundedSender<FeedMsg>, UnboundedReceiver<FeedMsg>) =
         unbounded_channel();
     let feed_task = tokio::spawn(feed(target, runbook.name.clone(), feed_tx));

@@ -250,7 +250,7 @@ fn the_screen_says_watching_and_shows_the_gate_read_only() {
     w.link = Link::Live { notified: true };
     let render = |ui: &UiState, view: &mut ViewState, w: &Watch| {
         let backend = ratatui::backend::TestBackend::new(160, 48);
-        let mut terminal = Terminal::new(backend).unwrap();
+        let mut terminal = ratatui::Terminal::new(backend).unwrap();
         prepare_view(ui, view);
         terminal.draw(|f| draw_watch(f, ui, view, w)).unwrap();
         let buf = terminal.backend().buffer().clone();
